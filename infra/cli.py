@@ -1,0 +1,52 @@
+"""``python -m infra <job>``: one sub-command per batch job, each with its own --help."""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import List, Optional
+
+from coldstart.errors import ColdstartError
+
+# job name -> module under infra.jobs; imported lazily so --help stays fast and paddle-free.
+JOBS = {
+    "embed": ("embed", "embed active users with the teacher into float32 shards"),
+    "build-index": ("build_index", "build the Annoy index, measure recall@10, write manifest.json"),
+    "publish": ("publish", "upload a release to S3, verify it, then switch current.json"),
+    "pipeline": ("pipeline", "run embed → build-index → publish from one config, skipping fresh steps"),
+    "train-demo-teacher": ("train_demo_teacher", "train the small DEMO teacher (not pretrained ERNIE) on data/"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m infra",
+        description="coldstart batch jobs: teacher embeddings → verified Annoy index → versioned S3 release.",
+    )
+    sub = parser.add_subparsers(dest="job", metavar="JOB")
+    for name, (module, summary) in JOBS.items():
+        job = importlib.import_module(f"infra.jobs.{module}")
+        formatter = getattr(job, "FORMATTER", argparse.ArgumentDefaultsHelpFormatter)
+        p = sub.add_parser(name, help=summary, description=job.__doc__, formatter_class=formatter)
+        job.add_arguments(p)
+        p.set_defaults(run=job.run)
+    return parser
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "job", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args.run(args) or 0)
+    except ColdstartError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except FileNotFoundError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted; rerun the same command to resume", file=sys.stderr)
+        return 130

@@ -1,0 +1,92 @@
+"""The embedding set written by ``embed`` and read by ``build-index`` and ``distill``.
+
+Layout under the output location (a directory or an s3:// prefix):
+  embed.json                 what was embedded: teacher, input hash, counts, chunking
+  chunks/chunk-00000.npz     vectors (float32, L2-normalised), user_ids, tags (JSON per row)
+One object per chunk, written whole: an interrupted run leaves only complete chunks,
+and a rerun skips them.
+"""
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import asdict, dataclass
+from typing import Dict, List, Tuple
+
+import numpy as np
+
+from coldstart.errors import InputError, ManifestError
+from coldstart.manifest import TeacherInfo
+from coldstart.storage import ObjectNotFound, ObjectStore
+
+EMBED_MANIFEST = "embed.json"
+
+
+def chunk_key(chunk: int) -> str:
+    return f"chunks/chunk-{chunk:05d}.npz"
+
+
+@dataclass(frozen=True)
+class EmbedSpec:
+    teacher: TeacherInfo
+    input_sha256: str
+    count: int
+    chunk_size: int
+    max_seq_len: int
+    preprocess: str
+    skipped: int = 0
+
+    @property
+    def n_chunks(self) -> int:
+        return (self.count + self.chunk_size - 1) // self.chunk_size
+
+    def to_dict(self) -> Dict:
+        return {"kind": "embeddings", "n_chunks": self.n_chunks, **asdict(self)}
+
+    @classmethod
+    def from_dict(cls, data: Dict) -> "EmbedSpec":
+        if data.get("kind") != "embeddings":
+            raise ManifestError("embed.json is not an embeddings manifest")
+        fields = {k: data[k] for k in ("input_sha256", "count", "chunk_size", "max_seq_len", "preprocess")}
+        return cls(teacher=TeacherInfo(**data["teacher"]), skipped=data.get("skipped", 0), **fields)
+
+
+def encode_chunk(vectors: np.ndarray, user_ids: List[str], tags: List[Tuple[str, ...]]) -> bytes:
+    buf = io.BytesIO()
+    np.savez(buf, vectors=vectors.astype(np.float32), user_ids=np.asarray(user_ids, dtype=str),
+             tags=np.asarray([json.dumps(list(t), ensure_ascii=False) for t in tags], dtype=str))
+    return buf.getvalue()
+
+
+def decode_chunk(data: bytes) -> Tuple[np.ndarray, List[str], List[List[str]]]:
+    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+        return (npz["vectors"], [str(u) for u in npz["user_ids"]],
+                [json.loads(str(t)) for t in npz["tags"]])
+
+
+def read_spec(store: ObjectStore) -> EmbedSpec:
+    try:
+        return EmbedSpec.from_dict(json.loads(store.get_bytes(EMBED_MANIFEST)))
+    except ObjectNotFound:
+        raise InputError(f"{store.uri(EMBED_MANIFEST)} not found: run `python -m infra embed` first") from None
+
+
+def load_all(store: ObjectStore) -> Tuple[EmbedSpec, np.ndarray, List[str], List[List[str]]]:
+    """Every chunk, in order; refuses an incomplete set (a shard still running or failed)."""
+    spec = read_spec(store)
+    present = set(store.list("chunks/"))
+    missing = [c for c in range(spec.n_chunks) if chunk_key(c) not in present]
+    if missing:
+        raise InputError(
+            f"{len(missing)} of {spec.n_chunks} embedding chunks missing (first: {chunk_key(missing[0])}); "
+            "a shard has not finished: rerun `embed` for it", store.uri())
+    vectors, user_ids, tags = [], [], []
+    for c in range(spec.n_chunks):
+        v, u, t = decode_chunk(store.get_bytes(chunk_key(c)))
+        vectors.append(v)
+        user_ids.extend(u)
+        tags.extend(t)
+    matrix = np.concatenate(vectors) if vectors else np.zeros((0, spec.teacher.dim), np.float32)
+    if len(matrix) != spec.count:
+        raise InputError(f"chunks hold {len(matrix)} vectors, embed.json says {spec.count}", store.uri())
+    return spec, matrix, user_ids, tags

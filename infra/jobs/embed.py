@@ -1,0 +1,119 @@
+"""Embed active users with the teacher: mask personal data, encode, keep the L2-normalised [CLS].
+
+Input: JSONL with user_id, text, tags (local path or s3:// URI). Output: float32 chunks
+under --out (directory or s3:// prefix). Resumable (finished chunks are skipped) and
+shardable (--shard i/n, or AWS_BATCH_JOB_ARRAY_INDEX / AWS_BATCH_JOB_ARRAY_SIZE) so an
+AWS Batch array job can split a large population across machines.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from typing import Tuple
+
+from infra.progress import bar, summary
+
+DEFAULT_TEACHER = "ernie-3.0-medium-zh"
+
+
+def parse_shard(value: str) -> Tuple[int, int]:
+    try:
+        index, count = (int(x) for x in value.split("/"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--shard wants i/n (e.g. 0/4), got {value!r}") from None
+    if count < 1 or not 0 <= index < count:
+        raise argparse.ArgumentTypeError(f"--shard {value}: need 0 <= i < n")
+    return index, count
+
+
+def shard_from_env() -> Tuple[int, int]:
+    index = os.environ.get("AWS_BATCH_JOB_ARRAY_INDEX")
+    if index is None:
+        return 0, 1
+    return parse_shard(f"{index}/{os.environ.get('AWS_BATCH_JOB_ARRAY_SIZE', '1')}")
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--input", required=True, help="active users JSONL (path or s3:// URI)")
+    p.add_argument("--out", required=True, help="output directory or s3:// prefix")
+    p.add_argument("--teacher", default=DEFAULT_TEACHER,
+                   help="PaddleNLP model name (downloaded on first use) or local model directory")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--chunk-size", type=int, default=2048, help="users per output chunk (the unit of resume)")
+    p.add_argument("--max-seq-len", type=int, default=128)
+    p.add_argument("--shard", type=parse_shard, default=None,
+                   help="i/n: embed only chunks c with c %% n == i (default: from AWS_BATCH_JOB_ARRAY_* or 0/1)")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "gpu"])
+    p.add_argument("--skip-bad", action="store_true", help="skip malformed lines (counted) instead of failing")
+    p.add_argument("--force", action="store_true", help="discard existing chunks from another teacher/input")
+
+
+def run(args: argparse.Namespace) -> int:
+    from coldstart.errors import InputError
+    from coldstart.preprocess import PREPROCESS_VERSION, prepare_text
+    from coldstart.storage import open_store
+    from infra.embeddings import EMBED_MANIFEST, EmbedSpec, chunk_key, encode_chunk
+    from infra.inputs import read_input_lines
+    from infra.records import parse_records
+
+    started = time.time()
+    shard_index, shard_count = args.shard or shard_from_env()
+    lines, source, input_sha = read_input_lines(args.input)
+    report = parse_records(iter(lines), source, skip_bad=args.skip_bad)
+    records = report.records
+
+    from infra.teacher import load_teacher  # paddle import: after the input is known to be good
+
+    teacher = load_teacher(args.teacher, max_seq_len=args.max_seq_len, device=args.device)
+    spec = EmbedSpec(teacher=teacher.info, input_sha256=input_sha, count=len(records),
+                     chunk_size=args.chunk_size, max_seq_len=args.max_seq_len,
+                     preprocess=PREPROCESS_VERSION, skipped=report.skipped)
+    store = open_store(args.out)
+    _claim_output(store, spec, force=args.force, manifest_key=EMBED_MANIFEST)
+
+    mine = [c for c in range(spec.n_chunks) if c % shard_count == shard_index]
+    done = set(store.list("chunks/"))
+    todo = [c for c in mine if chunk_key(c) not in done]
+    n_users = sum(len(records[c * spec.chunk_size:(c + 1) * spec.chunk_size]) for c in todo)
+    pii_total = 0
+    with bar(n_users, f"embed shard {shard_index}/{shard_count}", unit="user") as progress:
+        for c in todo:
+            rows = records[c * spec.chunk_size:(c + 1) * spec.chunk_size]
+            texts = []
+            for r in rows:
+                text, counts = prepare_text(r.text, max_chars=args.max_seq_len * 4)
+                pii_total += sum(counts.values())
+                if not text:
+                    raise InputError(f"user {r.user_id}: text is empty after masking personal data", source)
+                texts.append(text)
+            vectors = teacher.encode(texts, batch_size=args.batch_size)
+            store.put_bytes(chunk_key(c), encode_chunk(vectors, [r.user_id for r in rows], [r.tags for r in rows]))
+            progress.update(len(rows))
+    summary("embed", teacher=teacher.id, demo=teacher.info.demo, dim=teacher.dim, users=len(records),
+            skipped_bad=report.skipped, shard=f"{shard_index}/{shard_count}", chunks_done=len(todo),
+            chunks_skipped=len(mine) - len(todo), pii_masked=pii_total,
+            seconds=f"{time.time() - started:.1f}", out=store.uri())
+    return 0
+
+
+def _claim_output(store, spec, force: bool, manifest_key: str) -> None:
+    """Write embed.json, or check that the one there describes the same run."""
+    from coldstart.errors import InputError
+
+    wanted = spec.to_dict()
+    if store.exists(manifest_key):
+        existing = json.loads(store.get_bytes(manifest_key))
+        if existing != wanted:
+            if not force:
+                changed = sorted(k for k in wanted if existing.get(k) != wanted[k])
+                raise InputError(
+                    f"{store.uri(manifest_key)} describes another run (differs in: {', '.join(changed)}); "
+                    "use a new --out, or --force to discard it")
+            for key in store.list("chunks/"):
+                store.delete(key)
+        else:
+            return
+    store.put_bytes(manifest_key, json.dumps(wanted, ensure_ascii=False, indent=2, sort_keys=True).encode())
+

@@ -1,0 +1,152 @@
+"""Publish a release to S3 (or a directory): upload, verify every object, then switch current.json.
+
+Uploads to PREFIX/releases/<version>/, with release.json last; downloads every object back
+and checks size and sha256; only then replaces PREFIX/current.json (a single PUT, so the
+switch is atomic). A failed or killed publish leaves current.json as it was. Earlier
+releases stay, for --rollback.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Dict
+
+from infra.progress import bar, summary
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--to", required=True, help="s3://BUCKET/PREFIX (or a local directory)")
+    p.add_argument("--index", help="index directory from build-index")
+    p.add_argument("--model", help="student model directory from export (optional)")
+    p.add_argument("--version", help="release version (default: UTC time, e.g. 20261127T101500Z)")
+    p.add_argument("--rollback", metavar="VERSION", help="point current.json back to an earlier, verified release")
+    p.add_argument("--list", action="store_true", help="list published releases and the current one")
+
+
+def run(args: argparse.Namespace) -> int:
+    from coldstart.storage import open_store
+
+    store = open_store(args.to)
+    if args.list:
+        return _list(store)
+    if args.rollback:
+        return _rollback(store, args.rollback)
+    if not args.index:
+        raise SystemExit("publish: --index is required (or --rollback VERSION / --list)")
+    return _publish(store, args)
+
+
+def _collect(args) -> "tuple":
+    """Files of the release (release-relative name -> local path), its teacher and component summaries."""
+    from coldstart.manifest import read_index_manifest
+    from infra.model_manifest import check_model_component
+
+    index_dir = Path(args.index)
+    manifest = read_index_manifest(index_dir, verify=True)  # refuse a locally corrupted index
+    files: Dict[str, Path] = {f"index/{name}": index_dir / name for name in manifest.files}
+    files["index/manifest.json"] = index_dir / "manifest.json"
+    components = {"index": {"count": manifest.count, "dim": manifest.dim,
+                            "recall_at_10": manifest.recall.recall, "created_at": manifest.created_at}}
+    if args.model:
+        model_files, model_summary = check_model_component(Path(args.model), manifest.teacher)
+        files.update({f"model/{n}": p for n, p in model_files.items()})
+        components["model"] = model_summary
+    return files, manifest.teacher, components
+
+
+def _publish(store, args) -> int:
+    from coldstart.errors import ColdstartError
+    from coldstart.manifest import describe_files
+    from coldstart.release import (CURRENT_KEY, RELEASE_MANIFEST, CurrentPointer, ReleaseManifest,
+                                   check_version, read_current, release_key)
+
+    started = time.time()
+    version = check_version(args.version or datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ"))
+    if store.exists(release_key(version, RELEASE_MANIFEST)):
+        raise ColdstartError(f"release {version} already exists in {store.uri()}; choose another --version")
+    files, teacher, components = _collect(args)
+    entries = {}
+    for name, path in files.items():
+        entries[name] = describe_files(path.parent, [path.name])[path.name]
+    release = ReleaseManifest(version=version, teacher=teacher, files=entries, components=components)
+    previous = read_current(store)
+
+    total = sum(e.size for e in entries.values())
+    with bar(total, f"upload {version}", unit="B", unit_scale=True) as progress:
+        for name in sorted(files):
+            store.put_file(release_key(version, name), files[name], progress=progress.update)
+            print(f"uploaded {name}", file=sys.stderr, flush=True)
+    manifest_bytes = release.to_bytes()
+    store.put_bytes(release_key(version, RELEASE_MANIFEST), manifest_bytes)
+    _verify_remote(store, version)
+    from coldstart.hashing import sha256_bytes
+
+    pointer = CurrentPointer(version=version, release_sha256=sha256_bytes(manifest_bytes),
+                             published_at=_now(), previous=previous.version if previous else None)
+    store.put_bytes(CURRENT_KEY, pointer.to_bytes())
+    summary("publish", version=version, files=len(entries), bytes=total, teacher=teacher.id,
+            demo=teacher.demo, previous=pointer.previous, current=store.uri(CURRENT_KEY),
+            seconds=f"{time.time() - started:.1f}")
+    return 0
+
+
+def _verify_remote(store, version: str):
+    """Download every object of the release back and check size and sha256."""
+    from coldstart.errors import VerificationError
+    from coldstart.manifest import verify_files
+    from coldstart.release import read_release, release_key
+    from coldstart.storage import ObjectNotFound
+
+    release = read_release(store, version)
+    with tempfile.TemporaryDirectory(prefix="coldstart-verify-") as tmp:
+        with bar(len(release.files), f"verify {version}", unit="file") as progress:
+            for name, entry in release.files.items():
+                try:
+                    size = store.size(release_key(version, name))
+                except ObjectNotFound:
+                    raise VerificationError(f"release {version}: {name} is missing") from None
+                if size != entry.size:
+                    raise VerificationError(f"release {version}: {name} has {size} bytes, expected {entry.size}")
+                store.download(release_key(version, name), Path(tmp) / name)
+                progress.update(1)
+        verify_files(tmp, release.files)
+    return release
+
+
+def _rollback(store, version: str) -> int:
+    from coldstart.errors import ColdstartError
+    from coldstart.hashing import sha256_bytes
+    from coldstart.release import CURRENT_KEY, RELEASE_MANIFEST, CurrentPointer, read_current, release_key
+    from coldstart.storage import ObjectNotFound
+
+    try:
+        manifest_bytes = store.get_bytes(release_key(version, RELEASE_MANIFEST))
+    except ObjectNotFound:
+        raise ColdstartError(f"no complete release {version} in {store.uri()} (see `publish --list`)") from None
+    _verify_remote(store, version)
+    previous = read_current(store)
+    pointer = CurrentPointer(version=version, release_sha256=sha256_bytes(manifest_bytes),
+                             published_at=_now(), previous=previous.version if previous else None)
+    store.put_bytes(CURRENT_KEY, pointer.to_bytes())
+    summary("rollback", current=version, previous=pointer.previous)
+    return 0
+
+
+def _list(store) -> int:
+    from coldstart.release import RELEASE_MANIFEST, RELEASES, read_current
+
+    current = read_current(store)
+    versions = sorted({k.split("/")[1] for k in store.list(f"{RELEASES}/") if k.endswith("/" + RELEASE_MANIFEST)})
+    for v in versions:
+        print(("* " if current and current.version == v else "  ") + v)
+    if not versions:
+        print("no releases")
+    return 0
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

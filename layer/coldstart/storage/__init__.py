@@ -1,0 +1,21 @@
+"""Object storage behind one small interface: a local directory or an S3 bucket prefix.
+
+``open_store("s3://bucket/prefix")`` or ``open_store("/some/dir")``.
+"""
+from __future__ import annotations
+
+from .base import ObjectNotFound, ObjectStore, StoreSettings
+from .local import LocalStore
+
+
+def open_store(uri: str, settings: "StoreSettings | None" = None) -> ObjectStore:
+    if uri.startswith("s3://"):
+        from .s3 import S3Store  # boto3 only when S3 is used
+
+        return S3Store.from_uri(uri, settings or StoreSettings.from_env())
+    if "://" in uri:
+        raise ValueError(f"unsupported storage URI {uri!r}: use s3://bucket/prefix or a local path")
+    return LocalStore(uri)
+
+
+__all__ = ["ObjectStore", "ObjectNotFound", "StoreSettings", "LocalStore", "open_store"]

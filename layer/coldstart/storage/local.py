@@ -1,0 +1,98 @@
+"""A directory as an object store (tests, kiosks, and runs without S3)."""
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import List, Optional, Union
+
+from .base import ObjectNotFound, ObjectStore, ProgressCallback
+
+
+class LocalStore(ObjectStore):
+    def __init__(self, root: Union[str, Path]):
+        self.root = Path(root)
+
+    def _path(self, key: str) -> Path:
+        parts = [p for p in key.split("/") if p]
+        if any(p in (".", "..") for p in parts):
+            raise ValueError(f"invalid key {key!r}")
+        return self.root.joinpath(*parts) if parts else self.root
+
+    def get_bytes(self, key: str) -> bytes:
+        try:
+            return self._path(key).read_bytes()
+        except (FileNotFoundError, IsADirectoryError):
+            raise ObjectNotFound(f"{self.uri(key)}: not found") from None
+
+    def _write_atomic(self, key: str, writer) -> None:
+        dest = self._path(key)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=str(dest.parent))
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                writer(fh)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(tmp, dest)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.unlink(tmp)
+            raise
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        self._write_atomic(key, lambda fh: fh.write(data))
+
+    def put_file(self, key: str, path, progress: Optional[ProgressCallback] = None) -> None:
+        def copy(fh):
+            with open(path, "rb") as src:
+                for block in iter(lambda: src.read(1 << 20), b""):
+                    fh.write(block)
+                    if progress:
+                        progress(len(block))
+
+        self._write_atomic(key, copy)
+
+    def download(self, key: str, path, progress: Optional[ProgressCallback] = None) -> None:
+        src = self._path(key)
+        if not src.is_file():
+            raise ObjectNotFound(f"{self.uri(key)}: not found")
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.part")
+        shutil.copyfile(src, tmp)
+        if progress:
+            progress(tmp.stat().st_size)
+        os.replace(tmp, path)
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def delete(self, key: str) -> None:
+        try:
+            self._path(key).unlink()
+        except FileNotFoundError:
+            pass
+
+    def size(self, key: str) -> int:
+        try:
+            return self._path(key).stat().st_size
+        except FileNotFoundError:
+            raise ObjectNotFound(f"{self.uri(key)}: not found") from None
+
+    def list(self, prefix: str = "") -> List[str]:
+        if not self.root.exists():
+            return []
+        keys = []
+        for dirpath, _, files in os.walk(self.root):
+            for name in files:
+                if name.startswith(".") and (name.endswith(".part") or name.endswith(".tmp")):
+                    continue  # in-flight temporaries are not objects
+                rel = Path(dirpath, name).relative_to(self.root).as_posix()
+                if rel.startswith(prefix):
+                    keys.append(rel)
+        return sorted(keys)
+
+    def uri(self, key: str = "") -> str:
+        return str(self._path(key))

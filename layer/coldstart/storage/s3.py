@@ -1,0 +1,131 @@
+"""S3 (or any S3-compatible server) as an object store, with bounded retries and clear errors."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import List, Optional
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+
+from ..errors import StorageError
+from .base import ObjectNotFound, ObjectStore, ProgressCallback, StoreSettings
+
+_NOT_FOUND = {"NoSuchKey", "404", "NotFound"}
+_DENIED = {"AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch", "Forbidden"}
+
+
+def make_client(settings: StoreSettings):
+    config = Config(
+        retries={"max_attempts": settings.max_attempts, "mode": "standard"},
+        connect_timeout=settings.connect_timeout,
+        read_timeout=settings.read_timeout,
+        s3={"addressing_style": "path"} if settings.endpoint_url else {},
+    )
+    return boto3.client("s3", endpoint_url=settings.endpoint_url, region_name=settings.region, config=config)
+
+
+class S3Store(ObjectStore):
+    def __init__(self, bucket: str, prefix: str = "", client=None, settings: Optional[StoreSettings] = None):
+        if not bucket:
+            raise ValueError("S3 URI needs a bucket: s3://bucket/prefix")
+        self.bucket = bucket
+        self.prefix = prefix.strip("/")
+        self.settings = settings or StoreSettings.from_env()
+        self.client = client or make_client(self.settings)
+
+    @classmethod
+    def from_uri(cls, uri: str, settings: StoreSettings) -> "S3Store":
+        rest = uri[len("s3://"):]
+        bucket, _, prefix = rest.partition("/")
+        return cls(bucket, prefix, settings=settings)
+
+    def _key(self, key: str) -> str:
+        key = key.lstrip("/")
+        return f"{self.prefix}/{key}" if self.prefix else key
+
+    def uri(self, key: str = "") -> str:
+        return f"s3://{self.bucket}/{self._key(key)}"
+
+    def _fail(self, exc: Exception, key: str, action: str) -> StorageError:
+        where = self.uri(key)
+        if isinstance(exc, ClientError):
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            if code in _NOT_FOUND:
+                return ObjectNotFound(f"{where}: not found")
+            if code in _DENIED:
+                return StorageError(f"{action} {where}: access denied ({code}); check the credentials and the bucket policy")
+            return StorageError(f"{action} {where}: S3 error {code}")
+        if isinstance(exc, EndpointConnectionError):
+            endpoint = self.settings.endpoint_url or "AWS S3"
+            return StorageError(
+                f"{action} {where}: cannot reach {endpoint} after {self.settings.max_attempts} attempts"
+            )
+        return StorageError(f"{action} {where}: {exc.__class__.__name__}: {exc}")
+
+    def get_bytes(self, key: str) -> bytes:
+        try:
+            return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
+        except (ClientError, BotoCoreError) as exc:
+            raise self._fail(exc, key, "get") from None
+
+    def put_bytes(self, key: str, data: bytes) -> None:
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
+        except (ClientError, BotoCoreError) as exc:
+            raise self._fail(exc, key, "put") from None
+
+    def put_file(self, key: str, path, progress: Optional[ProgressCallback] = None) -> None:
+        try:
+            self.client.upload_file(str(path), self.bucket, self._key(key), Callback=progress)
+        except (ClientError, BotoCoreError) as exc:
+            raise self._fail(exc, key, "upload") from None
+        except Exception as exc:  # boto3's S3UploadFailedError wraps the ClientError
+            cause = exc.__cause__ or exc.__context__
+            if isinstance(cause, (ClientError, BotoCoreError)):
+                raise self._fail(cause, key, "upload") from None
+            raise StorageError(f"upload {self.uri(key)}: {exc}") from None
+
+    def download(self, key: str, path, progress: Optional[ProgressCallback] = None) -> None:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.part")
+        try:
+            self.client.download_file(self.bucket, self._key(key), str(tmp), Callback=progress)
+            os.replace(tmp, path)
+        except (ClientError, BotoCoreError) as exc:
+            raise self._fail(exc, key, "download") from None
+        finally:
+            if tmp.exists():
+                tmp.unlink()
+
+    def exists(self, key: str) -> bool:
+        try:
+            self.size(key)
+            return True
+        except ObjectNotFound:
+            return False
+
+    def delete(self, key: str) -> None:
+        try:
+            self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+        except (ClientError, BotoCoreError) as exc:
+            raise self._fail(exc, key, "delete") from None
+
+    def size(self, key: str) -> int:
+        try:
+            return int(self.client.head_object(Bucket=self.bucket, Key=self._key(key))["ContentLength"])
+        except (ClientError, BotoCoreError) as exc:
+            raise self._fail(exc, key, "head") from None
+
+    def list(self, prefix: str = "") -> List[str]:
+        full = self._key(prefix)
+        strip = len(self.prefix) + 1 if self.prefix else 0
+        keys = []
+        try:
+            for page in self.client.get_paginator("list_objects_v2").paginate(Bucket=self.bucket, Prefix=full):
+                keys.extend(obj["Key"][strip:] for obj in page.get("Contents", []))
+        except (ClientError, BotoCoreError) as exc:
+            raise self._fail(exc, prefix, "list") from None
+        return sorted(keys)

@@ -1,0 +1,152 @@
+"""The Annoy index of active users' teacher vectors: build, tune, measure, load, query.
+
+Vectors are L2-normalised, so Annoy's angular distance d relates to cosine by
+cos = 1 - d**2 / 2. Recall is always measured against exact (numpy) search.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+from annoy import AnnoyIndex
+
+from .errors import RecallGateError
+
+INDEX_FILE = "index.ann"
+METRIC = "angular"
+
+
+def l2_normalise(vectors: np.ndarray) -> np.ndarray:
+    vectors = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(vectors, axis=-1, keepdims=True)
+    return vectors / np.maximum(norms, 1e-12)
+
+
+def angular_to_cosine(distances: Sequence[float]) -> np.ndarray:
+    d = np.asarray(distances, dtype=np.float32)
+    return 1.0 - d * d / 2.0
+
+
+def build_annoy(vectors: np.ndarray, n_trees: int, seed: int = 42, n_jobs: int = -1) -> AnnoyIndex:
+    """Build an angular Annoy index over rows of ``vectors`` (item i = row i)."""
+    count, dim = vectors.shape
+    index = AnnoyIndex(dim, METRIC)
+    index.set_seed(seed)
+    for i in range(count):
+        index.add_item(i, vectors[i])
+    index.build(n_trees, n_jobs=n_jobs)
+    return index
+
+
+def load_annoy(path: Union[str, Path], dim: int) -> AnnoyIndex:
+    """mmap an index file; costs ~nothing until pages are touched."""
+    index = AnnoyIndex(dim, METRIC)
+    index.load(str(path))
+    return index
+
+
+def exact_top_k(vectors: np.ndarray, queries: np.ndarray, k: int,
+                exclude: Optional[Sequence[int]] = None) -> np.ndarray:
+    """Exact cosine top-k (rows must be normalised). ``exclude[i]`` is dropped from row i."""
+    scores = queries @ vectors.T
+    if exclude is not None:
+        scores[np.arange(len(queries)), np.asarray(exclude)] = -np.inf
+    top = np.argpartition(-scores, kth=min(k, scores.shape[1] - 1), axis=1)[:, :k]
+    order = np.take_along_axis(scores, top, axis=1).argsort(axis=1)[:, ::-1]
+    return np.take_along_axis(top, order, axis=1)
+
+
+def annoy_top_k(index: AnnoyIndex, query: np.ndarray, k: int, search_k: int,
+                exclude: Optional[int] = None) -> List[int]:
+    extra = 1 if exclude is not None else 0
+    ids = index.get_nns_by_vector(query, k + extra, search_k=search_k)
+    if exclude is not None:
+        ids = [i for i in ids if i != exclude]
+    return ids[:k]
+
+
+@dataclass(frozen=True)
+class RecallMeasurement:
+    recall: float
+    search_k: int
+    n_queries: int
+    annoy_ms_per_query: float
+    exact_ms_per_query: float
+
+
+def sample_queries(count: int, n_queries: int, seed: int = 7) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(count, size=min(n_queries, count), replace=False))
+
+
+def measure_recall(index: AnnoyIndex, vectors: np.ndarray, query_ids: Iterable[int],
+                   k: int, search_k: int) -> RecallMeasurement:
+    """Leave-one-out recall@k: each sampled item queries for its k nearest *other* items,
+    so a query never counts itself as a hit."""
+    query_ids = np.asarray(list(query_ids))
+    k = min(k, len(vectors) - 1)
+    queries = vectors[query_ids]
+    t0 = time.perf_counter()
+    truth = exact_top_k(vectors, queries, k, exclude=query_ids)
+    exact_ms = (time.perf_counter() - t0) * 1000 / max(len(query_ids), 1)
+    hits = 0
+    t0 = time.perf_counter()
+    found = [annoy_top_k(index, q, k, search_k, exclude=int(i)) for q, i in zip(queries, query_ids)]
+    annoy_ms = (time.perf_counter() - t0) * 1000 / max(len(query_ids), 1)
+    for got, want in zip(found, truth):
+        hits += len(set(got) & set(want.tolist()))
+    recall = hits / float(max(len(query_ids) * k, 1))
+    return RecallMeasurement(recall, search_k, len(query_ids), annoy_ms, exact_ms)
+
+
+@dataclass(frozen=True)
+class TunedIndex:
+    index: AnnoyIndex
+    n_trees: int
+    measurement: RecallMeasurement
+    tried: Tuple[Tuple[int, int, float], ...]  # (n_trees, search_k, recall) in the order tried
+
+
+def build_tuned(vectors: np.ndarray, min_recall: float, k: int = 10, n_queries: int = 500,
+                n_trees: Optional[int] = None, search_k: Optional[int] = None,
+                max_trees: int = 200, seed: int = 42, log=None) -> TunedIndex:
+    """Build an index meeting ``min_recall`` at the smallest search_k found.
+
+    With n_trees and search_k both given, builds exactly that and only measures.
+    Otherwise doubles search_k (from n_trees*k) up to 64x, then doubles n_trees
+    up to ``max_trees``. Raises RecallGateError when nothing tried meets the gate.
+    """
+    query_ids = sample_queries(len(vectors), n_queries)
+    tree_plan = [n_trees] if n_trees else _doubling(max(10, min(50, max_trees)), max_trees)
+    tried = []
+    best = None
+    for trees in tree_plan:
+        index = build_annoy(vectors, trees, seed=seed)
+        base = trees * k
+        plan = [search_k] if search_k else [base * m for m in (1, 2, 4, 8, 16, 32, 64)]
+        for sk in plan:
+            m = measure_recall(index, vectors, query_ids, k, sk)
+            tried.append((trees, sk, m.recall))
+            if log:
+                log(f"n_trees={trees} search_k={sk} recall@{k}={m.recall:.4f}")
+            if best is None or m.recall > best[2].recall:
+                best = (index, trees, m)
+            if m.recall >= min_recall:
+                return TunedIndex(index, trees, m, tuple(tried))
+    assert best is not None
+    raise RecallGateError(
+        f"recall@{k} {best[2].recall:.4f} is below the gate {min_recall:.4f} "
+        f"(best at n_trees={best[1]}, search_k={best[2].search_k}; tried {len(tried)} settings). "
+        "Raise --n-trees/--search-k, lower --min-recall, or check the embeddings "
+        "(isotropic random vectors defeat any approximate index)."
+    )
+
+
+def _doubling(start: int, stop: int) -> List[int]:
+    out = [start]
+    while out[-1] * 2 <= stop:
+        out.append(out[-1] * 2)
+    return out

@@ -1,0 +1,99 @@
+"""Shared test setup: import paths and a real local S3 server (SeaweedFS, infra/local_s3.py).
+
+Fixtures:
+  s3_server  (session)  LocalS3Server on 127.0.0.1, data in a pytest tmp dir
+  s3_bucket  (function) (server, bucket_name): a fresh, uniquely named bucket, deleted afterwards
+  s3_env     (function) the server's AWS_ENDPOINT_URL / AWS_ACCESS_KEY_ID /
+                        AWS_SECRET_ACCESS_KEY / AWS_DEFAULT_REGION set for the test
+"""
+
+import zlib  # noqa: F401  must precede paddle, see infra/__init__.py
+
+import re
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+for _p in (ROOT, ROOT / "layer"):  # `import infra`, `import coldstart`
+    if str(_p) not in sys.path:
+        sys.path.insert(0, str(_p))
+
+
+@pytest.fixture(scope="session")
+def s3_server(tmp_path_factory):
+    from infra.local_s3 import LocalS3Server  # lazily: boto3 only for tests that use S3
+
+    server = LocalS3Server(tmp_path_factory.mktemp("s3"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def _bucket_name(test_name: str) -> str:
+    stem = re.sub(r"[^a-z0-9]+", "-", test_name.lower()).strip("-")[:40].strip("-") or "t"
+    return f"{stem}-{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+def s3_bucket(s3_server, request):
+    name = s3_server.create_bucket(_bucket_name(request.node.name))
+    yield s3_server, name
+    if s3_server.running:  # a test may have stopped the server; the bucket goes with it then
+        try:
+            s3_server.client().delete_bucket(Bucket=name)  # weed mini deletes non-empty buckets
+        except Exception:
+            pass
+
+
+# Variables that would override the ones s3_env sets (boto3 prefers AWS_ENDPOINT_URL_S3 over
+# AWS_ENDPOINT_URL, AWS_REGION over AWS_DEFAULT_REGION; a session token would be sent along).
+_OVERRIDING_ENV = (
+    "AWS_ENDPOINT_URL_S3",
+    "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
+    "AWS_REGION",
+    "AWS_SESSION_TOKEN",
+    "AWS_SECURITY_TOKEN",
+    "AWS_PROFILE",
+)
+
+
+@pytest.fixture
+def s3_env(s3_server, monkeypatch):
+    for var in _OVERRIDING_ENV:
+        monkeypatch.delenv(var, raising=False)
+    env = s3_server.env()
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    return env
+
+
+DATA = ROOT / "data"
+
+
+@pytest.fixture(scope="session")
+def users_file():
+    """The checked-in demo population (3,600 users)."""
+    return DATA / "users.jsonl"
+
+
+@pytest.fixture(scope="session")
+def small_users(tmp_path_factory):
+    """The first 300 demo users: enough for several chunks, fast to embed."""
+    path = tmp_path_factory.mktemp("users") / "users.jsonl"
+    lines = (DATA / "users.jsonl").read_text(encoding="utf-8").splitlines()[:300]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_teacher(tmp_path_factory):
+    """A 1-layer, 32-wide ErnieModel with a character vocabulary of the demo data."""
+    from tests.tiny_models import make_tiny_teacher
+
+    texts = (DATA / "users.jsonl").read_text(encoding="utf-8").splitlines()
+    return make_tiny_teacher(tmp_path_factory.mktemp("tiny-teacher"), texts)

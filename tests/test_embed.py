@@ -1,0 +1,134 @@
+"""`infra embed`: teacher vectors in chunks; sharding, resume, and bad input."""
+import json
+
+import numpy as np
+import pytest
+
+from infra.cli import main
+
+
+def embed(users, out, teacher, *extra):
+    return main(["embed", "--input", str(users), "--out", str(out), "--teacher", str(teacher),
+                 "--chunk-size", "64", "--batch-size", "32", "--max-seq-len", "32", *extra])
+
+
+def load(out):
+    from coldstart.storage import open_store
+    from infra.embeddings import load_all
+
+    return load_all(open_store(str(out)))
+
+
+def test_embed_writes_normalised_vectors_in_input_order(small_users, tiny_teacher, tmp_path):
+    assert embed(small_users, tmp_path / "e", tiny_teacher) == 0
+    spec, vectors, user_ids, tags = load(tmp_path / "e")
+    rows = [json.loads(line) for line in small_users.read_text(encoding="utf-8").splitlines()]
+    assert spec.count == 300 and spec.n_chunks == 5 and spec.teacher.id == "tiny-test-teacher"
+    assert vectors.shape == (300, 32) and vectors.dtype == np.float32
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+    assert user_ids == [r["user_id"] for r in rows]
+    assert tags == [r["tags"] for r in rows]
+
+
+def test_embed_matches_teacher_cls_of_masked_text(small_users, tiny_teacher, tmp_path):
+    from coldstart.preprocess import prepare_text
+    from infra.teacher import load_teacher
+
+    embed(small_users, tmp_path / "e", tiny_teacher)
+    _, vectors, _, _ = load(tmp_path / "e")
+    first = json.loads(small_users.read_text(encoding="utf-8").splitlines()[0])
+    teacher = load_teacher(str(tiny_teacher), max_seq_len=32, device="cpu")
+    want = teacher.encode([prepare_text(first["text"])[0]])[0]
+    np.testing.assert_allclose(vectors[0], want, atol=1e-5)
+
+
+def test_shards_together_equal_one_full_run(small_users, tiny_teacher, tmp_path):
+    embed(small_users, tmp_path / "full", tiny_teacher)
+    assert embed(small_users, tmp_path / "sharded", tiny_teacher, "--shard", "0/2") == 0
+    with pytest.raises(Exception, match="chunks missing"):
+        load(tmp_path / "sharded")  # shard 1 has not run yet
+    assert embed(small_users, tmp_path / "sharded", tiny_teacher, "--shard", "1/2") == 0
+    np.testing.assert_allclose(load(tmp_path / "sharded")[1], load(tmp_path / "full")[1], atol=1e-6)
+
+
+def test_shard_is_read_from_aws_batch_array_env(small_users, tiny_teacher, tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("AWS_BATCH_JOB_ARRAY_INDEX", "1")
+    monkeypatch.setenv("AWS_BATCH_JOB_ARRAY_SIZE", "3")
+    embed(small_users, tmp_path / "e", tiny_teacher)
+    assert "shard=1/3" in capsys.readouterr().out
+    assert sorted(p.name for p in (tmp_path / "e" / "chunks").iterdir()) == ["chunk-00001.npz", "chunk-00004.npz"]
+
+
+def test_rerun_skips_finished_chunks_and_redoes_missing_ones(small_users, tiny_teacher, tmp_path, capsys):
+    out = tmp_path / "e"
+    embed(small_users, out, tiny_teacher)
+    kept = out / "chunks" / "chunk-00000.npz"
+    before = kept.stat().st_mtime_ns
+    (out / "chunks" / "chunk-00003.npz").unlink()  # as if the run died before writing it
+    capsys.readouterr()
+    assert embed(small_users, out, tiny_teacher) == 0
+    line = capsys.readouterr().out
+    assert "chunks_done=1" in line and "chunks_skipped=4" in line
+    assert kept.stat().st_mtime_ns == before
+    assert load(out)[0].count == 300
+
+
+def test_output_of_another_teacher_is_refused_without_force(small_users, tiny_teacher, tmp_path, capsys):
+    from tests.tiny_models import make_tiny_teacher
+
+    other = make_tiny_teacher(tmp_path / "other", ["其他"], seed=5, teacher_id="other")
+    embed(small_users, tmp_path / "e", tiny_teacher)
+    assert embed(small_users, tmp_path / "e", other) == 1
+    assert "describes another run" in capsys.readouterr().err
+    assert embed(small_users, tmp_path / "e", other, "--force") == 0
+    assert load(tmp_path / "e")[0].teacher.id == "other"
+
+
+def test_personal_data_is_masked_before_the_teacher_sees_it(tiny_teacher, tmp_path):
+    users = tmp_path / "u.jsonl"
+    with_phone = {"user_id": "a", "text": "喜欢篮球，电话13812345678", "tags": ["体育"]}
+    other_phone = {"user_id": "b", "text": "喜欢篮球，电话13987654321", "tags": ["体育"]}
+    users.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in (with_phone, other_phone)), encoding="utf-8")
+    embed(users, tmp_path / "e", tiny_teacher)
+    vectors = load(tmp_path / "e")[1]
+    np.testing.assert_array_equal(vectors[0], vectors[1])  # both became "喜欢篮球,电话[PHONE]"
+
+
+BAD_LINES = [
+    (b'{"user_id": "x", "text": "hi", "tags": []}\n{not json\n', 2, "not valid JSON"),
+    (b'{"user_id": "x", "tags": ["a"]}\n', 1, "missing field(s): text"),
+    (b'{"user_id": "x", "text": "   ", "tags": ["a"]}\n', 1, "text is empty"),
+    (b'{"user_id": "x", "text": "a", "tags": []}\n{"user_id": "x", "text": "b", "tags": []}\n', 2,
+     "duplicate user_id (first seen on line 1)"),
+    (b'{"user_id": "x", "text": "\xff\xfe", "tags": []}\n', 1, "not UTF-8"),
+    (b'[1, 2]\n', 1, "expected a JSON object"),
+    (b'{"user_id": "x", "text": "a", "tags": "sport"}\n', 1, "tags must be a list"),
+]
+
+
+@pytest.mark.parametrize("content,line,message", BAD_LINES)
+def test_bad_input_names_file_and_line(content, line, message, tiny_teacher, tmp_path, capsys):
+    users = tmp_path / "bad.jsonl"
+    users.write_bytes(content)
+    assert embed(users, tmp_path / "e", tiny_teacher) == 1
+    err = capsys.readouterr().err
+    assert f"bad.jsonl:{line}: " in err and message in err
+    assert not (tmp_path / "e").exists()  # nothing written for a bad input
+
+
+def test_skip_bad_counts_what_it_skips(small_users, tiny_teacher, tmp_path, capsys):
+    users = tmp_path / "mixed.jsonl"
+    users.write_bytes(small_users.read_bytes()[:2000].rsplit(b"\n", 1)[0] + b"\n{broken\n\xff\n")
+    good = len(users.read_bytes().splitlines()) - 2
+    assert embed(users, tmp_path / "e", tiny_teacher, "--skip-bad") == 0
+    assert "skipped_bad=2" in capsys.readouterr().out
+    assert load(tmp_path / "e")[0].count == good
+
+
+def test_embed_reads_and_writes_s3(small_users, tiny_teacher, s3_bucket, s3_env):
+    server, bucket = s3_bucket
+    server.client().put_object(Bucket=bucket, Key="in/users.jsonl", Body=small_users.read_bytes())
+    assert embed(f"s3://{bucket}/in/users.jsonl", f"s3://{bucket}/emb", tiny_teacher) == 0
+    keys = [o["Key"] for o in server.client().list_objects_v2(Bucket=bucket, Prefix="emb/")["Contents"]]
+    assert "emb/embed.json" in keys and len([k for k in keys if k.startswith("emb/chunks/")]) == 5
+    assert load(f"s3://{bucket}/emb")[1].shape == (300, 32)
