@@ -15,6 +15,7 @@ JOBS = {
     "publish": ("publish", "upload a release to S3, verify it, then switch current.json"),
     "pipeline": ("pipeline", "run embed → build-index → publish from one config, skipping fresh steps"),
     "train-demo-teacher": ("train_demo_teacher", "train the small DEMO teacher (not pretrained ERNIE) on data/"),
+    "demo": ("demo", "offline demo: local S3 server + pipeline on the demo data, prints the release"),
 }
 
 

@@ -23,7 +23,7 @@ FORMATTER = argparse.RawDescriptionHelpFormatter  # flags default to None so YAM
 class PipelineConfig:
     input: str = "data/users.jsonl"
     teacher: str = "ernie-3.0-medium-zh"
-    demo_teacher: bool = False        # train the small demo teacher into work_dir/demo-teacher and use it
+    demo_teacher: bool = False        # `teacher` is the project's demo model: (re)train it from `input` if stale
     work_dir: str = "build/pipeline"
     publish_to: Optional[str] = None  # s3://bucket/prefix; None skips publishing
     version: Optional[str] = None
@@ -69,7 +69,6 @@ def run(args: argparse.Namespace) -> int:
     work = Path(config.work_dir)
     teacher = config.teacher
     if config.demo_teacher:
-        teacher = str(work / "demo-teacher")
         _job(["train-demo-teacher", "--data", config.input, "--out", teacher])
     embeddings, index = str(work / "embeddings"), str(work / "index")
     embed_argv = ["embed", "--input", config.input, "--out", embeddings, "--teacher", teacher,

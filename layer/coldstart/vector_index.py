@@ -83,21 +83,28 @@ def sample_queries(count: int, n_queries: int, seed: int = 7) -> np.ndarray:
 
 
 def measure_recall(index: AnnoyIndex, vectors: np.ndarray, query_ids: Iterable[int],
-                   k: int, search_k: int) -> RecallMeasurement:
+                   k: int, search_k: int, tie_tolerance: float = 1e-6) -> RecallMeasurement:
     """Leave-one-out recall@k: each sampled item queries for its k nearest *other* items,
-    so a query never counts itself as a hit."""
+    so a query never counts itself as a hit.
+
+    Ties count: a returned item is a hit when its cosine is at least the exact k-th best
+    (minus ``tie_tolerance``), so near-duplicate vectors cannot make a perfect answer look wrong.
+    """
     query_ids = np.asarray(list(query_ids))
     k = min(k, len(vectors) - 1)
     queries = vectors[query_ids]
     t0 = time.perf_counter()
     truth = exact_top_k(vectors, queries, k, exclude=query_ids)
     exact_ms = (time.perf_counter() - t0) * 1000 / max(len(query_ids), 1)
-    hits = 0
     t0 = time.perf_counter()
     found = [annoy_top_k(index, q, k, search_k, exclude=int(i)) for q, i in zip(queries, query_ids)]
     annoy_ms = (time.perf_counter() - t0) * 1000 / max(len(query_ids), 1)
-    for got, want in zip(found, truth):
-        hits += len(set(got) & set(want.tolist()))
+    hits = 0
+    for q, got, want in zip(queries, found, truth):
+        if not got:
+            continue
+        kth_best = float(vectors[want[-1]] @ q)
+        hits += int(np.count_nonzero(vectors[got] @ q >= kth_best - tie_tolerance))
     recall = hits / float(max(len(query_ids) * k, 1))
     return RecallMeasurement(recall, search_k, len(query_ids), annoy_ms, exact_ms)
 

@@ -23,7 +23,9 @@ def make_client(settings: StoreSettings):
         read_timeout=settings.read_timeout,
         s3={"addressing_style": "path"} if settings.endpoint_url else {},
     )
-    return boto3.client("s3", endpoint_url=settings.endpoint_url, region_name=settings.region, config=config)
+    # A session of its own: boto3's default session caches the credentials it first resolved.
+    session = boto3.session.Session()
+    return session.client("s3", endpoint_url=settings.endpoint_url, region_name=settings.region, config=config)
 
 
 class S3Store(ObjectStore):

@@ -1,0 +1,43 @@
+# coldstart: the two set-up commands are `make demo` and `make test` (see README.md).
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+REQS := infra/requirements.txt function/requirements.txt requirements-dev.txt constraints.txt layer/pyproject.toml
+STAMP := $(VENV)/.installed-$(shell cat $(REQS) 2>/dev/null | sha256sum | cut -c1-12)
+PYTEST_ARGS ?=
+
+.PHONY: help setup demo test bench-index lint clean
+
+help:
+	@echo "make demo   - install, start a local S3 server, run the batch pipeline on the demo data, publish"
+	@echo "make test   - install, run the test suite (starts its own S3 server on 127.0.0.1)"
+	@echo "make setup  - create $(VENV) (Python 3.11) with everything pinned in constraints.txt"
+	@echo "make bench-index - Annoy vs exact search on the demo index and 100k x 768 synthetic vectors"
+	@echo "make clean  - remove build/ (demo artefacts and local S3 data)"
+
+setup: $(STAMP)
+
+$(STAMP):
+	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade "pip>=24"
+	$(PY) -m pip install --quiet -c constraints.txt -r infra/requirements.txt -r function/requirements.txt -r requirements-dev.txt
+	$(PY) -m pip install --quiet --no-deps -e layer
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+
+demo: setup
+	$(PY) -m infra demo
+
+test: setup
+	$(PY) -m pytest -q $(PYTEST_ARGS) tests
+
+bench-index: setup
+	$(PY) bench/index.py
+
+lint: setup
+	$(VENV)/bin/cfn-lint infra/batch.yaml
+
+clean:
+	rm -rf build

@@ -1,0 +1,151 @@
+"""`infra publish` against a real S3-compatible server: verify-then-switch, rollback, faults."""
+import json
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+
+from coldstart.release import read_current, read_release
+from coldstart.storage import open_store
+from infra.cli import main
+from tests.synthetic import clustered, write_embeddings
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def make_index(tmp_path, name="idx", n=1500, dim=32, seed=0, n_trees=None):
+    emb = write_embeddings(tmp_path / f"{name}-emb", clustered(n, dim=dim, seed=seed))
+    argv = ["build-index", "--embeddings", str(emb), "--out", str(tmp_path / name), "--queries", "100"]
+    argv += ["--n-trees", str(n_trees), "--search-k", "100", "--min-recall", "0"] if n_trees else []
+    assert main(argv) == 0
+    return tmp_path / name
+
+
+def publish(to, index, version, *extra):
+    return main(["publish", "--to", to, "--index", str(index), "--version", version, *extra])
+
+
+def current_version(uri):
+    pointer = read_current(open_store(uri))
+    return pointer.version if pointer else None
+
+
+@pytest.fixture
+def index_dir(tmp_path):
+    return make_index(tmp_path)
+
+
+def test_publish_uploads_verifies_and_switches_current(s3_bucket, s3_env, index_dir):
+    server, bucket = s3_bucket
+    uri = f"s3://{bucket}/coldstart"
+    assert current_version(uri) is None
+    assert publish(uri, index_dir, "v1") == 0
+    assert current_version(uri) == "v1"
+    keys = sorted(o["Key"] for o in server.client().list_objects_v2(Bucket=bucket)["Contents"])
+    assert keys == ["coldstart/current.json", "coldstart/releases/v1/index/index.ann",
+                    "coldstart/releases/v1/index/items.json", "coldstart/releases/v1/index/manifest.json",
+                    "coldstart/releases/v1/release.json"]
+    release = read_release(open_store(uri), "v1")
+    assert release.teacher.id == "synthetic" and release.components["index"]["count"] == 1500
+    body = server.client().get_object(Bucket=bucket, Key="coldstart/releases/v1/index/index.ann")["Body"].read()
+    assert len(body) == release.files["index/index.ann"].size
+
+
+def test_second_publish_keeps_the_first_for_rollback(s3_bucket, s3_env, index_dir, tmp_path, capsys):
+    _, bucket = s3_bucket
+    uri = f"s3://{bucket}/cs"
+    publish(uri, index_dir, "v1")
+    publish(uri, make_index(tmp_path, "idx2", seed=9), "v2")
+    pointer = read_current(open_store(uri))
+    assert (pointer.version, pointer.previous) == ("v2", "v1")
+    assert main(["publish", "--to", uri, "--rollback", "v1"]) == 0
+    assert current_version(uri) == "v1"
+    capsys.readouterr()
+    main(["publish", "--to", uri, "--list"])
+    assert capsys.readouterr().out.split("\n")[:2] == ["* v1", "  v2"]
+
+
+def test_publishing_an_existing_version_is_refused(s3_bucket, s3_env, index_dir, capsys):
+    uri = f"s3://{s3_bucket[1]}/cs"
+    publish(uri, index_dir, "v1")
+    assert publish(uri, index_dir, "v1") == 1
+    assert "release v1 already exists" in capsys.readouterr().err
+
+
+def test_rollback_to_a_missing_or_corrupted_release_leaves_current_alone(s3_bucket, s3_env, index_dir, tmp_path, capsys):
+    server, bucket = s3_bucket
+    uri = f"s3://{bucket}/cs"
+    publish(uri, index_dir, "v1")
+    publish(uri, make_index(tmp_path, "idx2", seed=9), "v2")
+    assert main(["publish", "--to", uri, "--rollback", "v9"]) == 1
+    assert "no complete release v9" in capsys.readouterr().err
+    key = "cs/releases/v1/index/items.json"
+    body = server.client().get_object(Bucket=bucket, Key=key)["Body"].read()
+    server.client().put_object(Bucket=bucket, Key=key, Body=body[:-1] + b" ")  # same size, other bytes
+    assert main(["publish", "--to", uri, "--rollback", "v1"]) == 1
+    assert "index/items.json: sha256" in capsys.readouterr().err
+    assert current_version(uri) == "v2"
+
+
+def test_publish_killed_mid_upload_leaves_current_on_the_previous_release(s3_bucket, s3_env, tmp_path):
+    server, bucket = s3_bucket
+    uri = f"s3://{bucket}/cs"
+    publish(uri, make_index(tmp_path, "small"), "v1")
+    big = make_index(tmp_path, "big", n=40000, dim=192, n_trees=8)  # ~40 MB: uploads take a while
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([ROOT, os.path.join(ROOT, "layer")]))
+    proc = subprocess.Popen([sys.executable, "-m", "infra", "publish", "--to", uri, "--index", str(big),
+                             "--version", "v2"], cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
+    for line in proc.stderr:
+        if "uploaded index/index.ann" in line:  # tqdm may precede it on the line
+            proc.send_signal(signal.SIGKILL)
+            break
+    proc.wait(timeout=60)
+    assert proc.returncode == -signal.SIGKILL
+    store = open_store(uri)
+    assert current_version(uri) == "v1"
+    assert store.exists("releases/v2/index/index.ann")          # the upload had started…
+    assert not store.exists("releases/v2/release.json")          # …but never completed
+    # A rerun of the same publish completes and only then switches.
+    assert publish(uri, big, "v2") == 0
+    assert current_version(uri) == "v2"
+
+
+def test_publish_refuses_an_index_whose_files_were_altered(s3_bucket, s3_env, index_dir, capsys):
+    uri = f"s3://{s3_bucket[1]}/cs"
+    with open(index_dir / "items.json", "ab") as fh:
+        fh.write(b" ")
+    assert publish(uri, index_dir, "v1") == 1
+    assert "items.json: size" in capsys.readouterr().err
+    assert current_version(uri) is None
+
+
+def test_access_denied_is_reported_and_nothing_switches(s3_bucket, s3_env, index_dir, monkeypatch, capsys):
+    server, bucket = s3_bucket
+    uri = f"s3://{bucket}/cs"
+    publish(uri, index_dir, "v1")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", server.reader_access_key)
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", server.reader_secret_key)
+    assert publish(uri, index_dir, "v2") == 1
+    assert "access denied" in capsys.readouterr().err
+    assert current_version(uri) == "v1"
+
+
+def test_unreachable_s3_fails_after_bounded_retries(index_dir, monkeypatch, capsys):
+    from infra.local_s3 import free_port
+
+    monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")  # nothing listens there
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "y")
+    monkeypatch.setenv("COLDSTART_S3_MAX_ATTEMPTS", "2")
+    monkeypatch.delenv("AWS_ENDPOINT_URL_S3", raising=False)
+    assert publish("s3://nowhere/cs", index_dir, "v1") == 1
+    assert "cannot reach http://127.0.0.1:" in capsys.readouterr().err
+
+
+def test_publish_to_a_local_directory_works_the_same(index_dir, tmp_path):
+    out = tmp_path / "releases-root"
+    assert publish(str(out), index_dir, "v1") == 0
+    assert json.loads((out / "current.json").read_text())["version"] == "v1"
+    assert (out / "releases" / "v1" / "index" / "index.ann").is_file()
