@@ -143,6 +143,7 @@ def _train(args, data_sha: str) -> int:
         out = Path(args.out)
         if out.exists():
             shutil.rmtree(out)
+        staging.chmod(0o755)  # mkdtemp makes it private; the model is meant to be shared
         staging.rename(out)
     finally:
         if staging.exists():
