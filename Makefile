@@ -7,7 +7,7 @@ REQS := infra/requirements.txt function/requirements.txt requirements-dev.txt co
 STAMP := $(VENV)/.installed-$(shell cat $(REQS) 2>/dev/null | sha256sum | cut -c1-12)
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo test bench-index lint clean
+.PHONY: help setup demo test bench-index lint clean edge-setup
 
 help:
 	@echo "make demo   - install, start a local S3 server, run the batch pipeline on the demo data, publish"
@@ -41,3 +41,6 @@ lint: setup
 
 clean:
 	rm -rf build
+
+edge-setup:
+	bash edge/toolchain.sh

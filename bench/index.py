@@ -123,7 +123,7 @@ def bench(name, index, vectors, n_trees, chosen, add_s, build_s, file_mb, load_m
         mark = "*" if sk == chosen else ""
         print(f"   {mark:2}{sk:>9} {recall:>10.4f} {p50:>9.3f} {p99:>9.3f} {ex50 / p50:>8.1f}x")
     print(f"   {'':2}{'exact':>9} {1.0:>10.4f} {ex50:>9.3f} {ex99:>9.3f} {1.0:>8.1f}x")
-    print(f"   * = search_k the index uses; speed-up = exact p50 / annoy p50")
+    print("   * = search_k the index uses; speed-up = exact p50 / annoy p50")
     recall, p50, p99 = rows[chosen]
     print(f"index-bench dataset={name} n={n} dim={dim} n_trees={n_trees} add_s={add_s:.2f} "
           f"build_s={build_s:.2f} file_mb={file_mb:.1f} load_ms={load_ms:.3f} annoy_p50_ms={p50:.3f} "

@@ -12,6 +12,8 @@ from coldstart.errors import ColdstartError
 JOBS = {
     "embed": ("embed", "embed active users with the teacher into float32 shards"),
     "build-index": ("build_index", "build the Annoy index, measure recall@10, write manifest.json"),
+    "distill": ("distill", "train the small student into the teacher's space (checkpointed, resumable)"),
+    "export": ("export", "student → ONNX FP32/INT8 + Paddle Lite .nb, released only when the gates hold"),
     "publish": ("publish", "upload a release to S3, verify it, then switch current.json"),
     "pipeline": ("pipeline", "run embed → build-index → publish from one config, skipping fresh steps"),
     "train-demo-teacher": ("train_demo_teacher", "train the small DEMO teacher (not pretrained ERNIE) on data/"),

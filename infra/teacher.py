@@ -20,8 +20,17 @@ DEFAULT_TEACHER = "ernie-3.0-medium-zh"
 MODEL_CARD = "coldstart_model.json"  # marks a model this project made (e.g. the demo teacher)
 
 
+def quiet_paddlenlp() -> None:
+    """PaddleNLP logs every file it loads at INFO; the jobs print their own summaries."""
+    from paddlenlp.utils.log import logger
+
+    logger.set_level("WARNING")
+
+
 def pick_device(device: str = "auto") -> str:
     import paddle
+
+    quiet_paddlenlp()
 
     if device == "auto":
         has_gpu = paddle.device.is_compiled_with_cuda() and paddle.device.cuda.device_count() > 0

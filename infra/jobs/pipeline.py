@@ -1,9 +1,13 @@
-"""Run the batch jobs in order from one config: [train-demo-teacher] → embed → build-index → publish.
+"""Run the batch jobs in order from one config:
+[train-demo-teacher] → embed → build-index → [distill → export] → publish.
 
 Config: a YAML file (--config) and/or flags; flags win. Steps whose outputs are already
 up to date are skipped, so a rerun after a finished pipeline costs seconds, not minutes.
 Keys (YAML) mirror the flags: input, teacher, demo_teacher, work_dir, publish_to, version,
-min_recall, n_trees, search_k, batch_size, chunk_size, max_seq_len, skip_bad, device.
+min_recall, n_trees, search_k, batch_size, chunk_size, max_seq_len, skip_bad, device, and for
+the student (distill + export run when `heldout` is set): heldout, student_init,
+student_hidden_size, student_layers, student_heads, student_intermediate_size,
+distill_epochs, distill_augment, distill_batch_size, distill_lr, lite.
 """
 from __future__ import annotations
 
@@ -35,6 +39,17 @@ class PipelineConfig:
     max_seq_len: int = 128
     skip_bad: bool = False
     device: str = "auto"
+    heldout: Optional[str] = None     # held-out texts for the student's gates; None: no student
+    student_init: str = "scratch"
+    student_hidden_size: int = 312    # the ernie-3.0-nano shape by default
+    student_layers: int = 4
+    student_heads: int = 12
+    student_intermediate_size: int = 1248
+    distill_epochs: int = 10
+    distill_augment: int = 1
+    distill_batch_size: int = 64
+    distill_lr: float = 5e-4
+    lite: bool = True                 # also convert the student to Paddle Lite .nb
 
     @classmethod
     def load(cls, path: Optional[str], overrides: dict) -> "PipelineConfig":
@@ -56,7 +71,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     for f in fields(PipelineConfig):
         flag = "--" + f.name.replace("_", "-")
         if f.type in ("bool",):
-            p.add_argument(flag, action="store_true", default=None, help="(default: off)")
+            p.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
+                           help=f"(default: {'on' if f.default else 'off'})")
         else:
             kind = {"float": float, "int": int, "Optional[int]": int}.get(str(f.type), str)
             p.add_argument(flag, type=kind, default=None, help=f"(default: {f.default})")
@@ -82,16 +98,36 @@ def run(args: argparse.Namespace) -> int:
         argv += ["--n-trees", str(config.n_trees)] if config.n_trees else []
         argv += ["--search-k", str(config.search_k)] if config.search_k else []
         _job(argv)
+    model = None
+    if config.heldout:
+        student, model = str(work / "student"), str(work / "model")
+        _job(["distill", "--embeddings", embeddings, "--input", config.input, "--teacher", teacher,
+              "--out", student, "--init", config.student_init,
+              "--hidden-size", str(config.student_hidden_size), "--layers", str(config.student_layers),
+              "--heads", str(config.student_heads), "--intermediate-size", str(config.student_intermediate_size),
+              "--max-seq-len", str(config.max_seq_len), "--epochs", str(config.distill_epochs),
+              "--augment", str(config.distill_augment), "--batch-size", str(config.distill_batch_size),
+              "--lr", str(config.distill_lr), "--device", config.device])
+        from infra.jobs.export import export_is_fresh
+
+        if export_is_fresh(student, index, config.heldout, model):
+            print(f"export: up to date ({model})", flush=True)
+        else:
+            _job(["export", "--student", student, "--index", index, "--teacher", teacher,
+                  "--heldout", config.heldout, "--out", model, "--lite", "yes" if config.lite else "no"])
     published = None
     if config.publish_to:
-        published = _published_version(config.publish_to, index)
+        published = _published_version(config.publish_to, index, model)
         if published:
-            print(f"publish: up to date (current release {published} carries this index)", flush=True)
+            print(f"publish: up to date (current release {published} carries this index and model)", flush=True)
         else:
             _job(["publish", "--to", config.publish_to, "--index", index]
+                 + (["--model", model] if model else [])
                  + (["--version", config.version] if config.version else []))
-            published = _published_version(config.publish_to, index)
+            published = _published_version(config.publish_to, index, model)
     _print_release(index, config.publish_to, published)
+    if model:
+        _print_model(model)
     summary("pipeline", seconds=f"{time.time() - started:.1f}", release=published or "-")
     return 0
 
@@ -121,8 +157,8 @@ def _index_is_fresh(embeddings: str, index: str, min_recall: float) -> bool:
     return manifest.extra.get("embeddings_manifest_sha256") == embed_sha and manifest.recall.threshold == min_recall
 
 
-def _published_version(publish_to: str, index: str) -> Optional[str]:
-    """The current release's version if it carries exactly this index, else None."""
+def _published_version(publish_to: str, index: str, model: Optional[str] = None) -> Optional[str]:
+    """The current release's version if it carries exactly this index (and model), else None."""
     from coldstart.errors import ColdstartError
     from coldstart.hashing import sha256_file
     from coldstart.release import read_current, read_release
@@ -133,11 +169,17 @@ def _published_version(publish_to: str, index: str) -> Optional[str]:
         current = read_current(store)
         if current is None:
             return None
-        entry = read_release(store, current.version).files.get("index/manifest.json")
+        files = read_release(store, current.version).files
     except ColdstartError:
         return None
-    local = Path(index) / "manifest.json"
-    return current.version if entry and local.is_file() and entry.sha256 == sha256_file(local) else None
+    wanted = {"index/manifest.json": Path(index) / "manifest.json"}
+    if model:
+        wanted["model/model_manifest.json"] = Path(model) / "model_manifest.json"
+    for name, local in wanted.items():
+        entry = files.get(name)
+        if not (entry and local.is_file() and entry.sha256 == sha256_file(local)):
+            return None
+    return current.version
 
 
 def _print_release(index: str, publish_to: Optional[str], version: Optional[str]) -> None:
@@ -158,3 +200,15 @@ def _print_release(index: str, publish_to: Optional[str], version: Optional[str]
         "files        " + ", ".join(f"{n} ({e.size:,} B)" for n, e in sorted(m.files.items())),
     ]
     print("\n".join(lines), flush=True)
+
+
+def _print_model(model: str) -> None:
+    from coldstart.manifest import read_json
+
+    m = read_json(Path(model) / "model_manifest.json")
+    shape = m["student"]["shape"]
+    print(f"student      ERNIE {shape['num_hidden_layers']} layers x {shape['hidden_size']} → {m['student']['out_dim']}-d, "
+          f"ONNX INT8 ({m['int8']['variant']}), Paddle Lite: {', '.join(sorted(m['serving']['lite']))}")
+    for name, gate in m["gates"].items():
+        print(f"gate         {name:<20} {gate['value']:.4f} (needs >= {gate['threshold']})  "
+              f"{'pass' if gate['passed'] else 'FAIL'}")

@@ -5,7 +5,7 @@ import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, List, Optional, Union
+from typing import Callable, Iterator, List, Optional, Union
 
 from ..errors import StorageError
 
@@ -56,6 +56,10 @@ class ObjectStore(ABC):
     def download(self, key: str, path: Union[str, Path],
                  progress: Optional[ProgressCallback] = None) -> None:
         """Write the object to ``path`` via a temporary file, so ``path`` is whole or absent."""
+
+    @abstractmethod
+    def iter_chunks(self, key: str, chunk_size: int = 1 << 20) -> Iterator[bytes]:
+        """The object's bytes in chunks (download and hash in one pass)."""
 
     @abstractmethod
     def exists(self, key: str) -> bool: ...

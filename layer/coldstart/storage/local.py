@@ -66,6 +66,15 @@ class LocalStore(ObjectStore):
             progress(tmp.stat().st_size)
         os.replace(tmp, path)
 
+    def iter_chunks(self, key: str, chunk_size: int = 1 << 20):
+        try:
+            fh = open(self._path(key), "rb")
+        except (FileNotFoundError, IsADirectoryError):
+            raise ObjectNotFound(f"{self.uri(key)}: not found") from None
+        with fh:
+            for block in iter(lambda: fh.read(chunk_size), b""):
+                yield block
+
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
 

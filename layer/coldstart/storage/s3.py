@@ -102,6 +102,14 @@ class S3Store(ObjectStore):
             if tmp.exists():
                 tmp.unlink()
 
+    def iter_chunks(self, key: str, chunk_size: int = 1 << 20):
+        try:
+            body = self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"]
+            for block in body.iter_chunks(chunk_size):
+                yield block
+        except (ClientError, BotoCoreError) as exc:
+            raise self._fail(exc, key, "get") from None
+
     def exists(self, key: str) -> bool:
         try:
             self.size(key)

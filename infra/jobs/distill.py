@@ -1,0 +1,238 @@
+"""Distil the teacher into a small student: an ERNIE (default the ernie-3.0-nano shape: 4 layers,
+312 wide) plus a projection into the teacher's dimension, trained to put each text where the
+teacher puts it.
+
+Targets: the teacher's L2-normalised [CLS] vectors from `embed` for the active users' texts,
+plus teacher vectors for --extra-text lines and for --augment views of the users' texts
+(spans and pairs). Loss: 1 - cosine to the target, plus --mse and --contrastive (in-batch
+InfoNCE) weights. The student starts from a PaddleNLP name or directory (--init, e.g.
+ernie-3.0-nano-zh when reachable), from the teacher's own layers (--init teacher, when widths
+match), or from scratch (--init scratch). Checkpoints every epoch; a rerun resumes.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from infra.progress import bar, summary
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--embeddings", required=True, help="teacher vectors from `embed` (dir or s3:// prefix)")
+    p.add_argument("--input", required=True, help="the active users JSONL that `embed` read")
+    p.add_argument("--teacher", required=True, help="the teacher (name or dir): encodes extra/augmented text")
+    p.add_argument("--out", required=True, help="student directory to write")
+    p.add_argument("--init", default="scratch", help="scratch | teacher | PaddleNLP name | model directory")
+    p.add_argument("--hidden-size", type=int, default=312)
+    p.add_argument("--layers", type=int, default=4)
+    p.add_argument("--heads", type=int, default=12)
+    p.add_argument("--intermediate-size", type=int, default=1248)
+    p.add_argument("--max-seq-len", type=int, default=128)
+    p.add_argument("--extra-text", action="append", default=[], help="file of unlabeled lines (repeatable)")
+    p.add_argument("--augment", type=int, default=1, help="augmented views per user text (0: none)")
+    p.add_argument("--epochs", type=int, default=10)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=5e-4)
+    p.add_argument("--mse", type=float, default=0.0, help="weight of an MSE term")
+    p.add_argument("--contrastive", type=float, default=0.0, help="weight of an in-batch InfoNCE term")
+    p.add_argument("--seed", type=int, default=7)
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "gpu"])
+
+
+def _settings(args, teacher_sha: str, targets_sha: str) -> dict:
+    keys = ("init", "hidden_size", "layers", "heads", "intermediate_size", "max_seq_len", "augment", "epochs",
+            "batch_size", "lr", "mse", "contrastive", "seed")
+    return {"teacher_weights_sha256": teacher_sha, "targets_sha256": targets_sha,
+            "extra_text": sorted(args.extra_text), **{k: getattr(args, k) for k in keys}}
+
+
+def run(args: argparse.Namespace) -> int:
+    from coldstart.errors import InputError
+    from coldstart.hashing import sha256_bytes
+    from coldstart.storage import open_store
+    from infra.embeddings import EMBED_MANIFEST, load_all
+    from infra.student import STUDENT_CARD
+
+    started = time.time()
+    store = open_store(args.embeddings)
+    spec, vectors, user_ids, _ = load_all(store)
+    settings = _settings(args, spec.teacher.weights_sha256, sha256_bytes(store.get_bytes(EMBED_MANIFEST)))
+    out = Path(args.out)
+    card_path = out / STUDENT_CARD
+    if card_path.is_file() and json.loads(card_path.read_text(encoding="utf-8")).get("settings") == settings:
+        summary("distill", status="up-to-date", out=str(out))
+        return 0
+    if args.max_seq_len < 8:
+        raise InputError("--max-seq-len must be at least 8")
+    texts, targets = _training_set(args, spec, vectors, user_ids)
+    return _train(args, spec, settings, texts, targets, started)
+
+
+def _training_set(args, spec, vectors, user_ids):
+    """(masked texts, teacher targets): users from `embed`, then extra and augmented text."""
+    import numpy as np
+
+    from coldstart.errors import InputError
+    from coldstart.preprocess import prepare_text
+    from infra.inputs import read_input_lines
+    from infra.records import parse_records
+
+    lines, source, input_sha = read_input_lines(args.input)
+    if input_sha != spec.input_sha256:
+        raise InputError("is not the file the embeddings were made from (sha256 differs): re-run embed", source)
+    records = {r.user_id: r for r in parse_records(iter(lines), source, skip_bad=spec.skipped > 0).records}
+    texts = [prepare_text(records[u].text, max_chars=spec.max_seq_len * 4)[0] for u in user_ids]
+    extra = []
+    for path in args.extra_text:
+        with open(path, "r", encoding="utf-8") as fh:
+            extra.extend(t for t in (prepare_text(line)[0] for line in fh) if t)
+    extra.extend(_augment(texts, args.augment, args.seed))
+    if not extra:
+        return texts, vectors
+    from infra.teacher import load_teacher
+
+    teacher = load_teacher(args.teacher, max_seq_len=spec.max_seq_len, device=args.device)
+    if not teacher.info.same_space(spec.teacher):
+        raise InputError(f"teacher {teacher.id} is not the one that made the embeddings ({spec.teacher.id})",
+                         args.teacher)
+    print(f"distill: teacher encodes {len(extra)} extra/augmented texts", flush=True)
+    return texts + extra, np.concatenate([vectors, teacher.encode(extra)])
+
+
+def _augment(texts, views: int, seed: int):
+    """Cheap unlabeled variety from the users' own text: random spans and pairs of texts."""
+    import random
+
+    rng = random.Random(seed)
+    out = []
+    for _ in range(views):
+        for text in texts:
+            if rng.random() < 0.5 and len(text) > 6:
+                start = rng.randrange(0, len(text) // 2)
+                out.append(text[start:start + rng.randrange(len(text) // 2, len(text) + 1)])
+            else:
+                out.append(text + "，" + rng.choice(texts))
+    return out
+
+
+def _build_student(args, spec, tokenizer):
+    from infra.student import StudentShape, build_student_layer, init_from_teacher, new_student
+
+    shape = StudentShape(args.hidden_size, args.layers, args.heads, args.intermediate_size)
+    if args.init in ("scratch", "teacher"):
+        student = new_student(len(tokenizer.vocab), tokenizer.pad_token_id, shape, spec.teacher.dim,
+                              max_positions=max(128, args.max_seq_len))
+        if args.init == "teacher":
+            from paddlenlp.transformers import AutoModel
+
+            copied = init_from_teacher(student, AutoModel.from_pretrained(args.teacher))
+            print(f"distill: {copied} tensors initialised from the teacher", flush=True)
+        return student, asdict(shape)
+    from paddlenlp.transformers import AutoModel
+
+    ernie = AutoModel.from_pretrained(args.init)
+    c = ernie.config
+    return build_student_layer(ernie, spec.teacher.dim), {
+        "hidden_size": c.hidden_size, "num_hidden_layers": c.num_hidden_layers,
+        "num_attention_heads": c.num_attention_heads, "intermediate_size": c.intermediate_size}
+
+
+def _tokenizer(args):
+    from paddlenlp.transformers import AutoTokenizer
+
+    source = args.teacher if args.init in ("scratch", "teacher") else args.init
+    return AutoTokenizer.from_pretrained(source)
+
+
+def _train(args, spec, settings, texts, targets, started) -> int:
+    import numpy as np
+    import paddle
+    import paddle.nn.functional as F
+
+    from coldstart.encoder import INPUT_NAMES
+    from infra.student import feed_arrays, save_student
+    from infra.teacher import pick_device
+
+    pick_device(args.device)
+    paddle.seed(args.seed)
+    tokenizer = _tokenizer(args)
+    student, shape = _build_student(args, spec, tokenizer)
+    enc = tokenizer(texts, max_length=args.max_seq_len, padding="max_length", truncation=True,
+                    return_attention_mask=True)
+    ids_all = np.asarray(enc["input_ids"], dtype="int64")
+    mask_all = np.asarray(enc["attention_mask"], dtype="int64")
+    targets = np.asarray(targets, dtype="float32")
+    steps_per_epoch = (len(texts) + args.batch_size - 1) // args.batch_size
+    schedule = paddle.optimizer.lr.OneCycleLR(max_learning_rate=args.lr, total_steps=steps_per_epoch * args.epochs,
+                                             phase_pct=0.1)
+    optimizer = paddle.optimizer.AdamW(learning_rate=schedule, weight_decay=0.01, parameters=student.parameters())
+    out = Path(args.out)
+    ckpt = out / "checkpoints"
+    first_epoch = _resume(ckpt, settings, student, optimizer, schedule)
+    student.train()
+    loss_value = float("nan")
+    with bar(steps_per_epoch * (args.epochs - first_epoch), "distill", unit="step") as progress:
+        for epoch in range(first_epoch, args.epochs):
+            order = np.random.default_rng(args.seed + epoch).permutation(len(texts))
+            for start in range(0, len(order), args.batch_size):
+                idx = order[start:start + args.batch_size]
+                length = int(mask_all[idx].sum(axis=1).max())
+                feeds = feed_arrays(ids_all[idx, :length], mask_all[idx, :length])
+                vec = student(*[paddle.to_tensor(feeds[k]) for k in INPUT_NAMES])
+                target = paddle.to_tensor(targets[idx])
+                loss = (1.0 - (vec * target).sum(axis=1)).mean()
+                if args.mse:
+                    loss = loss + args.mse * F.mse_loss(vec, target) * vec.shape[1]
+                if args.contrastive:
+                    logits = paddle.matmul(vec, target, transpose_y=True) / 0.05
+                    loss = loss + args.contrastive * F.cross_entropy(logits, paddle.arange(len(idx)))
+                loss.backward()
+                optimizer.step()
+                optimizer.clear_grad()
+                schedule.step()
+                loss_value = float(loss)
+                progress.set_postfix(epoch=epoch + 1, loss=f"{loss_value:.4f}")
+                progress.update(1)
+            _checkpoint(ckpt, settings, epoch + 1, student, optimizer, schedule)
+    student.eval()
+    card = {"out_dim": spec.teacher.dim, "max_seq_len": args.max_seq_len, "shape": shape,
+            "teacher": asdict(spec.teacher), "settings": settings, "train_texts": len(texts),
+            "final_loss": round(loss_value, 5), "seconds": round(time.time() - started, 1)}
+    save_student(student, tokenizer, out, card)
+    summary("distill", status="trained", texts=len(texts), epochs=args.epochs, resumed_at=first_epoch,
+            final_loss=f"{loss_value:.4f}", out=str(out), seconds=f"{time.time() - started:.1f}")
+    return 0
+
+
+def _checkpoint(ckpt: Path, settings, epoch: int, student, optimizer, schedule) -> None:
+    import paddle
+
+    from coldstart.manifest import write_json_atomic
+
+    ckpt.mkdir(parents=True, exist_ok=True)
+    paddle.save(student.state_dict(), str(ckpt / "student.pdparams.tmp"))
+    paddle.save(optimizer.state_dict(), str(ckpt / "optimizer.pdopt.tmp"))
+    (ckpt / "student.pdparams.tmp").replace(ckpt / "student.pdparams")
+    (ckpt / "optimizer.pdopt.tmp").replace(ckpt / "optimizer.pdopt")
+    write_json_atomic(ckpt / "state.json", {"epoch": epoch, "settings": settings, "lr_step": schedule.last_epoch})
+
+
+def _resume(ckpt: Path, settings, student, optimizer, schedule) -> int:
+    import paddle
+
+    state_file = ckpt / "state.json"
+    if not state_file.is_file():
+        return 0
+    state = json.loads(state_file.read_text(encoding="utf-8"))
+    if state.get("settings") != settings:
+        print("distill: checkpoint is from other settings; starting over", flush=True)
+        return 0
+    student.set_state_dict(paddle.load(str(ckpt / "student.pdparams")))
+    optimizer.set_state_dict(paddle.load(str(ckpt / "optimizer.pdopt")))
+    for _ in range(int(state.get("lr_step", 0)) - schedule.last_epoch):
+        schedule.step()
+    print(f"distill: resuming after epoch {state['epoch']}", flush=True)
+    return int(state["epoch"])

@@ -1,0 +1,227 @@
+"""Export the student and release it only when it agrees with the teacher.
+
+student → Paddle static model (legacy .pdmodel, four explicit inputs) →
+  ONNX FP32 (paddle2onnx) and ONNX INT8 (onnxruntime quantize_dynamic, QInt8; per-tensor and
+  per-channel are both tried, the better one that holds the gates is kept) →
+  Paddle Lite .nb for x86 and arm (FP32, and INT8 weights where they hold the gate),
+plus vocab.txt and model_manifest.json (versions, teacher, shape, sha256 of every file, gates).
+
+Gates, on the held-out texts (thresholds configurable): INT8 vs FP32 cosine and neighbour
+overlap; student vs teacher recall@10 and top-tag agreement; Lite vs ONNX cosine. A model
+that misses any gate is not written (the previous export in --out stays).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, fields
+from pathlib import Path
+
+from infra.progress import summary
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    from infra.gates import GateThresholds
+
+    p.add_argument("--student", required=True, help="student directory from `distill`")
+    p.add_argument("--index", required=True, help="index directory from `build-index` (the teacher's space)")
+    p.add_argument("--teacher", required=True, help="the teacher (name or dir) for the held-out targets")
+    p.add_argument("--heldout", required=True, help="held-out JSONL with a text field (not used in training)")
+    p.add_argument("--out", required=True, help="model directory to (re)write")
+    p.add_argument("--lite", choices=["yes", "no"], default="yes", help="also convert to Paddle Lite .nb")
+    p.add_argument("--lite-targets", default="x86,arm")
+    for f in fields(GateThresholds):
+        p.add_argument("--min-" + f.name.replace("_", "-"), dest=f"gate_{f.name}", type=float, default=f.default)
+
+
+def run(args: argparse.Namespace) -> int:
+    from coldstart.errors import ColdstartError
+    from coldstart.manifest import read_index_manifest
+    from infra.gates import GateThresholds
+
+    started = time.time()
+    thresholds = GateThresholds(**{f.name: getattr(args, f"gate_{f.name}") for f in fields(GateThresholds)})
+    index_manifest = read_index_manifest(args.index, verify=True)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=str(out.parent)))
+    try:
+        manifest = _export(args, thresholds, index_manifest, staging)
+        failed = [g for g in manifest["gates"].values() if not g["passed"]]
+        if failed:
+            names = ", ".join(f"{g['name']} {g['value']:.4f} < {g['threshold']}" for g in failed)
+            raise ColdstartError(f"export refused: gate(s) missed: {names}; nothing released")
+        if out.exists():
+            shutil.rmtree(out)
+        staging.rename(out)
+    finally:
+        if staging.exists():
+            shutil.rmtree(staging)
+    summary("export", out=str(out), int8=manifest["int8"]["variant"],
+            gates="all-passed", seconds=f"{time.time() - started:.1f}")
+    return 0
+
+
+def _export(args, thresholds, index_manifest, out: Path) -> dict:
+    import numpy as np
+
+    from coldstart.encoder import OnnxEncoder
+    from coldstart.items import ItemTable
+    from coldstart.manifest import TeacherInfo, describe_files, utc_now, write_json_atomic
+    from coldstart.preprocess import prepare_text
+    from coldstart.vector_index import load_annoy
+    from infra import gates as G
+    from infra.model_manifest import MODEL_MANIFEST
+    from infra.student import load_student
+    from infra.teacher import load_teacher, pick_device
+
+    pick_device("cpu")
+    student, tokenizer, card = load_student(Path(args.student))
+    teacher_info = TeacherInfo(**card["teacher"])
+    if not teacher_info.same_space(index_manifest.teacher):
+        from coldstart.errors import ColdstartError
+
+        raise ColdstartError(f"student was distilled from {teacher_info.id}, the index holds {index_manifest.teacher.id}")
+    max_len = int(card["max_seq_len"])
+    held = [json.loads(line) for line in open(args.heldout, encoding="utf-8") if line.strip()]
+    texts = [prepare_text(h["text"], max_chars=max_len * 4)[0] for h in held]
+    batches = []
+    for text in texts:  # batch 1, as served
+        enc = tokenizer([text], max_length=max_len, truncation=True, return_attention_mask=True)
+        batches.append((np.asarray(enc["input_ids"], dtype=np.int64), np.asarray(enc["attention_mask"], dtype=np.int64)))
+
+    print("export: paddle static model", flush=True)
+    pdmodel, pdiparams = _save_static(student, out / "paddle")
+    print("export: ONNX FP32 (paddle2onnx)", flush=True)
+    fp32 = out / "student.fp32.onnx"
+    _to_onnx(pdmodel, pdiparams, fp32)
+    fp32_vecs = OnnxEncoder(str(fp32)).encode_batches([{"input_ids": i, "attention_mask": m} for i, m in batches])
+
+    teacher = load_teacher(args.teacher, max_seq_len=max_len, device="cpu")
+    teacher_vecs = teacher.encode(texts)
+    index = load_annoy(Path(args.index) / "index.ann", index_manifest.dim)
+    items = ItemTable.load(Path(args.index) / "items.json")
+    k, search_k = 10, index_manifest.search_k
+    teacher_nn = G.neighbours(index, teacher_vecs, k, search_k)
+    fp32_nn = G.neighbours(index, fp32_vecs, k, search_k)
+    teacher_tags = G.top_tags(teacher_nn, teacher_vecs, index, items)
+
+    print("export: ONNX INT8 (quantize_dynamic QInt8, per-tensor and per-channel)", flush=True)
+    candidates = []
+    for per_channel in (False, True):
+        path = out / f"student.int8{'.pc' if per_channel else ''}.onnx"
+        _quantize(fp32, path, per_channel)
+        vecs = OnnxEncoder(str(path)).encode_batches([{"input_ids": i, "attention_mask": m} for i, m in batches])
+        nn = G.neighbours(index, vecs, k, search_k)
+        candidates.append((G.mean_cosine(vecs, fp32_vecs), G.overlap(nn, fp32_nn, k), per_channel, path, vecs, nn))
+    candidates.sort(key=lambda c: (c[0] >= thresholds.int8_cosine and c[1] >= thresholds.int8_overlap, c[0]),
+                    reverse=True)
+    int8_cos, int8_overlap, per_channel, int8_path, int8_vecs, int8_nn = candidates[0]
+    for c in candidates[1:]:
+        c[3].unlink()
+    int8_path.rename(out / "student.int8.onnx")
+    int8_tags = G.top_tags(int8_nn, int8_vecs, index, items)
+
+    gates = [
+        G.Gate("int8_cosine", int8_cos, thresholds.int8_cosine),
+        G.Gate("int8_overlap", int8_overlap, thresholds.int8_overlap),
+        G.Gate("student_recall", G.overlap(int8_nn, teacher_nn, k), thresholds.student_recall),
+        G.Gate("top_tag_agreement", G.agreement(int8_tags, teacher_tags), thresholds.top_tag_agreement),
+    ]
+    figures = {"fp32_student_recall": round(G.overlap(fp32_nn, teacher_nn, k), 4),
+               "fp32_top_tag_agreement": round(G.agreement(G.top_tags(fp32_nn, fp32_vecs, index, items), teacher_tags), 4),
+               "student_teacher_cosine": round(G.mean_cosine(int8_vecs, teacher_vecs), 4),
+               "heldout_texts": len(texts)}
+    lite_files, lite_versions = [], {}
+    if args.lite == "yes":
+        from infra import lite
+
+        lite_versions = lite.versions()
+        for target in [t.strip() for t in args.lite_targets.split(",") if t.strip()]:
+            for quant in ("fp32", "int8"):
+                print(f"export: Paddle Lite {target} {quant}", flush=True)
+                nb = lite.convert(pdmodel, pdiparams, out / f"student.{target}.{quant}", target, quant)
+                lite_files.append(nb.name)
+                if target == "x86":  # arm .nb cannot run here; it comes from the same opt settings
+                    vecs = lite.encode(nb, batches)
+                    name = "lite_fp32_cosine" if quant == "fp32" else "lite_int8_cosine"
+                    gates.append(G.Gate(name, G.mean_cosine(vecs, fp32_vecs), getattr(thresholds, name)))
+    print("export: gates on %d held-out texts\n%s" % (len(texts), G.format_table(gates)), flush=True)
+
+    shutil.copyfile(Path(args.student) / "ernie" / "vocab.txt", out / "vocab.txt")
+    names = ["student.fp32.onnx", "student.int8.onnx", "vocab.txt", *lite_files,
+             "paddle/student.pdmodel", "paddle/student.pdiparams"]
+    manifest = {
+        "kind": "model", "schema_version": 1, "created_at": utc_now(),
+        "teacher": asdict(teacher_info), "student": {"shape": card["shape"], "out_dim": card["out_dim"],
+                                                      "max_seq_len": max_len, "init": card["settings"]["init"],
+                                                      "train_texts": card["train_texts"]},
+        "inputs": ["input_ids", "token_type_ids", "position_ids", "attention_mask"],
+        "serving": {"onnx": "student.int8.onnx", "lite": {"x86": "student.x86.int8.nb", "arm": "student.arm.int8.nb"}},
+        "int8": {"variant": "per-channel" if per_channel else "per-tensor", "weight_type": "QInt8"},
+        "gates": {g.name: {**g.to_dict(), "value": round(g.value, 4)} for g in gates},
+        "figures": figures, "versions": {**_versions(), **{f"lite_{k}": v for k, v in lite_versions.items()}},
+        "files": {n: asdict(e) for n, e in describe_files(out, names).items()},
+        "inputs_sha256": _inputs_sha(args.student, args.index, args.heldout),
+    }
+    write_json_atomic(out / MODEL_MANIFEST, manifest)
+    return manifest
+
+
+def _inputs_sha(student: str, index: str, heldout: str) -> dict:
+    from coldstart.hashing import sha256_file
+    from infra.student import STUDENT_CARD
+
+    return {"student_card": sha256_file(Path(student) / STUDENT_CARD),
+            "index_manifest": sha256_file(Path(index) / "manifest.json"), "heldout": sha256_file(heldout)}
+
+
+def export_is_fresh(student: str, index: str, heldout: str, model: str) -> bool:
+    """True when ``model`` was exported from exactly these inputs and its files verify."""
+    from coldstart.errors import ColdstartError
+    from coldstart.manifest import FileEntry, read_json, verify_files
+    from infra.model_manifest import MODEL_MANIFEST
+
+    try:
+        manifest = read_json(Path(model) / MODEL_MANIFEST)
+        verify_files(model, {n: FileEntry(**e) for n, e in manifest["files"].items()})
+        return manifest.get("inputs_sha256") == _inputs_sha(student, index, heldout)
+    except (ColdstartError, FileNotFoundError, KeyError):
+        return False
+
+
+def _save_static(student, folder: Path):
+    import paddle
+    from paddle.static import InputSpec
+
+    spec = [InputSpec([None, None], "int64", "input_ids"), InputSpec([None, None], "int64", "token_type_ids"),
+            InputSpec([None, None], "int64", "position_ids"), InputSpec([None, 1, 1, None], "float32", "attention_mask")]
+    static = paddle.jit.to_static(student, input_spec=spec)
+    paddle.jit.save(static, str(folder / "student"))
+    return folder / "student.pdmodel", folder / "student.pdiparams"
+
+
+def _to_onnx(pdmodel: Path, pdiparams: Path, out: Path) -> None:
+    import paddle2onnx
+
+    paddle2onnx.export(str(pdmodel), str(pdiparams), save_file=str(out), opset_version=14,
+                       enable_onnx_checker=True, verbose=False)
+
+
+def _quantize(fp32: Path, out: Path, per_channel: bool) -> None:
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8, per_channel=per_channel)
+
+
+def _versions() -> dict:
+    import onnxruntime
+    import paddle
+    import paddle2onnx
+    import paddlenlp
+
+    return {"paddle": paddle.__version__, "paddlenlp": paddlenlp.__version__,
+            "paddle2onnx": paddle2onnx.__version__, "onnxruntime": onnxruntime.__version__}

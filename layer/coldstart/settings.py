@@ -1,0 +1,36 @@
+"""Serving settings: environment → one typed, frozen object → code. Nothing else reads os.environ."""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, fields
+from typing import Mapping, Optional
+
+
+@dataclass(frozen=True)
+class ServingSettings:
+    release_uri: Optional[str] = None       # s3://bucket/prefix or a local directory holding current.json
+    cache_dir: str = "/tmp/coldstart"        # downloaded releases (Lambda: /tmp)
+    refresh_seconds: float = 300.0           # how often current.json is checked; 0 disables refresh
+    threads: int = 1                         # ONNX Runtime intra-op threads
+    k: int = 10                              # neighbours voted
+    max_k: int = 50
+    min_confidence: float = 0.35             # below it the profile falls back to popular tags
+    cache_size: int = 10000                  # SimHash embedding cache entries (0 disables)
+    simhash_distance: int = 3                # Hamming distance counted as a near-duplicate
+    max_text_chars: int = 2000               # longer inputs are rejected with 413
+    keep_releases: int = 2                   # releases kept in cache_dir (current + previous)
+
+    @classmethod
+    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "ServingSettings":
+        env = os.environ if env is None else env
+        values = {}
+        for f in fields(cls):
+            raw = env.get("COLDSTART_" + f.name.upper())
+            if raw is None or raw == "":
+                continue
+            kind = {"int": int, "float": float}.get(str(f.type).replace("Optional[", "").rstrip("]"), str)
+            try:
+                values[f.name] = kind(raw)
+            except ValueError:
+                raise ValueError(f"COLDSTART_{f.name.upper()}={raw!r} is not a valid {kind.__name__}") from None
+        return cls(**values)
