@@ -97,3 +97,27 @@ def tiny_teacher(tmp_path_factory):
 
     texts = (DATA / "users.jsonl").read_text(encoding="utf-8").splitlines()
     return make_tiny_teacher(tmp_path_factory.mktemp("tiny-teacher"), texts)
+
+
+LENIENT_GATES = ["--min-student-recall", "0", "--min-top-tag-agreement", "0"]  # tiny random teachers agree on little
+TINY_STUDENT = ["--hidden-size", "32", "--layers", "1", "--heads", "2", "--intermediate-size", "64",
+                "--max-seq-len", "32", "--batch-size", "32"]
+
+
+@pytest.fixture(scope="session")
+def tiny_pipeline(tmp_path_factory, small_users, tiny_teacher):
+    """emb/, idx/, student/ and model/ (ONNX only) from the tiny teacher on 300 demo users."""
+    from infra.cli import main
+
+    root = tmp_path_factory.mktemp("tiny-pipeline")
+    assert main(["embed", "--input", str(small_users), "--out", str(root / "emb"), "--teacher", str(tiny_teacher),
+                 "--chunk-size", "128", "--max-seq-len", "32"]) == 0
+    assert main(["build-index", "--embeddings", str(root / "emb"), "--out", str(root / "idx"),
+                 "--min-recall", "0.9", "--queries", "100"]) == 0
+    assert main(["distill", "--embeddings", str(root / "emb"), "--input", str(small_users),
+                 "--teacher", str(tiny_teacher), "--out", str(root / "student"), "--epochs", "3",
+                 "--init", "teacher", "--augment", "0", *TINY_STUDENT]) == 0
+    assert main(["export", "--student", str(root / "student"), "--index", str(root / "idx"),
+                 "--teacher", str(tiny_teacher), "--heldout", str(DATA / "heldout.jsonl"),
+                 "--out", str(root / "model"), "--lite", "no", *LENIENT_GATES]) == 0
+    return root

@@ -5,7 +5,7 @@ Config: a YAML file (--config) and/or flags; flags win. Steps whose outputs are 
 up to date are skipped, so a rerun after a finished pipeline costs seconds, not minutes.
 Keys (YAML) mirror the flags: input, teacher, demo_teacher, work_dir, publish_to, version,
 min_recall, n_trees, search_k, batch_size, chunk_size, max_seq_len, skip_bad, device, and for
-the student (distill + export run when `heldout` is set): heldout, student_init,
+the student (distill + export run when `heldout` is set): heldout, student_dir, student_init,
 student_hidden_size, student_layers, student_heads, student_intermediate_size,
 distill_epochs, distill_augment, distill_batch_size, distill_lr, lite.
 """
@@ -40,6 +40,7 @@ class PipelineConfig:
     skip_bad: bool = False
     device: str = "auto"
     heldout: Optional[str] = None     # held-out texts for the student's gates; None: no student
+    student_dir: Optional[str] = None  # where distill writes the student (default work_dir/student)
     student_init: str = "scratch"
     student_hidden_size: int = 312    # the ernie-3.0-nano shape by default
     student_layers: int = 4
@@ -100,7 +101,7 @@ def run(args: argparse.Namespace) -> int:
         _job(argv)
     model = None
     if config.heldout:
-        student, model = str(work / "student"), str(work / "model")
+        student, model = config.student_dir or str(work / "student"), str(work / "model")
         _job(["distill", "--embeddings", embeddings, "--input", config.input, "--teacher", teacher,
               "--out", student, "--init", config.student_init,
               "--hidden-size", str(config.student_hidden_size), "--layers", str(config.student_layers),

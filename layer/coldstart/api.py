@@ -1,0 +1,119 @@
+"""The HTTP contract shared by the Lambda and the kiosk: parse and validate a profile request,
+and shape errors as ``{"error": {"code", "message"}}``.
+
+Messages name the problem and the field, never the caller's values: a rejected request may
+carry personal data, and error bodies end up in logs.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Dict, Optional
+
+MAX_BODY_BYTES = 6 * 1024 * 1024   # API Gateway / Lambda synchronous payload limit
+MAX_FIELDS = 20
+MAX_FIELD_CHARS = 500
+MAX_USER_ID_CHARS = 128
+ALLOWED_KEYS = frozenset({"user_id", "text", "fields", "k"})
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+    def body(self) -> Dict[str, Any]:
+        return error_body(self.code, self.message)
+
+
+def error_body(code: str, message: str) -> Dict[str, Any]:
+    return {"error": {"code": code, "message": message}}
+
+
+@dataclass(frozen=True)
+class ProfileRequest:
+    text: str
+    fields: Dict[str, str] = field(default_factory=dict)
+    user_id: Optional[str] = None
+    k: Optional[int] = None
+
+
+def _json_content_type(content_type: Optional[str]) -> bool:
+    if not content_type:
+        return False
+    media = content_type.split(";")[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
+
+
+def parse_profile_request(body: Any, content_type: Optional[str], max_text_chars: int = 2000,
+                          max_k: int = 50) -> ProfileRequest:
+    if not _json_content_type(content_type):
+        raise ApiError(415, "unsupported_media_type", "send the request body as JSON with Content-Type: application/json")
+    if body is None or body == b"" or body == "":
+        raise ApiError(400, "empty_body", 'the request body is empty; send {"text": "..."}')
+    raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else bytes(body)
+    if len(raw) > MAX_BODY_BYTES:
+        raise ApiError(413, "body_too_large", f"the request body is over {MAX_BODY_BYTES} bytes")
+    try:
+        text_body = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise ApiError(400, "invalid_encoding", "the request body is not valid UTF-8") from None
+    try:
+        data = json.loads(text_body)
+    except RecursionError:
+        raise ApiError(400, "invalid_json", "the JSON body is nested too deeply") from None
+    except ValueError as exc:
+        line = getattr(exc, "lineno", None)
+        where = f" (line {line}, column {exc.colno})" if line else ""
+        raise ApiError(400, "invalid_json", f"the request body is not valid JSON{where}") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_request", 'the JSON body must be an object like {"text": "..."}')
+    unknown = sorted(k for k in data if k not in ALLOWED_KEYS)
+    if unknown:
+        names = ", ".join(repr(k[:40]) for k in unknown[:5])
+        raise ApiError(400, "unknown_field", f"unknown field(s) {names}; allowed: {', '.join(sorted(ALLOWED_KEYS))}")
+    if "text" not in data:
+        raise ApiError(400, "missing_text", 'the field "text" is required (a string, may be empty)')
+    text = data["text"]
+    if not isinstance(text, str):
+        raise ApiError(400, "invalid_text", '"text" must be a string')
+    if len(text) > max_text_chars:
+        raise ApiError(413, "text_too_long", f'"text" has {len(text)} characters; the limit is {max_text_chars}')
+    fields = _parse_fields(data.get("fields"))
+    return ProfileRequest(text=text, fields=fields, user_id=_parse_user_id(data.get("user_id")),
+                          k=_parse_k(data.get("k"), max_k))
+
+
+def _parse_fields(value: Any) -> Dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ApiError(400, "invalid_fields", '"fields" must be an object of strings, e.g. {"occupation": "..."}')
+    if len(value) > MAX_FIELDS:
+        raise ApiError(400, "invalid_fields", f'"fields" may have at most {MAX_FIELDS} entries')
+    out = {}
+    for name, item in value.items():
+        if not isinstance(item, str):
+            raise ApiError(400, "invalid_fields", f'"fields.{name[:40]}" must be a string')
+        if len(item) > MAX_FIELD_CHARS:
+            raise ApiError(413, "field_too_long", f'"fields.{name[:40]}" is over {MAX_FIELD_CHARS} characters')
+        out[name[:40]] = item
+    return out
+
+
+def _parse_user_id(value: Any) -> Optional[str]:
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_USER_ID_CHARS:
+        raise ApiError(400, "invalid_user_id", f'"user_id" must be a non-empty string of at most {MAX_USER_ID_CHARS} characters')
+    return value
+
+
+def _parse_k(value: Any, max_k: int) -> Optional[int]:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= max_k:
+        raise ApiError(400, "invalid_k", f'"k" must be a whole number from 1 to {max_k}')
+    return value

@@ -1,0 +1,124 @@
+"""The request path, once: preprocess (mask, normalise) → encode (cached) → neighbours → vote.
+
+Shared by the Lambda and the kiosk. No paddle on this path; the encoder is whatever the
+release loader built (ONNX Runtime, or Paddle Lite on a kiosk).
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, Dict, Mapping, Optional
+
+import numpy as np
+
+from .cache import SimHashCache
+from .errors import ColdstartError
+from .pii import PLACEHOLDERS
+from .preprocess import prepare_text
+from .profile import REASON_EMPTY_TEXT, ProfileSettings, fallback_profile, vote
+from .release_loader import LoadedRelease, ReleaseManager
+from .settings import ServingSettings
+
+# Sign-up form fields merged after the free text, in this order (others follow, sorted).
+FIELD_ORDER = ("bio", "occupation", "education", "interests", "school", "city")
+
+
+class NotReady(ColdstartError):
+    """No release is loaded (never published, or every load failed)."""
+
+
+@dataclass
+class ProfileResult:
+    body: Dict[str, Any]                      # the JSON response
+    pii_counts: Dict[str, int] = field(default_factory=dict)
+    masked_text: str = ""                     # for callers that store the profile (kiosk outbox, profile store)
+    vector: Optional[np.ndarray] = None
+
+
+def compose_text(text: str, fields: Optional[Mapping[str, str]] = None) -> str:
+    parts = [text] if text else []
+    if fields:
+        names = [n for n in FIELD_ORDER if n in fields] + sorted(n for n in fields if n not in FIELD_ORDER)
+        parts.extend(fields[n] for n in names if fields[n])
+    return "。".join(p.strip() for p in parts if p and p.strip())
+
+
+def _short_sha(release: LoadedRelease, name: str) -> str:
+    entry = release.manifest.files.get(name)
+    return entry.sha256[:12] if entry else "none"
+
+
+class Profiler:
+    def __init__(self, manager: ReleaseManager, settings: ServingSettings):
+        self.manager = manager
+        self.settings = settings
+        self.cache: Optional[SimHashCache] = (
+            SimHashCache(settings.cache_size, settings.simhash_distance) if settings.cache_size > 0 else None)
+        self._cache_version: Optional[str] = None
+        self._vote_settings: Dict[int, ProfileSettings] = {}
+
+    @property
+    def release(self) -> Optional[LoadedRelease]:
+        return self.manager.current
+
+    def versions(self, release: LoadedRelease) -> Dict[str, str]:
+        model_file = "model/" + release.model_manifest["serving"]["onnx"]
+        return {"model_version": f"{release.version}/{_short_sha(release, model_file)}",
+                "index_version": f"{release.version}/{_short_sha(release, 'index/index.ann')}"}
+
+    def _settings_for(self, k: int) -> ProfileSettings:
+        found = self._vote_settings.get(k)
+        if found is None:
+            found = ProfileSettings(k=k, min_confidence=self.settings.min_confidence)
+            self._vote_settings[k] = found
+        return found
+
+    def _embed(self, release: LoadedRelease, text: str, use_cache: bool):
+        if self.cache is not None and self._cache_version != release.version:
+            self.cache.clear()  # vectors of another student are not comparable
+            self._cache_version = release.version
+        if self.cache is not None and use_cache:
+            hit = self.cache.get(text)
+            if hit is not None:
+                return hit, "hit"
+        enc = release.tokenizer.encode(text)
+        vector = release.encoder.encode_ids(enc.input_ids, enc.attention_mask, enc.token_type_ids)[0]
+        if self.cache is not None and use_cache:
+            self.cache.put(text, vector)
+        return vector, "miss"
+
+    def profile(self, text: str, fields: Optional[Mapping[str, str]] = None, k: Optional[int] = None,
+                use_cache: bool = True) -> ProfileResult:
+        started = time.perf_counter()
+        self.manager.maybe_refresh()
+        release = self.manager.current
+        if release is None:
+            raise NotReady(self.manager.last_error or "no release loaded")
+        k = k or self.settings.k
+        clean, pii = prepare_text(compose_text(text, fields), max_chars=self.settings.max_text_chars)
+        vote_settings = self._settings_for(k)
+        cache_status = "miss"
+        if not clean or _only_placeholders(clean):
+            profile = fallback_profile(release.items, REASON_EMPTY_TEXT, vote_settings)
+            vector = None
+        else:
+            vector, cache_status = self._embed(release, clean, use_cache)
+            ids, distances = release.index.get_nns_by_vector(vector, k, search_k=release.search_k,
+                                                             include_distances=True)
+            sims = [1.0 - d * d / 2.0 for d in distances]
+            profile = vote(ids, sims, release.items, vote_settings)
+        body = profile.to_dict()
+        body.update({"pii_masked": pii, "cache": cache_status, **self.versions(release),
+                     "latency_ms": round((time.perf_counter() - started) * 1000.0, 3)})
+        return ProfileResult(body=body, pii_counts=pii, masked_text=clean, vector=vector)
+
+
+_PLACEHOLDER_WORDS = frozenset(PLACEHOLDERS.values())
+
+
+def _only_placeholders(text: str) -> bool:
+    """True when nothing but masking placeholders and punctuation is left."""
+    rest = text
+    for p in _PLACEHOLDER_WORDS:
+        rest = rest.replace(p, "")
+    return not any(ch.isalnum() for ch in rest)
