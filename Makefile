@@ -13,6 +13,7 @@ help:
 	@echo "make demo   - install, start a local S3 server, run the batch pipeline on the demo data, publish"
 	@echo "make test   - install, run the test suite (starts its own S3 server on 127.0.0.1)"
 	@echo "make setup  - create $(VENV) (Python 3.11) with everything pinned in constraints.txt"
+	@echo "make edge-setup - the kiosk toolchain: Python 3.9 + Paddle Lite in .toolchain/py39 (see edge/README.md)"
 	@echo "make bench-index - Annoy vs exact search on the demo index and 100k x 768 synthetic vectors"
 	@echo "make clean  - remove build/ (demo artefacts and local S3 data)"
 
@@ -27,10 +28,10 @@ $(STAMP):
 	@rm -f $(VENV)/.installed-*
 	@touch $@
 
-demo: setup
+demo: setup edge-setup
 	$(PY) -m infra demo
 
-test: setup
+test: setup edge-setup
 	$(PY) -m pytest -q $(PYTEST_ARGS) tests
 
 bench-index: setup
@@ -42,5 +43,5 @@ lint: setup
 clean:
 	rm -rf build
 
-edge-setup:
+edge-setup: setup
 	bash edge/toolchain.sh

@@ -29,8 +29,15 @@ def toolchain_python() -> Path:
     return path
 
 
+def _env39() -> Dict[str, str]:
+    """The caller's environment minus the 3.11 interpreter's PYTHON* settings, plus layer/."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTHON") and k != "VIRTUAL_ENV"}
+    env.update(PYTHONPATH=str(ROOT / "layer"), PYTHONDONTWRITEBYTECODE="1", PYTHONIOENCODING="utf-8")
+    return env
+
+
 def _run39(code: str, *args: str, timeout: int = 600) -> str:
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "layer"), os.environ.get("PYTHONPATH", "")]))
+    env = _env39()
     done = subprocess.run([str(toolchain_python()), "-c", code, *args], capture_output=True, text=True,
                           timeout=timeout, env=env)
     if done.returncode != 0:
@@ -89,6 +96,7 @@ def encode(nb: Path, batches) -> np.ndarray:
 
 
 def versions() -> Dict[str, str]:
-    out = _run39("import json, sys, paddlelite, numpy; print(json.dumps({'python': sys.version.split()[0], "
-                 "'paddlelite': getattr(paddlelite, '__version__', '2.13rc0'), 'numpy': numpy.__version__}))")
+    out = _run39("import json, sys, numpy; from importlib.metadata import version; "
+                 "print(json.dumps({'python': sys.version.split()[0], 'paddlelite': version('paddlelite'), "
+                 "'numpy': numpy.__version__}))")
     return json.loads(out.strip().splitlines()[-1])

@@ -115,7 +115,7 @@ def tiny_pipeline(tmp_path_factory, small_users, tiny_teacher):
     assert main(["build-index", "--embeddings", str(root / "emb"), "--out", str(root / "idx"),
                  "--min-recall", "0.9", "--queries", "100"]) == 0
     assert main(["distill", "--embeddings", str(root / "emb"), "--input", str(small_users),
-                 "--teacher", str(tiny_teacher), "--out", str(root / "student"), "--epochs", "3",
+                 "--teacher", str(tiny_teacher), "--out", str(root / "student"), "--epochs", "6",
                  "--init", "teacher", "--augment", "0", *TINY_STUDENT]) == 0
     assert main(["export", "--student", str(root / "student"), "--index", str(root / "idx"),
                  "--teacher", str(tiny_teacher), "--heldout", str(DATA / "heldout.jsonl"),

@@ -22,13 +22,13 @@ def test_distilled_student_card_and_loss(trained):
     assert card["out_dim"] == 32 and card["teacher"]["id"] == "tiny-test-teacher"
     assert card["shape"] == {"hidden_size": 32, "num_hidden_layers": 1, "num_attention_heads": 2,
                              "intermediate_size": 64}
-    assert card["final_loss"] < 0.2  # 1 - cosine, averaged over the last batch
+    assert card["final_loss"] < 0.6 * card["first_loss"]  # 1 - cosine to the teacher, per batch
 
 
 def test_rerun_with_same_settings_is_up_to_date(
         trained, small_users, tiny_teacher, capsys):
     argv = ["distill", "--embeddings", str(trained / "emb"), "--input", str(small_users), "--teacher",
-            str(tiny_teacher), "--out", str(trained / "student"), "--epochs", "3", "--init", "teacher",
+            str(tiny_teacher), "--out", str(trained / "student"), "--epochs", "6", "--init", "teacher",
             "--augment", "0", *TINY_STUDENT]
     capsys.readouterr()
     assert main(argv) == 0
@@ -93,11 +93,15 @@ def test_model_manifest_lists_files_gates_and_teacher(exported, trained):
     assert m["student"]["max_seq_len"] == 32 and m["student"]["out_dim"] == 32
     for name, entry in m["files"].items():
         assert entry == {"sha256": sha256_file(exported / name), "size": (exported / name).stat().st_size}
-    assert {"student.int8.onnx", "student.fp32.onnx", "vocab.txt", "student.x86.fp32.nb", "student.x86.int8.nb",
-            "student.arm.fp32.nb", "student.arm.int8.nb"} <= set(m["files"])
-    assert set(m["gates"]) == {"int8_cosine", "int8_overlap", "student_recall", "top_tag_agreement",
-                               "lite_fp32_cosine", "lite_int8_cosine"}
+    assert {"student.int8.onnx", "student.fp32.onnx", "vocab.txt", "student.x86.fp32.nb",
+            "student.arm.fp32.nb"} <= set(m["files"])
+    assert set(m["gates"]) | set(m["optional_gates"]) == {"int8_cosine", "int8_overlap", "student_recall",
+                                                          "top_tag_agreement", "lite_fp32_cosine", "lite_int8_cosine"}
     assert all(g["passed"] for g in m["gates"].values())
+    # INT8 .nb files ship only when they hold their gate; the manifest's serving entry says which
+    int8_nb_shipped = "lite_int8_cosine" in m["gates"]
+    assert ("student.x86.int8.nb" in m["files"]) == int8_nb_shipped
+    assert m["serving"]["lite"]["x86"] == ("student.x86.int8.nb" if int8_nb_shipped else "student.x86.fp32.nb")
     assert m["gates"]["lite_fp32_cosine"]["value"] >= 0.999
     assert m["versions"]["paddle"].startswith("2.6") and m["versions"]["lite_python"].startswith("3.9")
 

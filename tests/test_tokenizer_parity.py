@@ -128,8 +128,8 @@ def test_pairs_of_hard_cases(pairs, vocab):
 
 @pytest.mark.parametrize("vocab", VOCABS)
 def test_very_long_text_truncates(pairs, vocab):
-    long_text = "我喜欢踢足球和看NBA比赛，周末去徒步 hiking!! " * 200
-    for max_len in (4, 5, 16, 64, 128, 512):
+    long_text = "我喜欢踢足球和看NBA比赛，周末去徒步 hiking!! " * 60  # ~1,500 tokens
+    for max_len in (4, 5, 16, 128, 512):
         pairs[vocab].check(long_text, max_len=max_len)
         pairs[vocab].check(long_text, "短的第二句", max_len=max_len)
         pairs[vocab].check("短", long_text, max_len=max_len)

@@ -173,7 +173,7 @@ def _train(args, spec, settings, texts, targets, started) -> int:
     ckpt = out / "checkpoints"
     first_epoch = _resume(ckpt, settings, student, optimizer, schedule)
     student.train()
-    loss_value = float("nan")
+    loss_value = first_loss = float("nan")
     with bar(steps_per_epoch * (args.epochs - first_epoch), "distill", unit="step") as progress:
         for epoch in range(first_epoch, args.epochs):
             order = np.random.default_rng(args.seed + epoch).permutation(len(texts))
@@ -194,13 +194,15 @@ def _train(args, spec, settings, texts, targets, started) -> int:
                 optimizer.clear_grad()
                 schedule.step()
                 loss_value = float(loss)
+                if first_loss != first_loss:  # NaN: this is the first step of this run
+                    first_loss = loss_value
                 progress.set_postfix(epoch=epoch + 1, loss=f"{loss_value:.4f}")
                 progress.update(1)
             _checkpoint(ckpt, settings, epoch + 1, student, optimizer, schedule)
     student.eval()
     card = {"out_dim": spec.teacher.dim, "max_seq_len": args.max_seq_len, "shape": shape,
             "teacher": asdict(spec.teacher), "settings": settings, "train_texts": len(texts),
-            "final_loss": round(loss_value, 5), "seconds": round(time.time() - started, 1)}
+            "first_loss": round(first_loss, 5), "final_loss": round(loss_value, 5), "seconds": round(time.time() - started, 1)}
     save_student(student, tokenizer, out, card)
     summary("distill", status="trained", texts=len(texts), epochs=args.epochs, resumed_at=first_epoch,
             final_loss=f"{loss_value:.4f}", out=str(out), seconds=f"{time.time() - started:.1f}")
@@ -214,7 +216,8 @@ def _checkpoint(ckpt: Path, settings, epoch: int, student, optimizer, schedule) 
 
     ckpt.mkdir(parents=True, exist_ok=True)
     paddle.save(student.state_dict(), str(ckpt / "student.pdparams.tmp"))
-    paddle.save(optimizer.state_dict(), str(ckpt / "optimizer.pdopt.tmp"))
+    paddle.save(_rename_opt_state(optimizer.state_dict(), student, to_structured=True),
+                str(ckpt / "optimizer.pdopt.tmp"))
     (ckpt / "student.pdparams.tmp").replace(ckpt / "student.pdparams")
     (ckpt / "optimizer.pdopt.tmp").replace(ckpt / "optimizer.pdopt")
     write_json_atomic(ckpt / "state.json", {"epoch": epoch, "settings": settings, "lr_step": schedule.last_epoch})
@@ -231,8 +234,26 @@ def _resume(ckpt: Path, settings, student, optimizer, schedule) -> int:
         print("distill: checkpoint is from other settings; starting over", flush=True)
         return 0
     student.set_state_dict(paddle.load(str(ckpt / "student.pdparams")))
-    optimizer.set_state_dict(paddle.load(str(ckpt / "optimizer.pdopt")))
+    optimizer.set_state_dict(_rename_opt_state(paddle.load(str(ckpt / "optimizer.pdopt")), student,
+                                               to_structured=False))
     for _ in range(int(state.get("lr_step", 0)) - schedule.last_epoch):
         schedule.step()
     print(f"distill: resuming after epoch {state['epoch']}", flush=True)
     return int(state["epoch"])
+
+
+def _rename_opt_state(state: dict, student, to_structured: bool) -> dict:
+    """Optimizer state is keyed by paddle's generated parameter names (embedding_18.w_0_moment1_0),
+    which depend on how many layers the process built before; checkpoints use the structured
+    names (ernie.embeddings.word_embeddings.weight) so a resumed process finds its accumulators."""
+    pairs = [(p.name, name) for name, p in student.named_parameters()]
+    mapping = dict(pairs) if to_structured else {b: a for a, b in pairs}
+    prefixes = sorted(mapping, key=len, reverse=True)  # longest first: w_1 vs w_10
+    out = {}
+    for key, value in state.items():
+        for old in prefixes:
+            if key.startswith(old + "_"):
+                key = mapping[old] + key[len(old):]
+                break
+        out[key] = value
+    return out

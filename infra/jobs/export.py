@@ -94,7 +94,9 @@ def _export(args, thresholds, index_manifest, out: Path) -> dict:
         batches.append((np.asarray(enc["input_ids"], dtype=np.int64), np.asarray(enc["attention_mask"], dtype=np.int64)))
 
     print("export: paddle static model", flush=True)
-    pdmodel, pdiparams = _save_static(student, out / "paddle")
+    # An intermediate for paddle2onnx and Lite's opt; not part of the release (no runtime loads it).
+    static_dir = Path(tempfile.mkdtemp(prefix="coldstart-static-"))
+    pdmodel, pdiparams = _save_static(student, static_dir)
     print("export: ONNX FP32 (paddle2onnx)", flush=True)
     fp32 = out / "student.fp32.onnx"
     _to_onnx(pdmodel, pdiparams, fp32)
@@ -131,38 +133,54 @@ def _export(args, thresholds, index_manifest, out: Path) -> dict:
         G.Gate("student_recall", G.overlap(int8_nn, teacher_nn, k), thresholds.student_recall),
         G.Gate("top_tag_agreement", G.agreement(int8_tags, teacher_tags), thresholds.top_tag_agreement),
     ]
+    optional_gates = []
     figures = {"fp32_student_recall": round(G.overlap(fp32_nn, teacher_nn, k), 4),
                "fp32_top_tag_agreement": round(G.agreement(G.top_tags(fp32_nn, fp32_vecs, index, items), teacher_tags), 4),
                "student_teacher_cosine": round(G.mean_cosine(int8_vecs, teacher_vecs), 4),
                "heldout_texts": len(texts)}
-    lite_files, lite_versions = [], {}
+    lite_files, lite_versions, lite_serving = [], {}, {}
     if args.lite == "yes":
         from infra import lite
 
         lite_versions = lite.versions()
-        for target in [t.strip() for t in args.lite_targets.split(",") if t.strip()]:
-            for quant in ("fp32", "int8"):
-                print(f"export: Paddle Lite {target} {quant}", flush=True)
-                nb = lite.convert(pdmodel, pdiparams, out / f"student.{target}.{quant}", target, quant)
-                lite_files.append(nb.name)
-                if target == "x86":  # arm .nb cannot run here; it comes from the same opt settings
-                    vecs = lite.encode(nb, batches)
-                    name = "lite_fp32_cosine" if quant == "fp32" else "lite_int8_cosine"
-                    gates.append(G.Gate(name, G.mean_cosine(vecs, fp32_vecs), getattr(thresholds, name)))
-    print("export: gates on %d held-out texts\n%s" % (len(texts), G.format_table(gates)), flush=True)
+        targets = [t.strip() for t in args.lite_targets.split(",") if t.strip()]
+        for quant in ("fp32", "int8"):
+            print(f"export: Paddle Lite {quant} for {', '.join(targets)}", flush=True)
+            nbs = {t: lite.convert(pdmodel, pdiparams, out / f"student.{t}.{quant}", t, quant) for t in targets}
+            # arm .nb cannot run on this machine; it comes from the same opt settings as x86
+            measured = lite.encode(nbs["x86"], batches) if "x86" in nbs else None
+            name = f"lite_{quant}_cosine"
+            gate = G.Gate(name, G.mean_cosine(measured, fp32_vecs) if measured is not None else float("nan"),
+                          getattr(thresholds, name))
+            if quant == "fp32":
+                gates.append(gate)  # required: the kiosk must agree with the cloud
+            elif not gate.passed:
+                # INT8 weights are optional: shipped only where they hold their gate
+                print(f"export: Paddle Lite INT8 .nb dropped ({name} {gate.value:.4f} < {gate.threshold})", flush=True)
+                optional_gates.append(gate)
+                for nb in nbs.values():
+                    nb.unlink()
+                continue
+            else:
+                gates.append(gate)
+            lite_files += [nb.name for nb in nbs.values()]
+            lite_serving.update({t: nb.name for t, nb in nbs.items()})  # int8 overrides fp32 when it passed
+    print("export: gates on %d held-out texts\n%s" % (len(texts), G.format_table(gates + optional_gates)), flush=True)
 
     shutil.copyfile(Path(args.student) / "ernie" / "vocab.txt", out / "vocab.txt")
-    names = ["student.fp32.onnx", "student.int8.onnx", "vocab.txt", *lite_files,
-             "paddle/student.pdmodel", "paddle/student.pdiparams"]
+    shutil.rmtree(static_dir, ignore_errors=True)
+    names = ["student.fp32.onnx", "student.int8.onnx", "vocab.txt", *lite_files]
     manifest = {
         "kind": "model", "schema_version": 1, "created_at": utc_now(),
         "teacher": asdict(teacher_info), "student": {"shape": card["shape"], "out_dim": card["out_dim"],
                                                       "max_seq_len": max_len, "init": card["settings"]["init"],
                                                       "train_texts": card["train_texts"]},
         "inputs": ["input_ids", "token_type_ids", "position_ids", "attention_mask"],
-        "serving": {"onnx": "student.int8.onnx", "lite": {"x86": "student.x86.int8.nb", "arm": "student.arm.int8.nb"}},
+        "serving": {"onnx": "student.int8.onnx", "lite": lite_serving},
         "int8": {"variant": "per-channel" if per_channel else "per-tensor", "weight_type": "QInt8"},
         "gates": {g.name: {**g.to_dict(), "value": round(g.value, 4)} for g in gates},
+        "optional_gates": {g.name: {**g.to_dict(), "value": None if g.value != g.value else round(g.value, 4),
+                                    "shipped": False} for g in optional_gates},
         "figures": figures, "versions": {**_versions(), **{f"lite_{k}": v for k, v in lite_versions.items()}},
         "files": {n: asdict(e) for n, e in describe_files(out, names).items()},
         "inputs_sha256": _inputs_sha(args.student, args.index, args.heldout),
@@ -199,7 +217,8 @@ def _save_static(student, folder: Path):
 
     spec = [InputSpec([None, None], "int64", "input_ids"), InputSpec([None, None], "int64", "token_type_ids"),
             InputSpec([None, None], "int64", "position_ids"), InputSpec([None, 1, 1, None], "float32", "attention_mask")]
-    static = paddle.jit.to_static(student, input_spec=spec)
+    # full_graph: the AST translator honours input_spec (the default SOT mode ignores it)
+    static = paddle.jit.to_static(student, input_spec=spec, full_graph=True)
     paddle.jit.save(static, str(folder / "student"))
     return folder / "student.pdmodel", folder / "student.pdiparams"
 

@@ -223,19 +223,22 @@ class SimHashCache(Generic[V]):
             raise ValueError("None cannot be cached (get returns None for a miss)")
         fp, short = self._key(text)
         with self._lock:
-            if fp in self._entries:
-                self._unindex(fp)
-                del self._entries[fp]
-            self._entries[fp] = value
-            if short:
-                self._exact_only.add(fp)
-            else:
-                for (shift, mask), table in zip(self._bands, self._index):
-                    table.setdefault((fp >> shift) & mask, []).append(fp)
-            while len(self._entries) > self.capacity:
-                old, _ = self._entries.popitem(last=False)
-                self._unindex(old)
+            self._insert(fp, short, value)
         return fp
+
+    def _insert(self, fp: int, short: bool, value: V) -> None:
+        if fp in self._entries:
+            self._unindex(fp)
+            del self._entries[fp]
+        self._entries[fp] = value
+        if short:
+            self._exact_only.add(fp)
+        else:
+            for (shift, mask), table in zip(self._bands, self._index):
+                table.setdefault((fp >> shift) & mask, []).append(fp)
+        while len(self._entries) > self.capacity:
+            old, _ = self._entries.popitem(last=False)
+            self._unindex(old)
 
     def _unindex(self, fp: int) -> None:
         if fp in self._exact_only:

@@ -42,7 +42,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from .items import ItemTable
 
@@ -80,14 +80,14 @@ class ProfileSettings:
 DEFAULT_SETTINGS = ProfileSettings()
 
 
-@dataclass(frozen=True)
-class Neighbor:
+class Neighbor(NamedTuple):
+    """An active user found near the new one (NamedTuple: ~5x cheaper to build than a frozen dataclass)."""
+
     user_id: str
     similarity: float
 
 
-@dataclass(frozen=True)
-class TagScore:
+class TagScore(NamedTuple):
     tag: str
     score: float
 
@@ -131,17 +131,29 @@ def fallback_profile(items: ItemTable, reason: str, settings: ProfileSettings = 
                    fallback=True, neighbors=tuple(neighbors), reason=reason, why=why)
 
 
+def _cosine(s: Any) -> float:
+    """A similarity as a plain float in [-1, 1]; NaN counts as 0 (unrelated)."""
+    s = float(s)
+    if -1.0 <= s <= 1.0:
+        return s
+    return 0.0 if s != s else (1.0 if s > 1.0 else -1.0)
+
+
 def vote(neighbor_items: Sequence[int], similarities: Sequence[float], items: ItemTable,
          settings: ProfileSettings = DEFAULT_SETTINGS) -> Profile:
-    """Similarity-weighted tag vote of the neighbours (item numbers in ``items``), see module doc."""
+    """Similarity-weighted tag vote of the neighbours (item numbers in ``items``), see module doc.
+
+    Neighbours are taken in order of similarity (stable), the first ``settings.k`` vote.
+    """
     if len(neighbor_items) != len(similarities):
         raise ValueError("neighbor_items and similarities differ in length")
-    pairs = sorted(zip([float(s) for s in similarities], [int(i) for i in neighbor_items]),
+    pairs = sorted(zip([_cosine(s) for s in similarities], [int(i) for i in neighbor_items]),
                    key=lambda p: -p[0])[: settings.k]
     if not pairs:
         return fallback_profile(items, REASON_NO_NEIGHBORS, settings)
     user_ids = items.user_ids
-    neighbors = tuple(Neighbor(user_ids[i], s) for s, i in pairs)
+    item_tags = items.item_tags
+    neighbors = tuple([Neighbor(user_ids[i], s) for s, i in pairs])
 
     floor = settings.min_similarity
     power = settings.sharpen
@@ -151,27 +163,27 @@ def vote(neighbor_items: Sequence[int], similarities: Sequence[float], items: It
     voters = 0
     closeness = 0.0
     for s, item in pairs:
-        closeness += min(max(s, 0.0), 1.0)
-        if s < floor or s <= 0.0:
+        if s <= 0.0:
+            continue  # clipped to 0: adds nothing to closeness, never votes
+        closeness += s
+        if s < floor:
             continue
         w = s if power == 1.0 else s ** power
         total += w
         voters += 1
-        for t in items.item_tags[item]:
+        for t in item_tags[item]:
             acc[t] = acc.get(t, 0.0) + w
             count[t] = count.get(t, 0) + 1
     closeness /= len(pairs)
-    if total <= 0.0:
+    if not acc:
         return fallback_profile(items, REASON_LOW_CONFIDENCE, settings, neighbors, 0.0)
 
-    ranked: List[Tuple[float, int]] = sorted(((-w / total, t) for t, w in acc.items()))
-    agreement = -ranked[0][0] if ranked else 0.0
-    confidence = min(max(agreement * closeness, 0.0), 1.0)
-    if confidence < settings.min_confidence or not ranked:
+    ranked: List[Tuple[float, int]] = sorted([(-w / total, t) for t, w in acc.items()])
+    confidence = min(max(-ranked[0][0] * closeness, 0.0), 1.0)  # agreement x closeness
+    if confidence < settings.min_confidence:
         return fallback_profile(items, REASON_LOW_CONFIDENCE, settings, neighbors, confidence)
     names = items.tag_names
-    tags = tuple(TagScore(names[t], -neg) for neg, t in ranked)
     top = ranked[0][1]
-    why = f"最相近的{voters}位用户中，{count[top]}位喜欢{names[top]}"
-    return Profile(tags=tags, top_tag=names[top], confidence=confidence, fallback=False,
-                   neighbors=neighbors, reason=REASON_VOTE, why=why)
+    return Profile(tags=tuple([TagScore(names[t], -neg) for neg, t in ranked]), top_tag=names[top],
+                   confidence=confidence, fallback=False, neighbors=neighbors, reason=REASON_VOTE,
+                   why=f"最相近的{voters}位用户中，{count[top]}位喜欢{names[top]}")

@@ -16,7 +16,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 from .errors import ColdstartError, ManifestError, VerificationError
 from .items import ITEMS_FILE, ItemTable
@@ -27,7 +27,33 @@ from .vector_index import INDEX_FILE, load_annoy
 
 log = logging.getLogger("coldstart.release")
 
-EncoderFactory = Callable[[Path, Dict[str, Any], int], Any]
+MODEL_MANIFEST = "model_manifest.json"
+
+
+
+class EncoderBackend:
+    """How a runtime turns a release's model component into an encoder, and which files it needs
+    (a Lambda downloads the INT8 ONNX model only, a kiosk only its Paddle Lite .nb)."""
+
+    name = "base"
+
+    def model_files(self, model_manifest: Dict[str, Any]) -> List[str]:
+        raise NotImplementedError
+
+    def create(self, model_dir: Path, model_manifest: Dict[str, Any], threads: int) -> Any:
+        raise NotImplementedError
+
+
+class OnnxBackend(EncoderBackend):
+    name = "onnx"
+
+    def model_files(self, model_manifest: Dict[str, Any]) -> List[str]:
+        return [model_manifest["serving"]["onnx"]]
+
+    def create(self, model_dir: Path, model_manifest: Dict[str, Any], threads: int) -> Any:
+        from .encoder import OnnxEncoder
+
+        return OnnxEncoder(str(model_dir / model_manifest["serving"]["onnx"]), threads=threads)
 
 
 @dataclass
@@ -52,12 +78,6 @@ class LoadedRelease:
         return self.index_manifest.search_k
 
 
-def onnx_encoder_factory(model_dir: Path, model_manifest: Dict[str, Any], threads: int):
-    from .encoder import OnnxEncoder
-
-    return OnnxEncoder(str(model_dir / model_manifest["serving"]["onnx"]), threads=threads)
-
-
 def _download_verified(store: ObjectStore, key: str, dest: Path, entry: FileEntry) -> None:
     dest.parent.mkdir(parents=True, exist_ok=True)
     digest = hashlib.sha256()
@@ -79,29 +99,46 @@ class ReleaseLoader:
     """Downloads and opens releases; knows nothing about refresh timing."""
 
     def __init__(self, store: ObjectStore, cache_dir: str, threads: int = 1,
-                 encoder_factory: EncoderFactory = onnx_encoder_factory):
+                 backend: Optional[EncoderBackend] = None):
         self.store = store
         self.cache_dir = Path(cache_dir)
         self.threads = threads
-        self.encoder_factory = encoder_factory
+        self.backend = backend or OnnxBackend()
 
     def current_version(self) -> Optional[str]:
         pointer = read_current(self.store)
         return pointer.version if pointer else None
 
+    def _needed(self, manifest: ReleaseManifest, model_manifest: Dict[str, Any]) -> List[str]:
+        names = [n for n in manifest.files if n.startswith("index/")]
+        names += ["model/" + MODEL_MANIFEST, "model/vocab.txt"]
+        names += ["model/" + n for n in self.backend.model_files(model_manifest)]
+        missing = [n for n in names if n not in manifest.files]
+        if missing:
+            raise ManifestError(f"release {manifest.version} lacks {', '.join(missing)} (needed by the {self.backend.name} runtime)")
+        return sorted(set(names))
+
     def fetch(self, version: str) -> Path:
-        """Download ``version`` into cache_dir/<version>, verified; reuse a complete earlier download."""
+        """Download what this runtime needs of ``version`` into cache_dir/<version>, every file
+        verified against release.json; reuse a complete earlier download."""
         final = self.cache_dir / version
         manifest_bytes = self.store.get_bytes(release_key(version, "release.json"))
         manifest = ReleaseManifest.from_bytes(manifest_bytes)
+        if "model/" + MODEL_MANIFEST not in manifest.files:
+            raise ManifestError(f"release {version} carries no student model (model/{MODEL_MANIFEST})")
         if (final / "release.json").is_file() and (final / "release.json").read_bytes() == manifest_bytes:
-            return final  # verified when it was downloaded; the directory only appears whole
+            needed = self._needed(manifest, read_json(final / "model" / MODEL_MANIFEST))
+            if all((final / n).is_file() for n in needed):
+                return final  # verified when downloaded; the directory only ever appears whole
         staging = self.cache_dir / f".{version}.partial"
         if staging.exists():
             shutil.rmtree(staging)
         try:
-            for name, entry in sorted(manifest.files.items()):
-                _download_verified(self.store, release_key(version, name), staging / name, entry)
+            first = "model/" + MODEL_MANIFEST
+            _download_verified(self.store, release_key(version, first), staging / first, manifest.files[first])
+            for name in self._needed(manifest, read_json(staging / first)):
+                if name != first:
+                    _download_verified(self.store, release_key(version, name), staging / name, manifest.files[name])
             (staging / "release.json").write_bytes(manifest_bytes)
             if final.exists():
                 shutil.rmtree(final)
@@ -116,13 +153,11 @@ class ReleaseLoader:
 
         manifest = ReleaseManifest.from_bytes((root / "release.json").read_bytes())
         index_manifest = IndexManifest.from_dict(read_json(root / "index" / "manifest.json"))
-        if "model/model_manifest.json" not in manifest.files:
-            raise ManifestError(f"release {version} carries no student model (model/model_manifest.json)")
-        model_manifest = read_json(root / "model" / "model_manifest.json")
+        model_manifest = read_json(root / "model" / MODEL_MANIFEST)
         self._check_teachers(version, manifest, index_manifest, model_manifest)
         index = load_annoy(root / "index" / INDEX_FILE, index_manifest.dim)
         items = ItemTable.load(root / "index" / ITEMS_FILE)
-        encoder = self.encoder_factory(root / "model", model_manifest, self.threads)
+        encoder = self.backend.create(root / "model", model_manifest, self.threads)
         tokenizer = WordPieceTokenizer(str(root / "model" / "vocab.txt"),
                                        max_seq_len=int(model_manifest["student"]["max_seq_len"]))
         return LoadedRelease(version, root, manifest, index_manifest, model_manifest, index, items, encoder, tokenizer)

@@ -9,7 +9,7 @@ from typing import Any, Dict, Optional, Tuple
 
 from .api import ApiError, ProfileRequest, error_body, parse_profile_request
 from .profiler import NotReady, Profiler, ProfileResult
-from .release_loader import EncoderFactory, ReleaseLoader, ReleaseManager, onnx_encoder_factory
+from .release_loader import EncoderBackend, ReleaseLoader, ReleaseManager
 from .settings import ServingSettings
 from .storage import open_store
 
@@ -19,7 +19,7 @@ Response = Tuple[int, Dict[str, Any]]
 
 
 class ProfileService:
-    def __init__(self, settings: ServingSettings, encoder_factory: EncoderFactory = onnx_encoder_factory):
+    def __init__(self, settings: ServingSettings, backend: Optional[EncoderBackend] = None):
         self.settings = settings
         if not settings.release_uri:
             self.manager = None
@@ -27,7 +27,7 @@ class ProfileService:
             self.init_error = "COLDSTART_RELEASE_URI is not set"
             return
         loader = ReleaseLoader(open_store(settings.release_uri), settings.cache_dir, threads=settings.threads,
-                               encoder_factory=encoder_factory)
+                               backend=backend)
         self.manager = ReleaseManager(loader, settings.refresh_seconds, settings.keep_releases)
         self.manager.start()  # at init, not per request; failure → 503 until a release loads
         self.profiler = Profiler(self.manager, settings)
