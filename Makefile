@@ -7,11 +7,12 @@ REQS := infra/requirements.txt function/requirements.txt requirements-dev.txt co
 STAMP := $(VENV)/.installed-$(shell cat $(REQS) 2>/dev/null | sha256sum | cut -c1-12)
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo test bench-index lint clean edge-setup
+.PHONY: help setup demo serve test bench-index lint clean edge-setup sam-setup
 
 help:
 	@echo "make demo   - install, start a local S3 server, run the batch pipeline on the demo data, publish"
 	@echo "make test   - install, run the test suite (starts its own S3 server on 127.0.0.1)"
+	@echo "make serve  - after make demo: the profile API on http://127.0.0.1:8080 until Ctrl-C"
 	@echo "make setup  - create $(VENV) (Python 3.11) with everything pinned in constraints.txt"
 	@echo "make edge-setup - the kiosk toolchain: Python 3.9 + Paddle Lite in .toolchain/py39 (see edge/README.md)"
 	@echo "make bench-index - Annoy vs exact search on the demo index and 100k x 768 synthetic vectors"
@@ -31,17 +32,32 @@ $(STAMP):
 demo: setup edge-setup
 	$(PY) -m infra demo
 
-test: setup edge-setup
+serve: setup
+	$(PY) -m infra serve
+
+test: setup edge-setup sam-setup
 	$(PY) -m pytest -q $(PYTEST_ARGS) tests
 
 bench-index: setup
 	$(PY) bench/index.py
 
-lint: setup
-	$(VENV)/bin/cfn-lint infra/batch.yaml
+lint: setup sam-setup
+	$(VENV)/bin/cfn-lint infra/batch.yaml template.yaml
+	AWS_DEFAULT_REGION=us-east-1 $(SAM_VENV)/bin/sam validate --lint --template template.yaml
 
 clean:
 	rm -rf build
+
+# sam-cli pins older boto3/click/pydantic than the project, so it lives in a venv of its own.
+SAM_VENV := .venv-sam
+SAM_VERSION := 1.170.0
+sam-setup: $(SAM_VENV)/.installed-$(SAM_VERSION)
+
+$(SAM_VENV)/.installed-$(SAM_VERSION):
+	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	$(SAM_VENV)/bin/python -m pip install --quiet "aws-sam-cli==$(SAM_VERSION)"
+	@rm -f $(SAM_VENV)/.installed-*
+	@touch $@
 
 edge-setup: setup
 	bash edge/toolchain.sh

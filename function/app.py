@@ -53,11 +53,11 @@ def _response(status: int, body: Dict[str, Any]) -> Dict[str, Any]:
 @metrics.log_metrics
 @logger.inject_lambda_context(log_event=False)
 def handler(event: Dict[str, Any], context: Any) -> Dict[str, Any]:
+    metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
     if not isinstance(event, dict):
         return _response(400, {"error": {"code": "invalid_event", "message": "expected an API Gateway event"}})
     method, path, content_type, body = _request_parts(event)
     status, payload, result = SERVICE.handle(method, path, body, content_type)
-    metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
     if status >= 400:
         metrics.add_metric(name=f"Status{status // 100}xx", unit=MetricUnit.Count, value=1)
         logger.info("rejected", extra={"status": status, "code": payload.get("error", {}).get("code")})

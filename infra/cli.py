@@ -17,7 +17,8 @@ JOBS = {
     "publish": ("publish", "upload a release to S3, verify it, then switch current.json"),
     "pipeline": ("pipeline", "run embed → build-index → publish from one config, skipping fresh steps"),
     "train-demo-teacher": ("train_demo_teacher", "train the small DEMO teacher (not pretrained ERNIE) on data/"),
-    "demo": ("demo", "offline demo: local S3 server + pipeline on the demo data, prints the release"),
+    "demo": ("demo", "offline demo: local S3 + pipeline on the demo data + the function's profiles"),
+    "serve": ("serve", "keep the demo API up on 127.0.0.1 (local S3 + awslambdaric)"),
 }
 
 

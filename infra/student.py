@@ -87,6 +87,15 @@ def init_from_teacher(student, teacher_model) -> int:
         if source in t_state and list(t_state[source].shape) == list(tensor.shape):
             tensor.set_value(t_state[source])
             copied += 1
+    weight = student.proj.weight
+    if weight.shape[0] == weight.shape[1]:
+        # Same width as the teacher: start the projection at identity, so a student with the
+        # teacher's layers starts where the teacher is instead of at a random rotation.
+        import paddle
+
+        weight.set_value(paddle.eye(weight.shape[0], dtype=weight.dtype))
+        student.proj.bias.set_value(paddle.zeros_like(student.proj.bias))
+        copied += 2
     return copied
 
 

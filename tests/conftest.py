@@ -9,6 +9,7 @@ Fixtures:
 
 import zlib  # noqa: F401  must precede paddle, see infra/__init__.py
 
+import os
 import re
 import sys
 import uuid
@@ -17,6 +18,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("TQDM_DISABLE", "1")  # progress bars are for people, not for captured test output
 for _p in (ROOT, ROOT / "layer"):  # `import infra`, `import coldstart`
     if str(_p) not in sys.path:
         sys.path.insert(0, str(_p))
@@ -99,7 +101,9 @@ def tiny_teacher(tmp_path_factory):
     return make_tiny_teacher(tmp_path_factory.mktemp("tiny-teacher"), texts)
 
 
-LENIENT_GATES = ["--min-student-recall", "0", "--min-top-tag-agreement", "0"]  # tiny random teachers agree on little
+# Tiny random teachers put users in near-ties, so neighbour sets flip under any noise; the gates
+# themselves are exercised on the demo model (make demo) and by the refusal test.
+LENIENT_GATES = ["--min-student-recall", "0", "--min-top-tag-agreement", "0", "--min-int8-overlap", "0"]
 TINY_STUDENT = ["--hidden-size", "32", "--layers", "1", "--heads", "2", "--intermediate-size", "64",
                 "--max-seq-len", "32", "--batch-size", "32"]
 

@@ -139,7 +139,8 @@ def _sam_command():
     local = Path(sys.executable).parent / "sam"
     if local.exists():
         return str(local)
-    return os.environ.get("SAM_CLI") or shutil.which("sam")
+    local = Path(__file__).resolve().parents[1] / ".venv-sam" / "bin" / "sam"  # `make sam-setup`
+    return os.environ.get("SAM_CLI") or (str(local) if local.exists() else None) or shutil.which("sam")
 
 
 # ---------------------------------------------------------------- linters

@@ -61,6 +61,7 @@ def run(args: argparse.Namespace) -> int:
                    "max_seq_len": spec.max_seq_len, "tuning": [list(t) for t in tuned.tried]},
         )
         write_json_atomic(staging / INDEX_MANIFEST, manifest.to_dict())
+        staging.chmod(0o755)  # mkdtemp makes it private
         _replace_dir(staging, out)
     finally:
         if staging.exists():

@@ -1,5 +1,7 @@
 """The offline demo: start a local S3-compatible server (SeaweedFS on 127.0.0.1), run the
-pipeline from infra/demo.yaml against it, publish, and print the release.
+pipeline from infra/demo.yaml against it (embed → index → distill → export → publish), then
+start the Lambda through its real entrypoint (`python -m awslambdaric app.handler` against a
+local Runtime API) and print profiles for data/samples.jsonl.
 
 Runs on the embedded default: the project's small DEMO teacher trained on synthetic data,
 not pretrained ERNIE (model hubs are not reachable here). The S3 data persists under
@@ -8,25 +10,88 @@ not pretrained ERNIE (model hubs are not reachable here). The S3 data persists u
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import urllib.request
+from contextlib import contextmanager
+
+DEMO_NOTE = "DEMO teacher trained on synthetic data (not pretrained ERNIE); local S3 on 127.0.0.1"
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", default="infra/demo.yaml", help="pipeline config")
     p.add_argument("--s3-data", default="build/demo/s3", help="where the local S3 server keeps its objects")
     p.add_argument("--s3-port", type=int, default=0, help="S3 port on 127.0.0.1 (0: any free port)")
+    p.add_argument("--samples", default="data/samples.jsonl", help="inputs to profile after publishing")
+
+
+@contextmanager
+def local_release(config_path: str, s3_data: str, s3_port: int = 0):
+    """Local S3 with the demo release published; yields the release URI (env set for S3)."""
+    from infra.jobs.pipeline import PipelineConfig
+    from infra.local_s3 import LocalS3Server
+
+    config = PipelineConfig.load(config_path, {})
+    bucket = (config.publish_to or "s3://coldstart-demo").split("/")[2]
+    with LocalS3Server(s3_data, port=s3_port, buckets=[bucket]) as server:
+        os.environ.update(server.env())
+        print(f"local S3 (SeaweedFS) ready at {server.endpoint_url}, bucket {bucket}", flush=True)
+        yield config
+
+
+@contextmanager
+def local_function(release_uri: str, cache_dir: str = "build/demo/lambda-tmp", port: int = 0):
+    from infra.local_lambda import LocalLambda
+
+    env = {"COLDSTART_RELEASE_URI": release_uri, "COLDSTART_CACHE_DIR": os.path.abspath(cache_dir)}
+    with LocalLambda(env=env, port=port, payload_version="1.0", function_timeout=10,
+                     log_path=os.path.abspath("build/demo/lambda.log")) as function:
+        print(f"function started via awslambdaric (cold start {function.init_seconds:.2f} s); "
+              f"logs in build/demo/lambda.log", flush=True)
+        yield function
+
+
+def post_profile(url: str, text: str) -> dict:
+    request = urllib.request.Request(url + "/profile", data=json.dumps({"text": text}).encode("utf-8"),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as exc:
+        return {"status": exc.code, **json.loads(exc.read() or b"{}")}
+
+
+def print_profile(sample: dict, body: dict) -> None:
+    from coldstart.preprocess import prepare_text
+
+    masked, _ = prepare_text(sample["text"])
+    if "error" in body:
+        print(f"\n{sample['text']}\n  error {body.get('status')}: {body['error']['message']}")
+        return
+    expect = sample.get("expect_top") or "/".join(sample.get("accept", [])) or "-"
+    ok = body["top_tag"] == sample.get("expect_top") or body["top_tag"] in sample.get("accept", [])
+    tags = "  ".join(f"{t['tag']} {t['score']:.2f}" for t in body["tags"][:4])
+    print(f"\n{sample['text']}")
+    if body["pii_masked"]:
+        print(f"  masked   {masked}   ({', '.join(f'{k}={v}' for k, v in body['pii_masked'].items())})")
+    print(f"  top tag  {body['top_tag']}  (expected {expect}: {'ok' if ok else 'MISS'})"
+          f"  confidence {body['confidence']:.2f}{'  FALLBACK' if body['fallback'] else ''}")
+    print(f"  tags     {tags}")
+    print(f"  why      {body.get('why', '')}   [{body['latency_ms']:.1f} ms, cache {body['cache']}]")
 
 
 def run(args: argparse.Namespace) -> int:
     from infra.cli import main
-    from infra.jobs.pipeline import PipelineConfig
-    from infra.local_s3 import LocalS3Server
 
-    config = PipelineConfig.load(args.config, {})
-    bucket = (config.publish_to or "s3://coldstart-demo").split("/")[2]
-    print("coldstart demo: DEMO teacher trained on synthetic data (not pretrained ERNIE); local S3 on 127.0.0.1",
-          flush=True)
-    with LocalS3Server(args.s3_data, port=args.s3_port, buckets=[bucket]) as server:
-        os.environ.update(server.env())
-        print(f"local S3 (SeaweedFS) ready at {server.endpoint_url}, bucket {bucket}", flush=True)
-        return main(["pipeline", "--config", args.config])
+    print(f"coldstart demo: {DEMO_NOTE}", flush=True)
+    with local_release(args.config, args.s3_data, args.s3_port) as config:
+        code = main(["pipeline", "--config", args.config])
+        if code:
+            return code
+        samples = [json.loads(line) for line in open(args.samples, encoding="utf-8") if line.strip()]
+        with local_function(config.publish_to) as function:
+            print("\n== profiles (POST /profile through the local API → awslambdaric → app.handler) ==")
+            for sample in samples:
+                print_profile(sample, post_profile(function.url, sample["text"]))
+    print("\nmake serve keeps this API up on 127.0.0.1 for curl.")
+    return 0

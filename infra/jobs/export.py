@@ -56,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
             raise ColdstartError(f"export refused: gate(s) missed: {names}; nothing released")
         if out.exists():
             shutil.rmtree(out)
+        staging.chmod(0o755)  # mkdtemp makes it private
         staging.rename(out)
     finally:
         if staging.exists():
@@ -230,10 +231,36 @@ def _to_onnx(pdmodel: Path, pdiparams: Path, out: Path) -> None:
                        enable_onnx_checker=True, verbose=False)
 
 
+def constants_to_initializers(model):
+    """paddle2onnx emits weights as Constant nodes; quantize_dynamic only quantizes MatMul/Gemm
+    whose weight is an initializer, so without this the "INT8" model is the FP32 one."""
+    from onnx import helper
+
+    graph = model.graph
+    keep = []
+    for node in graph.node:
+        value = next((a for a in node.attribute if a.name == "value"), None)
+        if node.op_type == "Constant" and value is not None and value.t.dims:
+            tensor = helper.get_attribute_value(value)
+            tensor.name = node.output[0]
+            graph.initializer.append(tensor)
+        else:
+            keep.append(node)
+    del graph.node[:]
+    graph.node.extend(keep)
+    return model
+
+
 def _quantize(fp32: Path, out: Path, per_channel: bool) -> None:
+    import onnx
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(str(fp32), str(out), weight_type=QuantType.QInt8, per_channel=per_channel)
+    prepared = out.with_name(out.stem + ".prep.onnx")
+    onnx.save(constants_to_initializers(onnx.load(str(fp32))), str(prepared))
+    try:
+        quantize_dynamic(str(prepared), str(out), weight_type=QuantType.QInt8, per_channel=per_channel)
+    finally:
+        prepared.unlink()
 
 
 def _versions() -> dict:

@@ -155,6 +155,7 @@ def write_json_atomic(path: PathLike, data: Any) -> None:
             fh.write("\n")
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; manifests are meant to be read by others
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
