@@ -149,3 +149,22 @@ def test_publish_to_a_local_directory_works_the_same(index_dir, tmp_path):
     assert publish(str(out), index_dir, "v1") == 0
     assert json.loads((out / "current.json").read_text())["version"] == "v1"
     assert (out / "releases" / "v1" / "index" / "index.ann").is_file()
+
+
+def test_publish_refuses_a_student_and_index_of_different_teachers(tiny_pipeline, index_dir, tmp_path, capsys):
+    """index_dir holds synthetic vectors; the tiny model was distilled from tiny-test-teacher."""
+    out = tmp_path / "store"
+    assert main(["publish", "--to", str(out), "--index", str(index_dir), "--model", str(tiny_pipeline / "model"),
+                 "--version", "v1"]) == 1
+    assert "must match" in capsys.readouterr().err
+    assert not (out / "current.json").exists()
+
+
+def test_release_carries_index_and_model_with_one_teacher(tiny_pipeline, tmp_path):
+    out = tmp_path / "store"
+    assert main(["publish", "--to", str(out), "--index", str(tiny_pipeline / "idx"), "--model",
+                 str(tiny_pipeline / "model"), "--version", "v1"]) == 0
+    release = read_release(open_store(str(out)), "v1")
+    assert "model/student.int8.onnx" in release.files and "index/index.ann" in release.files
+    assert release.teacher.id == "tiny-test-teacher"
+    assert release.components["model"]["gates"]["int8_cosine"]["passed"] is True
