@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from tests.cfn import CfnLoader
 
 ROOT = Path(__file__).resolve().parents[1]
 BATCH = ROOT / "infra" / "batch.yaml"
@@ -34,25 +35,7 @@ PARAMS = {
 
 # ---------------------------------------------------------------- CloudFormation helpers
 
-class _CfnLoader(yaml.SafeLoader):
-    """SafeLoader that turns short-form intrinsics (!Ref, !Sub, !GetAtt, ...) into their long form."""
-
-
-def _intrinsic(loader, tag_suffix, node):
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    if tag_suffix == "Ref":
-        return {"Ref": value}
-    if tag_suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {f"Fn::{tag_suffix}": value}
-
-
-_CfnLoader.add_multi_constructor("!", _intrinsic)
+_CfnLoader = CfnLoader  # shared loader: tests/cfn.py
 
 
 def _resolve(value, params=PARAMS):
@@ -405,8 +388,9 @@ def test_pipeline_example_has_exactly_the_config_keys():
     assert config.publish_to == "s3://my-coldstart-releases/coldstart"
     assert config.min_recall == 0.95
     assert config.demo_teacher is False
+    assert config.heldout == "data/heldout.jsonl" and config.student_init == "ernie-3.0-nano-zh"
     # every other key is the production default
     defaults = PipelineConfig()
     for f in fields(PipelineConfig):
-        if f.name not in ("input", "publish_to"):
+        if f.name not in ("input", "publish_to", "heldout", "student_init"):
             assert getattr(config, f.name) == getattr(defaults, f.name), f.name

@@ -18,6 +18,7 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 from packaging.utils import canonicalize_name
+from tests.cfn import CfnLoader
 
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "template.yaml"
@@ -52,27 +53,7 @@ LEFT_OUT = {
 
 # ---------------------------------------------------------------- template helpers
 
-class _CfnLoader(yaml.SafeLoader):
-    """SafeLoader that turns short-form intrinsics (!Ref, !Sub, !If, ...) into their long form."""
-
-
-def _intrinsic(loader, tag_suffix, node):
-    if isinstance(node, yaml.ScalarNode):
-        value = loader.construct_scalar(node)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)
-    if tag_suffix == "Ref":
-        return {"Ref": value}
-    if tag_suffix == "Condition":
-        return {"Condition": value}
-    if tag_suffix == "GetAtt" and isinstance(value, str):
-        value = value.split(".", 1)
-    return {f"Fn::{tag_suffix}": value}
-
-
-_CfnLoader.add_multi_constructor("!", _intrinsic)
+_CfnLoader = CfnLoader  # shared loader: tests/cfn.py
 
 
 @pytest.fixture(scope="module")
