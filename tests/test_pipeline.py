@@ -26,7 +26,7 @@ def test_pipeline_publishes_then_skips_everything_on_rerun(small_users, tiny_tea
     out = capsys.readouterr().out
     assert "chunks_done=0 chunks_skipped=3" in out
     assert "build-index: up to date" in out
-    assert "publish: up to date (current release r1 carries this index)" in out
+    assert "publish: up to date (current release r1 carries this index and model)" in out
     assert read_current(open_store(f"s3://{bucket}/cs")).version == "r1"
 
 
