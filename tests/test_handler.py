@@ -123,3 +123,21 @@ def test_awslambdaric_entrypoint_serves_a_profile(local_release, tmp_path):
             body = json.loads(response.read())
         assert response.status == 200 and body["top_tag"] and body["index_version"].startswith("t1/")
         assert function.init_seconds > 0
+
+
+def test_the_serving_path_imports_no_paddle(local_release, tmp_path):
+    """Regression guard: the Lambda must not pay paddle's ~1.7 GB / 3 s import."""
+    import subprocess
+
+    code = ("import json, sys, types; import app; "
+            "ctx = types.SimpleNamespace(function_name='f', memory_limit_in_mb=1, invoked_function_arn='a', "
+            "aws_request_id='r'); ev = json.load(open(sys.argv[1])); r = app.handler(ev, ctx); "
+            "print(json.dumps({'status': r['statusCode'], 'paddle': sorted(m for m in sys.modules "
+            "if m.split('.')[0] in ('paddle', 'paddlenlp', 'paddle2onnx'))}))")
+    env = {"PATH": "/usr/bin:/bin", "COLDSTART_RELEASE_URI": str(local_release),
+           "COLDSTART_CACHE_DIR": str(tmp_path / "cache"),
+           "PYTHONPATH": ":".join(str(p) for p in (ROOT / "function", ROOT / "layer"))}
+    done = subprocess.run([sys.executable, "-c", code, str(EVENTS / "profile_rest.json")], cwd=ROOT / "function",
+                          env=env, capture_output=True, text=True, timeout=120)
+    results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith('{"status"')]
+    assert results == [{"status": 200, "paddle": []}], done.stdout[-2000:] + done.stderr[-2000:]
