@@ -213,3 +213,6 @@ def _print_model(model: str) -> None:
     for name, gate in m["gates"].items():
         print(f"gate         {name:<20} {gate['value']:.4f} (needs >= {gate['threshold']})  "
               f"{'pass' if gate['passed'] else 'FAIL'}")
+    for name, gate in m.get("optional_gates", {}).items():
+        value = "nan" if gate["value"] is None else f"{gate['value']:.4f}"
+        print(f"optional     {name:<20} {value} (needs >= {gate['threshold']})  missed: that variant is not shipped")
