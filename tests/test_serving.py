@@ -84,7 +84,7 @@ def test_empty_text_after_masking_falls_back_to_popular_tags(release_uri, tmp_pa
 
 
 def test_refresh_swaps_in_a_new_release(release_uri, tmp_path, tiny_pipeline):
-    svc = service(release_uri, tmp_path, refresh_seconds=60)
+    svc = service(release_uri, tmp_path, refresh_seconds=60, refresh_background=0)
     clock = frozen_clock(svc)
     publish(release_uri, tiny_pipeline, "v2")
     svc.manager.maybe_refresh()
@@ -97,7 +97,7 @@ def test_refresh_swaps_in_a_new_release(release_uri, tmp_path, tiny_pipeline):
 
 def test_corrupted_release_is_refused_and_the_old_one_keeps_serving(release_uri, s3_bucket, tmp_path, tiny_pipeline):
     server, bucket = s3_bucket
-    svc = service(release_uri, tmp_path, refresh_seconds=1)
+    svc = service(release_uri, tmp_path, refresh_seconds=1, refresh_background=0)
     clock = frozen_clock(svc)
     publish(release_uri, tiny_pipeline, "v2")
     key = "cs/releases/v2/index/index.ann"
@@ -115,7 +115,7 @@ def test_corrupted_release_is_refused_and_the_old_one_keeps_serving(release_uri,
 
 def test_half_uploaded_release_is_refused(release_uri, s3_bucket, tmp_path):
     server, bucket = s3_bucket
-    svc = service(release_uri, tmp_path, refresh_seconds=1)
+    svc = service(release_uri, tmp_path, refresh_seconds=1, refresh_background=0)
     clock = frozen_clock(svc)
     pointer = json.loads(server.client().get_object(Bucket=bucket, Key="cs/current.json")["Body"].read())
     pointer["version"] = "v9"  # points at a release whose objects never arrived
@@ -189,3 +189,18 @@ def test_bad_requests_get_a_4xx_that_names_the_problem(release_uri, tmp_path, me
     assert payload["error"]["message"]
     if isinstance(body, str) and "长" not in body:
         assert body[:20] not in payload["error"]["message"] or len(body) < 3
+
+
+def test_a_due_refresh_runs_in_the_background_and_the_request_does_not_wait(release_uri, tmp_path, tiny_pipeline):
+    import time
+
+    svc = service(release_uri, tmp_path, refresh_seconds=60)
+    clock = frozen_clock(svc)
+    publish(release_uri, tiny_pipeline, "v2")
+    clock[0] = 61.0
+    status, body, _ = svc.handle("POST", "/profile", '{"text": "打篮球"}', "application/json")
+    assert status == 200 and body["index_version"].startswith("v1/")  # answered by the old release
+    deadline = time.time() + 30
+    while svc.manager.current.version != "v2" and time.time() < deadline:
+        time.sleep(0.05)
+    assert svc.manager.current.version == "v2"

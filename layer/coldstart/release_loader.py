@@ -68,6 +68,7 @@ class LoadedRelease:
     encoder: Any          # .encode_ids(input_ids, attention_mask) -> vectors
     tokenizer: Any        # .encode(text) -> ids, mask
     loaded_at: float = field(default_factory=time.time)
+    model_file: Optional[str] = None  # the model file the encoder runs (under model/), for model_version
 
     @property
     def model_version(self) -> str:
@@ -160,7 +161,8 @@ class ReleaseLoader:
         encoder = self.backend.create(root / "model", model_manifest, self.threads)
         tokenizer = WordPieceTokenizer(str(root / "model" / "vocab.txt"),
                                        max_seq_len=int(model_manifest["student"]["max_seq_len"]))
-        return LoadedRelease(version, root, manifest, index_manifest, model_manifest, index, items, encoder, tokenizer)
+        return LoadedRelease(version, root, manifest, index_manifest, model_manifest, index, items, encoder, tokenizer,
+                             model_file=self.backend.model_files(model_manifest)[0])
 
     @staticmethod
     def _check_teachers(version, manifest, index_manifest, model_manifest) -> None:
@@ -191,8 +193,9 @@ class ReleaseManager:
     """The release being served, and the refresh policy around it."""
 
     def __init__(self, loader: ReleaseLoader, refresh_seconds: float, keep_releases: int = 2,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic, background: bool = True):
         self.loader = loader
+        self.background = background
         self.refresh_seconds = refresh_seconds
         self.keep_releases = keep_releases
         self.clock = clock
@@ -212,6 +215,11 @@ class ReleaseManager:
             return
         now = self.clock()
         if self.last_check is not None and now - self.last_check < self.refresh_seconds:
+            return
+        if self.background and self.current is not None:
+            # A due refresh may download hundreds of MB: never make a request wait for it.
+            self.last_check = now
+            threading.Thread(target=self._check, name="coldstart-refresh", daemon=True).start()
             return
         self._check()
 

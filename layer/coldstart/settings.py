@@ -11,6 +11,7 @@ class ServingSettings:
     release_uri: Optional[str] = None       # s3://bucket/prefix or a local directory holding current.json
     cache_dir: str = "/tmp/coldstart"        # downloaded releases (Lambda: /tmp)
     refresh_seconds: float = 300.0           # how often current.json is checked; 0 disables refresh
+    refresh_background: int = 1              # 1: a due refresh runs on a thread, requests never wait for it
     threads: int = 1                         # ONNX Runtime intra-op threads
     k: int = 10                              # neighbours voted
     max_k: int = 50
