@@ -7,7 +7,7 @@ REQS := infra/requirements.txt function/requirements.txt requirements-dev.txt co
 STAMP := $(VENV)/.installed-$(shell cat $(REQS) 2>/dev/null | sha256sum | cut -c1-12)
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo serve test bench-index lint clean edge-setup sam-setup
+.PHONY: help setup demo serve test browser-setup bench-index lint clean edge-setup sam-setup
 
 help:
 	@echo "make demo   - install, start a local S3 server, run the batch pipeline on the demo data, publish"
@@ -35,7 +35,11 @@ demo: setup edge-setup
 serve: setup
 	$(PY) -m infra serve
 
-test: setup edge-setup sam-setup
+# The kiosk page is tested in Debian's headless Chromium (tests/test_edge.py).
+browser-setup:
+	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; }
+
+test: setup edge-setup sam-setup browser-setup
 	$(PY) -m pytest -q $(PYTEST_ARGS) tests
 
 bench-index: setup

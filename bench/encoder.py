@@ -222,9 +222,11 @@ def demo_files(demo: Path):
              "lite-x86-fp32": "student.x86.fp32.nb", "lite-x86-int8": "student.x86.int8.nb"}
     files = {b: demo / n for b, n in names.items() if (demo / n).is_file()}
     vocab = sum(1 for _ in open(demo / "vocab.txt", encoding="utf-8"))
-    shape = json.loads((demo / "model_manifest.json").read_text(encoding="utf-8"))["student"]["shape"]
-    print(f"demo student {demo}: shape {shape}, vocab {vocab}, files {sorted(files)}"
-          + ("" if "lite-x86-int8" in files else " (no INT8 .nb: its export dropped it)"))
+    manifest = json.loads((demo / "model_manifest.json").read_text(encoding="utf-8"))
+    dropped = manifest.get("optional_gates", {}).get("lite_int8_cosine", {})
+    print(f"demo student {demo}: shape {manifest['student']['shape']}, vocab {vocab}, files {sorted(files)}"
+          + ("" if "lite-x86-int8" in files else f" (no INT8 .nb: its export dropped it, lite_int8_cosine="
+                                                 f"{dropped.get('value', '?')} (None = NaN); see student-nano)"))
     return files, vocab
 
 

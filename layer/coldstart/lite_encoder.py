@@ -2,11 +2,14 @@
 and same output as the ONNX encoder. Needs the ``paddlelite`` wheel (Python ≤ 3.10)."""
 from __future__ import annotations
 
-from typing import Optional
+from pathlib import Path
+from typing import Any, Dict, List, Optional
 
 import numpy as np
 
 from .encoder import INPUT_NAMES, model_inputs
+from .errors import ManifestError
+from .release_loader import EncoderBackend, OnnxBackend
 
 
 class LiteEncoder:
@@ -28,3 +31,56 @@ class LiteEncoder:
             self.predictor.get_input(slot).from_numpy(np.ascontiguousarray(feeds[name]))
         self.predictor.run()
         return np.array(self.predictor.get_output(0).numpy(), dtype=np.float32, copy=True)
+
+
+def default_lite_target(machine: Optional[str] = None) -> str:
+    """The Paddle Lite target of this device: "arm" on ARM CPUs, "x86" otherwise."""
+    import platform
+
+    m = (machine if machine is not None else platform.machine()).lower()
+    return "arm" if m.startswith(("arm", "aarch64")) else "x86"
+
+
+def lite_available() -> bool:
+    """True when the ``paddlelite`` runtime can be imported (Python ≤ 3.10 with the wheel)."""
+    try:
+        import paddlelite.lite  # noqa: F401
+    except Exception:
+        return False
+    return True
+
+
+class LiteBackend(EncoderBackend):
+    """Kiosk runtime: the release's Paddle Lite ``.nb`` for ``target`` (``serving.lite[target]``)."""
+
+    name = "lite"
+
+    def __init__(self, target: Optional[str] = None):
+        self.target = target or default_lite_target()
+        if self.target not in ("x86", "arm"):
+            raise ValueError(f"unknown Paddle Lite target {self.target!r}: use x86 or arm")
+
+    def model_file(self, model_manifest: Dict[str, Any]) -> str:
+        lite = (model_manifest.get("serving") or {}).get("lite") or {}
+        name = lite.get(self.target)
+        if not name:
+            raise ManifestError(f"the release's model has no Paddle Lite .nb for target {self.target!r} "
+                                f"(serving.lite has: {', '.join(sorted(lite)) or 'nothing'}); use the onnx backend")
+        return name
+
+    def model_files(self, model_manifest: Dict[str, Any]) -> List[str]:
+        return [self.model_file(model_manifest)]
+
+    def create(self, model_dir: Path, model_manifest: Dict[str, Any], threads: int) -> Any:
+        return LiteEncoder(str(model_dir / self.model_file(model_manifest)), threads=threads)
+
+
+def make_backend(kind: str = "auto", target: Optional[str] = None) -> EncoderBackend:
+    """``lite``, ``onnx``, or ``auto`` (Lite when ``paddlelite`` imports, else ONNX Runtime)."""
+    if kind == "auto":
+        kind = "lite" if lite_available() else "onnx"
+    if kind == "lite":
+        return LiteBackend(target)
+    if kind == "onnx":
+        return OnnxBackend()
+    raise ValueError(f"unknown backend {kind!r}: use lite, onnx or auto")

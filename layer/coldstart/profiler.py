@@ -62,7 +62,7 @@ class Profiler:
         return self.manager.current
 
     def versions(self, release: LoadedRelease) -> Dict[str, str]:
-        model_file = "model/" + release.model_manifest["serving"]["onnx"]
+        model_file = "model/" + (release.model_file or release.model_manifest["serving"]["onnx"])
         return {"model_version": f"{release.version}/{_short_sha(release, model_file)}",
                 "index_version": f"{release.version}/{_short_sha(release, 'index/index.ann')}"}
 

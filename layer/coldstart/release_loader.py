@@ -233,6 +233,7 @@ class ReleaseManager:
                 self.last_error = "no release published yet (current.json missing)"
                 return
             if self.current is not None and self.current.version == version:
+                self.last_error = None  # reachable again and up to date: an earlier failure is over
                 return
             loaded = self.loader.load(version)
             self.previous_version = self.current.version if self.current else None

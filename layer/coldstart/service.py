@@ -19,8 +19,16 @@ Response = Tuple[int, Dict[str, Any]]
 
 
 class ProfileService:
-    def __init__(self, settings: ServingSettings, backend: Optional[EncoderBackend] = None):
+    def __init__(self, settings: ServingSettings, backend: Optional[EncoderBackend] = None,
+                 manager: Optional[ReleaseManager] = None):
+        """``manager``: an already started release manager (the kiosk's, which also serves its
+        cached release offline); by default one is built from ``settings`` and started here."""
         self.settings = settings
+        if manager is not None:
+            self.manager = manager
+            self.profiler = Profiler(manager, settings)
+            self.init_error = None
+            return
         if not settings.release_uri:
             self.manager = None
             self.profiler = None
@@ -28,7 +36,8 @@ class ProfileService:
             return
         loader = ReleaseLoader(open_store(settings.release_uri), settings.cache_dir, threads=settings.threads,
                                backend=backend)
-        self.manager = ReleaseManager(loader, settings.refresh_seconds, settings.keep_releases)
+        self.manager = ReleaseManager(loader, settings.refresh_seconds, settings.keep_releases,
+                                      background=bool(settings.refresh_background))
         self.manager.start()  # at init, not per request; failure → 503 until a release loads
         self.profiler = Profiler(self.manager, settings)
         self.init_error = None
