@@ -7,7 +7,7 @@ REQS := infra/requirements.txt function/requirements.txt requirements-dev.txt co
 STAMP := $(VENV)/.installed-$(shell cat $(REQS) 2>/dev/null | sha256sum | cut -c1-12)
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo serve test browser-setup bench-index lint clean edge-setup sam-setup
+.PHONY: help setup demo serve test browser-setup fonts-setup bench-index lint clean edge-setup sam-setup
 
 help:
 	@echo "make demo   - install, start a local S3 server, run the batch pipeline on the demo data, publish"
@@ -39,7 +39,11 @@ serve: setup
 browser-setup:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium; }
 
-test: setup edge-setup sam-setup browser-setup
+# Avatar OCR tests (tests/test_ocr.py) render Chinese text with WenQuanYi Zen Hei (Debian fonts-wqy-zenhei).
+fonts-setup:
+	@fc-list 2>/dev/null | grep -qi wqy || test -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc || { apt-get update -qq && apt-get install -y -qq --no-install-recommends fonts-wqy-zenhei; }
+
+test: setup edge-setup sam-setup browser-setup fonts-setup
 	$(PY) -m pytest -q $(PYTEST_ARGS) tests
 
 bench-index: setup

@@ -15,6 +15,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from coldstart.service import ProfileService
 from coldstart.settings import ServingSettings
+from coldstart.updates import APPLIED, InvalidUpdate, apply_update, parse_update
 
 logger = Logger(service=os.environ.get("POWERTOOLS_SERVICE_NAME", "coldstart"), log_uncaught_exceptions=False)
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Coldstart"))
@@ -72,3 +73,47 @@ def handler(event: Dict[str, Any], context: Any) -> Dict[str, Any]:
                                        "cache": b["cache"], "latency_ms": b["latency_ms"],
                                        "pii_masked": result.pii_counts, "release": b["index_version"]})
     return _response(status, payload)
+
+
+# ---------------------------------------------------------------- profile updates (SQS)
+
+@metrics.log_metrics
+@logger.inject_lambda_context(log_event=False)
+def update_handler(event: Dict[str, Any], context: Any) -> Dict[str, Any]:
+    """SQS batch of profile updates ``{"user_id", "fields", "version"}`` (coldstart.updates).
+
+    A malformed message is logged (its id and what is wrong, never its content) and dropped:
+    retrying cannot fix it. A message that fails for any other reason (S3 or the release
+    unavailable, a bug) is listed in ``batchItemFailures``: SQS redelivers only that one, and
+    after maxReceiveCount the redrive policy moves it to the dead-letter queue.
+    """
+    failures = []
+    records = event.get("Records") if isinstance(event, dict) else None
+    if not isinstance(records, list):
+        logger.error("update: not an SQS event")
+        return {"batchItemFailures": []}
+    for record in records:
+        message_id = record.get("messageId") if isinstance(record, dict) else None
+        if not message_id:
+            logger.error("update: record without a messageId dropped")
+            metrics.add_metric(name="UpdatesInvalid", unit=MetricUnit.Count, value=1)
+            continue
+        try:
+            message = parse_update(record.get("body"))
+        except InvalidUpdate as exc:
+            logger.warning("update dropped", extra={"message_id": message_id, "reason": str(exc)})
+            metrics.add_metric(name="UpdatesInvalid", unit=MetricUnit.Count, value=1)
+            continue
+        try:
+            if SERVICE.profiler is None or SERVICE.profile_store is None:
+                raise RuntimeError("no release or no COLDSTART_PROFILE_STORE_URI")
+            outcome = apply_update(SERVICE.profiler, SERVICE.profile_store, message, SERVICE.settings.max_text_chars)
+        except Exception as exc:  # transient (or a bug): retry this message only; type only, messages may quote data
+            failures.append({"itemIdentifier": message_id})
+            metrics.add_metric(name="UpdatesFailed", unit=MetricUnit.Count, value=1)
+            logger.error("update failed", extra={"message_id": message_id, "error_type": type(exc).__name__})
+            continue
+        metrics.add_metric(name="UpdatesApplied" if outcome == APPLIED else "UpdatesStale", unit=MetricUnit.Count,
+                           value=1)
+        logger.info("update", extra={"message_id": message_id, "outcome": outcome, "version": message.version})
+    return {"batchItemFailures": failures}

@@ -145,7 +145,7 @@ def test_invoke_raw_health_event(app_fn):
 
 @pytest.mark.skipif(not EVENTS.is_dir(), reason="no events/ directory")
 def test_every_sample_event_through_the_runtime(app_fn):
-    files = sorted(EVENTS.glob("*.json"))
+    files = sorted(p for p in EVENTS.glob("*.json") if not p.name.startswith("sqs_"))  # sqs_*: update_handler
     assert files
     for f in files:
         response = app_fn.invoke(json.loads(f.read_text()))

@@ -46,7 +46,7 @@ ENV_CONTRACT = {
 # Dependencies the lock leaves out on purpose (never imported on the serving path; function/Dockerfile).
 LEFT_OUT = {
     "sympy", "mpmath", "coloredlogs", "humanfriendly",                       # onnxruntime's tools
-    "huggingface-hub", "filelock", "fsspec", "pyyaml", "requests", "certifi",  # tokenizers' hub download
+    "huggingface-hub", "filelock", "fsspec", "requests", "certifi",  # tokenizers' hub download (pyyaml: pinned, rapidocr reads its config)
     "charset-normalizer", "idna", "tqdm",
 }
 
@@ -211,7 +211,10 @@ def test_function_s3_access_is_read_only_and_scoped_to_the_release_prefix(templa
             for action in actions:
                 if action.startswith("s3:"):
                     s3[action] = statement
-        assert set(s3) == {"s3:GetObject", "s3:ListBucket"}
+        # writes only to the profile store (PREFIX/profiles/, opt-in per request or StoreProfiles)
+        assert set(s3) == {"s3:GetObject", "s3:ListBucket", "s3:PutObject"}
+        put = s3["s3:PutObject"]["Resource"]["Fn::Sub"]
+        assert put[0] == "arn:${AWS::Partition}:s3:::${Bucket}/${ReleasePrefix}/profiles/*"
 
         get = s3["s3:GetObject"]["Resource"]["Fn::Sub"]
         assert get[0] == "arn:${AWS::Partition}:s3:::${Bucket}/${ReleasePrefix}/*"

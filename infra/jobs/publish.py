@@ -49,6 +49,8 @@ def _collect(args) -> "tuple":
     manifest = read_index_manifest(index_dir, verify=True)  # refuse a locally corrupted index
     files: Dict[str, Path] = {f"index/{name}": index_dir / name for name in manifest.files}
     files["index/manifest.json"] = index_dir / "manifest.json"
+    if (index_dir / "keywords.json").is_file():  # the keyword baseline's table (`python -m infra keywords`)
+        files["index/keywords.json"] = index_dir / "keywords.json"
     components = {"index": {"count": manifest.count, "dim": manifest.dim,
                             "recall_at_10": manifest.recall.recall, "created_at": manifest.created_at}}
     if args.model:

@@ -14,7 +14,7 @@ MAX_BODY_BYTES = 6 * 1024 * 1024   # API Gateway / Lambda synchronous payload li
 MAX_FIELDS = 20
 MAX_FIELD_CHARS = 500
 MAX_USER_ID_CHARS = 128
-ALLOWED_KEYS = frozenset({"user_id", "text", "fields", "k"})
+ALLOWED_KEYS = frozenset({"user_id", "text", "fields", "k", "store", "avatar"})
 
 
 class ApiError(Exception):
@@ -38,6 +38,8 @@ class ProfileRequest:
     fields: Dict[str, str] = field(default_factory=dict)
     user_id: Optional[str] = None
     k: Optional[int] = None
+    store: Optional[bool] = None   # persist the profile (coldstart.profile_store); None: the configured default
+    avatar: Optional[bytes] = field(default=None, repr=False)  # decoded image bytes (coldstart.ocr)
 
 
 def _json_content_type(content_type: Optional[str]) -> bool:
@@ -82,8 +84,14 @@ def parse_profile_request(body: Any, content_type: Optional[str], max_text_chars
     if len(text) > max_text_chars:
         raise ApiError(413, "text_too_long", f'"text" has {len(text)} characters; the limit is {max_text_chars}')
     fields = _parse_fields(data.get("fields"))
-    return ProfileRequest(text=text, fields=fields, user_id=_parse_user_id(data.get("user_id")),
-                          k=_parse_k(data.get("k"), max_k))
+    user_id = _parse_user_id(data.get("user_id"))
+    store = data.get("store")
+    if store is not None and not isinstance(store, bool):
+        raise ApiError(400, "invalid_store", '"store" must be true or false')
+    if store and user_id is None:
+        raise ApiError(400, "missing_user_id", '"store": true needs a "user_id" (the stored profile is keyed by it)')
+    return ProfileRequest(text=text, fields=fields, user_id=user_id, k=_parse_k(data.get("k"), max_k), store=store,
+                          avatar=_parse_avatar(data.get("avatar")))
 
 
 def _parse_fields(value: Any) -> Dict[str, str]:
@@ -117,3 +125,30 @@ def _parse_k(value: Any, max_k: int) -> Optional[int]:
     if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= max_k:
         raise ApiError(400, "invalid_k", f'"k" must be a whole number from 1 to {max_k}')
     return value
+
+
+MAX_AVATAR_BYTES = 2 * 1024 * 1024  # decoded image; coldstart.ocr checks pixels and format
+
+
+def _parse_avatar(value: Any) -> Optional[bytes]:
+    """``"avatar"``: base64 of a JPEG/PNG/WebP image (a ``data:image/...;base64,`` prefix is accepted)."""
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ApiError(400, "invalid_avatar", '"avatar" must be a base64 string of a JPEG, PNG or WebP image')
+    if value.startswith("s3://"):
+        raise ApiError(400, "invalid_avatar", '"avatar" as an s3:// key is not supported yet; send the image as base64')
+    if value.startswith("data:"):
+        value = value.split(",", 1)[1] if "," in value else ""
+    value = "".join(value.split())  # line-wrapped base64
+    if len(value) > (MAX_AVATAR_BYTES + 2) // 3 * 4:
+        raise ApiError(413, "avatar_too_large", f'"avatar" is over {MAX_AVATAR_BYTES} bytes')
+    import base64
+    import binascii
+    try:
+        data = base64.b64decode(value, validate=True)
+    except (binascii.Error, ValueError):
+        raise ApiError(400, "invalid_avatar", '"avatar" is not valid base64') from None
+    if not data:
+        raise ApiError(400, "invalid_avatar", '"avatar" is empty')
+    return data

@@ -13,6 +13,8 @@ import numpy as np
 
 from .cache import SimHashCache
 from .errors import ColdstartError
+from .experiments import Experiment, resolve
+from .keyword_baseline import KeywordProfiler, keyword_or_fallback
 from .pii import PLACEHOLDERS
 from .preprocess import prepare_text
 from .profile import REASON_EMPTY_TEXT, ProfileSettings, fallback_profile, vote
@@ -56,6 +58,14 @@ class Profiler:
             SimHashCache(settings.cache_size, settings.simhash_distance) if settings.cache_size > 0 else None)
         self._cache_version: Optional[str] = None
         self._vote_settings: Dict[int, ProfileSettings] = {}
+        self.experiment: Optional[Experiment] = Experiment.parse(settings.experiment)  # invalid → error at init
+        self._keywords: Optional[tuple] = None  # (release version, KeywordProfiler or None)
+
+    def _keyword_profiler(self, release: LoadedRelease) -> Optional[KeywordProfiler]:
+        """The release's keyword table (index/keywords.json), read once per release; None if absent."""
+        if self._keywords is None or self._keywords[0] != release.version:
+            self._keywords = (release.version, KeywordProfiler.for_release_dir(release.root))
+        return self._keywords[1]
 
     @property
     def release(self) -> Optional[LoadedRelease]:
@@ -88,7 +98,7 @@ class Profiler:
         return vector, "miss"
 
     def profile(self, text: str, fields: Optional[Mapping[str, str]] = None, k: Optional[int] = None,
-                use_cache: bool = True) -> ProfileResult:
+                use_cache: bool = True, user_id: Optional[str] = None) -> ProfileResult:
         started = time.perf_counter()
         self.manager.maybe_refresh()
         release = self.manager.current
@@ -98,8 +108,12 @@ class Profiler:
         clean, pii = prepare_text(compose_text(text, fields), max_chars=self.settings.max_text_chars)
         vote_settings = self._settings_for(k)
         cache_status = "miss"
+        experiment = resolve(self.experiment, user_id)  # logs the exposure; None without an experiment
         if not clean or _only_placeholders(clean):
             profile = fallback_profile(release.items, REASON_EMPTY_TEXT, vote_settings)
+            vector = None
+        elif experiment is not None and experiment["variant"] == "keyword":
+            profile = keyword_or_fallback(self._keyword_profiler(release), clean, release.items, vote_settings)
             vector = None
         else:
             vector, cache_status = self._embed(release, clean, use_cache)
@@ -110,6 +124,8 @@ class Profiler:
         body = profile.to_dict()
         body.update({"pii_masked": pii, "cache": cache_status, **self.versions(release),
                      "latency_ms": round((time.perf_counter() - started) * 1000.0, 3)})
+        if experiment is not None:
+            body["experiment"] = experiment
         return ProfileResult(body=body, pii_counts=pii, masked_text=clean, vector=vector)
 
 

@@ -8,9 +8,11 @@ import traceback
 from typing import Any, Dict, Optional, Tuple
 
 from .api import ApiError, ProfileRequest, error_body, parse_profile_request
+from .profile_store import CorruptRecord, ProfileRecord, ProfileStore
 from .profiler import NotReady, Profiler, ProfileResult
 from .release_loader import EncoderBackend, ReleaseLoader, ReleaseManager
 from .settings import ServingSettings
+from .errors import StorageError
 from .storage import open_store
 
 log = logging.getLogger("coldstart.service")
@@ -24,6 +26,9 @@ class ProfileService:
         """``manager``: an already started release manager (the kiosk's, which also serves its
         cached release offline); by default one is built from ``settings`` and started here."""
         self.settings = settings
+        # where profiles are persisted (opt-in per request or COLDSTART_STORE_PROFILES=1); None: nowhere
+        self.profile_store = (ProfileStore(open_store(settings.profile_store_uri))
+                              if settings.profile_store_uri else None)
         if manager is not None:
             self.manager = manager
             self.profiler = Profiler(manager, settings)
@@ -67,10 +72,35 @@ class ProfileService:
         if self.profiler is None:
             return 503, error_body("not_ready", f"no release is loaded: {self._not_ready_reason()}"), None
         try:
-            result = self.profiler.profile(request.text, request.fields, request.k)
+            if request.avatar is not None:  # text read from the image joins the typed text (coldstart.ocr)
+                from .ocr import profile_with_avatar
+                result = profile_with_avatar(self.profiler, request)
+            else:
+                result = self.profiler.profile(request.text, request.fields, request.k, user_id=request.user_id)
         except NotReady as exc:
             return 503, error_body("not_ready", f"no release is loaded: {exc}"), None
+        result.body["stored"] = self._store(request, result)
         return 200, result.body, result
+
+    def _store(self, request: ProfileRequest, result: ProfileResult) -> bool:
+        """Persist the sign-up profile (version 0) when asked to; never fails the request."""
+        wanted = request.store if request.store is not None else bool(self.settings.store_profiles)
+        if not wanted or request.user_id is None:
+            return False
+        if self.profile_store is None:
+            log.warning("profile not stored: COLDSTART_PROFILE_STORE_URI is not set")
+            return False
+        record = ProfileRecord.from_result(request.user_id, request.text, request.fields, result, version=0,
+                                           max_chars=self.settings.max_text_chars)
+        try:
+            try:  # a retried sign-up overwrites its own record, never one an update already replaced
+                return self.profile_store.put_if_newer(record, strictly=False)
+            except CorruptRecord:
+                self.profile_store.put(record)
+                return True
+        except StorageError as exc:  # the profile is still answered; "stored": false tells the caller
+            log.error("profile not stored", extra={"error_type": type(exc).__name__})
+            return False
 
     def handle(self, method: str, path: str, body: Any, content_type: Optional[str]) -> Tuple[int, Dict[str, Any], Optional[ProfileResult]]:
         """Route one request; every failure becomes a status and an error body, never a traceback."""

@@ -20,6 +20,9 @@ class ServingSettings:
     simhash_distance: int = 3                # Hamming distance counted as a near-duplicate
     max_text_chars: int = 2000               # longer inputs are rejected with 413
     keep_releases: int = 2                   # releases kept in cache_dir (current + previous)
+    profile_store_uri: Optional[str] = None # s3://bucket/PREFIX/profiles or a directory (coldstart.profile_store)
+    store_profiles: int = 0                  # 1: store every profile that has a user_id (else only "store": true)
+    experiment: str = ""                    # JSON {"name", "variants": {variant: share}} (coldstart.experiments)
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "ServingSettings":

@@ -1,0 +1,197 @@
+"""Experiments: deterministic assignment, the keyword variant, exposure logs, and the A/B
+analysis checked against simulated events with a known (planted) lift."""
+import json
+import logging
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from coldstart.experiments import Experiment, ExperimentError, assign, resolve, user_key
+from coldstart.service import ProfileService
+from coldstart.settings import ServingSettings
+from infra.cli import main
+from infra.jobs.ab_report import analyze, srm_check
+from infra.jobs.simulate_events import simulate
+
+ROOT = Path(__file__).resolve().parents[1]
+EXP = '{"name": "semantic-vs-keyword", "variants": {"semantic": 0.5, "keyword": 0.5}}'
+
+
+# ------------------------------------------------------------------ assignment
+
+def test_assignment_is_stable_across_processes():
+    code = ("import json; from coldstart.experiments import Experiment, assign; "
+            f"e = Experiment.parse({EXP!r}); print(json.dumps([assign(e, f'user-{{i}}') for i in range(2000)]))")
+    runs = []
+    for seed in ("1", "2"):  # a different str-hash seed per process: assignment must not depend on it
+        out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                             env={**os.environ, "PYTHONHASHSEED": seed}, cwd=str(ROOT))
+        runs.append(json.loads(out.stdout))
+    here = [assign(Experiment.parse(EXP), f"user-{i}") for i in range(2000)]
+    assert runs[0] == runs[1] == here
+    assert set(here) == {"semantic", "keyword"}
+
+
+@pytest.mark.parametrize("shares", [{"semantic": 0.5, "keyword": 0.5}, {"a": 0.2, "b": 0.3, "c": 0.5}])
+def test_traffic_shares_hold_within_one_point_over_100k_ids(shares):
+    exp = Experiment.from_dict({"name": "shares", "variants": shares})
+    counts = {v: 0 for v in shares}
+    for i in range(100_000):
+        counts[assign(exp, f"u{i:06d}")] += 1
+    for v, share in shares.items():
+        assert abs(counts[v] / 100_000 - share) < 0.01, counts
+
+
+def test_bad_experiment_configs_are_refused():
+    for raw in ('{"name": "x", "variants": {"a": 0.5, "b": 0.4}}', '{"name": "", "variants": {"a": 1}}',
+                '{"name": "x", "variants": {"a": 0, "b": 1}}', "not json", '{"name": "x"}'):
+        with pytest.raises(ExperimentError):
+            Experiment.parse(raw)
+    assert Experiment.parse("") is None and Experiment.parse(None) is None
+
+
+def test_no_user_id_gets_the_control_unassigned_and_no_exposure(caplog):
+    exp = Experiment.parse(EXP)
+    with caplog.at_level(logging.INFO, logger="coldstart.experiments"):
+        assert resolve(exp, None) == {"name": "semantic-vs-keyword", "variant": "semantic", "assigned": False}
+    assert not caplog.records
+    with caplog.at_level(logging.INFO, logger="coldstart.experiments"):
+        block = resolve(exp, "alice@example.com")
+    assert block["assigned"] is True and block["variant"] == assign(exp, "alice@example.com")
+    (record,) = caplog.records
+    event = json.loads(record.getMessage())
+    assert event["event"] == "exposure" and event["user_key"] == user_key("alice@example.com")
+    assert record.variant == block["variant"] and "alice" not in record.getMessage()
+
+
+def test_experiment_setting_comes_from_the_environment():
+    s = ServingSettings.from_env({"COLDSTART_EXPERIMENT": EXP})
+    assert Experiment.parse(s.experiment).shares == {"semantic": 0.5, "keyword": 0.5}
+
+
+# ------------------------------------------------------------------ serving
+
+def _user_for(variant, exp=EXP):
+    e = Experiment.parse(exp)
+    return next(f"user-{i}" for i in range(1000) if assign(e, f"user-{i}") == variant)
+
+
+@pytest.fixture
+def keyword_release(s3_bucket, s3_env, tiny_pipeline, small_users, tmp_path):
+    """A release whose index directory carries keywords.json (built by `python -m infra keywords`)."""
+    idx = tmp_path / "idx"
+    shutil.copytree(tiny_pipeline / "idx", idx)
+    assert main(["keywords", "--input", str(small_users), "--out", str(idx)]) == 0
+    uri = f"s3://{s3_bucket[1]}/kw"
+    assert main(["publish", "--to", uri, "--index", str(idx), "--model", str(tiny_pipeline / "model"),
+                 "--version", "v1"]) == 0
+    return uri, json.loads((idx / "keywords.json").read_text(encoding="utf-8"))
+
+
+def _ask(svc, payload):
+    status, body, _ = svc.handle("POST", "/profile", json.dumps(payload), "application/json")
+    assert status == 200, body
+    return body
+
+
+def test_response_names_experiment_and_variant_and_keyword_variant_profiles_by_keywords(keyword_release, tmp_path):
+    uri, table = keyword_release
+    svc = ProfileService(ServingSettings(release_uri=uri, cache_dir=str(tmp_path / "cache"), experiment=EXP))
+    tag = sorted(table["tags"], key=lambda t: -len(table["tags"][t]))[0]
+    words = [g for g, _ in table["tags"][tag][:3]]
+    text = "我平时" + "，".join(words)
+    kw = _ask(svc, {"text": text, "user_id": _user_for("keyword")})
+    assert kw["experiment"] == {"name": "semantic-vs-keyword", "variant": "keyword", "assigned": True}
+    assert kw["fallback"] is False and kw["reason"] == "keywords" and kw["top_tag"] == tag
+    assert kw["neighbors"] == [] and abs(sum(t["score"] for t in kw["tags"]) - 1.0) < 1e-3
+    assert all(w not in kw["why"] for w in words)  # counts only, never the text
+    sem = _ask(svc, {"text": text, "user_id": _user_for("semantic")})
+    assert sem["experiment"]["variant"] == "semantic" and sem["neighbors"]  # the student + index vote
+    anon = _ask(svc, {"text": text})
+    assert anon["experiment"] == {"name": "semantic-vs-keyword", "variant": "semantic", "assigned": False}
+    nothing = _ask(svc, {"text": "嗯。", "user_id": _user_for("keyword")})
+    assert nothing["fallback"] is True and nothing["reason"] == "no_keywords"
+
+
+def test_keyword_variant_without_a_keyword_table_falls_back(s3_bucket, s3_env, tiny_pipeline, tmp_path):
+    uri = f"s3://{s3_bucket[1]}/nokw"
+    assert main(["publish", "--to", uri, "--index", str(tiny_pipeline / "idx"), "--model",
+                 str(tiny_pipeline / "model"), "--version", "v1"]) == 0
+    svc = ProfileService(ServingSettings(release_uri=uri, cache_dir=str(tmp_path / "cache"), experiment=EXP))
+    body = _ask(svc, {"text": "我喜欢打篮球", "user_id": _user_for("keyword")})
+    assert body["fallback"] is True and body["reason"] == "no_keyword_table"
+    plain = ProfileService(ServingSettings(release_uri=uri, cache_dir=str(tmp_path / "cache2")))
+    assert "experiment" not in _ask(plain, {"text": "我喜欢打篮球", "user_id": "u1"})
+
+
+# ------------------------------------------------------------------ analysis
+
+def test_planted_lift_is_recovered_through_the_cli_pipe(tmp_path):
+    """The acceptance command: simulate-events --lift 0.05 | ab-report -."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    sim = subprocess.Popen([sys.executable, "-m", "infra", "simulate-events", "--users", "60000", "--lift", "0.05",
+                            "--seed", "8"], stdout=subprocess.PIPE, cwd=str(ROOT), env=env)
+    report = subprocess.run([sys.executable, "-m", "infra", "ab-report", "-", "--out", str(tmp_path / "r")],
+                            stdin=sim.stdout, capture_output=True, text=True, cwd=str(ROOT), env=env)
+    sim.stdout.close()
+    assert sim.wait() == 0 and report.returncode == 0, report.stderr
+    result = json.loads((tmp_path / "r" / "report.json").read_text(encoding="utf-8"))
+    ctr = result["overall"]["lift"]["semantic"]["ctr"]
+    assert ctr["ci"][0] <= 0.05 <= ctr["ci"][1] and ctr["p"] < 0.05, ctr
+    assert result["srm"]["mismatch"] is False
+    assert set(result["segments"]) == {"cold", "warm"}
+    assert (tmp_path / "r" / "report.png").stat().st_size > 10_000
+    md = (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
+    assert "Sample-ratio check" in md and "report.png" in md
+    assert "ctr_lift=" in report.stdout and "next-day retention" in report.stdout
+
+
+def test_planted_lift_is_covered_at_about_the_nominal_rate():
+    covered = 0
+    for seed in range(8):
+        r = analyze(simulate(6000, lift=0.05, seed=100 + seed))
+        lo, hi = r["overall"]["lift"]["semantic"]["ctr"]["ci"]
+        covered += lo <= 0.05 <= hi
+    assert covered >= 6  # P(covered <= 5 of 8 | 95% coverage) < 0.6%
+
+
+def test_aa_false_positive_rate_is_near_five_percent():
+    runs = 40
+    hits = {m: 0 for m in ("ctr", "first_day_ctr", "retention_d1", "dwell")}
+    for seed in range(runs):
+        r = analyze(simulate(2000, seed=1000 + seed, aa=True))
+        assert r["srm"]["p"] > 0.0
+        for m in hits:
+            hits[m] += r["overall"]["lift"]["semantic"][m]["p"] < 0.05
+    # Binomial(40, 0.05): P(X >= 7) = 1.3%; all four metrics share that bound.
+    assert all(h <= 6 for h in hits.values()), hits
+    assert sum(hits.values()) <= 16, hits  # 160 tests, 8 expected
+
+
+def test_sample_ratio_mismatch_flags_a_52_48_split():
+    assert srm_check({"a": 52_000, "b": 48_000}, {"a": 0.5, "b": 0.5})["mismatch"] is True
+    assert srm_check({"a": 50_100, "b": 49_900}, {"a": 0.5, "b": 0.5})["mismatch"] is False
+    lines = [json.dumps({"event": "exposure", "experiment": "e", "variant": "a" if i < 52_000 else "b",
+                         "user_key": f"k{i}", "ts": 0}) for i in range(100_000)]
+    r = analyze(lines, expected={"a": 0.5, "b": 0.5}, control="a")
+    assert r["srm"]["mismatch"] is True and r["srm"]["p"] < 1e-10
+
+
+def test_kiosk_python39_assigns_the_same_variants_and_runs_the_keyword_baseline():
+    from tests.py39 import require_toolchain, run_py39_json
+
+    require_toolchain()
+    code = ("import json; from coldstart.experiments import Experiment, assign; "
+            "from coldstart.keyword_baseline import build_keywords, KeywordProfiler; "
+            f"e = Experiment.parse({EXP!r}); "
+            "kp = KeywordProfiler(build_keywords(['我爱打篮球', '我爱打篮球', '看电影追剧', '看电影追剧'], "
+            "[['体育'], ['体育'], ['娱乐'], ['娱乐']])); "
+            "print(json.dumps({'v': [assign(e, f'user-{i}') for i in range(500)], "
+            "'top': max(kp.score('周末打篮球')[0].items(), key=lambda kv: kv[1])[0]}))")
+    out = run_py39_json(code)
+    assert out["v"] == [assign(Experiment.parse(EXP), f"user-{i}") for i in range(500)]
+    assert out["top"] == "体育"
