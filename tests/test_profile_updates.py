@@ -8,8 +8,8 @@ import json
 import sys
 
 import pytest
+from botocore.exceptions import ClientError
 
-from coldstart.errors import StorageError
 from coldstart.storage import open_store
 from infra.cli import main
 from tests.conftest import ROOT
@@ -189,15 +189,16 @@ def test_a_transient_failure_fails_only_its_message(stack, monkeypatch):
     """S3 refuses writes for one user's object: only that message is reported, the others are written."""
     app, objects = stack
     backend = app.SERVICE.profile_store.store
-    broken_key = app.SERVICE.profile_store.key("u-b")
-    real_put = backend.put_bytes
+    broken_key = backend._key(app.SERVICE.profile_store.key("u-b"))
+    real_put = backend.client.put_object
 
-    def put_bytes(key, data):
-        if key == broken_key:
-            raise StorageError(f"put {backend.uri(key)}: S3 error SlowDown")
-        return real_put(key, data)
+    def put_object(**kwargs):
+        if kwargs["Key"] == broken_key:
+            raise ClientError({"Error": {"Code": "SlowDown", "Message": "Please reduce your request rate."}},
+                              "PutObject")
+        return real_put(**kwargs)
 
-    monkeypatch.setattr(backend, "put_bytes", put_bytes)
+    monkeypatch.setattr(backend.client, "put_object", put_object)
     event = _sqs_event(*((f"m-{u}", {"user_id": f"u-{u}", "fields": {"bio": "喜欢跑步"}, "version": 1})
                          for u in "abc"))
     assert app.update_handler(event, FakeContext()) == {"batchItemFailures": [{"itemIdentifier": "m-b"}]}
@@ -205,7 +206,7 @@ def test_a_transient_failure_fails_only_its_message(stack, monkeypatch):
                                        for u in "ac")
 
     # SQS redelivers m-b once S3 is back: it is applied, and the others (already applied) stay as they are
-    monkeypatch.setattr(backend, "put_bytes", real_put)
+    monkeypatch.setattr(backend.client, "put_object", real_put)
     before = objects()
     assert app.update_handler(event, FakeContext()) == {"batchItemFailures": []}
     after = objects()

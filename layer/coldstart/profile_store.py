@@ -16,7 +16,8 @@ as ``[PHONE]`` stays a placeholder forever: the original value cannot be recover
 masked text again changes nothing. An update's new fields are masked before they are merged.
 
 ``version`` orders updates: 0 at sign-up, then the version of the update message that produced
-the record. ``put_if_newer`` never replaces a record by an older one.
+the record. ``put_if_newer`` never replaces a record by an older one, also when two writers race
+(conditional writes: S3 ``If-Match``/``If-None-Match``).
 """
 from __future__ import annotations
 
@@ -25,10 +26,11 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Mapping, Optional
 
-from .errors import ColdstartError
+from .errors import ColdstartError, StorageError
 from .manifest import utc_now
 from .preprocess import prepare_text
 from .storage import ObjectNotFound, ObjectStore
+from .storage.conditional import PreconditionFailed, get_versioned, put_if_unchanged
 
 RECORD_KIND = "coldstart-profile"
 RECORD_SCHEMA = 1
@@ -122,11 +124,23 @@ class ProfileStore:
         """Write (or overwrite) the user's one object."""
         self.store.put_bytes(self.key(record.user_id), record.to_bytes())
 
-    def put_if_newer(self, record: ProfileRecord, strictly: bool = True) -> bool:
+    def put_if_newer(self, record: ProfileRecord, strictly: bool = True, attempts: int = 8) -> bool:
         """Write unless the stored record's version is newer (or, with ``strictly``, the same).
-        Read-then-write, not atomic: see the README (concurrent updates of one user)."""
-        stored = self.get(record.user_id)
-        if stored is not None and (stored.version >= record.version if strictly else stored.version > record.version):
-            return False
-        self.put(record)
-        return True
+
+        Compare-and-swap: the write succeeds only if the object is still the one just read, so
+        two writers of one user (two queue messages handled concurrently) cannot lose the newer
+        record; the one that loses the race re-reads and decides again."""
+        key = self.key(record.user_id)
+        data = record.to_bytes()
+        for _ in range(attempts):
+            raw, token = get_versioned(self.store, key)
+            if raw is not None:
+                stored = ProfileRecord.from_bytes(raw)
+                if stored.version >= record.version if strictly else stored.version > record.version:
+                    return False
+            try:
+                put_if_unchanged(self.store, key, data, token)
+                return True
+            except PreconditionFailed:
+                continue  # someone wrote in between: look again
+        raise StorageError(f"profile write kept conflicting with concurrent writers ({attempts} attempts)")
