@@ -132,3 +132,44 @@ def test_embed_reads_and_writes_s3(small_users, tiny_teacher, s3_bucket, s3_env)
     keys = [o["Key"] for o in server.client().list_objects_v2(Bucket=bucket, Prefix="emb/")["Contents"]]
     assert "emb/embed.json" in keys and len([k for k in keys if k.startswith("emb/chunks/")]) == 5
     assert load(f"s3://{bucket}/emb")[1].shape == (300, 32)
+
+
+# ------------------------------------------------ stored new-user profiles feed the rebuild
+
+def _stored_profile(user_id, text, tags, confidence=0.8, fallback=False, version=0):
+    from coldstart.profile_store import ProfileRecord
+
+    return ProfileRecord(user_id=user_id, text=text, fields={}, masked_text=text, embedding=None,
+                         tags=[{"tag": t, "score": s} for t, s in tags], top_tag=tags[0][0] if tags else None,
+                         confidence=confidence, fallback=fallback, model_version="v/x", index_version="v/y",
+                         version=version)
+
+
+def test_embed_adds_confident_stored_profiles_and_skips_the_rest(small_users, tiny_teacher, s3_bucket, s3_env,
+                                                                 tmp_path, capsys):
+    from coldstart.profile_store import ProfileStore
+    from coldstart.storage import open_store
+
+    server, bucket = s3_bucket
+    profiles = ProfileStore(open_store(f"s3://{bucket}/cs/profiles"))
+    first_input_id = json.loads(small_users.read_text(encoding="utf-8").splitlines()[0])["user_id"]
+    profiles.put(_stored_profile("new-1", "我平时喜欢踢足球。[PHONE]", [("体育", 0.9), ("旅行", 0.35), ("美食", 0.1)]))
+    profiles.put(_stored_profile("new-2", "最近在准备考研", [("教育", 0.7)], version=3))
+    profiles.put(_stored_profile("new-weak", "随便看看", [("美食", 0.4)], confidence=0.2))
+    profiles.put(_stored_profile("new-fallback", "[PHONE]", [("美食", 0.5)], fallback=True))
+    profiles.put(_stored_profile(first_input_id, "老用户的新简介", [("科技", 0.9)]))
+    server.client().put_object(Bucket=bucket, Key="cs/profiles/garbage.json", Body=b"{not json")
+
+    assert embed(small_users, tmp_path / "e", tiny_teacher, "--profiles", f"s3://{bucket}/cs/profiles") == 0
+    out = capsys.readouterr().out
+    assert "profiles=6 profiles_used=2 profiles_in_input=1 profiles_weak=2 profiles_corrupt=1" in out
+    spec, vectors, user_ids, tags = load(tmp_path / "e")
+    assert spec.count == 302 and vectors.shape == (302, 32)
+    added = dict(zip(user_ids[300:], tags[300:]))
+    assert added == {"new-1": ["体育", "旅行"], "new-2": ["教育"]}
+    assert user_ids.count(first_input_id) == 1  # the active user's own row wins
+
+    # a new stored profile makes it another run: the old output is not silently mixed with it
+    profiles.put(_stored_profile("new-3", "喜欢弹吉他", [("音乐", 0.8)]))
+    assert embed(small_users, tmp_path / "e", tiny_teacher, "--profiles", f"s3://{bucket}/cs/profiles") == 1
+    assert "differs in: count, input_sha256" in capsys.readouterr().err

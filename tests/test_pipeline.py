@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from coldstart.release import read_current
+from coldstart.release import read_current, read_release
 from coldstart.storage import open_store
 from infra.cli import JOBS, main
 from tests.conftest import ROOT
@@ -21,11 +21,14 @@ def test_pipeline_publishes_then_skips_everything_on_rerun(small_users, tiny_tea
     assert "== coldstart release ==" in out and "version      r1" in out
     assert "recall@10    " in out and "300 users" in out
     assert read_current(open_store(f"s3://{bucket}/cs")).version == "r1"
+    # the keyword baseline ships in the release, so a `keyword` experiment variant has its table
+    assert "keywords: users=300" in out
+    assert "index/keywords.json" in read_release(open_store(f"s3://{bucket}/cs"), "r1").files
 
     assert main(["pipeline", "--config", str(config), "--version", "r2"]) == 0
     out = capsys.readouterr().out
     assert "chunks_done=0 chunks_skipped=3" in out
-    assert "build-index: up to date" in out
+    assert "build-index: up to date" in out and "keywords: up to date" in out
     assert "publish: up to date (current release r1 carries this index and model)" in out
     assert read_current(open_store(f"s3://{bucket}/cs")).version == "r1"
 

@@ -1,6 +1,7 @@
 """Embed active users with the teacher: mask personal data, encode, keep the L2-normalised [CLS].
 
-Input: JSONL with user_id, text, tags (local path or s3:// URI). Output: float32 chunks
+Input: JSONL with user_id, text, tags (local path or s3:// URI), plus with --profiles the new
+users' stored profiles (infra/profile_users.py: masked text, confident tags). Output: float32 chunks
 under --out (directory or s3:// prefix). Resumable (finished chunks are skipped) and
 shardable (--shard i/n, or AWS_BATCH_JOB_ARRAY_INDEX / AWS_BATCH_JOB_ARRAY_SIZE) so an
 AWS Batch array job can split a large population across machines.
@@ -8,6 +9,7 @@ AWS Batch array job can split a large population across machines.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import time
@@ -48,6 +50,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "gpu"])
     p.add_argument("--skip-bad", action="store_true", help="skip malformed lines (counted) instead of failing")
     p.add_argument("--force", action="store_true", help="discard existing chunks from another teacher/input")
+    p.add_argument("--profiles", default=None,
+                   help="also embed the new users' stored profiles (the API's profile store, e.g. "
+                        "s3://bucket/PREFIX/profiles): their masked text and confident tags join the input")
+    p.add_argument("--profile-min-confidence", type=float, default=0.5,
+                   help="skip stored profiles whose vote confidence is below this (default: 0.5)")
+    p.add_argument("--profile-min-score", type=float, default=0.3,
+                   help="keep a stored profile's tags scoring at least this (default: 0.3)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -63,6 +72,15 @@ def run(args: argparse.Namespace) -> int:
     lines, source, input_sha = read_input_lines(args.input)
     report = parse_records(iter(lines), source, skip_bad=args.skip_bad)
     records = report.records
+    profiles = None
+    if args.profiles:
+        from infra.profile_users import ProfileSelection, read_profile_users
+
+        profiles = read_profile_users(args.profiles, {r.user_id for r in records},
+                                      ProfileSelection(args.profile_min_confidence, args.profile_min_score))
+        records = records + profiles.records
+        # the stored profiles are part of this run's input: a changed set means a new run
+        input_sha = hashlib.sha256(f"{input_sha}+{profiles.sha256}".encode()).hexdigest()
 
     from infra.teacher import load_teacher  # paddle import: after the input is known to be good
 
@@ -93,7 +111,7 @@ def run(args: argparse.Namespace) -> int:
             progress.update(len(rows))
     summary("embed", teacher=teacher.id, demo=teacher.info.demo, dim=teacher.dim, users=len(records),
             skipped_bad=report.skipped, shard=f"{shard_index}/{shard_count}", chunks_done=len(todo),
-            chunks_skipped=len(mine) - len(todo), pii_masked=pii_total,
+            chunks_skipped=len(mine) - len(todo), pii_masked=pii_total, **(profiles.summary() if profiles else {}),
             seconds=f"{time.time() - started:.1f}", out=store.uri())
     return 0
 

@@ -1,10 +1,12 @@
 """Run the batch jobs in order from one config:
-[train-demo-teacher] → embed → build-index → [distill → export] → publish.
+[train-demo-teacher] → embed → build-index → [keywords] → [distill → export] → publish.
 
 Config: a YAML file (--config) and/or flags; flags win. Steps whose outputs are already
 up to date are skipped, so a rerun after a finished pipeline costs seconds, not minutes.
 Keys (YAML) mirror the flags: input, teacher, demo_teacher, work_dir, publish_to, version,
-min_recall, n_trees, search_k, batch_size, chunk_size, max_seq_len, skip_bad, device, and for
+min_recall, n_trees, search_k, batch_size, chunk_size, max_seq_len, skip_bad, device, profiles
+(the API's stored new-user profiles, embedded along with the input), keywords (build the keyword
+baseline's table into the index for the `keyword` experiment variant), and for
 the student (distill + export run when `heldout` is set): heldout, student_dir, student_init,
 student_hidden_size, student_layers, student_heads, student_intermediate_size,
 distill_epochs, distill_augment, distill_batch_size, distill_lr, lite.
@@ -39,6 +41,8 @@ class PipelineConfig:
     max_seq_len: int = 128
     skip_bad: bool = False
     device: str = "auto"
+    profiles: Optional[str] = None    # stored new-user profiles (s3://bucket/PREFIX/profiles) to embed too
+    keywords: bool = True             # the keyword baseline's table (index/keywords.json) for experiments
     heldout: Optional[str] = None     # held-out texts for the student's gates; None: no student
     student_dir: Optional[str] = None  # where distill writes the student (default work_dir/student)
     student_init: str = "scratch"
@@ -91,6 +95,7 @@ def run(args: argparse.Namespace) -> int:
     embed_argv = ["embed", "--input", config.input, "--out", embeddings, "--teacher", teacher,
                   "--batch-size", str(config.batch_size), "--chunk-size", str(config.chunk_size),
                   "--max-seq-len", str(config.max_seq_len), "--device", config.device]
+    embed_argv += ["--profiles", config.profiles] if config.profiles else []
     _job(embed_argv + (["--skip-bad"] if config.skip_bad else []))
     if _index_is_fresh(embeddings, index, config.min_recall):
         print(f"build-index: up to date ({index})", flush=True)
@@ -99,6 +104,12 @@ def run(args: argparse.Namespace) -> int:
         argv += ["--n-trees", str(config.n_trees)] if config.n_trees else []
         argv += ["--search-k", str(config.search_k)] if config.search_k else []
         _job(argv)
+    if config.keywords:
+        if _keywords_are_fresh(config.input, index):
+            print(f"keywords: up to date ({index}/keywords.json)", flush=True)
+        else:
+            _job(["keywords", "--input", config.input, "--out", index]
+                 + (["--skip-bad"] if config.skip_bad else []))
     model = None
     if config.heldout:
         student, model = config.student_dir or str(work / "student"), str(work / "model")
@@ -158,6 +169,20 @@ def _index_is_fresh(embeddings: str, index: str, min_recall: float) -> bool:
     return manifest.extra.get("embeddings_manifest_sha256") == embed_sha and manifest.recall.threshold == min_recall
 
 
+def _keywords_are_fresh(input_uri: str, index: str) -> bool:
+    from coldstart.keyword_baseline import KEYWORDS_FILE
+    from infra.inputs import read_input_lines
+
+    path = Path(index) / KEYWORDS_FILE
+    if not path.is_file():
+        return False
+    try:
+        built_from = json.loads(path.read_text(encoding="utf-8")).get("input_sha256")
+    except ValueError:
+        return False
+    return built_from == read_input_lines(input_uri)[2]
+
+
 def _published_version(publish_to: str, index: str, model: Optional[str] = None) -> Optional[str]:
     """The current release's version if it carries exactly this index (and model), else None."""
     from coldstart.errors import ColdstartError
@@ -174,6 +199,8 @@ def _published_version(publish_to: str, index: str, model: Optional[str] = None)
     except ColdstartError:
         return None
     wanted = {"index/manifest.json": Path(index) / "manifest.json"}
+    if (Path(index) / "keywords.json").is_file():
+        wanted["index/keywords.json"] = Path(index) / "keywords.json"
     if model:
         wanted["model/model_manifest.json"] = Path(model) / "model_manifest.json"
     for name, local in wanted.items():
