@@ -389,8 +389,9 @@ def test_pipeline_example_has_exactly_the_config_keys():
     assert config.min_recall == 0.95
     assert config.demo_teacher is False
     assert config.heldout == "data/heldout.jsonl" and config.student_init == "ernie-3.0-nano-zh"
+    assert config.profiles == "s3://my-coldstart-releases/coldstart/profiles"
     # every other key is the production default
     defaults = PipelineConfig()
     for f in fields(PipelineConfig):
-        if f.name not in ("input", "publish_to", "heldout", "student_init"):
+        if f.name not in ("input", "publish_to", "heldout", "student_init", "profiles"):
             assert getattr(config, f.name) == getattr(defaults, f.name), f.name
