@@ -5,10 +5,16 @@ A record contributes its *masked* composed text (raw text is never stored) and t
 profiled with, kept only when the profile was confident: a fallback or a weak vote would feed
 guesses back into the index as if they were behaviour. A user that is also in the active-user
 input keeps the input's row (real behaviour beats a sign-up guess).
+
+The selection is frozen once per embed run as ``profiles.jsonl`` next to the chunks: profiles keep
+arriving while a run (or an AWS Batch array of shards) works, and every shard and every resume must
+embed the same users. The first shard writes it with a create-only conditional put; the others read
+the one that won.
 """
 from __future__ import annotations
 
 import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Iterable, List, Set
 
@@ -29,11 +35,39 @@ class ProfileUsersReport:
     in_input: int = 0        # active users already: the input's row wins
     weak: int = 0            # fallback, low confidence or no tag over min_tag_score
     corrupt: int = 0
-    sha256: str = ""         # over the records taken, in key order (part of the embed run's identity)
+    sha256: str = ""         # of the frozen selection (part of the embed run's identity)
+    from_snapshot: bool = False
 
     def summary(self) -> dict:
+        if self.from_snapshot:
+            return {"profiles_used": len(self.records), "profiles_snapshot": SNAPSHOT_KEY}
         return {"profiles": self.seen, "profiles_used": len(self.records), "profiles_in_input": self.in_input,
                 "profiles_weak": self.weak, "profiles_corrupt": self.corrupt}
+
+
+SNAPSHOT_KEY = "profiles.jsonl"
+
+
+def snapshot_profile_users(out_store, uri: str, input_ids: Set[str],
+                           selection: ProfileSelection = ProfileSelection()) -> ProfileUsersReport:
+    """The run's frozen selection from ``out_store``, or a new one read from ``uri`` and frozen there."""
+    from coldstart.storage.conditional import ABSENT, PreconditionFailed, get_versioned, put_if_unchanged
+
+    frozen, _ = get_versioned(out_store, SNAPSHOT_KEY)
+    if frozen is None:
+        report = read_profile_users(uri, input_ids, selection)
+        data = b"".join(json.dumps({"user_id": r.user_id, "text": r.text, "tags": list(r.tags)},
+                                   ensure_ascii=False).encode("utf-8") + b"\n" for r in report.records)
+        try:
+            put_if_unchanged(out_store, SNAPSHOT_KEY, data, ABSENT)
+            report.sha256 = hashlib.sha256(data).hexdigest()
+            return report
+        except PreconditionFailed:  # another shard froze its selection first: use that one
+            frozen, _ = get_versioned(out_store, SNAPSHOT_KEY)
+    from infra.records import parse_records
+
+    records = parse_records(iter(frozen.splitlines()), out_store.uri(SNAPSHOT_KEY)).records
+    return ProfileUsersReport(records=records, sha256=hashlib.sha256(frozen).hexdigest(), from_snapshot=True)
 
 
 def read_profile_users(uri: str, input_ids: Set[str], selection: ProfileSelection = ProfileSelection()
@@ -43,7 +77,6 @@ def read_profile_users(uri: str, input_ids: Set[str], selection: ProfileSelectio
 
     store = open_store(uri)
     report = ProfileUsersReport()
-    digest = hashlib.sha256()
     for key in sorted(k for k in store.list("") if k.endswith(".json") and "/" not in k):
         report.seen += 1
         data = store.get_bytes(key)
@@ -60,8 +93,6 @@ def read_profile_users(uri: str, input_ids: Set[str], selection: ProfileSelectio
             report.weak += 1
             continue
         report.records.append(UserRecord(record.user_id, record.masked_text, tuple(tags)))
-        digest.update(hashlib.sha256(data).digest())
-    report.sha256 = digest.hexdigest()
     return report
 
 

@@ -169,7 +169,28 @@ def test_embed_adds_confident_stored_profiles_and_skips_the_rest(small_users, ti
     assert added == {"new-1": ["体育", "旅行"], "new-2": ["教育"]}
     assert user_ids.count(first_input_id) == 1  # the active user's own row wins
 
-    # a new stored profile makes it another run: the old output is not silently mixed with it
+    # profiles stored while a run is under way do not change it: every shard and resume embeds the
+    # selection frozen in the output (profiles.jsonl); a new run (new --out) picks them up
     profiles.put(_stored_profile("new-3", "喜欢弹吉他", [("音乐", 0.8)]))
-    assert embed(small_users, tmp_path / "e", tiny_teacher, "--profiles", f"s3://{bucket}/cs/profiles") == 1
-    assert "differs in: count, input_sha256" in capsys.readouterr().err
+    assert embed(small_users, tmp_path / "e", tiny_teacher, "--profiles", f"s3://{bucket}/cs/profiles") == 0
+    out = capsys.readouterr().out
+    assert "chunks_done=0 chunks_skipped=5" in out and "profiles_used=2 profiles_snapshot=profiles.jsonl" in out
+    assert embed(small_users, tmp_path / "e2", tiny_teacher, "--profiles", f"s3://{bucket}/cs/profiles") == 0
+    assert sorted(load(tmp_path / "e2")[2][300:]) == ["new-1", "new-2", "new-3"]
+    # the frozen selection holds masked text only
+    frozen = (tmp_path / "e" / "profiles.jsonl").read_text(encoding="utf-8")
+    assert "[PHONE]" in frozen and "老用户" not in frozen
+
+
+def test_shards_embed_the_same_frozen_profile_selection(small_users, tiny_teacher, tmp_path):
+    from coldstart.profile_store import ProfileStore
+    from coldstart.storage import LocalStore
+
+    profiles = ProfileStore(LocalStore(tmp_path / "profiles"))
+    profiles.put(_stored_profile("new-a", "喜欢爬山", [("旅行", 0.9)]))
+    args = ("--profiles", str(tmp_path / "profiles"))
+    assert embed(small_users, tmp_path / "e", tiny_teacher, "--shard", "0/2", *args) == 0
+    profiles.put(_stored_profile("new-b", "喜欢做饭", [("美食", 0.9)]))  # arrives between the shards
+    assert embed(small_users, tmp_path / "e", tiny_teacher, "--shard", "1/2", *args) == 0
+    spec, vectors, user_ids, _ = load(tmp_path / "e")
+    assert spec.count == 301 and user_ids[-1] == "new-a" and "new-b" not in user_ids

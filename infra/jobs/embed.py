@@ -52,7 +52,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="discard existing chunks from another teacher/input")
     p.add_argument("--profiles", default=None,
                    help="also embed the new users' stored profiles (the API's profile store, e.g. "
-                        "s3://bucket/PREFIX/profiles): their masked text and confident tags join the input")
+                        "s3://bucket/PREFIX/profiles): their masked text and confident tags join the input; "
+                        "the selection is frozen in --out/profiles.jsonl for every shard and resume")
     p.add_argument("--profile-min-confidence", type=float, default=0.5,
                    help="skip stored profiles whose vote confidence is below this (default: 0.5)")
     p.add_argument("--profile-min-score", type=float, default=0.3,
@@ -72,14 +73,19 @@ def run(args: argparse.Namespace) -> int:
     lines, source, input_sha = read_input_lines(args.input)
     report = parse_records(iter(lines), source, skip_bad=args.skip_bad)
     records = report.records
+    store = open_store(args.out)
+    if args.force and args.profiles:
+        from infra.profile_users import SNAPSHOT_KEY
+
+        store.delete(SNAPSHOT_KEY)  # a forced new run takes a fresh selection of stored profiles
     profiles = None
     if args.profiles:
-        from infra.profile_users import ProfileSelection, read_profile_users
+        from infra.profile_users import ProfileSelection, snapshot_profile_users
 
-        profiles = read_profile_users(args.profiles, {r.user_id for r in records},
-                                      ProfileSelection(args.profile_min_confidence, args.profile_min_score))
+        profiles = snapshot_profile_users(store, args.profiles, {r.user_id for r in records},
+                                          ProfileSelection(args.profile_min_confidence, args.profile_min_score))
         records = records + profiles.records
-        # the stored profiles are part of this run's input: a changed set means a new run
+        # the stored profiles are part of this run's input
         input_sha = hashlib.sha256(f"{input_sha}+{profiles.sha256}".encode()).hexdigest()
 
     from infra.teacher import load_teacher  # paddle import: after the input is known to be good
@@ -88,7 +94,6 @@ def run(args: argparse.Namespace) -> int:
     spec = EmbedSpec(teacher=teacher.info, input_sha256=input_sha, count=len(records),
                      chunk_size=args.chunk_size, max_seq_len=args.max_seq_len,
                      preprocess=PREPROCESS_VERSION, skipped=report.skipped)
-    store = open_store(args.out)
     _claim_output(store, spec, force=args.force, manifest_key=EMBED_MANIFEST)
 
     mine = [c for c in range(spec.n_chunks) if c % shard_count == shard_index]
