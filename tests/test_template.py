@@ -48,6 +48,7 @@ LEFT_OUT = {
     "sympy", "mpmath", "coloredlogs", "humanfriendly",                       # onnxruntime's tools
     "huggingface-hub", "filelock", "fsspec", "requests", "certifi",  # tokenizers' hub download (pyyaml: pinned, rapidocr reads its config)
     "charset-normalizer", "idna", "tqdm",
+    "opencv-python",  # rapidocr declares it; the image installs opencv-python-headless (no libGL in Lambda)
 }
 
 
