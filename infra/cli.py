@@ -19,6 +19,7 @@ JOBS = {
     "train-demo-teacher": ("train_demo_teacher", "train the small DEMO teacher (not pretrained ERNIE) on data/"),
     "demo": ("demo", "offline demo: local S3 + pipeline on the demo data + the function's profiles"),
     "serve": ("serve", "keep the demo API up on 127.0.0.1 (local S3 + awslambdaric)"),
+    "train-fusion": ("train_fusion", "train the avatar fusion gate on rendered avatars → model_manifest.json \"fusion\""),
     "keywords": ("keywords", "keyword baseline: per-tag TF-IDF character n-grams → keywords.json"),
     "simulate-events": ("simulate_events", "simulate A/B exposure and outcome events (JSONL) with a planted lift"),
     "ab-report": ("ab_report", "A/B report: CTR, retention, dwell with confidence intervals, lift, p-values, SRM check, chart"),

@@ -169,7 +169,9 @@ def test_profile_with_an_avatar_reports_the_masked_lines_used(svc):
     ocr = body["ocr"]
     assert ocr["used"] is True and isinstance(ocr["changed_top_tag"], bool) and ocr["ms"] > 0
     assert any("程序员" in line for line in ocr["lines"])
-    assert "程序员" in result.masked_text  # concatenation fusion: the image text reached the encoder
+    assert "程序员" in result.masked_text  # the image text reached the profile (and the stored masked text)
+    assert ocr["fusion"] in ("concat", "weighted", "gated") and 0.0 <= ocr["profile_shift"] <= 1.0
+    assert isinstance(ocr["text_only_top_tag"], str)
 
 
 def test_avatar_alone_gives_a_profile_instead_of_the_empty_text_fallback(svc):
@@ -204,7 +206,9 @@ BAD_AVATARS = [
     ({"text": "x", "avatar": "!!!not base64!!!"}, 400, "invalid_avatar"),
     ({"text": "x", "avatar": 12}, 400, "invalid_avatar"),
     ({"text": "x", "avatar": ""}, 400, "invalid_avatar"),
-    ({"text": "x", "avatar": "s3://bucket/avatars/u1.png"}, 400, "invalid_avatar"),
+    ({"text": "x", "avatar": "s3://bucket/avatars/u1.png"}, 400, "avatar_source_unavailable"),  # releases not on S3
+    ({"text": "x", "avatar": "s3://bucket-only"}, 400, "invalid_avatar"),
+    ({"text": "x", "avatar": "s3:///key.png"}, 400, "invalid_avatar"),
     ({"text": "x", "avatar": b64(b"plain text, not an image")}, 400, "invalid_avatar"),
     ({"text": "x", "avatar": b64(png_header(100000, 100000))}, 413, "avatar_too_many_pixels"),
     ({"text": "x", "avatar": b64(b"\x89PNG\r\n\x1a\n" + b"\0" * (2 * 1024 * 1024))}, 413, "avatar_too_large"),
@@ -236,3 +240,135 @@ def test_without_the_ocr_package_the_profile_comes_from_the_text_alone(svc, monk
     status, body, _ = post(svc, {"text": "我喜欢打篮球", "avatar": b64(render("程序员"))})
     assert status == 200
     assert body["ocr"]["available"] is False and body["ocr"]["used"] is False and body["ocr"]["lines"] == []
+
+
+# ---------------------------------------------------------------- "avatar": "s3://..." in the releases bucket
+
+@pytest.fixture
+def s3_svc(s3_bucket, s3_env, tiny_pipeline, tmp_path):
+    from coldstart.service import ProfileService
+    from coldstart.settings import ServingSettings
+    from infra.cli import main
+
+    server, bucket = s3_bucket
+    uri = f"s3://{bucket}/cs"
+    assert main(["publish", "--to", uri, "--index", str(tiny_pipeline / "idx"),
+                 "--model", str(tiny_pipeline / "model"), "--version", "s1"]) == 0
+    svc = ProfileService(ServingSettings(release_uri=uri, cache_dir=str(tmp_path / "cache"), refresh_seconds=0,
+                                         min_confidence=0.0))
+    return svc, server.client(), bucket
+
+
+def test_an_s3_avatar_in_the_releases_bucket_is_read_and_fused(s3_svc):
+    svc, client, bucket = s3_svc
+    client.put_object(Bucket=bucket, Key="cs/avatars/u1.png", Body=render("程序员 | 跑步爱好者"))
+    status, body, result = post(svc, {"text": "喜欢", "avatar": f"s3://{bucket}/cs/avatars/u1.png"})
+    assert status == 200, body
+    assert body["ocr"]["used"] is True and any("程序员" in line for line in body["ocr"]["lines"])
+    assert "程序员" in result.masked_text
+
+
+def test_s3_avatar_refusals_are_4xx_and_never_quote_the_key(s3_svc):
+    svc, client, bucket = s3_svc
+    client.put_object(Bucket=bucket, Key="cs/profiles/13812345678.png", Body=render("x"))
+    client.put_object(Bucket=bucket, Key="cs/avatars/big.png", Body=b"\x89PNG\r\n\x1a\n" + b"\0" * (2 * 1024 * 1024))
+    cases = [
+        ("s3://other-bucket/cs/avatars/u1.png", 400, "avatar_not_allowed"),
+        (f"s3://{bucket}/cs/profiles/13812345678.png", 400, "avatar_not_allowed"),  # in the bucket, not an avatar
+        (f"s3://{bucket}/cs/avatars/../profiles/13812345678.png", 400, "avatar_not_allowed"),
+        (f"s3://{bucket}/cs/avatars/", 400, "avatar_not_allowed"),
+        (f"s3://{bucket}/cs/avatars/13812345678.png", 404, "avatar_not_found"),
+        (f"s3://{bucket}/cs/avatars/big.png", 413, "avatar_too_large"),
+    ]
+    for uri, status, code in cases:
+        got, body, _ = post(svc, {"text": "x", "avatar": uri})
+        assert (got, body["error"]["code"]) == (status, code), uri
+        assert "13812345678" not in body["error"]["message"] and "big.png" not in body["error"]["message"]
+
+
+def test_an_oversized_s3_avatar_is_refused_from_its_size_without_downloading(s3_svc, monkeypatch):
+    from coldstart.storage.s3 import S3Store
+
+    svc, client, bucket = s3_svc
+    client.put_object(Bucket=bucket, Key="cs/avatars/big.jpg", Body=b"\xff\xd8\xff" + b"\0" * (2 * 1024 * 1024))
+
+    def no_download(self, *a, **kw):
+        raise AssertionError("the object was downloaded")
+    monkeypatch.setattr(S3Store, "iter_chunks", no_download)
+    monkeypatch.setattr(S3Store, "get_bytes", no_download)
+    got, body, _ = post(svc, {"text": "x", "avatar": f"s3://{bucket}/cs/avatars/big.jpg"})
+    assert (got, body["error"]["code"]) == (413, "avatar_too_large")
+
+
+def test_storage_down_gives_503_for_an_s3_avatar():
+    from coldstart.avatar_source import AvatarSource
+    from coldstart.storage import StoreSettings
+
+    source = AvatarSource("s3://releases/cs", store_settings=StoreSettings(
+        endpoint_url="http://127.0.0.1:9", max_attempts=1, connect_timeout=0.5, read_timeout=0.5))
+    with pytest.raises(ApiError) as caught:
+        source.fetch("s3://releases/cs/avatars/13812345678.png")
+    assert (caught.value.status, caught.value.code) == (503, "storage_unavailable")
+    assert "13812345678" not in caught.value.message
+
+
+# ---------------------------------------------------------------- the kiosk: same request, same report
+
+@pytest.fixture(scope="module")
+def kiosk_server(tiny_pipeline, tmp_path_factory):
+    import threading
+
+    from edge.kiosk import Kiosk, KioskConfig, serve
+    from infra.cli import main
+
+    release = tmp_path_factory.mktemp("kiosk-release")
+    assert main(["publish", "--to", str(release), "--index", str(tiny_pipeline / "idx"),
+                 "--model", str(tiny_pipeline / "model"), "--version", "k1"]) == 0
+    kiosk = Kiosk(KioskConfig(release=str(release), data=tmp_path_factory.mktemp("kiosk-data"), backend="onnx",
+                              sync_every=0, kiosk_id="kiosk-ocr"))
+    server = serve(kiosk, 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield kiosk, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+    kiosk.close()
+
+
+def test_the_kiosk_reports_the_masked_ocr_lines_and_keeps_no_raw_number(kiosk_server):
+    kiosk, _ = kiosk_server
+    raw = json.dumps({"text": "喜欢", "avatar": b64(render("跑步爱好者 13812345678", size=(520, 80)))}).encode("utf-8")
+    status, body, headers = kiosk.profile(raw, "application/json")
+    assert status == 200, body
+    ocr = body["ocr"]
+    assert ocr["used"] is True and ocr["pii_masked"] == {"PHONE": 1} and any("跑步" in line for line in ocr["lines"])
+    assert {"fusion", "image_weight", "changed_top_tag", "text_only_top_tag", "profile_shift"} <= set(ocr)
+    record = kiosk.outbox.conn.execute("SELECT masked_text FROM records WHERE id = ?",
+                                       (headers["X-Outbox-Record"],)).fetchone()[0]
+    assert "跑步" in record and "[PHONE]" in record and "13812345678" not in record
+
+
+def test_the_kiosk_page_sends_the_chosen_avatar_and_shows_what_it_read(kiosk_server, tmp_path):
+    from tests.cdp import Browser, find_chromium
+
+    if not find_chromium():  # `make test` installs Debian's chromium (make browser-setup)
+        pytest.fail("chromium is not installed: run `make browser-setup` (apt-get install chromium)")
+    _, url = kiosk_server
+    image = tmp_path / "avatar.png"
+    image.write_bytes(render("程序员 | 跑步爱好者"))
+    with Browser() as browser:
+        page = browser.page()
+        page.call("Page.navigate", url=url + "/")
+        page.wait_for("document.readyState === 'complete' && !!document.getElementById('avatar')")
+        page.call("DOM.enable")
+        root = page.call("DOM.getDocument")["root"]["nodeId"]
+        node = page.call("DOM.querySelector", nodeId=root, selector="#avatar")["nodeId"]
+        page.call("DOM.setFileInputFiles", nodeId=node, files=[str(image)])
+        page.eval("document.getElementById('text').value = '喜欢'")
+        page.eval("document.getElementById('submit').click()")
+        page.wait_for("document.body.dataset.state === 'done'", timeout=60)
+        lines = page.eval("document.getElementById('ocr-lines').textContent")
+        hidden = page.eval("document.getElementById('ocr').hidden")
+        change = page.eval("document.getElementById('ocr-change').textContent")
+        error = page.eval("document.getElementById('error').textContent")
+    assert error == "" and hidden is False
+    assert "程序员" in lines and "画像变化" in change

@@ -9,7 +9,7 @@ min_recall, n_trees, search_k, batch_size, chunk_size, max_seq_len, skip_bad, de
 baseline's table into the index for the `keyword` experiment variant), and for
 the student (distill + export run when `heldout` is set): heldout, student_dir, student_init,
 student_hidden_size, student_layers, student_heads, student_intermediate_size,
-distill_epochs, distill_augment, distill_batch_size, distill_lr, lite.
+distill_epochs, distill_augment, distill_batch_size, distill_lr, lite, train_fusion.
 """
 from __future__ import annotations
 
@@ -55,6 +55,9 @@ class PipelineConfig:
     distill_batch_size: int = 64
     distill_lr: float = 5e-4
     lite: bool = True                 # also convert the student to Paddle Lite .nb
+    # Train the avatar fusion gate (COLDSTART_FUSION=gated). Off by default: OCR of a few hundred
+    # rendered avatars costs minutes, and on the demo data the gate does not beat concat (bench/ocr.py).
+    train_fusion: bool = False
 
     @classmethod
     def load(cls, path: Optional[str], overrides: dict) -> "PipelineConfig":
@@ -127,6 +130,8 @@ def run(args: argparse.Namespace) -> int:
         else:
             _job(["export", "--student", student, "--index", index, "--teacher", teacher,
                   "--heldout", config.heldout, "--out", model, "--lite", "yes" if config.lite else "no"])
+        if config.train_fusion:
+            _train_fusion(config, model, index)
     published = None
     if config.publish_to:
         published = _published_version(config.publish_to, index, model)
@@ -142,6 +147,17 @@ def run(args: argparse.Namespace) -> int:
         _print_model(model)
     summary("pipeline", seconds=f"{time.time() - started:.1f}", release=published or "-")
     return 0
+
+
+def _train_fusion(config: PipelineConfig, model: str, index: str) -> None:
+    from infra.jobs.train_fusion import unavailable_reason
+
+    # the avatar fusion gate rides in model/model_manifest.json ("fusion"); the job skips itself while fresh
+    no_fusion = unavailable_reason()
+    if no_fusion:
+        print(f"train-fusion: skipped ({no_fusion}); gated fusion falls back to the default", flush=True)
+    else:
+        _job(["train-fusion", "--model", model, "--index", index, "--input", config.input])
 
 
 def _job(argv: List[str]) -> None:

@@ -40,6 +40,7 @@ class ProfileRequest:
     k: Optional[int] = None
     store: Optional[bool] = None   # persist the profile (coldstart.profile_store); None: the configured default
     avatar: Optional[bytes] = field(default=None, repr=False)  # decoded image bytes (coldstart.ocr)
+    avatar_uri: Optional[str] = field(default=None, repr=False)  # s3://bucket/key (coldstart.avatar_source)
 
 
 def _json_content_type(content_type: Optional[str]) -> bool:
@@ -90,8 +91,10 @@ def parse_profile_request(body: Any, content_type: Optional[str], max_text_chars
         raise ApiError(400, "invalid_store", '"store" must be true or false')
     if store and user_id is None:
         raise ApiError(400, "missing_user_id", '"store": true needs a "user_id" (the stored profile is keyed by it)')
+    avatar = _parse_avatar(data.get("avatar"))
     return ProfileRequest(text=text, fields=fields, user_id=user_id, k=_parse_k(data.get("k"), max_k), store=store,
-                          avatar=_parse_avatar(data.get("avatar")))
+                          avatar=avatar if isinstance(avatar, bytes) else None,
+                          avatar_uri=avatar if isinstance(avatar, str) else None)
 
 
 def _parse_fields(value: Any) -> Dict[str, str]:
@@ -130,14 +133,22 @@ def _parse_k(value: Any, max_k: int) -> Optional[int]:
 MAX_AVATAR_BYTES = 2 * 1024 * 1024  # decoded image; coldstart.ocr checks pixels and format
 
 
-def _parse_avatar(value: Any) -> Optional[bytes]:
-    """``"avatar"``: base64 of a JPEG/PNG/WebP image (a ``data:image/...;base64,`` prefix is accepted)."""
+MAX_AVATAR_URI_CHARS = 1024  # S3's key limit, plus the bucket
+
+
+def _parse_avatar(value: Any):
+    """``"avatar"``: base64 of a JPEG/PNG/WebP image (a ``data:image/...;base64,`` prefix is accepted),
+    returned as bytes, or an ``s3://bucket/key`` returned as a string (the service checks the bucket)."""
     if value is None:
         return None
     if not isinstance(value, str):
         raise ApiError(400, "invalid_avatar", '"avatar" must be a base64 string of a JPEG, PNG or WebP image')
     if value.startswith("s3://"):
-        raise ApiError(400, "invalid_avatar", '"avatar" as an s3:// key is not supported yet; send the image as base64')
+        bucket, _, key = value[len("s3://"):].partition("/")
+        if (not bucket or not key or len(value) > MAX_AVATAR_URI_CHARS
+                or any(ord(ch) < 32 or ord(ch) == 127 for ch in value)):
+            raise ApiError(400, "invalid_avatar", '"avatar" as an s3:// URI must be s3://bucket/key')
+        return value
     if value.startswith("data:"):
         value = value.split(",", 1)[1] if "," in value else ""
     value = "".join(value.split())  # line-wrapped base64

@@ -14,6 +14,10 @@ Then the image is downscaled to at most ``MAX_OCR_SIDE`` px a side (bounded OCR 
 
 Recognised text goes through ``coldstart.pii.mask_pii`` here, before anything else sees it: an
 ``OcrResult`` never holds an unmasked line.
+
+``profile_with_avatar`` hands the masked text to the profiler, which fuses it with the typed text as
+``COLDSTART_FUSION`` says (``coldstart.fusion``), and reports what the image changed. An avatar given
+as ``s3://`` is fetched by ``coldstart.avatar_source`` before it gets here.
 """
 from __future__ import annotations
 
@@ -32,7 +36,6 @@ MAX_AVATAR_PIXELS = 4096 * 4096
 MAX_OCR_SIDE = 960          # longest side given to the detector (RapidOCR det_limit_type="max")
 MIN_LINE_SCORE = 0.5        # recognition confidence below this is dropped
 MAX_OCR_LINES = 20
-MAX_OCR_CHARS = 300         # OCR text joined with the typed text is capped at this
 
 FORMATS = ("JPEG", "PNG", "WEBP")
 
@@ -192,15 +195,6 @@ def mask_lines(raw_lines: List[str]):
     return lines, counts
 
 
-def fuse_concat(typed: str, ocr_text: str, max_ocr_chars: int = MAX_OCR_CHARS) -> str:
-    """Fusion (a): the OCR text appended to the typed text, one string for the encoder."""
-    ocr_text = ocr_text[:max_ocr_chars].strip()
-    typed = typed.strip()
-    if not ocr_text:
-        return typed
-    return f"{typed}。{ocr_text}" if typed else ocr_text
-
-
 _DEFAULT_READER: Optional[AvatarReader] = None
 
 
@@ -211,30 +205,45 @@ def default_reader() -> AvatarReader:
     return _DEFAULT_READER
 
 
-def profile_with_avatar(profiler, request, reader: Optional[AvatarReader] = None):
-    """Profile typed text + avatar text (fusion: concatenation); report what the image changed.
+def profile_shift(before: Dict[str, Any], after: Dict[str, Any]) -> float:
+    """How far the image moved the tag scores: sum |a_t - b_t| / (sum a_t + sum b_t) over all tags.
 
+    0 = the same tags with the same scores, 1 = no tag in common. Scores are neighbour shares and do
+    not sum to 1 (users carry 1-3 tags), hence the normalisation by both totals."""
+    a = {t["tag"]: float(t["score"]) for t in before.get("tags", [])}
+    b = {t["tag"]: float(t["score"]) for t in after.get("tags", [])}
+    total = sum(a.values()) + sum(b.values())
+    if total <= 0:
+        return 0.0
+    return round(sum(abs(a.get(t, 0.0) - b.get(t, 0.0)) for t in set(a) | set(b)) / total, 4)
+
+
+def profile_with_avatar(profiler, request, reader: Optional[AvatarReader] = None, image: Optional[bytes] = None):
+    """Profile typed text + avatar text (fused as the profiler's fusion setting says); report what the image changed.
+
+    ``image``: the avatar's bytes (default ``request.avatar``; the service passes an s3:// avatar's bytes).
     Returns the profiler's ``ProfileResult`` with ``body["ocr"]`` added. Bad images raise ``ApiError``
     (4xx); a machine without the OCR package answers from the text alone with ``ocr.available`` false.
     """
+    from .fusion import has_words
+
     reader = reader or default_reader()
     try:
-        ocr = reader.read(request.avatar)
+        ocr = reader.read(request.avatar if image is None else image)
         available = True
     except OcrUnavailable:
         ocr, available = OcrResult(lines=[], raw_count=0, ms=0.0), False
-    from .profiler import _only_placeholders
-
-    ocr_text = ocr.text
-    used = bool(ocr_text) and not _only_placeholders(ocr_text)
-    if not used:
-        result = profiler.profile(request.text, request.fields, request.k, user_id=request.user_id)
-        changed = False
-    else:
-        text_only = profiler.profile(request.text, request.fields, request.k)
-        result = profiler.profile(fuse_concat(request.text, ocr_text), request.fields, request.k,
-                                  user_id=request.user_id)
-        changed = result.body.get("top_tag") != text_only.body.get("top_tag")
-    result.body["ocr"] = {"lines": list(ocr.lines), "used": used, "changed_top_tag": changed, "ms": ocr.ms,
-                          "pii_masked": dict(ocr.pii_counts), "available": available}
+    used = has_words(ocr.text)
+    result = profiler.profile(request.text, request.fields, request.k, user_id=request.user_id,
+                              image_text=ocr.text if used else "")
+    report = {"lines": list(ocr.lines), "used": used, "available": available, "ms": ocr.ms,
+              "pii_masked": dict(ocr.pii_counts), "fusion": None, "image_weight": None,
+              "changed_top_tag": False, "text_only_top_tag": result.body.get("top_tag"), "profile_shift": 0.0}
+    if used and result.fused is not None:  # None: the keyword experiment variant, no vectors to compare
+        text_only = profiler.text_only(result, request.k).to_dict()
+        report.update({"fusion": result.fused.mode, "image_weight": result.fused.image_weight,
+                       "changed_top_tag": text_only.get("top_tag") != result.body.get("top_tag"),
+                       "text_only_top_tag": text_only.get("top_tag"),
+                       "profile_shift": profile_shift(text_only, result.body)})
+    result.body["ocr"] = report
     return result

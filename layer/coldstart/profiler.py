@@ -15,7 +15,7 @@ from .cache import SimHashCache
 from .errors import ColdstartError
 from .experiments import Experiment, resolve
 from .keyword_baseline import KeywordProfiler, keyword_or_fallback
-from .pii import PLACEHOLDERS
+from .fusion import DEFAULT_TYPED_WEIGHT, Fused, FusionSelector, concat_text, has_words
 from .preprocess import prepare_text
 from .profile import REASON_EMPTY_TEXT, ProfileSettings, fallback_profile, vote
 from .release_loader import LoadedRelease, ReleaseManager
@@ -35,6 +35,8 @@ class ProfileResult:
     pii_counts: Dict[str, int] = field(default_factory=dict)
     masked_text: str = ""                     # for callers that store the profile (kiosk outbox, profile store)
     vector: Optional[np.ndarray] = None
+    fused: Optional[Fused] = None             # how the avatar's text was fused in (None: no image text)
+    typed_text: str = ""                      # masked typed text + fields, without the image text
 
 
 def compose_text(text: str, fields: Optional[Mapping[str, str]] = None) -> str:
@@ -60,6 +62,8 @@ class Profiler:
         self._vote_settings: Dict[int, ProfileSettings] = {}
         self.experiment: Optional[Experiment] = Experiment.parse(settings.experiment)  # invalid → error at init
         self._keywords: Optional[tuple] = None  # (release version, KeywordProfiler or None)
+        weight = DEFAULT_TYPED_WEIGHT if settings.fusion_typed_weight is None else settings.fusion_typed_weight
+        self.fusion = FusionSelector(settings.fusion, weight)  # an unknown mode → error at init, not per request
 
     def _keyword_profiler(self, release: LoadedRelease) -> Optional[KeywordProfiler]:
         """The release's keyword table (index/keywords.json), read once per release; None if absent."""
@@ -98,7 +102,10 @@ class Profiler:
         return vector, "miss"
 
     def profile(self, text: str, fields: Optional[Mapping[str, str]] = None, k: Optional[int] = None,
-                use_cache: bool = True, user_id: Optional[str] = None) -> ProfileResult:
+                use_cache: bool = True, user_id: Optional[str] = None, image_text: str = "",
+                fusion: Any = None) -> ProfileResult:
+        """``image_text``: masked text read from the avatar, fused with the typed text by ``fusion``
+        (a ``coldstart.fusion`` strategy; default: the configured mode, COLDSTART_FUSION). ``result.fused`` says how."""
         started = time.perf_counter()
         self.manager.maybe_refresh()
         release = self.manager.current
@@ -106,35 +113,63 @@ class Profiler:
             raise NotReady(self.manager.last_error or "no release loaded")
         k = k or self.settings.k
         clean, pii = prepare_text(compose_text(text, fields), max_chars=self.settings.max_text_chars)
+        image_text = image_text if has_words(image_text) else ""
+        combined = concat_text(clean, image_text) if image_text else clean  # stored / keyword-profiled text
         vote_settings = self._settings_for(k)
         cache_status = "miss"
+        fused = None
         experiment = resolve(self.experiment, user_id)  # logs the exposure; None without an experiment
-        if not clean or _only_placeholders(clean):
+        if not has_words(combined):
             profile = fallback_profile(release.items, REASON_EMPTY_TEXT, vote_settings)
             vector = None
         elif experiment is not None and experiment["variant"] == "keyword":
-            profile = keyword_or_fallback(self._keyword_profiler(release), clean, release.items, vote_settings)
+            profile = keyword_or_fallback(self._keyword_profiler(release), combined, release.items, vote_settings)
             vector = None
         else:
-            vector, cache_status = self._embed(release, clean, use_cache)
-            ids, distances = release.index.get_nns_by_vector(vector, k, search_k=release.search_k,
-                                                             include_distances=True)
-            sims = [1.0 - d * d / 2.0 for d in distances]
-            profile = vote(ids, sims, release.items, vote_settings)
+            if image_text:
+                vector, cache_status, fused = self._fuse(release, clean, image_text, fusion, vote_settings, use_cache)
+            else:
+                vector, cache_status = self._embed(release, clean, use_cache)
+            profile = self.vote_vector(release, vector, vote_settings)
         body = profile.to_dict()
         body.update({"pii_masked": pii, "cache": cache_status, **self.versions(release),
                      "latency_ms": round((time.perf_counter() - started) * 1000.0, 3)})
         if experiment is not None:
             body["experiment"] = experiment
-        return ProfileResult(body=body, pii_counts=pii, masked_text=clean, vector=vector)
+        return ProfileResult(body=body, pii_counts=pii, masked_text=combined, vector=vector, fused=fused,
+                             typed_text=clean)
 
+    def _fuse(self, release: LoadedRelease, typed: str, image_text: str, fusion: Any,
+              vote_settings: ProfileSettings, use_cache: bool):
+        """The fused vector, "hit" only if every encode it needed was cached, and the ``Fused`` record."""
+        statuses = []
 
-_PLACEHOLDER_WORDS = frozenset(PLACEHOLDERS.values())
+        def embed(t: str) -> np.ndarray:
+            v, status = self._embed(release, t, use_cache)
+            statuses.append(status)
+            return v
 
+        fusion = fusion or self.fusion.for_release(release.version, release.model_manifest)
+        fused = fusion.fuse(typed, image_text, embed, lambda v: self.vote_vector(release, v, vote_settings))
+        return fused.vector, ("hit" if statuses and all(st == "hit" for st in statuses) else "miss"), fused
 
-def _only_placeholders(text: str) -> bool:
-    """True when nothing but masking placeholders and punctuation is left."""
-    rest = text
-    for p in _PLACEHOLDER_WORDS:
-        rest = rest.replace(p, "")
-    return not any(ch.isalnum() for ch in rest)
+    @staticmethod
+    def vote_vector(release: LoadedRelease, vector: np.ndarray, vote_settings: ProfileSettings):
+        ids, distances = release.index.get_nns_by_vector(vector, vote_settings.k, search_k=release.search_k,
+                                                         include_distances=True)
+        return vote(ids, [1.0 - d * d / 2.0 for d in distances], release.items, vote_settings)
+
+    def text_only(self, result: ProfileResult, k: Optional[int] = None):
+        """The profile the typed text alone gives, for reporting what the image changed.
+
+        Reuses the typed text's vector when the fusion computed it (weighted, gated), else encodes it."""
+        release = self.manager.current
+        if release is None:
+            raise NotReady(self.manager.last_error or "no release loaded")
+        vote_settings = self._settings_for(k or self.settings.k)
+        if not has_words(result.typed_text):
+            return fallback_profile(release.items, REASON_EMPTY_TEXT, vote_settings)
+        vector = result.fused.text_vector if result.fused is not None else None
+        if vector is None:
+            vector = self._embed(release, result.typed_text, True)[0]
+        return self.vote_vector(release, vector, vote_settings)

@@ -26,6 +26,7 @@ class ProfileService:
         """``manager``: an already started release manager (the kiosk's, which also serves its
         cached release offline); by default one is built from ``settings`` and started here."""
         self.settings = settings
+        self._avatar_source = None
         # where profiles are persisted (opt-in per request or COLDSTART_STORE_PROFILES=1); None: nowhere
         self.profile_store = (ProfileStore(open_store(settings.profile_store_uri))
                               if settings.profile_store_uri else None)
@@ -46,6 +47,13 @@ class ProfileService:
         self.manager.start()  # at init, not per request; failure → 503 until a release loads
         self.profiler = Profiler(self.manager, settings)
         self.init_error = None
+
+    def avatar_source(self):
+        """Reads ``"avatar": "s3://..."`` under the releases prefix; built on first use (boto3 client)."""
+        if self._avatar_source is None:
+            from .avatar_source import AvatarSource
+            self._avatar_source = AvatarSource(self.settings.release_uri, self.settings.avatar_prefix)
+        return self._avatar_source
 
     def _not_ready_reason(self) -> str:
         return self.init_error or (self.manager.last_error if self.manager else None) or "no release loaded"
@@ -72,9 +80,10 @@ class ProfileService:
         if self.profiler is None:
             return 503, error_body("not_ready", f"no release is loaded: {self._not_ready_reason()}"), None
         try:
-            if request.avatar is not None:  # text read from the image joins the typed text (coldstart.ocr)
+            if request.avatar is not None or request.avatar_uri is not None:  # text read from the image (coldstart.ocr)
                 from .ocr import profile_with_avatar
-                result = profile_with_avatar(self.profiler, request)
+                image = self.avatar_source().fetch(request.avatar_uri) if request.avatar_uri else request.avatar
+                result = profile_with_avatar(self.profiler, request, image=image)
             else:
                 result = self.profiler.profile(request.text, request.fields, request.k, user_id=request.user_id)
         except NotReady as exc:

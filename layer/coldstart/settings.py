@@ -23,6 +23,10 @@ class ServingSettings:
     profile_store_uri: Optional[str] = None # s3://bucket/PREFIX/profiles or a directory (coldstart.profile_store)
     store_profiles: int = 0                  # 1: store every profile that has a user_id (else only "store": true)
     experiment: str = ""                    # JSON {"name", "variants": {variant: share}} (coldstart.experiments)
+    fusion: str = ""                         # avatar text fusion: concat | weighted | gated ("": coldstart.fusion.DEFAULT_FUSION)
+    fusion_typed_weight: Optional[float] = None  # weighted fusion: the typed text's share w, the image gets 1 - w
+                                             # (None: coldstart.fusion.DEFAULT_TYPED_WEIGHT, measured)
+    avatar_prefix: str = "avatars"           # "avatar": "s3://..." is read only under RELEASE_URI/<this>/
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "ServingSettings":
