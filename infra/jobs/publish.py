@@ -2,8 +2,10 @@
 
 Uploads to PREFIX/releases/<version>/, with release.json last; downloads every object back
 and checks size and sha256; only then replaces PREFIX/current.json (a single PUT, so the
-switch is atomic). A failed or killed publish leaves current.json as it was. Earlier
-releases stay, for --rollback.
+switch is atomic). A failed or killed publish leaves current.json as it was, and rerunning
+the same command finishes it (a run killed after release.json was uploaded is resumed: the
+stored release is verified and switched to, instead of being refused as "already exists").
+Earlier releases stay, for --rollback.
 """
 from __future__ import annotations
 
@@ -68,22 +70,25 @@ def _publish(store, args) -> int:
 
     started = time.time()
     version = check_version(args.version or datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ"))
-    if store.exists(release_key(version, RELEASE_MANIFEST)):
-        raise ColdstartError(f"release {version} already exists in {store.uri()}; choose another --version")
     files, teacher, components = _collect(args)
     entries = {}
     for name, path in files.items():
         entries[name] = describe_files(path.parent, [path.name])[path.name]
     release = ReleaseManifest(version=version, teacher=teacher, files=entries, components=components)
     previous = read_current(store)
-
     total = sum(e.size for e in entries.values())
-    with bar(total, f"upload {version}", unit="B", unit_scale=True) as progress:
-        for name in sorted(files):
-            store.put_file(release_key(version, name), files[name], progress=progress.update)
-            print(f"uploaded {name}", file=sys.stderr, flush=True)
-    manifest_bytes = release.to_bytes()
-    store.put_bytes(release_key(version, RELEASE_MANIFEST), manifest_bytes)
+
+    manifest_bytes = _unfinished_same_release(store, version, release, previous)
+    if manifest_bytes is None:
+        with bar(total, f"upload {version}", unit="B", unit_scale=True) as progress:
+            for name in sorted(files):
+                store.put_file(release_key(version, name), files[name], progress=progress.update)
+                print(f"uploaded {name}", file=sys.stderr, flush=True)
+        manifest_bytes = release.to_bytes()
+        store.put_bytes(release_key(version, RELEASE_MANIFEST), manifest_bytes)
+    else:  # an earlier run of this publish was killed after release.json, before the switch
+        print(f"resuming: release {version} was uploaded by an earlier run that did not switch current.json; "
+              "verifying it", file=sys.stderr, flush=True)
     _verify_remote(store, version)
     from coldstart.hashing import sha256_bytes
 
@@ -94,6 +99,32 @@ def _publish(store, args) -> int:
             demo=teacher.demo, previous=pointer.previous, current=store.uri(CURRENT_KEY),
             seconds=f"{time.time() - started:.1f}")
     return 0
+
+
+def _unfinished_same_release(store, version: str, release, previous):
+    """The stored release.json of ``version`` when an earlier run of this same publish uploaded
+    it but was stopped before switching current.json (same files, same sha256s, same teacher,
+    and current.json does not name it): the rerun then verifies and switches instead of
+    refusing. None when ``version`` does not exist yet; any other existing ``version`` is refused.
+    """
+    from coldstart.errors import ColdstartError
+    from coldstart.release import RELEASE_MANIFEST, ReleaseManifest, release_key
+    from coldstart.storage import ObjectNotFound
+
+    try:
+        stored = store.get_bytes(release_key(version, RELEASE_MANIFEST))
+    except ObjectNotFound:
+        return None
+    refuse = ColdstartError(f"release {version} already exists in {store.uri()}; choose another --version")
+    if previous is not None and previous.version == version:
+        raise refuse  # published and current: nothing to finish
+    try:
+        existing = ReleaseManifest.from_bytes(stored)
+    except ColdstartError:
+        raise refuse from None
+    if existing.files != release.files or existing.teacher != release.teacher:
+        raise refuse
+    return stored
 
 
 def _verify_remote(store, version: str):
