@@ -43,12 +43,16 @@ def build_parser() -> argparse.ArgumentParser:
                    help="upload destination of the outbox: s3://bucket/prefix or a directory (default: --release)")
     p.add_argument("--sync-every", type=float, default=300.0, help="seconds between release sync + outbox upload (0: off)")
     p.add_argument("--kiosk-id", default=None, help="default: made once and kept in DATA/kiosk_id")
+    p.add_argument("--keep-uploaded-days", type=float, default=7.0,
+                   help="delete outbox rows this long after they reached S3 (default: 7; 0: right after upload)")
 
     p = sub.add_parser("sync", help="fetch a newer release (verified) and upload the outbox, once")
     _common(p)
     p.add_argument("--outbox", default=None, help="upload destination (default: --release)")
     p.add_argument("--kiosk-id", default=None)
     p.add_argument("--no-upload", action="store_true", help="only sync the release")
+    p.add_argument("--keep-uploaded-days", type=float, default=7.0,
+                   help="delete outbox rows this long after they reached S3 (default: 7)")
 
     p = sub.add_parser("rollback", help="serve the previous cached release again (until the next sync finds a newer one)")
     _common(p)
@@ -65,7 +69,8 @@ def _kiosk(args, sync_every: float = 0.0, port_outbox: Optional[str] = None):
 
     return Kiosk(KioskConfig(release=args.release, data=Path(args.data).expanduser(), outbox_uri=port_outbox,
                              backend=args.backend, target=args.target, sync_every=sync_every,
-                             threads=args.threads, kiosk_id=getattr(args, "kiosk_id", None)))
+                             threads=args.threads, kiosk_id=getattr(args, "kiosk_id", None),
+                             keep_uploaded_days=getattr(args, "keep_uploaded_days", 7.0)))
 
 
 def cmd_kiosk(args) -> int:

@@ -39,6 +39,7 @@ class KioskConfig:
     sync_every: float = 300.0             # seconds between sync + upload runs (0: never)
     threads: int = 1
     kiosk_id: Optional[str] = None
+    keep_uploaded_days: float = 7.0       # uploaded outbox rows are deleted after this long
 
 
 class Kiosk:
@@ -47,7 +48,7 @@ class Kiosk:
 
         self.config = config
         data = Path(config.data).expanduser()
-        data.mkdir(parents=True, exist_ok=True)
+        data.mkdir(parents=True, exist_ok=True, mode=0o700)  # outbox, releases, kiosk_id: this account only
         self.data = data
         self.backend = make_backend(config.backend, config.target)
         self.store_settings = store_settings
@@ -57,7 +58,7 @@ class Kiosk:
         settings = ServingSettings(release_uri=config.release, cache_dir=str(data / "releases"),
                                    refresh_seconds=0, threads=config.threads)
         self.service = ProfileService(settings, manager=self.manager)
-        self.outbox = Outbox(data / OUTBOX_FILE, config.kiosk_id or kiosk_id(data))
+        self.outbox = Outbox(data / OUTBOX_FILE, config.kiosk_id or kiosk_id(data), config.keep_uploaded_days)
         self._outbox_store = None
         self._profile_lock = threading.Lock()
         self._stop = threading.Event()

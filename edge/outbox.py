@@ -9,7 +9,11 @@ What is stored: the masked text (PII already replaced by placeholders), the embe
 
 Upload: each pending record is put to ``<store>/kiosk-outbox/<kiosk_id>/<record_id>.json``
 and then marked uploaded. The key depends only on the record, so a crash between the put and
-the mark just puts the same object again: one object per record.
+the mark just puts the same object again: one object per record. Uploaded rows are deleted
+once they are older than ``keep_uploaded_days``: the kiosk keeps no more than it must.
+
+The database (and SQLite's -wal/-shm files, which take its mode) is created 0600 in a 0700
+directory: other local accounts on a shared kiosk cannot read it.
 """
 from __future__ import annotations
 
@@ -46,11 +50,23 @@ CREATE INDEX IF NOT EXISTS records_pending ON records(uploaded_at) WHERE uploade
 """
 
 
+DEFAULT_KEEP_UPLOADED_DAYS = 7.0
+
+
+def _create_private(path: Path) -> None:
+    """The directory 0700 and the database file 0600, before SQLite opens (and copies the mode)."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    os.close(os.open(str(path), os.O_CREAT | os.O_RDWR, 0o600))
+    os.chmod(path, 0o600)  # also an older outbox made before this rule
+
+
 class Outbox:
-    def __init__(self, path: Path, kiosk_id: str):
+    def __init__(self, path: Path, kiosk_id: str, keep_uploaded_days: float = DEFAULT_KEEP_UPLOADED_DAYS):
         self.path = Path(path)
         self.kiosk_id = kiosk_id
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.keep_uploaded_seconds = max(0.0, keep_uploaded_days) * 86400.0
+        _create_private(self.path)
         self._lock = threading.Lock()
         self.conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None, check_same_thread=False)
         self.conn.execute("PRAGMA journal_mode=WAL")
@@ -132,6 +148,14 @@ class Outbox:
         with self._lock:
             self.conn.execute("UPDATE records SET uploaded_at = ? WHERE id = ?", (time.time(), record_id))
 
+    def purge_uploaded(self, now: Optional[float] = None) -> int:
+        """Delete rows uploaded more than ``keep_uploaded_seconds`` ago; pending rows never go."""
+        cutoff = (time.time() if now is None else now) - self.keep_uploaded_seconds
+        with self._lock:
+            cursor = self.conn.execute("DELETE FROM records WHERE uploaded_at IS NOT NULL AND uploaded_at <= ?",
+                                       (cutoff,))
+        return cursor.rowcount
+
     # -- upload ----------------------------------------------------------------------------
     def upload(self, store, batch: int = 500) -> Dict[str, Any]:
         """Put every pending record to ``store``, then mark it; stops at the first failure (the
@@ -159,9 +183,14 @@ class Outbox:
             if error:
                 break
         self.last_upload_error = error
+        purged = 0
         if error is None:
             self.last_upload = time.time()
-        return {**self.counts(), "put": sent, "error": error}
+            try:
+                purged = self.purge_uploaded()
+            except (sqlite3.OperationalError, OSError) as exc:  # kept until the next upload run
+                self.last_error = f"{exc.__class__.__name__}: {exc}"
+        return {**self.counts(), "put": sent, "purged": purged, "error": error}
 
     def status(self) -> Dict[str, Any]:
         try:

@@ -431,3 +431,38 @@ def test_the_page_in_headless_chromium_shows_tags_and_why(kiosk):
     _, body, _ = kiosk.json("POST", "/api/profile", json.dumps({"text": PHONE_TEXT}))
     assert tags == [[t["tag"], f"{t['score']:.2f}"] for t in body["tags"]] and why == body["why"]
     assert "v1" in status and "待上传" in status
+
+
+# ------------------------------------------------ what the kiosk keeps on disk (SECURITY.md)
+
+def test_outbox_is_private_to_the_kiosk_account(tmp_path):
+    import stat
+
+    ob = Outbox(tmp_path / "kiosk-data" / "outbox.sqlite", "kiosk-test")
+    ob.append("喜欢旅行", np.ones(4, np.float32), [], {})
+    modes = {p.name: stat.S_IMODE(p.stat().st_mode) for p in (tmp_path / "kiosk-data").iterdir()}
+    assert stat.S_IMODE((tmp_path / "kiosk-data").stat().st_mode) == 0o700
+    assert modes["outbox.sqlite"] == 0o600
+    assert all(mode & 0o077 == 0 for mode in modes.values()), modes  # -wal / -shm too
+    ob.close()
+
+
+def test_uploaded_rows_are_deleted_after_the_retention_and_pending_rows_never(tmp_path):
+    from coldstart.storage import LocalStore
+
+    ob = Outbox(tmp_path / "outbox.sqlite", "kiosk-test", keep_uploaded_days=7)
+    old = ob.append("旧记录", None, [], {})
+    assert ob.upload(LocalStore(tmp_path / "s3"))["put"] == 1
+    fresh = ob.append("新记录", None, [], {})
+    now = time.time()
+    assert ob.purge_uploaded(now=now + 6 * 86400) == 0          # within the retention: kept
+    assert ob.purge_uploaded(now=now + 8 * 86400) == 1          # the uploaded one goes
+    assert [r["id"] for r in ob.pending()] == [fresh] and ob.counts() == {"total": 1, "pending": 1, "uploaded": 0}
+    assert (tmp_path / "s3" / "kiosk-outbox" / "kiosk-test" / f"{old}.json").is_file()  # it is in the store
+
+    immediate = Outbox(tmp_path / "o2.sqlite", "kiosk-test", keep_uploaded_days=0)
+    immediate.append("记录", None, [], {})
+    out = immediate.upload(LocalStore(tmp_path / "s3"))
+    assert (out["put"], out["purged"], out["total"]) == (1, 1, 0)
+    ob.close()
+    immediate.close()
