@@ -71,6 +71,7 @@ class Outbox:
         self.conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None, check_same_thread=False)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=FULL")
+        self.conn.execute("PRAGMA secure_delete=ON")  # purged rows are overwritten, not left in free pages
         self.conn.executescript(_SCHEMA)
         self.disk_full: Optional[str] = None
         self.last_error: Optional[str] = None

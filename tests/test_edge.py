@@ -466,3 +466,16 @@ def test_uploaded_rows_are_deleted_after_the_retention_and_pending_rows_never(tm
     assert (out["put"], out["purged"], out["total"]) == (1, 1, 0)
     ob.close()
     immediate.close()
+
+
+def test_purged_rows_leave_no_text_in_the_database_file(tmp_path):
+    from coldstart.storage import LocalStore
+
+    ob = Outbox(tmp_path / "outbox.sqlite", "kiosk-test", keep_uploaded_days=0)
+    marker = "独一无二的标记文本" * 20
+    ob.append(marker, None, [], {})
+    assert ob.upload(LocalStore(tmp_path / "s3"))["purged"] == 1
+    ob.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    ob.close()
+    on_disk = b"".join(p.read_bytes() for p in tmp_path.glob("outbox.sqlite*"))
+    assert marker.encode("utf-8") not in on_disk
