@@ -69,3 +69,13 @@ $(SAM_VENV)/.installed-$(SAM_VERSION):
 
 edge-setup: setup
 	bash edge/toolchain.sh
+
+# Fuzzing beyond the bounded budget that `make test` runs (tests/fuzz/README.md): atheris on every
+# target for FUZZ_SECONDS in total (corpus kept in build/fuzz-corpus, findings in build/fuzz-findings),
+# then every hypothesis property with FUZZ_EXAMPLES randomised examples.
+FUZZ_SECONDS ?= 600
+FUZZ_EXAMPLES ?= 2000
+.PHONY: fuzz
+fuzz: setup
+	$(PY) -m tests.fuzz.run --seconds $(FUZZ_SECONDS) --json build/fuzz-report.json
+	COLDSTART_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest -q tests/fuzz/test_properties.py

@@ -75,22 +75,81 @@ class IndexManifest:
 
     @classmethod
     def from_dict(cls, data: Dict[str, Any]) -> "IndexManifest":
+        """A manifest from parsed JSON; anything malformed raises ManifestError (and nothing else)."""
         _check_schema(data, "index")
         try:
-            return cls(
-                teacher=TeacherInfo(**data["teacher"]),
-                dim=int(data["dim"]),
-                count=int(data["count"]),
-                n_trees=int(data["n_trees"]),
-                search_k=int(data["search_k"]),
-                recall=RecallReport(**data["recall"]),
-                files={k: FileEntry(**v) for k, v in data["files"].items()},
-                metric=data.get("metric", "angular"),
-                created_at=data["created_at"],
+            created_at = data["created_at"]
+            metric = data.get("metric", "angular")
+            if not isinstance(created_at, str) or not isinstance(metric, str):
+                raise ValueError("created_at and metric must be strings")
+            manifest = cls(
+                teacher=teacher_info(data["teacher"], "index manifest"),
+                dim=_whole(data["dim"], "dim", 1),
+                count=_whole(data["count"], "count", 0),
+                n_trees=_whole(data["n_trees"], "n_trees", 0),
+                search_k=_whole(data["search_k"], "search_k", -1),
+                recall=RecallReport(**_object(data["recall"], "recall")),
+                files=file_entries(data["files"], "index manifest"),
+                metric=metric,
+                created_at=created_at,
                 extra=dict(data.get("extra", {})),
             )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise ManifestError(f"index manifest is malformed: {exc!r}") from None
+        except ManifestError:
+            raise
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
+            raise ManifestError(f"index manifest is malformed: {exc!r}"[:500]) from None
+        return manifest
+
+
+_HEX = frozenset("0123456789abcdef")
+
+
+def _object(value: Any, what: str) -> Dict[str, Any]:
+    if not isinstance(value, dict):
+        raise TypeError(f"{what} must be a JSON object")
+    return value
+
+
+def _whole(value: Any, what: str, minimum: int) -> int:
+    """An int field (JSON numbers like 12.0 and numeric strings are accepted, as before)."""
+    if isinstance(value, bool):
+        raise TypeError(f"{what} must be a number")
+    number = int(value)  # TypeError/ValueError/OverflowError (inf) → ManifestError in the caller
+    if number < minimum:
+        raise ValueError(f"{what} must be >= {minimum}")
+    return number
+
+
+def file_entry(name: Any, value: Any, where: str = "manifest") -> FileEntry:
+    """One ``{"sha256": <64 lowercase hex>, "size": <int >= 0>}`` entry, checked."""
+    if not isinstance(value, dict) or set(value) != {"sha256", "size"}:
+        raise ManifestError(f"{where}: entry for {str(name)[:80]!r} must be {{\"sha256\", \"size\"}}")
+    sha, size = value["sha256"], value["size"]
+    if not isinstance(sha, str) or len(sha) != 64 or not set(sha) <= _HEX:
+        raise ManifestError(f"{where}: {str(name)[:80]!r} has no valid sha256 (64 lowercase hex digits)")
+    if type(size) is not int or size < 0:
+        raise ManifestError(f"{where}: {str(name)[:80]!r} has no valid size (a whole number >= 0)")
+    return FileEntry(sha256=sha, size=size)
+
+
+def file_entries(value: Any, where: str = "manifest") -> Dict[str, FileEntry]:
+    if not isinstance(value, dict):
+        raise ManifestError(f"{where}: files must be a JSON object of name -> {{sha256, size}}")
+    return {name: file_entry(name, entry, where) for name, entry in value.items()}
+
+
+def teacher_info(value: Any, where: str = "manifest") -> TeacherInfo:
+    """``{"id", "weights_sha256", "dim"[, "demo"]}`` with their types checked."""
+    if not isinstance(value, dict):
+        raise ManifestError(f"{where}: teacher must be a JSON object")
+    try:
+        teacher = TeacherInfo(**value)
+    except TypeError as exc:
+        raise ManifestError(f"{where}: teacher is malformed: {exc}"[:500]) from None
+    if not isinstance(teacher.id, str) or not isinstance(teacher.weights_sha256, str) \
+            or type(teacher.dim) is not int or teacher.dim <= 0 or not isinstance(teacher.demo, bool):
+        raise ManifestError(f"{where}: teacher needs id and weights_sha256 (strings), dim (int > 0), demo (bool)")
+    return teacher
 
 
 def utc_now() -> str:
@@ -142,6 +201,8 @@ def read_json(path: PathLike) -> Any:
         raise ManifestError(f"{path}: not found") from None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise ManifestError(f"{path}: not valid JSON ({exc.__class__.__name__})") from None
+    except RecursionError:  # fuzz finding: "[[[[..." deeper than the interpreter's limit
+        raise ManifestError(f"{path}: JSON nested too deeply") from None
 
 
 def write_json_atomic(path: PathLike, data: Any) -> None:

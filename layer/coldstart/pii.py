@@ -30,7 +30,8 @@ Types (``counts`` keys) and placeholders (see ``PLACEHOLDERS``)
                               or a 5-11 digit QQ-style number (QQ numbers can
                               log in to WeChat; covers "QQ/微信：12345678").  The
                               keyword is kept: ``微信：[WECHAT]``.  A bare
-                              ``wxid_xxxx`` is masked too.  ASCII keywords must
+                              ``wxid_xxxx`` is masked too (also right after
+                              digits: ``12345678wxid_abcd``).  ASCII keywords must
                               not be glued to other ASCII letters.
     QQ        -> [QQ]         after QQ / qq / 扣扣 + the same separators (so also
                               QQ号, QQ号码是), a 5-11 digit number not starting with 0.
@@ -239,11 +240,15 @@ _LONG_RE = re.compile(
 )
 
 _EMAIL_CH = r"[A-Za-z0-9._%+-]"
+_EMAIL_DOMAIN = r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
 _EMAIL_RE = re.compile(
-    _EMAIL_CH + r"(?<!" + _EMAIL_CH + r"{2})" + _EMAIL_CH + r"*"
-    r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}",
+    _EMAIL_CH + r"(?<!" + _EMAIL_CH + r"{2})" + _EMAIL_CH + r"*" + _EMAIL_DOMAIN,
     re.ASCII,
 )
+# An address glued to the end of the previous one ("a@b.or3c@d.com": the TLD stops at "or").
+# _EMAIL_RE cannot start there (its left context is an address character), and a second pass
+# over the masked text could (fuzz finding: masking was not complete), so it is tried explicitly.
+_EMAIL_GLUED_RE = re.compile(_EMAIL_CH + r"+" + _EMAIL_DOMAIN, re.ASCII)
 
 # Separators between a QQ/WeChat keyword and the id (bounded).
 _SEP = r"(?:[ \t:=]|是|为|号码?|账号|[Ii][Dd](?=[ \t:=])){0,6}"
@@ -260,8 +265,10 @@ _WECHAT_RE = re.compile(
     r"|[A-Za-z][A-Za-z0-9_-]{5,19}(?![A-Za-z0-9_-]))",
     re.ASCII,
 )
+# A digit may precede "wxid_" (fuzz finding: in "QQ号:12345678wxid_abc123" the id was left
+# alone, then masking the QQ number in front exposed it, so the output was not free of PII).
 _WXID_RE = re.compile(
-    r"[Ww](?<![A-Za-z0-9_-].)[Xx][Ii][Dd]_[A-Za-z0-9_-]{4,30}(?![A-Za-z0-9_-])",
+    r"[Ww](?<![A-Za-z_-].)[Xx][Ii][Dd]_[A-Za-z0-9_-]{4,30}(?![A-Za-z0-9_-])",
     re.ASCII,
 )
 
@@ -300,6 +307,24 @@ def _sub_simple(rx: Pattern[str], text: str, kind: str, placeholder: str, counts
     if n:
         counts[kind] = counts.get(kind, 0) + n
     return new
+
+
+def _sub_email(text: str, counts: Dict[str, int]) -> str:
+    parts: List[str] = []
+    pos = 0
+    n = 0
+    m = _EMAIL_RE.search(text)
+    while m is not None:
+        parts.append(text[pos : m.start()])
+        parts.append(_P_EMAIL)
+        pos = m.end()
+        n += 1
+        m = _EMAIL_GLUED_RE.match(text, pos) or _EMAIL_RE.search(text, pos)
+    if not n:
+        return text
+    parts.append(text[pos:])
+    counts["EMAIL"] = counts.get("EMAIL", 0) + n
+    return "".join(parts)
 
 
 def _sub_keyword(rx: Pattern[str], text: str, kind: str, placeholder: str, counts: Dict[str, int]) -> str:
@@ -343,13 +368,39 @@ def mask_pii(text: str) -> MaskResult:
 
     Returns the masked *normalised* text and per-type counts.  See the module
     docstring for the supported formats.
+
+    Invisible characters inside a number (zero-width space, soft hyphen, BOM,
+    bidi marks, other Cc/Cf characters) would hide it from the patterns, and a
+    later ``normalize_text`` would remove them and expose the digits (fuzz
+    finding: ``prepare_text("电话138\u200b1234\u200b5678")`` kept the number).
+    So when the text holds such characters, the masked text is cleaned with
+    ``normalize_text`` and masked again; if that finds more, the cleaned,
+    masked text is returned (whitespace collapsed, controls removed).
     """
-    t = nfkc(text)
+    result = _mask_nfkc(nfkc(text))
+    if result.text.isprintable():  # no Cc/Cf/Cs and no whitespace other than " ": nothing hidden
+        return result
+    from .text import normalize_text
+
+    cleaned = normalize_text(result.text)
+    if cleaned == result.text:
+        return result
+    again = _mask_nfkc(cleaned)
+    if not again.counts:
+        return result
+    counts = dict(result.counts)
+    for kind, n in again.counts.items():
+        counts[kind] = counts.get(kind, 0) + n
+    return MaskResult(again.text, counts)
+
+
+def _mask_nfkc(t: str) -> MaskResult:
+    """The patterns, in order, over NFKC text."""
     counts: Dict[str, int] = {}
     if not t:
         return MaskResult(t, counts)
     if "@" in t:
-        t = _sub_simple(_EMAIL_RE, t, "EMAIL", _P_EMAIL, counts)
+        t = _sub_email(t, counts)
     lower = t.lower()
     if (
         "微信" in t

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, Optional
 
 from .errors import ManifestError
-from .manifest import SCHEMA_VERSION, FileEntry, TeacherInfo, utc_now
+from .manifest import SCHEMA_VERSION, FileEntry, TeacherInfo, file_entries, teacher_info, utc_now
 from .storage import ObjectNotFound, ObjectStore
 
 CURRENT_KEY = "current.json"
@@ -53,23 +53,39 @@ class ReleaseManifest:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "ReleaseManifest":
+        """Parse release.json; anything malformed raises ManifestError (and nothing else)."""
         try:
             raw = json.loads(data)
         except (UnicodeDecodeError, json.JSONDecodeError):
             raise ManifestError("release.json is not valid JSON") from None
+        except RecursionError:  # fuzz finding: "[[[[..." deeper than the interpreter's limit
+            raise ManifestError("release.json is nested too deeply") from None
         if not isinstance(raw, dict) or raw.get("kind") != "release":
             raise ManifestError("release.json is not a release manifest")
         if raw.get("schema_version") != SCHEMA_VERSION:
-            raise ManifestError(f"release.json schema_version {raw.get('schema_version')!r} is not {SCHEMA_VERSION}")
+            raise ManifestError(f"release.json schema_version {raw.get('schema_version')!r} is not {SCHEMA_VERSION}"[:300])
         try:
-            files = {k: FileEntry(**v) for k, v in raw["files"].items()}
+            files = file_entries(raw["files"], "release.json")
             for name in files:
-                if name.startswith("/") or ".." in name.split("/"):
-                    raise ManifestError(f"release.json names an unsafe path {name!r}")
-            return cls(version=check_version(raw["version"]), teacher=TeacherInfo(**raw["teacher"]),
-                       files=files, components=dict(raw.get("components", {})), created_at=raw["created_at"])
+                if not _safe_name(name):
+                    raise ManifestError(f"release.json names an unsafe path {name[:200]!r}")
+            components = dict(raw.get("components", {}))
+            if not all(isinstance(v, dict) for v in components.values()):
+                raise ManifestError("release.json components must be an object of objects")
+            created_at = raw["created_at"]
+            if not isinstance(created_at, str):
+                raise ManifestError("release.json created_at must be a string")
+            return cls(version=check_version(raw["version"]), teacher=teacher_info(raw["teacher"], "release.json"),
+                       files=files, components=components, created_at=created_at)
         except (KeyError, TypeError, ValueError) as exc:
-            raise ManifestError(f"release.json is malformed: {exc!r}") from None
+            raise ManifestError(f"release.json is malformed: {exc!r}"[:500]) from None
+
+
+def _safe_name(name: str) -> bool:
+    """A relative '/'-separated path that stays inside the release: no '..', no empty parts, no '\\' or NUL."""
+    parts = name.split("/")
+    return bool(name) and not name.startswith("/") and "\\" not in name and "\x00" not in name \
+        and all(p and p != ".." for p in parts)
 
 
 @dataclass(frozen=True)
@@ -89,13 +105,20 @@ def read_current(store: ObjectStore) -> Optional[CurrentPointer]:
         raw = json.loads(store.get_bytes(CURRENT_KEY))
     except ObjectNotFound:
         return None
-    except (UnicodeDecodeError, json.JSONDecodeError):
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError):
         raise ManifestError(f"{store.uri(CURRENT_KEY)} is not valid JSON") from None
+    if not isinstance(raw, dict):
+        raise ManifestError(f"{store.uri(CURRENT_KEY)} is malformed: not a JSON object")
     try:
-        return CurrentPointer(version=check_version(raw["version"]), release_sha256=raw["release_sha256"],
-                              published_at=raw["published_at"], previous=raw.get("previous"))
+        pointer = CurrentPointer(version=check_version(raw["version"]), release_sha256=raw["release_sha256"],
+                                 published_at=raw["published_at"], previous=raw.get("previous"))
     except (KeyError, TypeError):
         raise ManifestError(f"{store.uri(CURRENT_KEY)} is malformed") from None
+    if not isinstance(pointer.release_sha256, str) or not isinstance(pointer.published_at, str):
+        raise ManifestError(f"{store.uri(CURRENT_KEY)} is malformed: release_sha256 and published_at must be strings")
+    if pointer.previous is not None:
+        check_version(pointer.previous)
+    return pointer
 
 
 def read_release(store: ObjectStore, version: str) -> ReleaseManifest:
