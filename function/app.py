@@ -28,22 +28,35 @@ HEADERS = {"Content-Type": "application/json; charset=utf-8", "Cache-Control": "
            "X-Content-Type-Options": "nosniff"}
 
 
+class _BadEvent(ValueError):
+    """The event is not in an API Gateway shape (a direct invoke can send anything)."""
+
+
 def _request_parts(event: Dict[str, Any]):
     """(method, path, content_type, body bytes|str) for v1 and v2 events."""
     if event.get("version") == "2.0":
-        method = event.get("requestContext", {}).get("http", {}).get("method", "")
+        context = event.get("requestContext", {})
+        http = context.get("http", {}) if isinstance(context, dict) else None
+        if not isinstance(http, dict):
+            raise _BadEvent("requestContext.http must be an object")
+        method = http.get("method", "")
         path = event.get("rawPath") or ""
     else:
         method = event.get("httpMethod") or ""
         path = event.get("path") or event.get("resource") or ""
-    headers = {str(k).lower(): v for k, v in (event.get("headers") or {}).items()}
+    if not isinstance(method, str) or not isinstance(path, str):
+        raise _BadEvent("the method and the path must be strings")
+    headers = event.get("headers") or {}
+    if not isinstance(headers, dict):
+        raise _BadEvent("headers must be an object")
+    content_type = next((v for k, v in headers.items() if str(k).lower() == "content-type"), None)
     body = event.get("body")
     if body is not None and event.get("isBase64Encoded"):
         try:
             body = base64.b64decode(body, validate=True)
         except (ValueError, TypeError):
             body = b"\xff"  # surfaces as invalid_encoding, 400
-    return method.upper(), path, headers.get("content-type"), body
+    return method.upper(), path, content_type, body
 
 
 def _response(status: int, body: Dict[str, Any]) -> Dict[str, Any]:
@@ -57,7 +70,10 @@ def handler(event: Dict[str, Any], context: Any) -> Dict[str, Any]:
     metrics.add_metric(name="Requests", unit=MetricUnit.Count, value=1)
     if not isinstance(event, dict):
         return _response(400, {"error": {"code": "invalid_event", "message": "expected an API Gateway event"}})
-    method, path, content_type, body = _request_parts(event)
+    try:
+        method, path, content_type, body = _request_parts(event)
+    except _BadEvent as exc:
+        return _response(400, {"error": {"code": "invalid_event", "message": f"not an API Gateway event: {exc}"}})
     status, payload, result = SERVICE.handle(method, path, body, content_type)
     if status >= 400:
         metrics.add_metric(name=f"Status{status // 100}xx", unit=MetricUnit.Count, value=1)

@@ -43,8 +43,8 @@ class ProfileRequest:
     avatar_uri: Optional[str] = field(default=None, repr=False)  # s3://bucket/key (coldstart.avatar_source)
 
 
-def _json_content_type(content_type: Optional[str]) -> bool:
-    if not content_type:
+def _json_content_type(content_type: Any) -> bool:
+    if not content_type or not isinstance(content_type, str):
         return False
     media = content_type.split(";")[0].strip().lower()
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
@@ -56,6 +56,8 @@ def parse_profile_request(body: Any, content_type: Optional[str], max_text_chars
         raise ApiError(415, "unsupported_media_type", "send the request body as JSON with Content-Type: application/json")
     if body is None or body == b"" or body == "":
         raise ApiError(400, "empty_body", 'the request body is empty; send {"text": "..."}')
+    if not isinstance(body, (str, bytes, bytearray)):  # bytes(5) would allocate; bytes({}) raises
+        raise ApiError(400, "invalid_event", "the request body must be a string (JSON text)")
     raw = body.encode("utf-8", "surrogatepass") if isinstance(body, str) else bytes(body)
     if len(raw) > MAX_BODY_BYTES:
         raise ApiError(413, "body_too_large", f"the request body is over {MAX_BODY_BYTES} bytes")
@@ -75,13 +77,14 @@ def parse_profile_request(body: Any, content_type: Optional[str], max_text_chars
         raise ApiError(400, "invalid_request", 'the JSON body must be an object like {"text": "..."}')
     unknown = sorted(k for k in data if k not in ALLOWED_KEYS)
     if unknown:
-        names = ", ".join(repr(k[:40]) for k in unknown[:5])
+        names = ", ".join(repr(_caller_key(k)) for k in unknown[:5])
         raise ApiError(400, "unknown_field", f"unknown field(s) {names}; allowed: {', '.join(sorted(ALLOWED_KEYS))}")
     if "text" not in data:
         raise ApiError(400, "missing_text", 'the field "text" is required (a string, may be empty)')
     text = data["text"]
     if not isinstance(text, str):
         raise ApiError(400, "invalid_text", '"text" must be a string')
+    _require_unicode(text, "invalid_text", '"text"')
     if len(text) > max_text_chars:
         raise ApiError(413, "text_too_long", f'"text" has {len(text)} characters; the limit is {max_text_chars}')
     fields = _parse_fields(data.get("fields"))
@@ -107,9 +110,10 @@ def _parse_fields(value: Any) -> Dict[str, str]:
     out = {}
     for name, item in value.items():
         if not isinstance(item, str):
-            raise ApiError(400, "invalid_fields", f'"fields.{name[:40]}" must be a string')
+            raise ApiError(400, "invalid_fields", f'"fields.{_caller_key(name)}" must be a string')
         if len(item) > MAX_FIELD_CHARS:
-            raise ApiError(413, "field_too_long", f'"fields.{name[:40]}" is over {MAX_FIELD_CHARS} characters')
+            raise ApiError(413, "field_too_long", f'"fields.{_caller_key(name)}" is over {MAX_FIELD_CHARS} characters')
+        _require_unicode(name + item, "invalid_fields", f'"fields.{_caller_key(name)}"')
         out[name[:40]] = item
     return out
 
@@ -119,7 +123,25 @@ def _parse_user_id(value: Any) -> Optional[str]:
         return None
     if not isinstance(value, str) or not value.strip() or len(value) > MAX_USER_ID_CHARS:
         raise ApiError(400, "invalid_user_id", f'"user_id" must be a non-empty string of at most {MAX_USER_ID_CHARS} characters')
+    _require_unicode(value, "invalid_user_id", '"user_id"')
     return value
+
+
+def _require_unicode(value: str, code: str, what: str) -> None:
+    """JSON's "\\ud800" escape yields a lone surrogate, which no UTF-8 encoder (hashes, S3 keys,
+    logs) accepts: refuse it here, in one place, instead of failing deep inside."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ApiError(400, code, f"{what} contains an unpaired surrogate (a \\ud800-\\udfff escape); "
+                                  "send valid Unicode") from None
+
+
+def _caller_key(key: str) -> str:
+    """A caller's JSON key for an error message: shortened and masked (a key can be a phone number)."""
+    from .pii import mask_pii
+
+    return mask_pii(key[:40].encode("utf-8", "replace").decode("utf-8")).text
 
 
 def _parse_k(value: Any, max_k: int) -> Optional[int]:

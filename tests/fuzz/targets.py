@@ -304,61 +304,6 @@ class FakeContext:
     aws_request_id = "fuzz-request"
 
 
-def known_event_issue(event: Any) -> Optional[str]:
-    """The known, not yet fixed crash an event triggers (see test_regressions.py), else None.
-
-    Each name matches a strict-xfail test in test_regressions.py. API Gateway itself never
-    sends these shapes; a direct Lambda invoke (or a test event) can.
-    """
-    if not isinstance(event, dict):
-        return None
-    if event.get("version") == "2.0":
-        context = event.get("requestContext", {})
-        if not isinstance(context, dict):
-            return "event_non_object_request_context"
-        http = context.get("http", {})
-        if not isinstance(http, dict):
-            return "event_non_object_request_context"
-        if not isinstance(http.get("method", ""), str):
-            return "event_non_string_method_or_path"
-        path = event.get("rawPath") or ""
-    else:
-        if not isinstance(event.get("httpMethod") or "", str):
-            return "event_non_string_method_or_path"
-        path = event.get("path") or event.get("resource") or ""
-    if not isinstance(path, str):
-        return "event_non_string_method_or_path"
-    headers = event.get("headers") or {}
-    if not isinstance(headers, dict):
-        return "event_non_object_headers"
-    content_type = {str(k).lower(): v for k, v in headers.items()}.get("content-type")
-    if content_type is not None and not isinstance(content_type, str):
-        return "event_non_string_content_type"
-    body = event.get("body")
-    if body is not None and not isinstance(body, str) and not event.get("isBase64Encoded"):
-        return "event_non_string_body"
-    if _lone_surrogate_in_text(body, event.get("isBase64Encoded")):
-        return "text_with_lone_surrogate_escape"
-    return None
-
-
-def _lone_surrogate_in_text(body: Any, b64: Any) -> bool:
-    """A JSON body whose text or field values hold an escaped lone surrogate ("\\ud800")."""
-    if not isinstance(body, str):
-        return False
-    try:
-        raw = base64.b64decode(body, validate=True) if b64 else body.encode("utf-8", "surrogatepass")
-        data = json.loads(raw.decode("utf-8"))
-    except (ValueError, TypeError, RecursionError):
-        return False
-    if not isinstance(data, dict):
-        return False
-    values = [data.get("text")]
-    if isinstance(data.get("fields"), dict):
-        values += list(data["fields"].values())
-    return any(isinstance(v, str) and any("\ud800" <= c <= "\udfff" for c in v) for v in values)
-
-
 class HandlerHarness:
     """function/app.py imported once against a local-directory release; runs events under the oracles."""
 
@@ -378,7 +323,6 @@ class HandlerHarness:
             raise RuntimeError(f"the fuzz release at {release_store} did not load: {buf.getvalue()[-2000:]}")
         self.context = FakeContext()
         self.runs = 0
-        self.skipped_known = 0
 
     @staticmethod
     @contextlib.contextmanager
@@ -402,10 +346,6 @@ class HandlerHarness:
                 h.setStream(stream)
 
     def __call__(self, event: Any, planted: Sequence[Planted] = ()) -> Optional[Dict[str, Any]]:
-        issue = None if os.environ.get("COLDSTART_FUZZ_NO_KNOWN") else known_event_issue(event)
-        if issue is not None:
-            self.skipped_known += 1
-            return None
         return self.run(event, planted)
 
     def run(self, event: Any, planted: Sequence[Planted] = ()) -> Dict[str, Any]:

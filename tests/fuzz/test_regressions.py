@@ -1,16 +1,12 @@
 """Every crash, hang or leak the fuzzers found, kept as a named test.
 
-Fixed ones pass. Ones in files the fuzz work does not own are ``xfail(strict=True)`` with the
-fix that is needed: when it lands, the test XPASSes, strict turns that into a failure, and the
-marker (and the matching entry of ``targets.known_event_issue``, which keeps the fuzzers from
-stopping on a known crash) must be removed.
+Every one is fixed and passes; a new finding lands here first, named after what went wrong
+(the name keeps the symptom: "answered_500" pins a 500 that must never come back).
 
 "found by" names the fuzzer and, for atheris, the libFuzzer artefact (input SHA-1).
 """
 from __future__ import annotations
 
-import base64
-import inspect
 import json
 
 import pytest
@@ -189,71 +185,47 @@ def _v2(**changes):
     return dict(targets.make_event(GOOD_BODY, v2=True), **changes)
 
 
-NEEDS_APP_FIX = ("function/app.py _request_parts: check types (dict/str) of requestContext, http, headers, "
-                 "method and path, and answer 400 invalid_event instead of raising")
-
-
-@pytest.mark.xfail(strict=True, raises=targets.OracleError, reason="event_non_object_request_context: " + NEEDS_APP_FIX)
 @pytest.mark.parametrize("event", [_v2(requestContext=None), _v2(requestContext="x"), _v2(requestContext={"http": []})],
                          ids=["null", "string", "http-list"])
 def test_fuzz_event_non_object_request_context_raised_attribute_error(harness, event):
     """found by: a probe of the handler harness (same class as the garbage-event finding below).
     AttributeError out of the handler: Lambda reports an
     invocation error and API Gateway answers 502."""
-    assert targets.known_event_issue(event) == "event_non_object_request_context"
     assert harness.run(event)["status"] == 400
 
 
-@pytest.mark.xfail(strict=True, raises=targets.OracleError, reason="event_non_string_method_or_path: " + NEEDS_APP_FIX)
 @pytest.mark.parametrize("event", [_v1(httpMethod=5), _v1(path=5), _v2(rawPath=["x"]),
                                    _v2(requestContext={"http": {"method": None}})],
                          ids=["v1-method", "v1-path", "v2-path", "v2-method-null"])
 def test_fuzz_event_non_string_method_or_path_raised_attribute_error(harness, event):
     """found by: hypothesis (garbage events: httpMethod/path ``false``): ``.upper()`` / ``.rstrip()``
     on a bool, int, list or None."""
-    assert targets.known_event_issue(event) == "event_non_string_method_or_path"
     assert harness.run(event)["status"] in (400, 404, 405)
 
 
-@pytest.mark.xfail(strict=True, raises=targets.OracleError, reason="event_non_object_headers: " + NEEDS_APP_FIX)
 @pytest.mark.parametrize("headers", [["content-type"], "application/json"], ids=["list", "string"])
 def test_fuzz_event_non_object_headers_raised_attribute_error(harness, headers):
     """found by: a probe of the handler harness: ``headers.items()`` on a list or string."""
     event = _v1(headers=headers)
-    assert targets.known_event_issue(event) == "event_non_object_headers"
     assert harness.run(event)["status"] == 400
 
 
-@pytest.mark.xfail(strict=True, raises=targets.OracleError,
-                   reason="event_non_string_content_type: coldstart/api.py _json_content_type calls .split on a "
-                          "non-string header (or app.py drops non-string headers); answer 415")
 @pytest.mark.parametrize("value", [5, ["application/json"], {"a": 1}], ids=["int", "list", "object"])
 def test_fuzz_event_non_string_content_type_answered_500(harness, value):
     """found by: a probe of the handler harness: AttributeError inside ProfileService.handle, logged
     as 'internal error' and answered 500."""
     event = _v1(headers={"Content-Type": value})
-    assert targets.known_event_issue(event) == "event_non_string_content_type"
     assert harness.run(event)["status"] == 415
 
 
-@pytest.mark.xfail(strict=True, raises=targets.OracleError,
-                   reason="event_non_string_body: function/app.py should answer 400 invalid_event for a body that "
-                          "is neither a string nor null (coldstart/api.py calls bytes(body): a dict raises, an int "
-                          "allocates that many bytes)")
 @pytest.mark.parametrize("body", [{"text": "x"}, -1, [1000], 1.5], ids=["object", "negative-int", "list", "float"])
 def test_fuzz_event_non_string_body_answered_500(harness, body):
     """found by: hypothesis (garbage events: ValueError at api.py ``bytes(body)``) → 500.
     (``bytes(10**12)`` would also try to allocate a terabyte; not run here.)"""
     event = _v1(body=body)
-    assert targets.known_event_issue(event) == "event_non_string_body"
     assert harness.run(event)["status"] == 400
 
 
-@pytest.mark.xfail(strict=True, raises=targets.OracleError,
-                   reason="text_with_lone_surrogate_escape: coldstart/cache.py _exact_hash encodes UTF-8 strictly. "
-                          "Fix: api.parse_profile_request answers 400 invalid_text for lone surrogates, or "
-                          "text.normalize_text drops category Cs (patch in the fuzz report; tests/test_text.py's "
-                          "reference must then drop Cs too)")
 @pytest.mark.parametrize("raw", ['{"text": "x\\ud800"}', '{"text": "ok", "fields": {"bio": "\\udfff\\ud800"}}'],
                          ids=["text", "field"])
 def test_fuzz_text_with_lone_surrogate_escape_answered_500(harness, raw):
@@ -261,13 +233,9 @@ def test_fuzz_text_with_lone_surrogate_escape_answered_500(harness, raw):
     its oracle would catch it: status 500). The JSON escape "\\ud800" is valid
     JSON and gives a lone surrogate; the SimHash cache's .encode("utf-8") raised → 500."""
     event = _v1(body=raw)
-    assert targets.known_event_issue(event) == "text_with_lone_surrogate_escape"
     assert harness.run(event)["status"] in (200, 400)
 
 
-@pytest.mark.xfail(strict=True, raises=targets.OracleError,
-                   reason="coldstart/api.py quotes the caller's JSON keys in unknown_field / invalid_fields / "
-                          "field_too_long messages; name the problem without the key (or mask_pii the key)")
 @pytest.mark.parametrize("where", ["top-level", "fields-value-type", "fields-too-long"])
 def test_fuzz_personal_data_in_a_json_key_is_echoed_in_the_error_message(harness, where):
     """found by: review of the PII oracle against api.py (the fuzzers plant values, not keys).
@@ -278,14 +246,3 @@ def test_fuzz_personal_data_in_a_json_key_is_echoed_in_the_error_message(harness
     body = {"top-level": {"text": "x", digits: 1}, "fields-value-type": {"text": "x", "fields": {digits: 1}},
             "fields-too-long": {"text": "x", "fields": {digits: "长" * 501}}}[where]
     harness.run(targets.make_event(json.dumps(body), v2=True), [plant.Planted("PHONE", digits, (digits,))])
-
-
-def test_every_known_issue_is_pinned_here():
-    """targets.known_event_issue may only skip crashes that have a strict xfail above."""
-    source = inspect.getsource(targets.known_event_issue) + inspect.getsource(targets._lone_surrogate_in_text)
-    names = {line.split('"')[1] for line in source.splitlines() if line.strip().startswith('return "')}
-    here = inspect.getsource(inspect.getmodule(test_every_known_issue_is_pinned_here))
-    assert names and all(f"test_fuzz_{name}_" in here for name in names), names
-    assert targets.known_event_issue(_v1()) is None and targets.known_event_issue(_v2()) is None
-    assert targets.known_event_issue(_v1(body=base64.b64encode(GOOD_BODY.encode()).decode(),
-                                         isBase64Encoded=True)) is None
