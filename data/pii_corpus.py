@@ -99,8 +99,10 @@ def id15_valid(s: str) -> bool:
 
 
 def card_like_valid(digits: str) -> bool:
-    """What a Luhn-based card detector accepts: 16-19 digits, a card-network first digit, Luhn."""
-    return digits.isdigit() and 16 <= len(digits) <= 19 and digits[0] in "234569" and luhn_ok(digits)
+    """What a Luhn-based card detector accepts: 16-19 digits with a card-network first digit, or a
+    15-digit American Express number (34/37), passing Luhn."""
+    network = (16 <= len(digits) <= 19 and digits[0] in "234569") or (len(digits) == 15 and digits[:2] in ("34", "37"))
+    return digits.isdigit() and network and luhn_ok(digits)
 
 
 # ------------------------------------------------------------------ vocabulary
@@ -351,7 +353,7 @@ class Corpus:
         if kind == "id15_bad_date":
             v = self.pick(PROVINCES) + self.digits(4) + f"{self.r.randint(0, 99):02d}{self.pick(['13', '00', '02'])}" + \
                 f"{self.pick(['30', '31', '00', '32'])}" + self.digits(3)
-            return self.lead("ID_CARD"), v, kind, id15_valid(v)
+            return self.lead("ID_CARD"), v, kind, id15_valid(v) or card_like_valid(v)
         if kind == "card_bad_luhn":
             length = self.pick([16, 16, 19])
             prefix = self.pick(CARD_PREFIXES)

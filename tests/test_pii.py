@@ -734,3 +734,21 @@ def test_prop_mixed_sequence(parts, tail):
     r = mask_pii(text)
     assert r.text == expected
     assert r.counts == want
+
+
+# Regressions found by the labelled corpus (bench/pii.py) and its review: these stayed in the text.
+@pytest.mark.parametrize("raw, masked", [
+    ("座机+86-29-66371507", "座机[PHONE]"),            # international landline, dashes
+    ("座机 +86 571 2475886", "座机 [PHONE]"),          # international landline, spaces
+    ("办公室0086 10 12345678", "办公室[PHONE]"),
+    ("手机138.1234.5678", "手机[PHONE]"),              # dots between the groups
+    ("电话010—65529988", "电话[PHONE]"),              # em dash (NFKC keeps it)
+    ("卡号378282246310005", "卡号[BANK_CARD]"),        # 15-digit American Express
+])
+def test_corpus_findings_are_masked(raw, masked):
+    assert mask_pii(raw).text == masked
+
+
+@pytest.mark.parametrize("text", ["价格13.5元", "版本1.2.3", "2026.1127.1234", "378282246310006"])
+def test_corpus_finding_neighbours_are_left_alone(text):
+    assert mask_pii(text).text == text

@@ -32,21 +32,21 @@ bench = _load("bench_pii", ROOT / "bench" / "pii.py")
 # measured (exact-span matching) - margin.  Measured 2026-11-27: recall 1.000 for every type except
 # LANDLINE 0.898 (international "+86 21 ..." landlines are not detected: documented gap in pii.py);
 # precision PHONE 0.997, LANDLINE 0.982, BANK_CARD 0.933 (look-alikes passing Luhn by chance), else 1.000.
-MIN_RECALL = {"PHONE": 0.99, "LANDLINE": 0.88, "ID_CARD": 0.99, "BANK_CARD": 0.99, "EMAIL": 0.99, "QQ": 0.99,
+MIN_RECALL = {"PHONE": 0.99, "LANDLINE": 0.99, "ID_CARD": 0.99, "BANK_CARD": 0.99, "EMAIL": 0.99, "QQ": 0.99,
               "WECHAT": 0.99}
 MIN_PRECISION = {"PHONE": 0.99, "LANDLINE": 0.97, "ID_CARD": 0.99, "BANK_CARD": 0.92, "EMAIL": 0.99, "QQ": 0.99,
                  "WECHAT": 0.99}
 # Formats the masker does not cover (documented in coldstart/pii.py): every other format must be found
 # completely, with exact boundaries, in every string.
-KNOWN_GAPS = {("LANDLINE", "+86 intl")}
+KNOWN_GAPS = set()  # ("LANDLINE", "+86 intl") was one, until the international landline form was added
 # Near-miss kinds that no masker rule can confuse with PII: all must be left alone.
-ALWAYS_LEFT_ALONE = ("amount", "code", "date", "id15_bad_date", "ip_version", "not_mobile", "service_number",
-                     "timestamp")
+ALWAYS_LEFT_ALONE = ("amount", "code", "date", "ip_version", "not_mobile", "service_number", "timestamp")
 # Kinds touched by documented behaviour (measured left-alone rate; minus a margin):
 #   card_bad_luhn 0.958: a 4-4-4-4 card failing Luhn whose last groups read as a landline ("5189 0590 0838 1668")
 #   tracking 0.969:      digits after letters ("JDVA18589676494") read as a mobile or landline number
 #   order / id_bad_*:    only the ones that pass Luhn by chance (chance_valid) are masked, as BANK_CARD
-MIN_LEFT_ALONE = {"card_bad_luhn": 0.94, "tracking": 0.95}
+#   id15_bad_date:       Anhui (34) / Shandong (37) look-alikes that pass Luhn read as American Express
+MIN_LEFT_ALONE = {"card_bad_luhn": 0.94, "tracking": 0.95, "id15_bad_date": 0.97}
 
 
 @pytest.fixture(scope="module")

@@ -46,20 +46,25 @@ Types (``counts`` keys) and placeholders (see ``PLACEHOLDERS``)
                               Mastercard, UnionPay 62/Discover, legacy domestic
                               9xxx cards), Luhn-valid.  A valid ID wins for
                               18-digit strings; an 18-digit string failing the ID
-                              check but passing Luhn is a BANK_CARD.
+                              check but passing Luhn is a BANK_CARD.  Also 15
+                              contiguous digits starting 34/37 (American Express),
+                              Luhn-valid, when they are not a valid legacy ID.
     PHONE     -> [PHONE]      Mainland mobile 1[3-9]x + 8 digits, 3-4-4 grouping
-                              with optional space/dash separators, optional
-                              prefix ``+86`` / ``0086`` / ``86`` / ``(+86)``
-                              followed by an optional space or dash.
+                              with optional space/dash/dot/en- or em-dash
+                              separators, optional prefix ``+86`` / ``0086`` /
+                              ``86`` / ``(+86)`` followed by an optional space or
+                              dash.
     LANDLINE  -> [PHONE]      Area code ``0[1-9]\\d{1,2}`` (optionally in
                               parentheses) + optional space/dash + 7-8 digit local
                               number (also grouped 3-4 / 4-4), optional extension
                               (``-123``, ``转123``, ``ext123``, ``x123``, ``#123``).
+                              Also the international form ``+86`` / ``0086`` +
+                              area code without its 0 (+86 21 5874 4046).
                               Examples: 010-12345678, (021)87654321,
-                              0755 1234 5678, 0571-8888888转123.  Landlines share
-                              the ``[PHONE]`` placeholder (same meaning for the
-                              model) but are counted separately.  Not covered:
-                              400/800 service numbers, international landlines.
+                              0755 1234 5678, 0571-8888888转123, 010—65529988.
+                              Landlines share the ``[PHONE]`` placeholder (same
+                              meaning for the model) but are counted separately.
+                              Not covered: 400/800 service numbers.
 
     All digit patterns use digit lookarounds: nothing is detected inside a
     longer digit run, but digits glued to Chinese characters are
@@ -203,7 +208,9 @@ def luhn_valid(digits: str) -> bool:
 # first character, then a 2-wide negative lookbehind over (previous, first).
 
 # Rest of a mobile number after its leading "1".
-_MOBILE_TAIL = r"[3-9][0-9](?:[ -]?[0-9]{4}){2}(?![0-9])"
+# Separators: space, dash, dot (138.1234.5678) and the en/em dashes NFKC leaves alone.
+_NUM_SEP = "[ .\\-\u2013\u2014]"
+_MOBILE_TAIL = r"[3-9][0-9](?:" + _NUM_SEP + r"?[0-9]{4}){2}(?![0-9])"
 # Mobile with optional country prefix, no leading context check (used after a
 # WeChat keyword, where the preceding character is never a digit).
 _MOBILE_ANY = r"(?:(?:\+|00)86[ -]?|\(\+?86\)[ -]?|86[ -]?)?1" + _MOBILE_TAIL
@@ -218,13 +225,17 @@ _PHONE_RE = re.compile(
 )
 
 _LANDLINE_TAIL = (
-    r"[ -]?(?:[0-9]{7,8}|[0-9]{3,4}[ -][0-9]{4})"
+    r"[ \-\u2013\u2014]?(?:[0-9]{7,8}|[0-9]{3,4}[ \-\u2013\u2014][0-9]{4})"
     r"(?:[ ]?(?:-|转|[Ee][Xx][Tt]\.?|[Xx]|#)[ ]?[0-9]{1,6})?"
     r"(?![0-9])"
 )
 _LANDLINE_RE = re.compile(
     r"\(0[1-9][0-9]{1,2}\)" + _LANDLINE_TAIL
-    + r"|0(?<![0-9]{2})[1-9][0-9]{1,2}" + _LANDLINE_TAIL,
+    + r"|0(?<![0-9]{2})[1-9][0-9]{1,2}" + _LANDLINE_TAIL
+    # international form: the country code replaces the area code's leading 0 (+86 21 5874 4046);
+    # runs after _PHONE_RE, so a +86 mobile is already masked
+    + r"|\+86[ -]?\(?[1-9][0-9]{1,2}\)?" + _LANDLINE_TAIL
+    + r"|0(?<![0-9]{2})086[ -]?[1-9][0-9]{1,2}" + _LANDLINE_TAIL,
     re.ASCII,
 )
 
@@ -298,6 +309,8 @@ def _classify_long(raw: str) -> Optional[Tuple[str, str]]:
     if (n == 18 or n == 15) and id_card_valid(digits):
         return "ID_CARD", _P_ID
     if 16 <= n <= 19 and digits[0] in _BANK_FIRST and luhn_valid(digits):
+        return "BANK_CARD", _P_BANK
+    if n == 15 and digits[:2] in ("34", "37") and luhn_valid(digits):  # American Express
         return "BANK_CARD", _P_BANK
     return None
 
