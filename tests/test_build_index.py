@@ -6,7 +6,7 @@ import pytest
 
 from coldstart.errors import RecallGateError
 from coldstart.hashing import sha256_file
-from coldstart.items import ItemTable
+from coldstart.items import ItemTable, RaggedTags, load_index_items
 from coldstart.manifest import read_index_manifest
 from coldstart.vector_index import build_tuned, exact_top_k, load_annoy
 from infra.cli import main
@@ -28,7 +28,7 @@ def test_manifest_describes_every_file_and_the_measured_recall(embeddings, tmp_p
     assert raw["schema_version"] == 1 and raw["kind"] == "index" and raw["metric"] == "angular"
     assert raw["teacher"] == {"id": "synthetic", "weights_sha256": "0" * 64, "dim": 32, "demo": True}
     assert raw["dim"] == 32 and raw["count"] == 2000
-    assert set(raw["files"]) == {"index.ann", "items.json"}
+    assert set(raw["files"]) == {"index.ann", "items.json", "items.npz"}
     for name, entry in raw["files"].items():
         path = tmp_path / "idx" / name
         assert entry == {"sha256": sha256_file(path), "size": path.stat().st_size}
@@ -49,6 +49,31 @@ def test_index_answers_like_exact_search_and_sidecar_maps_items(embeddings, tmp_
     assert len(set(ids) & set(exact.tolist())) >= 8
     items = ItemTable.load(tmp_path / "idx" / "items.json")
     assert items.user_ids[7] == "u7" and items.tags_of(7) == ["科技"]  # TAGS[7 % 6]
+    compact = load_index_items(tmp_path / "idx")  # the loader's choice: items.npz
+    assert isinstance(compact.item_tags, RaggedTags)
+    assert compact.user_ids == items.user_ids and compact.tag_names == items.tag_names
+    assert compact.tag_counts == items.tag_counts and compact.item_tags == items.item_tags
+
+
+def test_items_npz_round_trips_ragged_tags_and_older_index_dirs_load_from_json(tmp_path):
+    rows = [("u0", ["体育", "美食"]), ("用户1", []), ("u2", ["体育"]), ("u3", ["旅游", "体育", "美食"])]
+    table = ItemTable.from_rows([u for u, _ in rows], [t for _, t in rows])
+    table.save(tmp_path / "items.npz")
+    back = ItemTable.load(tmp_path / "items.npz")
+    assert back.user_ids == ["u0", "用户1", "u2", "u3"] and back.tag_names == ["体育", "美食", "旅游"]
+    assert back.tag_counts == [3, 2, 1]
+    assert [back.tags_of(i) for i in range(4)] == [["体育", "美食"], [], ["体育"], ["旅游", "体育", "美食"]]
+    assert back.item_tags[-1] == [2, 0, 1] and back.item_tags[1:3] == [[], [0]]
+    with pytest.raises(IndexError):
+        back.item_tags[4]
+    table.save(tmp_path / "items.json")
+    (tmp_path / "items.npz").unlink()  # an index written before items.npz existed
+    assert load_index_items(tmp_path).tags_of(3) == ["旅游", "体育", "美食"]
+
+
+def test_items_npz_refuses_user_ids_it_cannot_store(tmp_path):
+    with pytest.raises(ValueError, match="newline"):
+        ItemTable.from_rows(["a\nb"], [["体育"]]).save(tmp_path / "items.npz")
 
 
 def test_recall_gate_refuses_a_bad_index_and_keeps_the_old_one(embeddings, tmp_path, capsys):

@@ -149,3 +149,57 @@ def test_a_broken_student_is_refused_and_nothing_is_released(trained, tiny_teach
     err = capsys.readouterr().err
     assert "export refused: gate(s) missed" in err and "student_recall" in err
     assert not (tmp_path / "model").exists()
+
+
+def test_exported_onnx_keeps_one_embedding_table_not_a_masked_copy(exported, trained):
+    """paddle2onnx writes the padded word embedding as Mul(table, mask) with a second FP32 array of
+    the table's size; export folds it. Both ONNX files hold no more numbers than the student has
+    parameters, the tokens are looked up straight from one table, and the outputs still match
+    the Paddle student (test_paddle_onnx_and_lite_agree_on_the_same_inputs)."""
+    import onnx
+    from onnx import numpy_helper
+
+    from infra.student import load_student
+
+    student, tokenizer, _ = load_student(trained / "student")
+    n_params = sum(int(np.prod(p.shape)) for p in student.parameters())
+    vocab = len(tokenizer.vocab)
+    for name in ("student.fp32.onnx", "student.int8.onnx"):
+        graph = onnx.load(str(exported / name)).graph
+        inits = {t.name: t for t in graph.initializer}
+        assert not [n.name for n in graph.node if n.op_type == "Mul" and all(i in inits for i in n.input)], name
+        numbers = sum(int(np.prod(t.dims)) for t in graph.initializer)
+        assert numbers <= 1.01 * n_params, (name, numbers, n_params)  # the mask copy alone adds vocab x hidden
+        tables = [t for t in graph.initializer if list(t.dims[:1]) == [vocab]]
+        assert len(tables) == 1, (name, [t.name for t in tables])
+    fp32 = onnx.load(str(exported / "student.fp32.onnx")).graph
+    table = next(t for t in fp32.initializer if list(t.dims[:1]) == [vocab])
+    assert any(n.op_type == "Gather" and n.input[0] == table.name for n in fp32.node)
+    assert not numpy_helper.to_array(table)[tokenizer.pad_token_id].any()  # the padding row, zeroed as the mask did
+
+
+def test_fold_constant_muls_replaces_a_masked_table_by_its_product():
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+    import onnxruntime as ort
+
+    from infra.jobs.export import fold_constant_muls
+
+    table = np.arange(12, dtype=np.float32).reshape(4, 3) + 1.0
+    mask = np.ones_like(table)
+    mask[0] = 0.0  # padding row
+    graph = helper.make_graph(
+        [helper.make_node("Mul", ["table", "mask"], ["masked"]), helper.make_node("Gather", ["masked", "ids"], ["out"])],
+        "g", [helper.make_tensor_value_info("ids", TensorProto.INT64, [None])],
+        [helper.make_tensor_value_info("out", TensorProto.FLOAT, [None, 3])],
+        [numpy_helper.from_array(table, "table"), numpy_helper.from_array(mask, "mask")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 14)])
+    ids = np.array([0, 2, 3], dtype=np.int64)
+    before = ort.InferenceSession(model.SerializeToString()).run(None, {"ids": ids})[0]
+    folded = fold_constant_muls(model)
+    onnx.checker.check_model(folded)
+    assert [n.op_type for n in folded.graph.node] == ["Gather"]
+    assert [t.name for t in folded.graph.initializer] == ["masked"]
+    after = ort.InferenceSession(folded.SerializeToString()).run(None, {"ids": ids})[0]
+    np.testing.assert_array_equal(after, before)
+    assert not after[0].any()

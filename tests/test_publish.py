@@ -45,7 +45,8 @@ def test_publish_uploads_verifies_and_switches_current(s3_bucket, s3_env, index_
     assert current_version(uri) == "v1"
     keys = sorted(o["Key"] for o in server.client().list_objects_v2(Bucket=bucket)["Contents"])
     assert keys == ["coldstart/current.json", "coldstart/releases/v1/index/index.ann",
-                    "coldstart/releases/v1/index/items.json", "coldstart/releases/v1/index/manifest.json",
+                    "coldstart/releases/v1/index/items.json", "coldstart/releases/v1/index/items.npz",
+                    "coldstart/releases/v1/index/manifest.json",
                     "coldstart/releases/v1/release.json"]
     release = read_release(open_store(uri), "v1")
     assert release.teacher.id == "synthetic" and release.components["index"]["count"] == 1500

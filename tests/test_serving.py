@@ -1,4 +1,5 @@
 """Serving: a release loaded from the real S3 server, the profile path, refresh and refusals."""
+import hashlib
 import json
 import shutil
 
@@ -155,7 +156,8 @@ def test_student_and_index_of_different_teachers_are_refused(tiny_pipeline, tmp_
     manifest = ReleaseManifest(version="bad", teacher=TeacherInfo(**index_manifest["teacher"]),
                                files=describe_files(rel, names), components={})
     (rel / "release.json").write_bytes(manifest.to_bytes())
-    (root / "current.json").write_text(json.dumps({"version": "bad", "release_sha256": "x", "published_at": "t"}))
+    (root / "current.json").write_text(json.dumps({"version": "bad", "published_at": "t",
+                                                   "release_sha256": hashlib.sha256(manifest.to_bytes()).hexdigest()}))
     svc = service(str(root), tmp_path)
     assert svc.manager.current is None
     assert "refusing a mismatched pair" in svc.manager.last_error
@@ -204,3 +206,31 @@ def test_a_due_refresh_runs_in_the_background_and_the_request_does_not_wait(rele
     while svc.manager.current.version != "v2" and time.time() < deadline:
         time.sleep(0.05)
     assert svc.manager.current.version == "v2"
+
+
+def test_a_release_from_before_items_npz_loads_from_items_json(s3_bucket, s3_env, tiny_pipeline, tmp_path):
+    """Releases published before build-index wrote items.npz carry only items.json: still served,
+    with the same neighbours and tags as the compact table gives."""
+    from coldstart.manifest import read_json, write_json_atomic
+
+    old = tmp_path / "old-pipeline"
+    shutil.copytree(tiny_pipeline / "idx", old / "idx")
+    (old / "idx" / "items.npz").unlink()
+    manifest = read_json(old / "idx" / "manifest.json")
+    del manifest["files"]["items.npz"]
+    write_json_atomic(old / "idx" / "manifest.json", manifest)
+    (old / "model").symlink_to(tiny_pipeline / "model")
+    uri = f"s3://{s3_bucket[1]}/old"
+    publish(uri, old, "v1")
+    publish(f"s3://{s3_bucket[1]}/new", tiny_pipeline, "v1")
+    body = '{"text": "我喜欢看科幻电影和打篮球"}'
+    answers = []
+    for name in ("old", "new"):
+        svc = service(f"s3://{s3_bucket[1]}/{name}", tmp_path / name)
+        release = svc.manager.current
+        assert release is not None and release.version == "v1"
+        assert (release.root / "index" / "items.npz").exists() == (name == "new")
+        status, payload, _ = svc.handle("POST", "/profile", body, "application/json")
+        assert status == 200
+        answers.append((payload["tags"], payload["neighbors"]))
+    assert answers[0] == answers[1] and answers[0][1]
