@@ -605,7 +605,8 @@ def synthetic_release(demo_index: Path, out_root: Path, users: int, noise_cos, m
 
     source = read_index_manifest(demo_index, verify=False)
     key = {"source_index_sha256": source.files[INDEX_FILE].sha256, "users": users, "noise_cos": noise_cos,
-           "min_recall": min_recall, "seed": seed, "recipe": "demo-user+gaussian-v1"}
+           "min_recall": min_recall, "seed": seed, "recipe": "demo-user+gaussian-v1",
+           "tuner": "fewest-trees-first"}  # build_tuned tries 10 trees first (was 50): a new cache entry
     out = out_root / f"index-{users}"
     if (out / INDEX_MANIFEST).is_file():
         try:

@@ -120,14 +120,17 @@ class TunedIndex:
 def build_tuned(vectors: np.ndarray, min_recall: float, k: int = 10, n_queries: int = 500,
                 n_trees: Optional[int] = None, search_k: Optional[int] = None,
                 max_trees: int = 200, seed: int = 42, log=None) -> TunedIndex:
-    """Build an index meeting ``min_recall`` at the smallest search_k found.
+    """Build an index meeting ``min_recall`` with the fewest trees, then the smallest search_k.
 
+    Trees first because they are bytes: every Lambda cold start downloads and hashes the whole
+    index, while a larger search_k costs microseconds per query (100k x 192: 10 trees + search_k
+    400 reach recall 0.953 at 0.13 ms/query in 91 MB; 50 trees + 500 took 142 MB, 0.20 ms).
     With n_trees and search_k both given, builds exactly that and only measures.
-    Otherwise doubles search_k (from n_trees*k) up to 64x, then doubles n_trees
+    Otherwise doubles search_k (from n_trees*k) up to 64x, then doubles n_trees (from 10)
     up to ``max_trees``. Raises RecallGateError when nothing tried meets the gate.
     """
     query_ids = sample_queries(len(vectors), n_queries)
-    tree_plan = [n_trees] if n_trees else _doubling(max(10, min(50, max_trees)), max_trees)
+    tree_plan = [n_trees] if n_trees else _doubling(min(10, max_trees), max_trees)
     tried = []
     best = None
     for trees in tree_plan:
