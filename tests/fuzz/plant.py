@@ -11,9 +11,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Tuple
 
-PROVINCES = ("11 12 13 14 15 21 22 23 31 32 33 34 35 36 37 41 42 43 44 45 46 50 51 52 53 54 61 62 63 64 65 71 "
-             "81 82 83").split()
-_W = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+from tests.pii_reference import PROVINCES, id_check_char, luhn_ok
+
 KINDS = ("PHONE", "ID_CARD", "BANK_CARD", "EMAIL")
 _PHONE_PREFIXES = ("", "+86", "+86 ", "+86-", "0086", "86 ", "(+86)")
 _SEPS = ("", " ", "-")
@@ -31,20 +30,6 @@ class Planted:
 
     def framed(self) -> str:
         return LEFT + self.written + RIGHT
-
-
-def id_check_char(body17: str) -> str:
-    return "10X98765432"[sum(int(c) * w for c, w in zip(body17, _W)) % 11]
-
-
-def luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, c in enumerate(reversed(digits)):
-        d = int(c)
-        if i % 2 == 1:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
 
 
 def id_valid(s: str) -> bool:
