@@ -111,17 +111,22 @@ TINY_STUDENT = ["--hidden-size", "32", "--layers", "1", "--heads", "2", "--inter
 @pytest.fixture(scope="session")
 def tiny_pipeline(tmp_path_factory, small_users, tiny_teacher):
     """emb/, idx/, student/ and model/ (ONNX only) from the tiny teacher on 300 demo users."""
+    return build_tiny_pipeline(tmp_path_factory.mktemp("tiny-pipeline"), small_users, tiny_teacher)
+
+
+def build_tiny_pipeline(root, users, teacher):
+    """embed → build-index → distill → export (ONNX only) into ``root``: the fixture above, and the
+    fuzz suite's release (tests/fuzz/release_builder.py)."""
     from infra.cli import main
 
-    root = tmp_path_factory.mktemp("tiny-pipeline")
-    assert main(["embed", "--input", str(small_users), "--out", str(root / "emb"), "--teacher", str(tiny_teacher),
+    assert main(["embed", "--input", str(users), "--out", str(root / "emb"), "--teacher", str(teacher),
                  "--chunk-size", "128", "--max-seq-len", "32"]) == 0
     assert main(["build-index", "--embeddings", str(root / "emb"), "--out", str(root / "idx"),
                  "--min-recall", "0.9", "--queries", "100"]) == 0
-    assert main(["distill", "--embeddings", str(root / "emb"), "--input", str(small_users),
-                 "--teacher", str(tiny_teacher), "--out", str(root / "student"), "--epochs", "6",
+    assert main(["distill", "--embeddings", str(root / "emb"), "--input", str(users),
+                 "--teacher", str(teacher), "--out", str(root / "student"), "--epochs", "6",
                  "--init", "teacher", "--augment", "0", *TINY_STUDENT]) == 0
     assert main(["export", "--student", str(root / "student"), "--index", str(root / "idx"),
-                 "--teacher", str(tiny_teacher), "--heldout", str(DATA / "heldout.jsonl"),
+                 "--teacher", str(teacher), "--heldout", str(DATA / "heldout.jsonl"),
                  "--out", str(root / "model"), "--lite", "no", *LENIENT_GATES]) == 0
     return root

@@ -14,7 +14,7 @@ import json
 import shutil
 from pathlib import Path
 
-from tests.conftest import DATA, LENIENT_GATES, ROOT, TINY_STUDENT
+from tests.conftest import DATA, ROOT, build_tiny_pipeline
 
 DEFAULT_DIR = ROOT / "build" / "fuzz-release"
 VERSION = "fuzz1"
@@ -31,7 +31,6 @@ def publish(pipeline: Path, store: Path, version: str = VERSION) -> Path:
 
 def build_pipeline(root: Path, n_users: int = 300) -> Path:
     """emb/, idx/, student/, model/ from a tiny random teacher on the first demo users."""
-    from infra.cli import main
     from tests.tiny_models import make_tiny_teacher
 
     root.mkdir(parents=True, exist_ok=True)
@@ -39,17 +38,7 @@ def build_pipeline(root: Path, n_users: int = 300) -> Path:
     users = root / "users.jsonl"
     users.write_text("\n".join(lines[:n_users]) + "\n", encoding="utf-8")
     teacher = make_tiny_teacher(root / "teacher", lines)
-    assert main(["embed", "--input", str(users), "--out", str(root / "emb"), "--teacher", str(teacher),
-                 "--chunk-size", "128", "--max-seq-len", "32"]) == 0
-    assert main(["build-index", "--embeddings", str(root / "emb"), "--out", str(root / "idx"),
-                 "--min-recall", "0.9", "--queries", "100"]) == 0
-    assert main(["distill", "--embeddings", str(root / "emb"), "--input", str(users),
-                 "--teacher", str(teacher), "--out", str(root / "student"), "--epochs", "6",
-                 "--init", "teacher", "--augment", "0", *TINY_STUDENT]) == 0
-    assert main(["export", "--student", str(root / "student"), "--index", str(root / "idx"),
-                 "--teacher", str(teacher), "--heldout", str(DATA / "heldout.jsonl"),
-                 "--out", str(root / "model"), "--lite", "no", *LENIENT_GATES]) == 0
-    return root
+    return build_tiny_pipeline(root, users, teacher)
 
 
 def build_release(target: Path = DEFAULT_DIR, rebuild: bool = False) -> Path:

@@ -137,9 +137,14 @@ def _paths(value, prefix=()):
 @st.composite
 def mutated_document(draw, name):
     """A valid manifest with 1-3 places replaced by arbitrary JSON, or deleted."""
-    doc = json.loads(release_documents(None)[name])
+    return _mutate(draw, json.loads(release_documents(None)[name]))
+
+
+def _mutate(draw, doc, max_depth: int = 0):
+    """Replace 1-3 places of ``doc`` (at most ``max_depth`` keys deep; 0: any) by arbitrary JSON,
+    or delete them. In place; returns ``doc``."""
     for _ in range(draw(st.integers(1, 3))):
-        paths = [p for p in _paths(doc) if p]
+        paths = [p for p in _paths(doc) if p and (not max_depth or len(p) <= max_depth)]
         if not paths:
             break
         path = draw(st.sampled_from(paths))
@@ -268,18 +273,7 @@ def test_handler_never_5xx_never_leaks_planted_pii(harness, case):
 @st.composite
 def garbage_events(draw):
     """A checked-in event with 1-3 places replaced by arbitrary JSON (any type), or deleted."""
-    event = copy.deepcopy(draw(st.sampled_from(targets.seeds_from_events())))
-    for _ in range(draw(st.integers(1, 3))):
-        paths = [p for p in _paths(event) if p and len(p) <= 3]
-        path = draw(st.sampled_from(paths))
-        parent = event
-        for key in path[:-1]:
-            parent = parent[key]
-        if isinstance(parent, dict) and draw(st.booleans()):
-            del parent[path[-1]]
-        else:
-            parent[path[-1]] = draw(json_value)
-    return event
+    return _mutate(draw, copy.deepcopy(draw(st.sampled_from(targets.seeds_from_events()))), max_depth=3)
 
 
 @budget(250)
