@@ -22,7 +22,8 @@ setup: $(STAMP)
 
 $(STAMP):
 	@command -v $(PYTHON) >/dev/null || { echo "error: $(PYTHON) not found; install Python 3.11 or run make PYTHON=/path/to/python3.11"; exit 1; }
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@# a venv whose creation was interrupted has a python but no pip: make it again
+	@$(PY) -m pip --version >/dev/null 2>&1 || { rm -rf $(VENV) && $(PYTHON) -m venv $(VENV); }
 	$(PY) -m pip install --quiet --upgrade "pip>=24"
 	$(PY) -m pip install --quiet -c constraints.txt -r infra/requirements.txt -r function/requirements.txt -r requirements-dev.txt
 	$(PY) -m pip install --quiet --no-deps -e layer
@@ -62,7 +63,7 @@ SAM_VERSION := 1.170.0
 sam-setup: $(SAM_VENV)/.installed-$(SAM_VERSION)
 
 $(SAM_VENV)/.installed-$(SAM_VERSION):
-	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
+	@$(SAM_VENV)/bin/python -m pip --version >/dev/null 2>&1 || { rm -rf $(SAM_VENV) && $(PYTHON) -m venv $(SAM_VENV); }
 	$(SAM_VENV)/bin/python -m pip install --quiet "aws-sam-cli==$(SAM_VERSION)"
 	@rm -f $(SAM_VENV)/.installed-*
 	@touch $@
