@@ -247,3 +247,13 @@ def test_settings_validated():
     with pytest.raises(ValueError):
         SimHashCache(max_distance=16)
     assert len(SimHashCache(max_distance=0)._bands) == 1
+
+
+def test_a_key_computed_once_serves_the_lookup_and_the_insert():
+    """The serving path fingerprints a text once per miss (get, then put with the same key)."""
+    cache = SimHashCache(capacity=10, max_distance=3)
+    text = "我喜欢看科幻电影和打篮球"
+    key = cache.key(text)
+    assert cache.get(text, key) is None
+    assert cache.put(text, "v", key) == key[0] == cache.fingerprint(text)
+    assert cache.get(text) == "v" and cache.get(text, cache.key(text)) == "v"

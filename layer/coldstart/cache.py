@@ -173,7 +173,8 @@ class SimHashCache(Generic[V]):
     # ------------------------------------------------------------------ fingerprints
 
     @staticmethod
-    def _key(text: str) -> Tuple[int, bool]:
+    def key(text: str) -> Tuple[int, bool]:
+        """(fingerprint, exact-only) of ``text``: compute once, pass to ``get`` and then ``put``."""
         canon = canonical(text)
         if len(canon) < MIN_SIMHASH_CHARS:
             return _exact_hash(canon), True
@@ -182,7 +183,7 @@ class SimHashCache(Generic[V]):
     @staticmethod
     def fingerprint(text: str) -> int:
         """64-bit fingerprint: SimHash for 4+ canonical characters, else a plain hash (exact only)."""
-        return SimHashCache._key(text)[0]
+        return SimHashCache.key(text)[0]
 
     # ------------------------------------------------------------------ lookups
 
@@ -199,9 +200,9 @@ class SimHashCache(Generic[V]):
                     best, best_distance = other, d
         return best
 
-    def get(self, text: str) -> Optional[V]:
+    def get(self, text: str, key: Optional[Tuple[int, bool]] = None) -> Optional[V]:
         """The value cached for ``text`` or the nearest near-identical text, else None."""
-        fp, short = self._key(text)
+        fp, short = key or self.key(text)
         with self._lock:
             value = self._entries.get(fp, _MISSING)
             if value is not _MISSING and (fp in self._exact_only) == short:
@@ -217,11 +218,11 @@ class SimHashCache(Generic[V]):
             self._near_hits += 1
             return self._entries[found]
 
-    def put(self, text: str, value: V) -> int:
+    def put(self, text: str, value: V, key: Optional[Tuple[int, bool]] = None) -> int:
         """Cache ``value`` under the fingerprint of ``text``; returns the fingerprint."""
         if value is None:
             raise ValueError("None cannot be cached (get returns None for a miss)")
-        fp, short = self._key(text)
+        fp, short = key or self.key(text)
         with self._lock:
             self._insert(fp, short, value)
         return fp

@@ -91,14 +91,16 @@ class Profiler:
         if self.cache is not None and self._cache_version != release.version:
             self.cache.clear()  # vectors of another student are not comparable
             self._cache_version = release.version
+        key = None
         if self.cache is not None and use_cache:
-            hit = self.cache.get(text)
+            key = self.cache.key(text)  # the SimHash once: the lookup and, on a miss, the insert share it
+            hit = self.cache.get(text, key)
             if hit is not None:
                 return hit, "hit"
         enc = release.tokenizer.encode(text)
         vector = release.encoder.encode_ids(enc.input_ids, enc.attention_mask, enc.token_type_ids)[0]
-        if self.cache is not None and use_cache:
-            self.cache.put(text, vector)
+        if key is not None:
+            self.cache.put(text, vector, key)
         return vector, "miss"
 
     def profile(self, text: str, fields: Optional[Mapping[str, str]] = None, k: Optional[int] = None,
