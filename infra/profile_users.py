@@ -51,19 +51,19 @@ SNAPSHOT_KEY = "profiles.jsonl"
 def snapshot_profile_users(out_store, uri: str, input_ids: Set[str],
                            selection: ProfileSelection = ProfileSelection()) -> ProfileUsersReport:
     """The run's frozen selection from ``out_store``, or a new one read from ``uri`` and frozen there."""
-    from coldstart.storage.conditional import ABSENT, PreconditionFailed, get_versioned, put_if_unchanged
+    from coldstart.storage import ABSENT, PreconditionFailed
 
-    frozen, _ = get_versioned(out_store, SNAPSHOT_KEY)
+    frozen, _ = out_store.get_versioned(SNAPSHOT_KEY)
     if frozen is None:
         report = read_profile_users(uri, input_ids, selection)
         data = b"".join(json.dumps({"user_id": r.user_id, "text": r.text, "tags": list(r.tags)},
                                    ensure_ascii=False).encode("utf-8") + b"\n" for r in report.records)
         try:
-            put_if_unchanged(out_store, SNAPSHOT_KEY, data, ABSENT)
+            out_store.put_if_unchanged(SNAPSHOT_KEY, data, ABSENT)
             report.sha256 = hashlib.sha256(data).hexdigest()
             return report
         except PreconditionFailed:  # another shard froze its selection first: use that one
-            frozen, _ = get_versioned(out_store, SNAPSHOT_KEY)
+            frozen, _ = out_store.get_versioned(SNAPSHOT_KEY)
     from infra.records import parse_records
 
     records = parse_records(iter(frozen.splitlines()), out_store.uri(SNAPSHOT_KEY)).records

@@ -1,4 +1,4 @@
-"""Compare-and-swap writes (coldstart.storage.conditional) and the profile store on top of them.
+"""Compare-and-swap writes (ObjectStore.get_versioned / put_if_unchanged) and the profile store on top of them.
 
 Regression: "concurrent updates of one user are read-then-write" — two update messages of one user
 handled at the same instant could end with the older version stored.
@@ -11,8 +11,7 @@ import threading
 import pytest
 
 from coldstart.profile_store import ProfileRecord, ProfileStore
-from coldstart.storage import LocalStore, open_store
-from coldstart.storage.conditional import ABSENT, PreconditionFailed, get_versioned, put_if_unchanged
+from coldstart.storage import ABSENT, LocalStore, PreconditionFailed, open_store
 
 
 @pytest.fixture(params=["local", "s3"])
@@ -32,28 +31,28 @@ def _record(user_id: str, version: int, occupation: str = "教师") -> ProfileRe
 
 
 def test_absent_object_reads_as_none_and_can_be_created_once(store):
-    assert get_versioned(store, "a.json") == (None, ABSENT)
-    put_if_unchanged(store, "a.json", b"first", ABSENT)
+    assert store.get_versioned("a.json") == (None, ABSENT)
+    store.put_if_unchanged("a.json", b"first", ABSENT)
     with pytest.raises(PreconditionFailed):
-        put_if_unchanged(store, "a.json", b"second", ABSENT)  # someone created it meanwhile
+        store.put_if_unchanged("a.json", b"second", ABSENT)  # someone created it meanwhile
     assert store.get_bytes("a.json") == b"first"
 
 
 def test_a_write_based_on_a_stale_read_is_refused_and_writes_nothing(store):
     store.put_bytes("b.json", b"v1")
-    _, token_v1 = get_versioned(store, "b.json")
-    put_if_unchanged(store, "b.json", b"v2", token_v1)
+    _, token_v1 = store.get_versioned("b.json")
+    store.put_if_unchanged("b.json", b"v2", token_v1)
     with pytest.raises(PreconditionFailed):
-        put_if_unchanged(store, "b.json", b"v3-from-stale-read", token_v1)
-    data, token_v2 = get_versioned(store, "b.json")
+        store.put_if_unchanged("b.json", b"v3-from-stale-read", token_v1)
+    data, token_v2 = store.get_versioned("b.json")
     assert data == b"v2" and token_v2 != token_v1
-    put_if_unchanged(store, "b.json", b"v3", token_v2)
+    store.put_if_unchanged("b.json", b"v3", token_v2)
     assert store.get_bytes("b.json") == b"v3"
 
 
 def test_local_conditional_writes_leave_no_lock_files_in_listings(tmp_path):
     local = LocalStore(tmp_path / "s")
-    put_if_unchanged(local, "p/x.json", b"1", ABSENT)
+    local.put_if_unchanged("p/x.json", b"1", ABSENT)
     assert local.list() == ["p/x.json"]
 
 

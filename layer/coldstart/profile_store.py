@@ -29,8 +29,7 @@ from typing import Any, Dict, List, Mapping, Optional
 from .errors import ColdstartError, StorageError
 from .manifest import utc_now
 from .preprocess import prepare_text
-from .storage import ObjectNotFound, ObjectStore
-from .storage.conditional import PreconditionFailed, get_versioned, put_if_unchanged
+from .storage import ObjectNotFound, ObjectStore, PreconditionFailed
 
 RECORD_KIND = "coldstart-profile"
 RECORD_SCHEMA = 1
@@ -133,13 +132,13 @@ class ProfileStore:
         key = self.key(record.user_id)
         data = record.to_bytes()
         for _ in range(attempts):
-            raw, token = get_versioned(self.store, key)
+            raw, token = self.store.get_versioned(key)
             if raw is not None:
                 stored = ProfileRecord.from_bytes(raw)
                 if stored.version >= record.version if strictly else stored.version > record.version:
                     return False
             try:
-                put_if_unchanged(self.store, key, data, token)
+                self.store.put_if_unchanged(key, data, token)
                 return True
             except PreconditionFailed:
                 continue  # someone wrote in between: look again

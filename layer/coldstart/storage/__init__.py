@@ -4,7 +4,7 @@
 """
 from __future__ import annotations
 
-from .base import ObjectNotFound, ObjectStore, StoreSettings
+from .base import ABSENT, ObjectNotFound, ObjectStore, PreconditionFailed, StoreSettings
 from .local import LocalStore
 
 
@@ -18,4 +18,5 @@ def open_store(uri: str, settings: "StoreSettings | None" = None) -> ObjectStore
     return LocalStore(uri)
 
 
-__all__ = ["ObjectStore", "ObjectNotFound", "StoreSettings", "LocalStore", "open_store"]
+__all__ = ["ObjectStore", "ObjectNotFound", "PreconditionFailed", "ABSENT", "StoreSettings", "LocalStore",
+           "open_store"]

@@ -14,6 +14,14 @@ class ObjectNotFound(StorageError):
     """The key does not exist in the store."""
 
 
+class PreconditionFailed(StorageError):
+    """The object changed (or appeared) since it was read; re-read and decide again."""
+
+
+# A version token meaning "the object does not exist" (get_versioned / put_if_unchanged).
+ABSENT: Optional[str] = None
+
+
 @dataclass(frozen=True)
 class StoreSettings:
     """Connection settings; from the environment by default (AWS_* variables)."""
@@ -77,6 +85,17 @@ class ObjectStore(ABC):
 
     @abstractmethod
     def uri(self, key: str = "") -> str: ...
+
+    # Compare-and-swap of one object: two writers of one record (two queue messages for one user,
+    # two shards freezing one selection) cannot silently overwrite each other; the loser re-reads.
+    @abstractmethod
+    def get_versioned(self, key: str) -> "tuple[Optional[bytes], Optional[str]]":
+        """(content, version token), or (None, ABSENT) when there is no such object."""
+
+    @abstractmethod
+    def put_if_unchanged(self, key: str, data: bytes, token: Optional[str]) -> None:
+        """Write only if the object is still the one ``token`` was read from (ABSENT: only if it
+        still does not exist); else PreconditionFailed and nothing is written."""
 
     def open_lines(self, key: str):
         """Iterate the object's lines as bytes (used for JSONL inputs)."""

@@ -1,13 +1,16 @@
 """A directory as an object store (tests, kiosks, and runs without S3)."""
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import List, Optional, Union
 
-from .base import ObjectNotFound, ObjectStore, ProgressCallback
+from .base import ABSENT, ObjectNotFound, ObjectStore, PreconditionFailed, ProgressCallback
 
 
 class LocalStore(ObjectStore):
@@ -43,6 +46,32 @@ class LocalStore(ObjectStore):
 
     def put_bytes(self, key: str, data: bytes) -> None:
         self._write_atomic(key, lambda fh: fh.write(data))
+
+    def get_versioned(self, key: str):
+        try:
+            data = self.get_bytes(key)
+        except ObjectNotFound:
+            return None, ABSENT
+        return data, hashlib.sha256(data).hexdigest()
+
+    def put_if_unchanged(self, key: str, data: bytes, token: Optional[str]) -> None:
+        with self._locked_dir(key):
+            if self.get_versioned(key)[1] != token:
+                raise PreconditionFailed(f"{self.uri(key)} changed since it was read")
+            self.put_bytes(key, data)
+
+    @contextmanager
+    def _locked_dir(self, key: str):
+        """An exclusive flock of the object's directory: no lock files for list() to trip over."""
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(str(path.parent), os.O_RDONLY)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
 
     def put_file(self, key: str, path, progress: Optional[ProgressCallback] = None) -> None:
         def copy(fh):

@@ -10,7 +10,7 @@ from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 
 from ..errors import StorageError
-from .base import ObjectNotFound, ObjectStore, ProgressCallback, StoreSettings
+from .base import ABSENT, ObjectNotFound, ObjectStore, PreconditionFailed, ProgressCallback, StoreSettings
 
 _NOT_FOUND = {"NoSuchKey", "404", "NotFound"}
 _DENIED = {"AccessDenied", "403", "InvalidAccessKeyId", "SignatureDoesNotMatch", "Forbidden"}
@@ -79,6 +79,30 @@ class S3Store(ObjectStore):
         try:
             self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data)
         except (ClientError, BotoCoreError) as exc:
+            raise self._fail(exc, key, "put") from None
+
+    def get_versioned(self, key: str):
+        try:
+            response = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+            return response["Body"].read(), response["ETag"]
+        except (ClientError, BotoCoreError) as exc:
+            failure = self._fail(exc, key, "get")
+            if isinstance(failure, ObjectNotFound):
+                return None, ABSENT
+            raise failure from None
+
+    def put_if_unchanged(self, key: str, data: bytes, token: Optional[str]) -> None:
+        # S3 conditional writes: If-Match <ETag>, or If-None-Match * for "must not exist yet"
+        condition = {"IfMatch": token} if token is not ABSENT else {"IfNoneMatch": "*"}
+        try:
+            self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, **condition)
+        except ClientError as exc:
+            code = str(exc.response.get("Error", {}).get("Code", ""))
+            # 412 PreconditionFailed; 409 ConditionalRequestConflict when two such writes race
+            if code in ("PreconditionFailed", "412", "ConditionalRequestConflict", "409"):
+                raise PreconditionFailed(f"{self.uri(key)} changed since it was read") from None
+            raise self._fail(exc, key, "put") from None
+        except BotoCoreError as exc:
             raise self._fail(exc, key, "put") from None
 
     def put_file(self, key: str, path, progress: Optional[ProgressCallback] = None) -> None:
