@@ -166,7 +166,9 @@ def _parse_avatar(value: Any):
     if not isinstance(value, str):
         raise ApiError(400, "invalid_avatar", '"avatar" must be a base64 string of a JPEG, PNG or WebP image')
     if value.startswith("s3://"):
-        bucket, _, key = value[len("s3://"):].partition("/")
+        from .storage import split_s3_uri
+
+        bucket, key = split_s3_uri(value)
         if (not bucket or not key or len(value) > MAX_AVATAR_URI_CHARS
                 or any(ord(ch) < 32 or ord(ch) == 127 for ch in value)):
             raise ApiError(400, "invalid_avatar", '"avatar" as an s3:// URI must be s3://bucket/key')

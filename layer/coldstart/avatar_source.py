@@ -19,12 +19,7 @@ from typing import Optional
 
 from .api import MAX_AVATAR_BYTES, ApiError
 from .errors import StorageError
-from .storage import ObjectNotFound, StoreSettings, open_store
-
-
-def split_s3_uri(uri: str):
-    bucket, _, key = uri[len("s3://"):].partition("/")
-    return bucket, key
+from .storage import ObjectNotFound, StoreSettings, open_store, split_s3_uri
 
 
 class AvatarSource:

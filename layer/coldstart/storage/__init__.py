@@ -8,6 +8,12 @@ from .base import ABSENT, ObjectNotFound, ObjectStore, PreconditionFailed, Store
 from .local import LocalStore
 
 
+def split_s3_uri(uri: str) -> "tuple[str, str]":
+    """``s3://bucket/some/key`` → ("bucket", "some/key")."""
+    bucket, _, key = uri[len("s3://"):].partition("/")
+    return bucket, key
+
+
 def open_store(uri: str, settings: "StoreSettings | None" = None) -> ObjectStore:
     if uri.startswith("s3://"):
         from .s3 import S3Store  # boto3 only when S3 is used
@@ -19,4 +25,4 @@ def open_store(uri: str, settings: "StoreSettings | None" = None) -> ObjectStore
 
 
 __all__ = ["ObjectStore", "ObjectNotFound", "PreconditionFailed", "ABSENT", "StoreSettings", "LocalStore",
-           "open_store"]
+           "open_store", "split_s3_uri"]

@@ -42,8 +42,9 @@ class S3Store(ObjectStore):
 
     @classmethod
     def from_uri(cls, uri: str, settings: StoreSettings) -> "S3Store":
-        rest = uri[len("s3://"):]
-        bucket, _, prefix = rest.partition("/")
+        from . import split_s3_uri
+
+        bucket, prefix = split_s3_uri(uri)
         return cls(bucket, prefix, settings=settings)
 
     def _key(self, key: str) -> str:
