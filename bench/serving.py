@@ -254,13 +254,13 @@ def worker_serve(args) -> int:
 
 
 def warm_runs(app, events, texts, n, cache_off: bool) -> dict:
+    from coldstart.api import parse_profile_request
     from coldstart.profile import vote
-    from coldstart.profiler import compose_text
-    from coldstart.preprocess import prepare_text
+    from coldstart.preprocess import mask_input
 
     ctx = FakeContext()
     service = app.SERVICE
-    cache = service.profiler.cache
+    cache = service.embedder.cache
     for i in range(min(50, len(events))):  # warm-up: ONNX Runtime's first runs, tokenizer tables
         app.handler(events[i], ctx)
     if cache is not None:
@@ -269,7 +269,7 @@ def warm_runs(app, events, texts, n, cache_off: bool) -> dict:
 
     bodies = [e["body"] for e in events]
     release = service.manager.current
-    settings = service.profiler._settings_for(service.settings.k)
+    settings = service._settings_for(service.settings.k)
     handler_ms, service_ms, statuses, hits = [], [], {}, {"handler": 0, "service": 0}
     stages = {s: [] for s in ("preprocess", "tokenize", "encode", "annoy", "vote")}
     lengths = []
@@ -283,13 +283,13 @@ def warm_runs(app, events, texts, n, cache_off: bool) -> dict:
 
     def call_service(j):
         t0 = time.perf_counter()
-        _, payload, _ = service.handle("POST", "/profile", bodies[j], "application/json")
+        outcome = service.profile(parse_profile_request(bodies[j], "application/json"))
         service_ms.append((time.perf_counter() - t0) * 1000.0)
-        hits["service"] += payload.get("cache") == "hit"
+        hits["service"] += outcome.cache == "hit"
 
-    def call_stages(j):  # the request path stage by stage, as Profiler.profile runs it
+    def call_stages(j):  # the request path stage by stage, as ProfileService.profile runs it
         t0 = time.perf_counter()
-        clean, _ = prepare_text(compose_text(texts[j]), max_chars=service.settings.max_text_chars)
+        clean = mask_input(texts[j], None, service.settings.max_text_chars).composed
         t1 = time.perf_counter()
         enc = release.tokenizer.encode(clean)
         t2 = time.perf_counter()
@@ -366,7 +366,7 @@ def worker_seed(args) -> int:
     timings["import_paddle"] = (time.perf_counter() - t0) * 1000.0
     index_dir = Path(args.index)
     manifest = read_index_manifest(index_dir, verify=False)
-    items = ItemTable.load(index_dir / "items.json")
+    items = ItemTable.load(index_dir / "items.npz")
     max_len = int(manifest.extra.get("max_seq_len") or 64)
     t0 = time.perf_counter()
     if args.variant == "demo-teacher":
@@ -560,7 +560,7 @@ def bench_production(res100k: dict, args, texts_path: Path) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         r = run_worker(["--worker", "prod", "--index", str(prod), "--teacher", str(nano), "--texts", str(texts_path),
                         "--requests", str(args.requests), "--vocab", str(Path(args.demo_model) / "vocab.txt"),
-                        "--items", str(res100k["index_dir"] / "items.json")],
+                        "--items", str(res100k["index_dir"] / "items.npz")],
                        worker_env({}, args.threads, {}), Path(tmp) / "prod.json", timeout=1800)
     off = res100k["off"]["warm"]
     # everything around the stages (handler: Powertools + event/response JSON; service: parse, response dict)
@@ -598,7 +598,7 @@ def synthetic_release(demo_index: Path, out_root: Path, users: int, noise_cos, m
     import numpy as np
 
     from coldstart.hashing import sha256_file
-    from coldstart.items import ITEMS_FILE, ITEMS_NPZ, ItemTable
+    from coldstart.items import ITEMS_NPZ, ItemTable
     from coldstart.manifest import (INDEX_MANIFEST, IndexManifest, RecallReport, describe_files,
                                     read_index_manifest, read_json, write_json_atomic)
     from coldstart.vector_index import INDEX_FILE, build_tuned, l2_normalise, load_annoy
@@ -606,14 +606,13 @@ def synthetic_release(demo_index: Path, out_root: Path, users: int, noise_cos, m
     source = read_index_manifest(demo_index, verify=False)
     key = {"source_index_sha256": source.files[INDEX_FILE].sha256, "users": users, "noise_cos": noise_cos,
            "min_recall": min_recall, "seed": seed, "recipe": "demo-user+gaussian-v1",
-           "tuner": "fewest-trees-first"}  # build_tuned tries 10 trees first (was 50): a new cache entry
+           "tuner": "fewest-trees-first", "items": "handles-npz-v2"}  # build_tuned tries 10 trees first (was 50): a new cache entry
     out = out_root / f"index-{users}"
     if (out / INDEX_MANIFEST).is_file():
         try:
             cached = read_json(out / INDEX_MANIFEST)
             if cached.get("extra", {}).get("bench_synthetic", {}).get("key") == key:
                 read_index_manifest(out, verify=True)
-                _add_items_npz(out)
                 log(f"100k: reusing the cached synthetic index {out} ({users} users)")
                 return out
         except Exception as exc:  # stale or damaged: rebuild
@@ -622,7 +621,7 @@ def synthetic_release(demo_index: Path, out_root: Path, users: int, noise_cos, m
     index = load_annoy(demo_index / INDEX_FILE, source.dim)
     base = l2_normalise(np.array([index.get_item_vector(i) for i in range(index.get_n_items())], dtype=np.float32))
     index.unload()
-    items = ItemTable.load(demo_index / ITEMS_FILE)
+    items = ItemTable.load(demo_index / ITEMS_NPZ)
     sims = base @ base.T
     np.fill_diagonal(sims, -2.0)
     tenth = float(np.median(-np.partition(-sims, K - 1, axis=1)[:, K - 1]))
@@ -636,7 +635,7 @@ def synthetic_release(demo_index: Path, out_root: Path, users: int, noise_cos, m
     log(f"100k: {users} users from {len(base)} demo users + Gaussian noise (norm {scale:.3f}; median cosine to "
         f"the source {achieved:.4f}, target = demo users' median 10th-neighbour cosine {tenth:.4f}"
         f"{'' if noise_cos is None else f', overridden to {target:.4f}'})")
-    user_ids = [f"s{i:06d}" for i in range(users)]
+    handles = [f"{i:016x}" for i in range(users)]
     tags = [items.tags_of(int(s)) for s in src]
     t0 = time.perf_counter()
     tuned = build_tuned(vectors, min_recall=min_recall, k=K, n_queries=500, seed=42,
@@ -646,16 +645,15 @@ def synthetic_release(demo_index: Path, out_root: Path, users: int, noise_cos, m
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=str(out.parent)))
     try:
         tuned.index.save(str(staging / INDEX_FILE))
-        table = ItemTable.from_rows(user_ids, tags)
-        table.save(staging / ITEMS_FILE)
-        table.save(staging / ITEMS_NPZ)  # as build-index writes them
+        table = ItemTable.from_rows(handles, tags)
+        table.save(staging / ITEMS_NPZ)  # as build-index writes it
         m = tuned.measurement
         manifest = IndexManifest(
             teacher=source.teacher, dim=source.dim, count=users, n_trees=tuned.n_trees, search_k=m.search_k,
             recall=RecallReport(k=K, recall=round(m.recall, 4), search_k=m.search_k, n_queries=m.n_queries,
                                 threshold=min_recall, annoy_ms_per_query=round(m.annoy_ms_per_query, 4),
                                 exact_ms_per_query=round(m.exact_ms_per_query, 4)),
-            files=describe_files(staging, [INDEX_FILE, ITEMS_FILE, ITEMS_NPZ]),
+            files=describe_files(staging, [INDEX_FILE, ITEMS_NPZ]),
             extra={**{k: v for k, v in source.extra.items() if k in ("max_seq_len", "preprocess")},
                    "tuning": [list(t) for t in tuned.tried],
                    "bench_synthetic": {"key": key, "noise_norm": scale, "median_source_cosine": achieved,
@@ -674,20 +672,6 @@ def synthetic_release(demo_index: Path, out_root: Path, users: int, noise_cos, m
     log(f"100k: built in {time.perf_counter() - t_start:.1f} s (build_tuned {build_s:.1f} s): n_trees={tuned.n_trees} "
         f"search_k={m.search_k} recall@10={m.recall:.4f} -> {out}")
     return out
-
-
-def _add_items_npz(index_dir: Path) -> None:
-    """A cached index written before build-index wrote items.npz: add it (and to the manifest), so
-    the benchmark publishes what build-index publishes today."""
-    from coldstart.items import ITEMS_FILE, ITEMS_NPZ, ItemTable
-    from coldstart.manifest import INDEX_MANIFEST, describe_files, read_json, write_json_atomic
-
-    raw = read_json(index_dir / INDEX_MANIFEST)
-    if ITEMS_NPZ in raw["files"]:
-        return
-    ItemTable.load(index_dir / ITEMS_FILE).save(index_dir / ITEMS_NPZ)
-    raw["files"].update({k: {"sha256": v.sha256, "size": v.size} for k, v in describe_files(index_dir, [ITEMS_NPZ]).items()})
-    write_json_atomic(index_dir / INDEX_MANIFEST, raw)
 
 
 # ----------------------------------------------------------------------------- orchestration

@@ -32,6 +32,10 @@ def local_release(config_path: str, s3_data: str, s3_port: int = 0):
     from infra.local_s3 import LocalS3Server
 
     config = PipelineConfig.load(config_path, {})
+    if config.pseudonym_key_file:  # the demo's throwaway key: user ids become keyed pseudonyms
+        from infra.jobs.new_key import ensure_key_file
+
+        os.environ["COLDSTART_PSEUDONYM_KEY_FILE"] = os.path.abspath(ensure_key_file(config.pseudonym_key_file))
     bucket = (config.publish_to or "s3://coldstart-demo").split("/")[2]
     with LocalS3Server(s3_data, port=s3_port, buckets=[bucket]) as server:
         os.environ.update(server.env())

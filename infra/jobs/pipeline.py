@@ -42,6 +42,7 @@ class PipelineConfig:
     skip_bad: bool = False
     device: str = "auto"
     profiles: Optional[str] = None    # stored new-user profiles (s3://bucket/PREFIX/profiles) to embed too
+    pseudonym_key_file: Optional[str] = None  # keys for user pseudonyms (default: $COLDSTART_PSEUDONYM_KEY_FILE)
     keywords: bool = True             # the keyword baseline's table (index/keywords.json) for experiments
     heldout: Optional[str] = None     # held-out texts for the student's gates; None: no student
     student_dir: Optional[str] = None  # where distill writes the student (default work_dir/student)
@@ -99,6 +100,8 @@ def run(args: argparse.Namespace) -> int:
                   "--batch-size", str(config.batch_size), "--chunk-size", str(config.chunk_size),
                   "--max-seq-len", str(config.max_seq_len), "--device", config.device]
     embed_argv += ["--profiles", config.profiles] if config.profiles else []
+    key_argv = ["--pseudonym-key-file", config.pseudonym_key_file] if config.pseudonym_key_file else []
+    embed_argv += key_argv
     _job(embed_argv + (["--skip-bad"] if config.skip_bad else []))
     if _index_is_fresh(embeddings, index, config.min_recall):
         print(f"build-index: up to date ({index})", flush=True)
@@ -157,7 +160,8 @@ def _train_fusion(config: PipelineConfig, model: str, index: str) -> None:
     if no_fusion:
         print(f"train-fusion: skipped ({no_fusion}); gated fusion falls back to the default", flush=True)
     else:
-        _job(["train-fusion", "--model", model, "--index", index, "--input", config.input])
+        key_argv = ["--pseudonym-key-file", config.pseudonym_key_file] if config.pseudonym_key_file else []
+        _job(["train-fusion", "--model", model, "--index", index, "--input", config.input] + key_argv)
 
 
 def _job(argv: List[str]) -> None:
