@@ -35,7 +35,7 @@ a guard against unrelated neighbours, not a precision knob. Cosine scales depend
 teacher: re-measure both numbers when the teacher changes (raw ERNIE [CLS] cosines are
 high for everything, which would inflate closeness).
 
-No text is ever part of a profile: tags, user ids, similarities and a short explanation
+No text is ever part of a profile: tags, neighbour handles, similarities and a short explanation
 (``why``) built from counts only.
 """
 from __future__ import annotations
@@ -81,9 +81,10 @@ DEFAULT_SETTINGS = ProfileSettings()
 
 
 class Neighbor(NamedTuple):
-    """An active user found near the new one (NamedTuple: ~5x cheaper to build than a frozen dataclass)."""
+    """An active user found near the new one (NamedTuple: ~5x cheaper to build than a frozen dataclass).
+    ``handle`` is the item's opaque pseudonym from the release (coldstart.pseudonyms), never a user id."""
 
-    user_id: str
+    handle: str
     similarity: float
 
 
@@ -102,18 +103,21 @@ class Profile:
     reason: str = REASON_VOTE
     why: str = field(default="")
 
-    def to_dict(self) -> Dict[str, Any]:
-        """JSON-ready: plain Python floats rounded to 4 decimals, no numpy types."""
-        return {
+    def to_dict(self, expose_neighbors: bool = False) -> Dict[str, Any]:
+        """JSON-ready: plain Python floats rounded to 4 decimals, no numpy types. Neighbours (opaque
+        handles and similarities) only when an operator turned them on (COLDSTART_EXPOSE_NEIGHBORS)."""
+        out = {
             "tags": [{"tag": t.tag, "score": round(float(t.score), 4)} for t in self.tags],
             "top_tag": self.top_tag,
             "confidence": round(float(self.confidence), 4),
             "fallback": bool(self.fallback),
-            "neighbors": [{"user_id": n.user_id, "similarity": round(float(n.similarity), 4)}
-                          for n in self.neighbors],
             "reason": self.reason,
             "why": self.why,
         }
+        if expose_neighbors:
+            out["neighbors"] = [{"handle": n.handle, "similarity": round(float(n.similarity), 4)}
+                                for n in self.neighbors]
+        return out
 
 
 def fallback_profile(items: ItemTable, reason: str, settings: ProfileSettings = DEFAULT_SETTINGS,
@@ -151,9 +155,9 @@ def vote(neighbor_items: Sequence[int], similarities: Sequence[float], items: It
                    key=lambda p: -p[0])[: settings.k]
     if not pairs:
         return fallback_profile(items, REASON_NO_NEIGHBORS, settings)
-    user_ids = items.user_ids
+    handles = items.handles
     item_tags = items.item_tags
-    neighbors = tuple([Neighbor(user_ids[i], s) for s, i in pairs])
+    neighbors = tuple([Neighbor(handles[i], s) for s, i in pairs])
 
     floor = settings.min_similarity
     power = settings.sharpen
