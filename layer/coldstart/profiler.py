@@ -17,7 +17,8 @@ from .experiments import Experiment, resolve
 from .keyword_baseline import KeywordProfiler, keyword_or_fallback
 from .fusion import DEFAULT_TYPED_WEIGHT, Fused, FusionSelector, concat_text, has_words
 from .preprocess import prepare_text
-from .profile import REASON_EMPTY_TEXT, ProfileSettings, fallback_profile, vote
+from .profile import REASON_NO_SIGNAL, Profile, ProfileSettings, fallback_profile, has_signal_words, vote
+from .calibration import Calibrator, TextEvidence, text_evidence
 from .release_loader import LoadedRelease, ReleaseManager
 from .settings import ServingSettings
 
@@ -37,6 +38,7 @@ class ProfileResult:
     vector: Optional[np.ndarray] = None
     fused: Optional[Fused] = None             # how the avatar's text was fused in (None: no image text)
     typed_text: str = ""                      # masked typed text + fields, without the image text
+    profile: Optional[Profile] = None         # the vote behind the body (evaluation reads its guess and features)
 
 
 def compose_text(text: str, fields: Optional[Mapping[str, str]] = None) -> str:
@@ -59,7 +61,11 @@ class Profiler:
         self.cache: Optional[SimHashCache] = (
             SimHashCache(settings.cache_size, settings.simhash_distance) if settings.cache_size > 0 else None)
         self._cache_version: Optional[str] = None
-        self._vote_settings: Dict[int, ProfileSettings] = {}
+        self._vote_settings: Dict[tuple, ProfileSettings] = {}
+        self._calibration: Optional[tuple] = None  # (release version, Calibrator or None)
+        # True: text evidence for every vote, calibrated release or not (the calibrate and evaluate
+        # jobs: features must not depend on whether a calibrator exists yet); serving leaves it off
+        self.collect_features = False
         self.experiment: Optional[Experiment] = Experiment.parse(settings.experiment)  # invalid → error at init
         self._keywords: Optional[tuple] = None  # (release version, KeywordProfiler or None)
         weight = DEFAULT_TYPED_WEIGHT if settings.fusion_typed_weight is None else settings.fusion_typed_weight
@@ -80,12 +86,29 @@ class Profiler:
         return {"model_version": f"{release.version}/{_short_sha(release, model_file)}",
                 "index_version": f"{release.version}/{_short_sha(release, 'index/index.ann')}"}
 
-    def _settings_for(self, k: int) -> ProfileSettings:
-        found = self._vote_settings.get(k)
+    def _settings_for(self, k: int, release: LoadedRelease) -> ProfileSettings:
+        found = self._vote_settings.get((k, release.version))
         if found is None:
-            found = ProfileSettings(k=k, min_confidence=self.settings.min_confidence)
-            self._vote_settings[k] = found
+            if len(self._vote_settings) > 64:
+                self._vote_settings.clear()  # older releases' entries
+            found = ProfileSettings(k=k, min_confidence=self.settings.min_confidence,
+                                    calibrator=self._calibrator(release))
+            self._vote_settings[(k, release.version)] = found
         return found
+
+    # -- calibrated confidence (issue 14): kept apart so the typed request path can move it whole --
+    def _calibrator(self, release: LoadedRelease) -> Optional[Calibrator]:
+        """The release's index/calibration.json, read once per release; None: uncalibrated release."""
+        if self._calibration is None or self._calibration[0] != release.version:
+            self._calibration = (release.version, Calibrator.for_release_dir(release.root))
+        return self._calibration[1]
+
+    def _evidence(self, release: LoadedRelease, text: str) -> Optional[TextEvidence]:
+        """What the text shows besides its neighbours (length, keyword evidence): calibrated releases only."""
+        if self._calibrator(release) is None and not self.collect_features:
+            return None  # ~0.1 ms a request that only a calibrator would use
+        return text_evidence(text, self._keyword_profiler(release))
+    # ---------------------------------------------------------------------------------------------
 
     def _embed(self, release: LoadedRelease, text: str, use_cache: bool):
         if self.cache is not None and self._cache_version != release.version:
@@ -117,12 +140,12 @@ class Profiler:
         clean, pii = prepare_text(compose_text(text, fields), max_chars=self.settings.max_text_chars)
         image_text = image_text if has_words(image_text) else ""
         combined = concat_text(clean, image_text) if image_text else clean  # stored / keyword-profiled text
-        vote_settings = self._settings_for(k)
+        vote_settings = self._settings_for(k, release)
         cache_status = "miss"
         fused = None
         experiment = resolve(self.experiment, user_id)  # logs the exposure; None without an experiment
-        if not has_words(combined):
-            profile = fallback_profile(release.items, REASON_EMPTY_TEXT, vote_settings)
+        if not has_signal_words(combined):  # digits, emoji, punctuation, only PII: nothing to read an interest from
+            profile = fallback_profile(release.items, REASON_NO_SIGNAL, vote_settings)
             vector = None
         elif experiment is not None and experiment["variant"] == "keyword":
             profile = keyword_or_fallback(self._keyword_profiler(release), combined, release.items, vote_settings)
@@ -132,14 +155,14 @@ class Profiler:
                 vector, cache_status, fused = self._fuse(release, clean, image_text, fusion, vote_settings, use_cache)
             else:
                 vector, cache_status = self._embed(release, clean, use_cache)
-            profile = self.vote_vector(release, vector, vote_settings)
+            profile = self.vote_vector(release, vector, vote_settings, self._evidence(release, combined))
         body = profile.to_dict()
         body.update({"pii_masked": pii, "cache": cache_status, **self.versions(release),
                      "latency_ms": round((time.perf_counter() - started) * 1000.0, 3)})
         if experiment is not None:
             body["experiment"] = experiment
         return ProfileResult(body=body, pii_counts=pii, masked_text=combined, vector=vector, fused=fused,
-                             typed_text=clean)
+                             typed_text=clean, profile=profile)
 
     def _fuse(self, release: LoadedRelease, typed: str, image_text: str, fusion: Any,
               vote_settings: ProfileSettings, use_cache: bool):
@@ -156,10 +179,11 @@ class Profiler:
         return fused.vector, ("hit" if statuses and all(st == "hit" for st in statuses) else "miss"), fused
 
     @staticmethod
-    def vote_vector(release: LoadedRelease, vector: np.ndarray, vote_settings: ProfileSettings):
+    def vote_vector(release: LoadedRelease, vector: np.ndarray, vote_settings: ProfileSettings,
+                    evidence: Optional[TextEvidence] = None):
         ids, distances = release.index.get_nns_by_vector(vector, vote_settings.k, search_k=release.search_k,
                                                          include_distances=True)
-        return vote(ids, [1.0 - d * d / 2.0 for d in distances], release.items, vote_settings)
+        return vote(ids, [1.0 - d * d / 2.0 for d in distances], release.items, vote_settings, evidence)
 
     def text_only(self, result: ProfileResult, k: Optional[int] = None):
         """The profile the typed text alone gives, for reporting what the image changed.
@@ -168,10 +192,10 @@ class Profiler:
         release = self.manager.current
         if release is None:
             raise NotReady(self.manager.last_error or "no release loaded")
-        vote_settings = self._settings_for(k or self.settings.k)
-        if not has_words(result.typed_text):
-            return fallback_profile(release.items, REASON_EMPTY_TEXT, vote_settings)
+        vote_settings = self._settings_for(k or self.settings.k, release)
+        if not has_signal_words(result.typed_text):
+            return fallback_profile(release.items, REASON_NO_SIGNAL, vote_settings)
         vector = result.fused.text_vector if result.fused is not None else None
         if vector is None:
             vector = self._embed(release, result.typed_text, True)[0]
-        return self.vote_vector(release, vector, vote_settings)
+        return self.vote_vector(release, vector, vote_settings, self._evidence(release, result.typed_text))
