@@ -23,6 +23,8 @@ JOBS = {
     "keywords": ("keywords", "keyword baseline: per-tag TF-IDF character n-grams → keywords.json"),
     "simulate-events": ("simulate_events", "simulate A/B exposure and outcome events (JSONL) with a planted lift"),
     "ab-report": ("ab_report", "A/B report: CTR, retention, dwell with confidence intervals, lift, p-values, SRM check, chart"),
+    "calibrate": ("calibrate", "fit the confidence calibrator on a calibration split → index/calibration.json"),
+    "evaluate": ("evaluate", "top-1/top-3, per-tag P/R, ECE, abstention: release vs keyword baseline vs seed method"),
 }
 
 
