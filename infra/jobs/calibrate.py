@@ -32,6 +32,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-in-interest-abstention", type=float, default=0.05,
                    help="the threshold abstains on at most this share of in-interest calibration texts")
     p.add_argument("--threshold", type=float, help="fixed abstention threshold instead of the chosen one")
+    p.add_argument("--force", action="store_true", help="refit even when the calibrator is up to date")
 
 
 def inputs_sha256(fingerprint: dict, data_sha: str, args) -> str:
@@ -55,6 +56,10 @@ def run(args: argparse.Namespace) -> int:
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise InputError("--threshold must be in [0, 1]")
     rows = read_labelled(args.data)
+    out = Path(args.out) if args.out else Path(args.index) / CALIBRATION_FILE
+    if not args.force and _is_fresh(out, args, rows):
+        print(f"calibrate: up to date ({out})", flush=True)
+        return 0
     features, labels, in_interest = [], [], []
     with open_profiler(index=args.index, model=args.model, k=args.k) as (profiler, root):
         from infra.jobs.evaluate import release_fingerprint
@@ -88,7 +93,6 @@ def run(args: argparse.Namespace) -> int:
     model.info["fit"] = {"ece": fit_ece,
                          "abstain_in": round(sum(c < model.threshold for c in ins) / len(ins), 4) if ins else None,
                          "abstain_no": round(sum(c < model.threshold for c in nos) / len(nos), 4) if nos else None}
-    out = Path(args.out) if args.out else Path(args.index) / CALIBRATION_FILE
     model.save(out)
     summary("calibrate", rows=len(features), right=sum(labels), no_interest=info["no_interest"],
             threshold=f"{model.threshold:.4f}", fit_ece=fit_ece, abstain_in=model.info["fit"]["abstain_in"],
@@ -96,3 +100,17 @@ def run(args: argparse.Namespace) -> int:
     weights = ", ".join(f"{f} {w:+.2f}" for f, w in zip(model.features, model.weights))
     print(f"calibrate: weights (standardised) {weights}; bias {model.bias:+.2f}", flush=True)
     return 0
+
+
+def _is_fresh(out: Path, args, rows) -> bool:
+    """True when ``out`` was fitted on exactly this index, model, keyword table, data and settings."""
+    from coldstart.calibration import Calibrator
+    from infra.jobs.evaluate import fingerprint_of, rows_sha256
+
+    if not out.is_file():
+        return False
+    try:
+        fitted = Calibrator.load(out).info.get("inputs_sha256")
+    except ValueError:
+        return False
+    return fitted == inputs_sha256(fingerprint_of(args.index, args.model), rows_sha256(rows), args)

@@ -48,6 +48,7 @@ from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 from infra.progress import bar, summary
 
 EVALUATION_FILE = "evaluation.json"
+REPORT_FORMAT = 2  # bump when the figures change: the pipeline then re-measures
 NO_TAG = "(none)"
 ABSTAIN = "(abstain)"
 METHODS = ("semantic", "keyword", "seed")
@@ -302,6 +303,33 @@ def predict_all(profiler, rows: Sequence[Labelled], methods: Sequence[str] = MET
 
 
 # -- figures ------------------------------------------------------------------------------------
+def _ece(confidences, correct, bins: int) -> float:
+    import numpy as np
+
+    c = np.asarray(confidences, dtype=np.float64)
+    y = np.asarray(correct, dtype=np.float64)
+    which = np.minimum((c * bins).astype(int), bins - 1)
+    total = 0.0
+    for b in range(bins):
+        mask = which == b
+        if mask.any():
+            total += mask.sum() / len(c) * abs(y[mask].mean() - c[mask].mean())
+    return float(total)
+
+
+def ece_floor(confidences: Sequence[float], bins: int = BINS, draws: int = 200, seed: int = 0) -> Optional[float]:
+    """The ECE a *perfectly calibrated* confidence would measure on this many rows (outcomes drawn
+    with exactly the stated probabilities, mean of ``draws``): the sampling noise under any ECE.
+    On ~330 rows it is ~0.05, so an ECE gate needs a few hundred rows more than that to mean much."""
+    import numpy as np
+
+    if not len(confidences):
+        return None
+    rng = np.random.default_rng(seed)
+    c = np.asarray(confidences, dtype=np.float64)
+    return round(float(np.mean([_ece(c, rng.random(len(c)) < c, bins) for _ in range(draws)])), 4)
+
+
 def reliability(confidences: Sequence[float], correct: Sequence[bool], bins: int = BINS) -> Dict[str, Any]:
     """ECE over equal-width bins, and the bins themselves (for the diagram)."""
     table = []
@@ -316,7 +344,8 @@ def reliability(confidences: Sequence[float], correct: Sequence[bool], bins: int
         acc = sum(1 for i in idx if correct[i]) / len(idx)
         ece += len(idx) / total * abs(acc - conf)
         table.append({"lo": lo, "hi": hi, "n": len(idx), "confidence": round(conf, 4), "accuracy": round(acc, 4)})
-    return {"ece": round(ece, 4) if total else None, "n": total, "bins": table}
+    return {"ece": round(ece, 4) if total else None, "n": total, "bins": table,
+            "ece_floor": ece_floor(confidences, bins)}
 
 
 def _rate(num: int, den: int) -> Optional[float]:
@@ -356,7 +385,7 @@ def score(rows: Sequence[Labelled], preds: Sequence[Prediction], tags: Sequence[
         "top1": _rate(sum(top_hit(i, 1) for i in ins), len(ins)),
         "top3": _rate(sum(top_hit(i, 3) for i in ins), len(ins)),
         "top1_single": _rate(sum(top_hit(i, 1) for i in single), len(single)),
-        "ece": rel_all["ece"], "ece_in": rel_in["ece"], "ece_rows": rel_all["n"],
+        "ece": rel_all["ece"], "ece_in": rel_in["ece"], "ece_rows": rel_all["n"], "ece_floor": rel_all["ece_floor"],
         "abstain_in": _rate(sum(not preds[i].answered for i in ins), len(ins)),
         "abstain_no": _rate(sum(not preds[i].answered for i in nos), len(nos)),
         "reliability": rel_all["bins"], "per_tag": per_tag,
@@ -367,13 +396,13 @@ def score(rows: Sequence[Labelled], preds: Sequence[Prediction], tags: Sequence[
     return out
 
 
-HEADLINE = ("top1", "top3", "top1_single", "ece", "ece_in", "abstain_in", "abstain_no")
+HEADLINE = ("top1", "top3", "top1_single", "ece", "ece_in", "ece_floor", "abstain_in", "abstain_no")
 
 
 def headline(report: Dict[str, Any]) -> Dict[str, Any]:
     """The few numbers the manifest, the gate and the demo carry, per method."""
     return {"name": report["name"], "n_in_interest": report["n_in_interest"], "n_no_interest": report["n_no_interest"],
-            **{m: {k: report["methods"][m][k] for k in HEADLINE} for m in report["methods"]}}
+            **{m: {k: report["methods"][m].get(k) for k in HEADLINE} for m in report["methods"]}}
 
 
 def _fmt(v: Any) -> str:
@@ -392,7 +421,8 @@ def markdown(report: Dict[str, Any]) -> str:
     for key in HEADLINE + ("top1_vote",):
         lines.append(f"| {key} | " + " | ".join(_fmt(report["methods"][m].get(key)) for m in methods) + " |")
     lines += ["", "top1/top3: answered top tag(s) include one of the row's tags, abstentions count as misses; "
-              "ece: 10 bins over rows with a ranking (no-interest rows are always wrong); abstain_in/abstain_no: "
+              "ece: 10 bins over rows with a ranking (no-interest rows are always wrong); ece_floor: what a perfectly "
+              "calibrated confidence would measure on these rows (sampling noise); abstain_in/abstain_no: "
               "fallback rate on in-/no-interest rows; top1_vote: the vote's guess, abstentions included.", "",
               "## Per tag (precision / recall)", "", "| tag | support | " + " | ".join(methods) + " |",
               "|---|---:|" + "---:|" * len(methods)]
@@ -467,7 +497,7 @@ def evaluate(rows: Sequence[Labelled], profiler, root: Path, name: str, data: Se
     tags = list(release.items.tag_names)
     for r in rows:  # tags of the set the population lacks still get a row
         tags.extend(t for t in r.tags if t not in tags)
-    report = {"name": name, "data": list(data), "data_sha256": rows_sha256(rows),
+    report = {"format": REPORT_FORMAT, "name": name, "data": list(data), "data_sha256": rows_sha256(rows),
               "n_in_interest": sum(r.in_interest for r in rows), "n_no_interest": sum(not r.in_interest for r in rows),
               "tags": tags, "fingerprint": release_fingerprint(root), "command": command,
               "release": release.version, "methods": {m: score(rows, preds[m], tags) for m in METHODS}}
