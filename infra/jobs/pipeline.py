@@ -151,7 +151,7 @@ def run(args: argparse.Namespace) -> int:
         evaluations = _quality(config, work, index, model)
     published = None
     if config.publish_to:
-        published = _published_version(config.publish_to, index, model)
+        published = _published_version(config.publish_to, index, model, evaluations)
         if published:
             print(f"publish: up to date (current release {published} carries this index and model)", flush=True)
         else:
@@ -161,7 +161,7 @@ def run(args: argparse.Namespace) -> int:
                  + (["--evaluation", evaluations[0], "--max-ece", str(config.max_ece),
                      "--min-top1-margin", str(config.min_top1_margin)] if evaluations else [])
                  + [a for path in evaluations[1:] for a in ("--report", path)])
-            published = _published_version(config.publish_to, index, model)
+            published = _published_version(config.publish_to, index, model, evaluations)
     _print_release(index, config.publish_to, published)
     if model:
         _print_model(model)
@@ -221,8 +221,10 @@ def _keywords_are_fresh(input_uri: str, index: str) -> bool:
     return built_from == read_input_lines(input_uri)[2]
 
 
-def _published_version(publish_to: str, index: str, model: Optional[str] = None) -> Optional[str]:
-    """The current release's version if it carries exactly this index (and model), else None."""
+def _published_version(publish_to: str, index: str, model: Optional[str] = None,
+                       evaluations: List[str] = ()) -> Optional[str]:
+    """The current release's version if it carries exactly this index (and model) and records the
+    figures of exactly these evaluations, else None."""
     from coldstart.errors import ColdstartError
     from coldstart.hashing import sha256_file
     from coldstart.release import read_current, read_release
@@ -233,8 +235,11 @@ def _published_version(publish_to: str, index: str, model: Optional[str] = None)
         current = read_current(store)
         if current is None:
             return None
-        files = read_release(store, current.version).files
+        release = read_release(store, current.version)
     except ColdstartError:
+        return None
+    files = release.files
+    if evaluations and not _records_evaluations(release.components.get("quality", {}), evaluations):
         return None
     wanted = {"index/manifest.json": Path(index) / "manifest.json"}
     for extra in ("keywords.json", "calibration.json"):
@@ -380,3 +385,16 @@ def _print_quality(path: str) -> None:
           + "; ".join(f"{name} top-1 {f(m[name]['top1'])} ECE {f(m[name]['ece'])} abstain in/no "
                       f"{f(m[name]['abstain_in'])}/{f(m[name]['abstain_no'])}" for name in ("semantic", "keyword", "seed")),
           flush=True)
+
+
+def _records_evaluations(quality: dict, evaluations: List[str]) -> bool:
+    """True when release.json's components.quality holds exactly these evaluations' figures."""
+    from infra.jobs.evaluate import headline
+
+    sets = {name: {k: v for k, v in figures.items() if k != "same_release"}
+            for name, figures in quality.get("sets", {}).items()}
+    wanted = {}
+    for path in evaluations:
+        report = json.loads(Path(path).read_text(encoding="utf-8"))
+        wanted[report["name"]] = json.loads(json.dumps(headline(report)))
+    return sets == wanted
