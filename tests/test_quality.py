@@ -388,3 +388,39 @@ def test_calibrate_skips_while_up_to_date(calibrated, capsys):
     assert main(["calibrate", "--index", str(calibrated.index), "--model", str(calibrated.model),
                  "--data", str(calibrated.cal_file)]) == 0
     assert "calibrate: up to date" in capsys.readouterr().out
+
+
+def test_the_kiosks_python_39_computes_the_same_confidence(calibrated, tmp_path):
+    """The kiosk runs the core on Python 3.9: same features, same calibrator file → same number."""
+    from tests.py39 import require_toolchain, run_py39_json
+
+    require_toolchain()
+    shutil.copy(calibrated.index / "keywords.json", tmp_path / "keywords.json")
+    Calibrator(FEATURES, [0.8, 0.4, 0.1, 0.9, 0.8, 2.0, 0.5, 0.5], [0.2, 0.3, 0.2, 0.05, 0.1, 0.6, 0.5, 0.4],
+               [0.5, 0.4, -0.8, 0.3, 0.3, 0.6, 0.2, 0.9], 0.2, threshold=0.3).save(tmp_path)
+    code = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from coldstart.calibration import Calibrator, text_evidence
+from coldstart.items import ItemTable
+from coldstart.keyword_baseline import KeywordProfiler
+from coldstart.profile import ProfileSettings, vote
+cal = Calibrator.load(sys.argv[2] + "/calibration.json")
+kw = KeywordProfiler.load(sys.argv[2] + "/keywords.json")
+items = ItemTable.from_rows(["a", "b", "c", "d"], [["体育"], ["体育", "娱乐"], [], ["科技"]])
+out = [vote([0, 1, 2, 3], sims, items, ProfileSettings(calibrator=cal), text_evidence(text, kw)).to_dict()
+       for text, sims in [("喜欢打篮球", [0.9, 0.8, 0.7, 0.1]), ("你好", [0.6, 0.5, 0.5, 0.5]),
+                          ("最近在研究基金定投，偶尔炒股", [0.99, 0.98, 0.2, 0.97])]]
+print(json.dumps(out))
+"""
+    got = run_py39_json(code, str(ROOT / "layer"), str(tmp_path))
+    cal = Calibrator.load(tmp_path / CALIBRATION_FILE)
+    from coldstart.keyword_baseline import KeywordProfiler
+
+    kw = KeywordProfiler.load(tmp_path / "keywords.json")
+    items = ItemTable.from_rows(["a", "b", "c", "d"], [["体育"], ["体育", "娱乐"], [], ["科技"]])
+    want = [vote([0, 1, 2, 3], sims, items, ProfileSettings(calibrator=cal), text_evidence(text, kw)).to_dict()
+            for text, sims in [("喜欢打篮球", [0.9, 0.8, 0.7, 0.1]), ("你好", [0.6, 0.5, 0.5, 0.5]),
+                               ("最近在研究基金定投，偶尔炒股", [0.99, 0.98, 0.2, 0.97])]]
+    assert got == want
+    assert len({d["confidence"] for d in want}) == 3  # three different numbers, all reproduced
