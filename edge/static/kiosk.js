@@ -77,6 +77,7 @@
   function showError(message) {
     errorEl.textContent = message;
     errorEl.hidden = false;
+    if (notice.textContent === message) notice.hidden = true;  // said once, where the visitor is looking
     setState("done");
   }
 
@@ -188,12 +189,12 @@
       const data = await res.json();
       ocrAvailable = data.ocr === true;
       notice.textContent = data.ready ? "" : MESSAGES.notReady;
-      notice.hidden = !!data.ready;
     } catch (e) {
       ocrAvailable = false;
       notice.textContent = MESSAGES.offline;
-      notice.hidden = false;
     }
+    // shown unless empty or already said by the error line the visitor is reading
+    notice.hidden = !notice.textContent || (!errorEl.hidden && errorEl.textContent === notice.textContent);
     avatarGroup.hidden = !ocrAvailable;
     if (!ocrAvailable) { avatar.value = ""; chosen.textContent = ""; }
     body.dataset.ocr = ocrAvailable ? "yes" : "no";
