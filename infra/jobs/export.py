@@ -24,6 +24,10 @@ from pathlib import Path
 
 from infra.progress import summary
 
+# Bumped when the Lite conversion changes what an export writes (2: quantized .nb via legacy_weight_ops),
+# so a model exported before is not taken as fresh by the pipeline.
+LITE_EXPORT_VERSION = 2
+
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     from infra.gates import GateThresholds
@@ -218,7 +222,8 @@ def _inputs_sha(student: str, index: str, heldout: str) -> dict:
     from infra.student import STUDENT_CARD
 
     return {"student_card": sha256_file(Path(student) / STUDENT_CARD),
-            "index_manifest": sha256_file(Path(index) / "manifest.json"), "heldout": sha256_file(heldout)}
+            "index_manifest": sha256_file(Path(index) / "manifest.json"), "heldout": sha256_file(heldout),
+            "lite_export": LITE_EXPORT_VERSION}
 
 
 def export_is_fresh(student: str, index: str, heldout: str, model: str) -> bool:
