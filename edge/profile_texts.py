@@ -4,7 +4,7 @@
 
 Runs the same ``Kiosk`` a visitor talks to (ONNX Runtime backend by default: the one runtime that
 exists for both x86_64 and aarch64; the outbox is not written), uncached, and writes
-``{"machine", "python", "release", "backend", "seconds", "texts": [{"top_tag", "tags", "vector"}]}``.
+``{"machine", "python", "release", "backend", "seconds", "texts": [{"top_tag", "tags", "neighbors", "vector"}]}``.
 ``bench/arm64.py`` and ``tests/test_arm64.py`` run it on x86_64 and on arm64 under qemu-user and
 compare the two files.
 """
@@ -52,6 +52,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             for text in texts:
                 body, vector = kiosk.profile_uncached(text)
                 rows.append({"top_tag": body.get("top_tag"), "tags": body.get("tags"),
+                             "neighbors": [n["user_id"] for n in body.get("neighbors", [])],
                              "vector": None if vector is None else [float(x) for x in vector]})
             seconds = time.perf_counter() - started
             out = {"machine": platform.machine(), "python": platform.python_version(),
