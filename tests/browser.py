@@ -1,8 +1,6 @@
 """Headless Debian Chromium driven by Playwright for Python (no browser download: ``executable_path``).
 
-    from tests.browser import chromium   # a pytest fixture (session): a launched Browser
-
-    def test_x(chromium):
+    def test_x(chromium):                # the session fixture (tests/conftest.py imports it from here)
         page = chromium.new_page(viewport={"width": 1080, "height": 1920})
         page.goto(url)
 

@@ -8,7 +8,6 @@ random models: those put every text in near-ties, where INT8 rounding noise (x86
 cosine 0.99997) flips neighbours and so top tags, which says nothing about arm64."""
 import hashlib
 import json
-import os
 import subprocess
 
 import numpy as np

@@ -14,7 +14,7 @@ import pytest
 
 from coldstart.storage import StoreSettings
 from infra.local_s3 import free_port
-from tests.browser import LANDSCAPE, PORTRAIT, chromium, save_screenshot  # noqa: F401  (fixture)
+from tests.browser import LANDSCAPE, PORTRAIT, save_screenshot
 from tests.test_edge import PHONE_TEXT, Running, make_kiosk, no_network, publish  # noqa: F401  (fixture)
 
 PHONE = "13812345678"
@@ -59,12 +59,22 @@ def kiosk_at(release, tmp_path):
         running.close()
 
 
-def open_page(chromium, running, viewport=PORTRAIT):  # noqa: F811
-    context = chromium.new_context(viewport=viewport, device_scale_factor=1, locale="zh-CN", has_touch=True)
-    page = context.new_page()
-    page.goto(running.url + "/")
-    page.wait_for_selector("body[data-ocr]")  # /api/ready answered
-    return page
+@pytest.fixture
+def open_page(chromium):
+    """open_page(running, viewport) -> a page on the kiosk, touch enabled, after /api/ready answered."""
+    contexts = []
+
+    def open_(running, viewport=PORTRAIT):
+        context = chromium.new_context(viewport=viewport, device_scale_factor=1, locale="zh-CN", has_touch=True)
+        contexts.append(context)
+        page = context.new_page()
+        page.goto(running.url + "/")
+        page.wait_for_selector("body[data-ocr]")
+        return page
+
+    yield open_
+    for context in contexts:
+        context.close()
 
 
 def shape(viewport):
@@ -113,10 +123,10 @@ def pct(score):
 
 
 @pytest.mark.parametrize("viewport", [PORTRAIT, LANDSCAPE], ids=shape)
-def test_a_visitor_gets_tags_why_and_the_masking_notice_and_the_form_is_emptied(chromium, kiosk_at, viewport,  # noqa: F811
+def test_a_visitor_gets_tags_why_and_the_masking_notice_and_the_form_is_emptied(open_page, kiosk_at, viewport,
                                                                                   tmp_path):
     running = kiosk_at(ocr=False)
-    page = open_page(chromium, running, viewport)
+    page = open_page(running, viewport)
     assert_readable(page, viewport)
     assert page.locator("#avatar-group").is_hidden()  # no OCR on this runtime: no promise of it either
     assert page.locator("#placeholder").is_visible()
@@ -138,9 +148,9 @@ def test_a_visitor_gets_tags_why_and_the_masking_notice_and_the_form_is_emptied(
     save_screenshot(page, f"kiosk-{shape(viewport)}-result", tmp_path)
 
 
-def test_the_page_empties_itself_after_the_idle_timeout(chromium, kiosk_at):  # noqa: F811
+def test_the_page_empties_itself_after_the_idle_timeout(open_page, kiosk_at):
     running = kiosk_at(idle_seconds=3, ocr=False)
-    page = open_page(chromium, running)
+    page = open_page(running)
     assert page.get_attribute("body", "data-idle-seconds") == "3" and "3 秒" in visible_text(page)
 
     submit_text(page, PHONE_TEXT)  # a result left on screen by a visitor who walked away
@@ -158,9 +168,9 @@ def test_the_page_empties_itself_after_the_idle_timeout(chromium, kiosk_at):  # 
     assert page.input_value("#text") == "" and PHONE not in page.content()
 
 
-def test_keyboard_only_use_and_the_restart_button(chromium, kiosk_at):  # noqa: F811
+def test_keyboard_only_use_and_the_restart_button(open_page, kiosk_at):
     running = kiosk_at(ocr=False)
-    page = open_page(chromium, running)
+    page = open_page(running)
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.id") == "text"
     page.keyboard.type("我喜欢看科幻电影和打篮球")
@@ -176,7 +186,7 @@ def test_keyboard_only_use_and_the_restart_button(chromium, kiosk_at):  # noqa: 
     assert page.evaluate("document.activeElement.id") == "submit"
 
 
-def test_a_loading_state_while_the_kiosk_works(chromium, kiosk_at):  # noqa: F811
+def test_a_loading_state_while_the_kiosk_works(open_page, kiosk_at):
     running = kiosk_at(ocr=False)
     release_request = threading.Event()
     real = running.kiosk.profile
@@ -186,7 +196,7 @@ def test_a_loading_state_while_the_kiosk_works(chromium, kiosk_at):  # noqa: F81
         return real(*args, **kwargs)
 
     running.kiosk.profile = slow
-    page = open_page(chromium, running)
+    page = open_page(running)
     page.locator("#text").fill("喜欢旅行和摄影")
     page.locator("#submit").click()
     page.wait_for_selector("body[data-state='loading']")
@@ -198,9 +208,9 @@ def test_a_loading_state_while_the_kiosk_works(chromium, kiosk_at):  # noqa: F81
     assert page.locator("#result").is_visible()
 
 
-def test_the_avatar_upload_is_offered_only_where_ocr_runs(chromium, kiosk_at):  # noqa: F811
+def test_the_avatar_upload_is_offered_only_where_ocr_runs(open_page, kiosk_at):
     for ocr in (False, True):
-        page = open_page(chromium, kiosk_at(ocr=ocr))
+        page = open_page(kiosk_at(ocr=ocr))
         assert page.locator("#avatar-group").is_visible() is ocr
         assert ("图中的文字会一起分析" in visible_text(page)) is ocr
 
@@ -225,9 +235,9 @@ def _failing(kind, kiosk_at, tmp_path):
 
 
 @pytest.mark.parametrize("kind", sorted(MESSAGES))
-def test_every_failure_reads_as_a_plain_chinese_sentence(chromium, kiosk_at, kind, tmp_path, no_network):  # noqa: F811
+def test_every_failure_reads_as_a_plain_chinese_sentence(open_page, kiosk_at, kind, tmp_path, no_network):
     running = _failing(kind, kiosk_at, tmp_path)
-    page = open_page(chromium, running)
+    page = open_page(running)
     if kind in ("no_release", "s3_down"):  # said before anyone types, too
         assert page.locator("#notice").is_visible() and page.inner_text("#notice") == NOT_READY
     if kind == "bad_image":

@@ -6,7 +6,6 @@ the runtime de-quantizes weights only for conv2d / fc / mul / lookup_table, so t
 the INT8 bytes as float32: garbage, NaN/inf. The same Linear written as the legacy ``mul`` op
 (``infra.lite.legacy_weight_ops``) round-trips within INT8 rounding.
 """
-import json
 
 import numpy as np
 import pytest

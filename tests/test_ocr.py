@@ -9,8 +9,6 @@ import zlib
 
 import pytest
 
-from tests.browser import chromium  # noqa: F401  (fixture: Playwright + Debian chromium)
-
 PIL = pytest.importorskip("PIL")
 pytest.importorskip("rapidocr_onnxruntime")
 
