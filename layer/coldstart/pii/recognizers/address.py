@@ -1,0 +1,125 @@
+"""Street addresses (ADDRESS -> ``[ADDRESS]``): admin divisions + road/number or compound/building.
+
+An address is anchored on something only addresses have, then grown to both sides:
+
+* anchors: a road, street or lane with a house number (路 / 街 / 大街 / 大道 / 巷 / 弄 / 胡同 / 段 + 123号);
+  a compound with a building or room (小区 / 花园 / 苑 / 公寓 / 大厦 ... + 3号楼 / 5栋 / 2单元 / 501室);
+  a village under a town (XX镇XX村, XX村3组); Arabic or Chinese numbers (一百二十三号);
+* to the left: the administrative chain in the same clause (省 / 自治区 / 市 / 区 / 县 / 镇 / 街道), starting
+  at the first known province or city name (``lexicon.places``) or the first XX市 / XX区; words like
+  住 / 在 / 寄到 in front are not part of it;
+* to the right: building names and numbers (民族大厦, 睿东中心1栋, 4号楼2单元1102, 23层).
+
+A city or district alone (我在杭州工作, 住海淀) has no anchor and is left alone, as are a famous street
+without a number (南京路步行街) and a room number without a place (宿舍301). English addresses
+("Room 1502, No. 1168 West Nanjing Road, Jing'an District, Shanghai") have their own pattern.
+"""
+from __future__ import annotations
+
+import re
+from typing import List, Optional
+
+from ..lexicon.places import PLACE_NAMES
+from ..normalizer import NormalizedText
+from .base import Candidate, Recognizer
+
+_CJK = "\u4e00-\u9fff"
+_NUM = "(?:[0-9]+|[一二三四五六七八九十百千零〇两]+)"
+_ROAD_ANCHOR_RE = re.compile(
+    "(?:大道|大街|路|街|巷|弄|胡同|段|道|里|坊)" + _NUM + "(?:[-之][0-9]+)?(?:号院|号|弄|巷|支弄)"
+)
+_UNIT = "(?:号楼|号院|号门|栋|幢|座|单元|楼|层|室|号|期|区|户|组|排|舍)"
+_COMPOUND = ("(?:小区|花园|花苑|家园|新村|社区|公寓|大厦|广场|中心|写字楼|大楼|家属院|家属区|校区|园区|产业园|"
+             "宿舍|商城|大院|酒店|宾馆|医院|中学|小学|大学|学院|幼儿园|苑|村|院|城|府|庭|湾|园|阁|里|坊|期)")
+_COMPOUND_ANCHOR_RE = re.compile(
+    "[" + _CJK + "]{1,8}?" + _COMPOUND + "[A-Za-z]?" + _NUM + "[A-Za-z]?(?:号楼|栋|幢|座|单元)"
+    + "(?:" + "[A-Za-z]?" + _NUM + "[A-Za-z]?" + _UNIT + "|[-]?[0-9]+)*"
+)
+_VILLAGE_RE = re.compile("[" + _CJK + "]{1,6}(?:镇|乡)[" + _CJK + "]{1,6}?村(?:" + _NUM + "(?:组|号|队|社))?")
+_CHAIN_ITEM = "(?:[A-Za-z]?" + _NUM + "[A-Za-z]?" + _UNIT + "|-[0-9]+)"
+_RIGHT_RE = re.compile(
+    "(?:[" + _CJK + "A-Za-z0-9]{0,10}?" + _COMPOUND + ")?" + _CHAIN_ITEM + "*"
+    + "(?:(?<=单元)[0-9]{2,5}|(?<=[栋幢座楼])[0-9]{3,5})?"
+)
+_ADMIN = "(?:省|自治区|特别行政区|市|自治州|地区|盟|新区|区|县|旗|镇|乡|街道)"
+_ADMIN_TOKEN_RE = re.compile("[" + _CJK + "]{2,6}?" + _ADMIN)
+_LEAD_STOP = "我家住在于是到寄送址位从去回来搬租的为发收货件人地及和"
+_EN_ADDRESS_RE = re.compile(
+    r"(?:(?:Room|Rm\.?|Flat|Unit|Apt\.?|Suite)[ ]?[0-9A-Z-]+,?[ ]?)?"
+    r"(?:No\.?[ ]?)?[0-9]+[A-Z]?,?[ ]"
+    r"(?:[A-Z][A-Za-z']*[ ]){1,4}(?:Road|Street|Avenue|Lane|Boulevard|Rd\.?|St\.?|Ave\.?|Blvd\.?)"
+    r"(?:,[ ]?(?:[A-Z][A-Za-z']*)(?:[ ][A-Z][A-Za-z']*){0,3}){0,4}"
+)
+
+
+def _left_start(text: str, anchor_start: int) -> int:
+    """Where the address begins: the first place name / admin token in the CJK run before the anchor."""
+    lo = anchor_start
+    while lo > 0 and anchor_start - lo < 30:
+        ch = text[lo - 1]
+        if not ("\u4e00" <= ch <= "\u9fff" or ch.isdigit()):
+            break
+        lo -= 1
+    window = text[lo:anchor_start]
+    start: Optional[int] = None
+    for i in range(len(window)):
+        if window[i:i + 2] in PLACE_NAMES or window[i:i + 3] in PLACE_NAMES or window[i:i + 4] in PLACE_NAMES:
+            start = lo + i
+            break
+    if start is None:
+        m = _ADMIN_TOKEN_RE.search(window)
+        if m is not None:
+            start = lo + m.start()
+    if start is None:
+        # the road or compound name alone: its last few characters
+        start = max(lo, anchor_start - 4)
+    while start < anchor_start - 1 and text[start] in _LEAD_STOP:
+        start += 1
+    return start
+
+
+class AddressRecognizer(Recognizer):
+    entity = "ADDRESS"
+    name = "address"
+    context = ("地址", "住址", "家住", "住在", "寄到", "收货地址", "位于")
+    use_veto = False
+    score = 0.6
+
+    def analyze(self, nt: NormalizedText) -> List[Candidate]:
+        text = nt.text
+        out: List[Candidate] = []
+        anchors = []
+        for m in _ROAD_ANCHOR_RE.finditer(text):
+            anchors.append((m.start(), m.end()))
+        for m in _COMPOUND_ANCHOR_RE.finditer(text):
+            anchors.append((m.start(), m.end()))
+        for m in _VILLAGE_RE.finditer(text):
+            anchors.append((m.start(), m.end()))
+        for a_start, a_end in anchors:
+            start = _left_start(text, a_start)
+            end = a_end
+            while True:
+                r = _RIGHT_RE.match(text, end)
+                if r is None or r.end() <= end:
+                    break
+                end = r.end()
+            out.append(Candidate(start, end, self.entity, self.score))
+        if "Road" in text or "Street" in text or "Rd" in text or "Avenue" in text or "St." in text:
+            for m in _EN_ADDRESS_RE.finditer(text):
+                out.append(Candidate(m.start(), m.end(), self.entity, self.score))
+        return _merge(out)
+
+
+def _merge(cands: List[Candidate]) -> List[Candidate]:
+    """Anchors of one address overlap: keep their union."""
+    if len(cands) < 2:
+        return cands
+    cands = sorted(cands)
+    out = [cands[0]]
+    for c in cands[1:]:
+        last = out[-1]
+        if c.start <= last.end:
+            out[-1] = Candidate(last.start, max(last.end, c.end), last.entity, last.score)
+        else:
+            out.append(c)
+    return out

@@ -1,0 +1,66 @@
+"""QQ numbers (QQ -> ``[QQ]``): 5-11 digits, not starting with 0, after a QQ keyword.
+
+Keywords: QQ / qq / Q / q q / Q号 / 扣扣 / 扣 / 企鹅(号) / 小企鹅 / 球球 / 🐧, then separators
+(space : = 是 为 号 号码 账号 ID ...), then the number, read from the digit runs (so "扣 3 0 5 8 1 9 2 7 4",
+"Q号 3847 6192 05", "企鹅号：3 9 4 八 5 7 2 1 6", "扣扣号码473\\u200b829\\u200b156" are numbers). The keyword
+stays in the text (``QQ号:[QQ]``). Not: QQ群 / 群号 (a group), QQ音乐, "Q3 2024" (a quarter: a bare Q
+glued to its number needs 5 digits in the first group).
+"""
+from __future__ import annotations
+
+import re
+from typing import List
+
+from ..normalizer import NormalizedText
+from .base import Candidate, Recognizer
+
+_KEYWORD_RE = re.compile(
+    r"(?<![A-Za-z])(?:[Qq][ ]?[Qq]|[Qq])(?![A-Za-z])"
+    r"|扣扣|扣|抠抠|叩叩|企鹅号?|小企鹅|球球|\U0001F427"
+)
+# after the keyword: separators and filler words, bounded
+_SEP_RE = re.compile(r"(?:[ :=\-~>]|号码?|是|为|账号|(?:ID|id|Id)(?=[ :=])|→|👉)*")
+_WEAK = frozenset(["q", "Q", "扣"])
+
+
+class QQRecognizer(Recognizer):
+    entity = "QQ"
+    name = "qq"
+    context = ("QQ", "qq", "扣扣", "企鹅号", "Q号")
+    score = 0.95
+    veto_window = 8
+
+    def analyze(self, nt: NormalizedText) -> List[Candidate]:
+        text = nt.text
+        low = nt.lower
+        if "q" not in low and "扣" not in text and "企鹅" not in text and "球球" not in text and "\U0001F427" not in text:
+            return []
+        runs = {run.start: run for run in nt.digit_runs()}
+        if not runs:
+            return []
+        out = []
+        for m in _KEYWORD_RE.finditer(text):
+            sep = _SEP_RE.match(text, m.end())
+            at = sep.end() if sep.end() - m.end() <= 8 else -1
+            run = runs.get(at)
+            if run is None:
+                continue
+            kw = m.group(0)
+            first = run.groups[0]
+            digits = "".join(text[s:e] for s, e in run.groups)
+            end = run.end
+            if run.soft_end and len(digits) - run.soft_end >= 5:
+                digits, end = digits[:-run.soft_end], end - run.soft_end  # "QQ 12345678一起玩"
+            if not 5 <= len(digits) <= 11:
+                first_digits = text[first[0]:first[1]]
+                if not 5 <= len(first_digits) <= 11:
+                    continue
+                digits, end = first_digits, first[1]
+            if digits[0] == "0":
+                continue
+            if kw in _WEAK and at == m.end() and first[1] - first[0] < 5:
+                continue  # "Q3 2024", "扣1"
+            if self.vetoed(nt, m.start()):
+                continue
+            out.append(Candidate(run.start, end, self.entity, self.score))
+        return out
