@@ -117,10 +117,14 @@ def test_invalid_ids_are_never_called_ids(score):
         assert alone == total, kind
 
 
-def test_alignment_recovers_spans():
-    assert bench.align_masked("手机:185 4652 1225 23334320100611685X 好", "手机:[PHONE] [ID] 好",
-                              lambda s, h: __import__("coldstart.pii", fromlist=["x"]).mask_pii(s).text == h) == [
-        (3, 16, "[PHONE]"), (17, 35, "[ID]")]
-    assert bench.align_masked("abc", "abc") == []
-    with pytest.raises(ValueError):
-        bench.align_masked("abc", "abd")
+def test_findings_carry_positions_in_the_input():
+    """The bench scores analyze_pii's positions (no re-alignment of masked text any more)."""
+    from coldstart.pii import analyze_pii
+
+    text = "手机:185 4652 1225 23334320100611685X 好"
+    assert [(f.start, f.end, f.entity) for f in analyze_pii(text)] == [(3, 16, "PHONE"), (17, 35, "ID_CARD")]
+    # positions are in the caller's text, also when normalisation changes lengths (zero-width, ⑴)
+    text = "电话1\u200b3\u200b8\u200b12345678 好"
+    (f,) = analyze_pii(text)
+    assert text[f.start:f.end] == "1\u200b3\u200b8\u200b12345678"
+    assert analyze_pii("abc") == []
