@@ -48,7 +48,7 @@ CN_DIGITS: Dict[str, str] = {
     "九": "9", "玖": "9", "勾": "9",
 }
 # Only inside a run of numerals (never alone next to Arabic digits): common words otherwise.
-_AMBIGUOUS = frozenset("两兩么拐勾洞")
+_AMBIGUOUS = frozenset("两兩么拐勾洞伍陆陸")  # 伍 and 陆 are also surnames (伍思琪, 陆毅)
 _CN_CLASS = "".join(CN_DIGITS)
 
 # Separators allowed between the digit groups of one number (NFKC already made full-width ones ASCII).
@@ -155,7 +155,9 @@ class NormalizedText:
         if end <= start:
             pos = m[start] if start < len(m) else len(self.raw)
             return pos, pos
-        return m[start], m[end - 1] + 1
+        # characters dropped right after the span (a keycap's U+FE0F U+20E3) belong to it
+        stop = m[end] if end < len(m) else len(self.raw)
+        return m[start], max(m[end - 1] + 1, stop)
 
     def digit_runs(self) -> List[DigitRun]:
         """Digit runs of the view, computed once and shared by the digit recognizers."""

@@ -25,25 +25,29 @@ from .base import Candidate, Recognizer
 
 _CJK = "\u4e00-\u9fff"
 _NUM = "(?:[0-9]+|[一二三四五六七八九十百千零〇两]+)"
-_ROAD_ANCHOR_RE = re.compile(
-    "(?:大道|大街|路|街|巷|弄|胡同|段|道|里|坊)" + _NUM + "(?:[-之][0-9]+)?(?:号院|号|弄|巷|支弄)"
-)
-_UNIT = "(?:号楼|号院|号门|栋|幢|座|单元|楼|层|室|号|期|区|户|组|排|舍)"
+_ROAD = "(?:大道|大街|路|街|巷|弄|胡同|段|道|里|坊)"
+_ROAD_ANCHOR_RE = re.compile(_ROAD + "[ ]?" + _NUM + "(?:[-之][0-9]+)?(?:号院|号|弄|巷|支弄)")
+_UNIT = "(?:号楼|号院|号门|号房|栋|幢|座|单元|楼|层|室|号|期|区|户|组|排|舍|房)"
 _COMPOUND = ("(?:小区|花园|花苑|家园|新村|社区|公寓|大厦|广场|中心|写字楼|大楼|家属院|家属区|校区|园区|产业园|"
-             "宿舍|商城|大院|酒店|宾馆|医院|中学|小学|大学|学院|幼儿园|苑|村|院|城|府|庭|湾|园|阁|里|坊|期)")
-_COMPOUND_ANCHOR_RE = re.compile(
-    "[" + _CJK + "]{1,8}?" + _COMPOUND + "[A-Za-z]?" + _NUM + "[A-Za-z]?(?:号楼|栋|幢|座|单元)"
-    + "(?:" + "[A-Za-z]?" + _NUM + "[A-Za-z]?" + _UNIT + "|[-]?[0-9]+)*"
-)
-_VILLAGE_RE = re.compile("[" + _CJK + "]{1,6}(?:镇|乡)[" + _CJK + "]{1,6}?村(?:" + _NUM + "(?:组|号|队|社))?")
-_CHAIN_ITEM = "(?:[A-Za-z]?" + _NUM + "[A-Za-z]?" + _UNIT + "|-[0-9]+)"
-_RIGHT_RE = re.compile(
-    "(?:[" + _CJK + "A-Za-z0-9]{0,10}?" + _COMPOUND + ")?" + _CHAIN_ITEM + "*"
-    + "(?:(?<=单元)[0-9]{2,5}|(?<=[栋幢座楼])[0-9]{3,5})?"
+             "宿舍|商城|大院|酒店|宾馆|医院|中学|小学|大学|学院|幼儿园|苑|村|院|城|府|庭|湾|园|阁|里|坊)")
+_COMPOUND_ANCHOR_RE = re.compile(_COMPOUND + "[ ]?[A-Za-z]?" + _NUM + "[A-Za-z]?(?:号楼|栋|幢|座|单元)")
+_VILLAGE_RE = re.compile("(?:镇|乡)[" + _CJK + "]{1,6}?村(?:" + _NUM + "(?:组|号|队|社))?")
+# Cheap test: an address needs one of these characters.
+_HINT_RE = re.compile("[路街巷弄道段里坊区苑园院城府庭湾阁村楼栋幢座寓舍心场厦]")
+# What may follow the anchor, one token at a time (a space between tokens is allowed):
+_RIGHT_TOKEN_RE = re.compile(
+    "[ ]?(?:"
+    "[A-Za-z]?" + _NUM + "[A-Za-z]?" + _UNIT            # 3号楼 2单元 501室 B2层 1101房
+    + "|[A-Za-z]{1,2}(?:座|栋|幢|区|单元|楼)"             # B座 F区
+    + "|[0-9]+(?:-[0-9]+)+"                              # 7-2-401 12-1-1802
+    + "|之" + _NUM + _UNIT + "?"                          # 197号之三
+    + "|(?<=[号楼栋幢座元层区场厦心园苑院寓舍村城府庭湾阁])" + _NUM + "(?![0-9])" + _UNIT + "?"  # 单元1102, 广场1506
+    + "|[" + _CJK + "A-Za-z0-9]{0,10}?" + _COMPOUND      # 民族大厦 睿东中心 阳光小区
+    + ")"
 )
 _ADMIN = "(?:省|自治区|特别行政区|市|自治州|地区|盟|新区|区|县|旗|镇|乡|街道)"
 _ADMIN_TOKEN_RE = re.compile("[" + _CJK + "]{2,6}?" + _ADMIN)
-_LEAD_STOP = "我家住在于是到寄送址位从去回来搬租的为发收货件人地及和"
+_LEAD_STOP = "我家住在于是到寄送址位从去回来搬租的为发收货件人地及和现居"
 _EN_ADDRESS_RE = re.compile(
     r"(?:(?:Room|Rm\.?|Flat|Unit|Apt\.?|Suite)[ ]?[0-9A-Z-]+,?[ ]?)?"
     r"(?:No\.?[ ]?)?[0-9]+[A-Z]?,?[ ]"
@@ -57,7 +61,7 @@ def _left_start(text: str, anchor_start: int) -> int:
     lo = anchor_start
     while lo > 0 and anchor_start - lo < 30:
         ch = text[lo - 1]
-        if not ("\u4e00" <= ch <= "\u9fff" or ch.isdigit()):
+        if not ("\u4e00" <= ch <= "\u9fff" or ch.isdigit() or (ch == " " and lo >= 2 and "\u4e00" <= text[lo - 2] <= "\u9fff")):
             break
         lo -= 1
     window = text[lo:anchor_start]
@@ -88,23 +92,29 @@ class AddressRecognizer(Recognizer):
     def analyze(self, nt: NormalizedText) -> List[Candidate]:
         text = nt.text
         out: List[Candidate] = []
+        english = "Road" in text or "Street" in text or "Rd" in text or "Avenue" in text or "St." in text
+        if _HINT_RE.search(text) is None and not english:
+            return out
         anchors = []
         for m in _ROAD_ANCHOR_RE.finditer(text):
             anchors.append((m.start(), m.end()))
         for m in _COMPOUND_ANCHOR_RE.finditer(text):
-            anchors.append((m.start(), m.end()))
+            # a compound has a name ("阳光小区7栋"); "宿舍3号楼402" alone is a room, not an address
+            name = text[max(0, m.start() - 2):m.start()]
+            if len(name) == 2 and all("\u4e00" <= c <= "\u9fff" and c not in _LEAD_STOP for c in name):
+                anchors.append((m.start(), m.end()))
         for m in _VILLAGE_RE.finditer(text):
             anchors.append((m.start(), m.end()))
         for a_start, a_end in anchors:
             start = _left_start(text, a_start)
             end = a_end
-            while True:
-                r = _RIGHT_RE.match(text, end)
+            for _ in range(12):
+                r = _RIGHT_TOKEN_RE.match(text, end)
                 if r is None or r.end() <= end:
                     break
                 end = r.end()
             out.append(Candidate(start, end, self.entity, self.score))
-        if "Road" in text or "Street" in text or "Rd" in text or "Avenue" in text or "St." in text:
+        if english:
             for m in _EN_ADDRESS_RE.finditer(text):
                 out.append(Candidate(m.start(), m.end(), self.entity, self.score))
         return _merge(out)

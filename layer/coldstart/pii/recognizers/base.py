@@ -101,7 +101,9 @@ class PatternRecognizer(Recognizer):
 
 # ------------------------------------------------------------------------------------ digit runs
 
-MAX_DIGITS = 24  # longest number any digit recognizer reads (0086 + area + local + extension)
+MAX_DIGITS = 24
+# Units after a number that make it a quantity ("24小时", "3年", "50元"), not the end of an identifier.
+_UNIT_CHARS = frozenset("小点岁年月日号元块分秒个次天周楼层斤米人位件条台万千百克名期届级")  # longest number any digit recognizer reads (0086 + area + local + extension)
 
 
 class Range(NamedTuple):
@@ -136,6 +138,8 @@ def _all_ranges(text: str, run: DigitRun) -> List[Range]:
     groups = run.groups
     n = len(groups)
     sizes = [e - s for s, e in groups]
+    # a short last group glued to a word is a quantity, not part of the number ("0434 24小时")
+    quantity_tail = n > 1 and sizes[-1] <= 4 and text[run.end:run.end + 1] in _UNIT_CHARS
     out = []
     for i in range(n):
         total = 0
@@ -143,7 +147,8 @@ def _all_ranges(text: str, run: DigitRun) -> List[Range]:
             total += sizes[j - 1]
             if total > MAX_DIGITS:
                 break
-            if not (i == 0 and j == n) and not _separable(sizes, run.seps, i, j, n):
+            if not (i == 0 and j == n) and not _separable(sizes, run.seps, i, j, n) \
+                    and not (quantity_tail and i == 0 and j == n - 1):
                 continue
             start, end = groups[i][0], groups[j - 1][1]
             if total >= 5:
@@ -186,7 +191,7 @@ def is_ip_or_version(text: str, run: DigitRun) -> bool:
 _LETTER_BEFORE_RE = re.compile(r"[A-Za-z]+\Z")
 # Letters glued to the front of a number that still introduce personal data ("Tel13812345678").
 _OK_LETTERS = frozenset("tel phone mobile mob cell call no num id qq q vx wx v x wechat weixin m t p ph "
-                        "fax hp contact whatsapp line".split())
+                        "fax hp contact whatsapp line visa jcb master mastercard amex unionpay card cn".split())
 
 
 def glued_code_prefix(text: str, start: int) -> bool:

@@ -31,6 +31,9 @@ _LABEL_RE = re.compile(r"[A-Za-z0-9\u4e00-\u9fff-]{1,63}")
 _PLAIN_DOT_RE = re.compile(r"[ ]?[.。][ ]?")
 _OB_DOT_RE = re.compile(r"[ ]{0,2}(?:[.。]|[\[({][ ]?(?:dot|DOT|Dot)[ ]?[\])}]|点|#)[ ]{0,2}|[ ]+(?:dot|DOT|Dot)[ ]+")
 _TLD_LETTERS_RE = re.compile(r"[A-Za-z]{2,}")
+# one character at a time against scrapers: "l i u x i n 8 8 @ q q . c o m"
+_SPACED_RE = re.compile(r"(?<![A-Za-z0-9])(?:[A-Za-z0-9._-] ){2,40}@(?: [A-Za-z0-9-]){1,40} \.(?: [A-Za-z0-9-]){0,40}"
+                        r"(?: \.(?: [A-Za-z]){2,10})*(?: [A-Za-z]){0,10}")
 KNOWN_TLDS = frozenset(
     "com cn net org edu gov io me cc co info top xyz uk jp hk tw us de fr biz vip club site online tech ai "
     "mo sg kr au ca ru in eu tv app dev ink wang shop".split()
@@ -50,7 +53,9 @@ class EmailRecognizer(Recognizer):
 
     def analyze(self, nt: NormalizedText) -> List[Candidate]:
         text = nt.text
-        if "@" not in text and not any(k in nt.lower for k in ("at", "艾特", "圈a", "#")):
+        low = nt.lower
+        if "@" not in text and "#" not in text and "艾特" not in text and "圈a" not in low \
+                and " at " not in low and "at)" not in low and "at]" not in low and "at}" not in low:
             return []
         out: List[Candidate] = []
         floor = 0
@@ -64,12 +69,18 @@ class EmailRecognizer(Recognizer):
             local_start = self._local_start(text, m.start(), floor, obfuscated)
             if local_start is None:
                 continue
-            end = self._domain_end(text, m.end(), obfuscated, m.group("ob") == "#")
+            cjk_local = _has_cjk(text[local_start:m.start()])
+            end = self._domain_end(text, m.end(), obfuscated or cjk_local, m.group("ob") == "#")
             if end is None:
                 continue
+            if text[end:end + 1] == ":" and text[end + 1:end + 2].isalnum() and text[end + 1:end + 2].isascii():
+                continue  # git@github.com:user/repo is a remote, not a mailbox
             out.append(Candidate(local_start, end, self.entity, self.score))
             floor = end
             pos = end
+        if "@" in text and " @ " in text or "@ " in text:
+            for m in _SPACED_RE.finditer(text):
+                out.append(Candidate(m.start(), m.end(), self.entity, self.score))
         return out
 
     @staticmethod
@@ -115,10 +126,10 @@ class EmailRecognizer(Recognizer):
                 break
             if _has_cjk(label) and dot != ".":
                 break  # a Chinese label is followed by a real dot (公司.中国), else it is the sentence
-            if dot not in (".",) and not _tld_prefix(nxt.group(0), strict=True):
-                break  # "qq。com" is a dot, "qq.com。手机..." ends at com
-            if dot not in (".",):
-                labels.append(nxt.span())
+            if dot == "。" and not (obfuscated or hash_at):
+                # "qq。com" is a dot; "qq.com。手机..." ends at com
+                if _tld_prefix(nxt.group(0), strict=True):
+                    labels.append(nxt.span())
                 break
             pos = dm.end()
         if len(labels) < 2:

@@ -19,10 +19,10 @@ from ..checksums import hk_id_valid, id_card_valid, tw_id_valid
 from ..normalizer import NormalizedText
 from .base import Candidate, DigitRecognizer
 
-_HK_RE = re.compile(r"(?<![A-Za-z0-9])([A-Z]{1,2})([0-9]{6})[ ]?\(([0-9A])\)")
-_TW_RE = re.compile(r"(?<![A-Za-z0-9])[A-Z][12][0-9]{8}(?![0-9])")
+_HK_RE = re.compile(r"([A-Z](?<![A-Za-z0-9].)[A-Z]?)([0-9]{6})[ ]?\(([0-9A])\)")
+_TW_RE = re.compile(r"[A-Z](?<![A-Za-z0-9].)[12][0-9]{8}(?![0-9])")
 _UPPER_RE = re.compile("[A-Z]")
-_MO_RE = re.compile(r"(?<![A-Za-z0-9])[157][0-9]{6}[ ]?\([0-9]\)")
+_MO_RE = re.compile(r"[157](?<![A-Za-z0-9].)[0-9]{6}[ ]?\([0-9]\)")
 
 
 class IdCardRecognizer(DigitRecognizer):

@@ -13,16 +13,16 @@ from __future__ import annotations
 import re
 from typing import List
 
-from ..context import clause_before, word_regex
+from ..context import word_regex
 from ..normalizer import NormalizedText
 from .base import Candidate, Recognizer
 
 _CANDIDATE_RE = re.compile(
-    r"(?<![A-Za-z0-9])"
-    r"(?P<v>[A-Za-z](?:[ -]?[A-Za-z])?(?:[ \-._]?[0-9]){6,9}"
-    r"|[0-9](?:[ \-]?[0-9]){7,8})"
+    r"(?P<v>[A-Za-z](?<![A-Za-z0-9].)(?:[ -]?[A-Za-z])?(?:[ \-._]?[0-9]){6,9}"
+    r"|[0-9](?<![A-Za-z0-9].)(?:[ \-]?[0-9]){7,8})"
     r"(?![A-Za-z0-9])"
 )
+_GATE_RE = re.compile(r"[EG][A-Z]?[ \-]?[0-9]")
 _STRONG_RE = re.compile(r"E[0-9]{8}|E[A-HJ-NP-Z][0-9]{7}|G[0-9]{8}\Z")
 _WITH_CONTEXT_RE = re.compile(r"[A-Z]{1,2}[0-9]{6,9}|[0-9]{8,9}\Z")
 _CONTEXT_RE = word_regex(("护照", "passport", "Passport", "PASSPORT", "护照号", "护照号码", "旅行证", "travel document"))
@@ -36,14 +36,16 @@ class PassportRecognizer(Recognizer):
 
     def analyze(self, nt: NormalizedText) -> List[Candidate]:
         text = nt.text
-        out = []
+        out: List[Candidate] = []
+        if _GATE_RE.search(text) is None and _CONTEXT_RE.search(text) is None:
+            return out
         for m in _CANDIDATE_RE.finditer(text):
             value = re.sub(r"[ \-._]", "", m.group("v"))
             strong = _STRONG_RE.fullmatch(value) is not None
             if not strong:
                 if _WITH_CONTEXT_RE.fullmatch(value.upper()) is None:
                     continue
-                if _CONTEXT_RE.search(clause_before(text, m.start(), 24)) is None:
+                if _CONTEXT_RE.search(text, max(0, m.start() - 24), m.start()) is None:
                     continue
             elif not value[0].isupper():
                 continue

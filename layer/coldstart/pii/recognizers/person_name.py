@@ -31,43 +31,60 @@ INTRO, STRONG, WEAK = 3, 2, 1
 
 _CONTEXTS = {
     INTRO: ("我叫", "我的名字是", "我的名字叫", "名字是", "名字叫", "名字", "姓名", "本人姓名", "真名", "真名叫",
-            "真实姓名", "中文名", "中文名字", "叫我", "称呼我", "小名", "乳名", "网名", "我系"),
+            "真实姓名", "中文名", "中文名字", "叫我", "称呼我", "小名", "乳名", "网名", "我系", "名叫", "就叫"),
     STRONG: ("本人", "联系人", "收件人", "收货人", "寄件人", "收款人", "户名", "开户名", "持卡人", "车主", "户主",
              "家长", "家属", "房东", "业主", "法人", "负责人", "经办人", "署名", "老公", "老婆", "爱人", "妻子",
              "丈夫", "我妈", "我爸", "我妈叫", "我爸叫", "儿子", "女儿", "孩子叫", "宝宝叫", "我姐", "我哥", "我妹",
              "我弟", "紧急联系人", "英文名", "签名", "姓名拼音", "拼音"),
     WEAK: ("找", "联系", "我是", "来自", "转告", "交给", "代收", "报名", "会计", "店长", "站长", "老板", "老板娘",
            "经理", "主管", "组长", "班长", "队长", "阿姨", "师傅", "司机", "网格员", "员", "部", "中文", "叫",
-           "同学", "同事", "朋友", "邻居", "外婆", "奶奶", "爷爷", "外公", "是我", "信息", "的"),
+           "同学", "同事", "朋友", "邻居", "外婆", "奶奶", "爷爷", "外公", "是我", "信息", "的", "自己"),
 }
 _STRENGTH = {w: level for level, words in _CONTEXTS.items() for w in words}
+_SEP = r"(?:[ ]?[:=][ ]?|[ ]?(?:是|为|叫)[ ]?|[ ])?"
+# Only intro words may introduce a name without a known surname; every other context word must be
+# followed by a surname's first character (a lookahead: most "的" / "找" never reach Python code).
+_INTRO_RE = re.compile(
+    "(?P<w>" + "|".join(re.escape(w) for w in sorted(_CONTEXTS[INTRO], key=len, reverse=True)) + ")" + _SEP
+)
+_NAME_START_CLASS = "[" + "".join(sorted(set(SURNAMES) | {w[0] for w in COMPOUND_SURNAMES})) + "]"
 _CONTEXT_RE = re.compile(
-    "(?P<w>" + "|".join(re.escape(w) for w in sorted(_STRENGTH, key=len, reverse=True)) + ")"
-    r"(?:[ ]?[:=][ ]?|[ ]?(?:是|为|叫)[ ]?|[ ])?"
+    "(?P<w>" + "|".join(re.escape(w) for w in sorted(_STRENGTH, key=len, reverse=True) if _STRENGTH[w] != INTRO)
+    + ")" + _SEP + "(?=" + _NAME_START_CLASS + "|扎西|卓玛|次仁|多吉|央金|格桑|旦增|尼玛|达瓦|娜仁|乌兰|买买|阿依|古丽|艾力|阿不)"
 )
 # Characters that end a name (particles, verbs, titles, words that follow a name in a sentence).
-_STOP = frozenset("的了是在和与及或也都就还又很今明昨来去到从住做当喜爱想要会能可说叫姓岁男女先老同家啊呀吧呢哦哈嘛"
-                  "哥姐弟妹爸妈总工经主律医护教博硕学生人们这那有没不我你他她它请加电手微扣邮号已正目现收发打"
-                  "负代帮给让被把将于对向往为以之其所而且但却若如即便因此故则然后前上下里外中内间")
+_STOP = frozenset("的了是在和与及或也都就还又很今昨来去到从住做当喜想要会能说叫姓岁男女啊呀吧呢哦哈嘛"
+                  "哥姐弟妹爸妈们这那有没不我你他她它请加电手微扣邮号已目收打负帮给让被把将对向往为所而且但却"
+                  "即便因此故则后里外内间")
+# Titles after a surname: 王先生, 张老师, 刘女士 (a surname with a title is not a name).
+_TITLES = ("先生", "女士", "小姐", "老师", "师傅", "医生", "大夫", "律师", "经理", "总监", "老板", "同学", "阿姨",
+           "叔叔", "大哥", "大姐", "姐姐", "哥哥", "教授", "主任", "院长", "校长", "书记", "局长", "处长", "科长",
+           "总", "工", "哥", "姐", "某", "氏", "姓")
+# How non-Han names start (Tibetan, Mongolian, Uyghur ...): they have no surname from the table.
+_MINORITY_STARTS = frozenset(
+    "扎西 卓玛 次仁 多吉 央金 格桑 旦增 尼玛 达瓦 拉姆 平措 措姆 顿珠 益西 索朗 洛桑 才让 德吉 白玛 仁增 "
+    "巴特 娜仁 乌兰 其其 图雅 斯琴 额尔 阿拉 苏日 宝音 那日 朝鲁 布和 哈斯 吉日 萨仁 "
+    "买买 阿依 古丽 热依 艾力 阿不 吐尔 努尔 帕提 迪丽 依明 艾合 阿布 热合 玉素 肉孜 库尔 再努 米热".split()
+)
 # Clause boundaries around a name that stands alone.
 _BOUNDARY = frozenset("，,。；;！!？?|｜/、()（）【】[] \n~～:：\"“”'")
 _WEAK_BOUNDARY_ONLY = frozenset(["的", "员", "部", "信息", "中文", "叫"])  # name must end at a boundary
 
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 _UPPER_RE = re.compile(r"[A-Z]")
-_DOT_NAME_RE = re.compile(r"[\u4e00-\u9fff]{2,6}·[\u4e00-\u9fff]{2,6}(?:·[\u4e00-\u9fff]{2,6})?")
+_DOT_NAME_RE = re.compile(r"[\u4e00-\u9fff]{2,8}·[\u4e00-\u9fff]{2,8}(?:·[\u4e00-\u9fff]{2,8})?")
+# Words that follow a name ("孔令浩的家长", "汪卫东老师", "孟凡宇收"); the character before must be CJK.
 _RIGHT_RE = re.compile(
-    r"(?<=[\u4e00-\u9fff])(?:"
-    r"的?(?:家长|妈妈|爸爸|同学|朋友|老公|老婆|哥哥|姐姐|弟弟|妹妹|儿子|女儿|问候)"
-    r"|(?:老师|先生|女士|医生|律师|经理|师傅|阿姨|同学)(?![\u4e00-\u9fff]{2})"
-    r"|收(?![\u4e00-\u9fff])"
-    r"|(?:[ ]?[:]?[ ]?(?:电话|手机|微信|tel|Tel)|[ ]?[:]|[ ])[ ]?[:]?[ ]?[+(]?[0-9][0-9 .\-]{6,}"
-    r")"
+    "(?:家长|妈妈|爸爸|同学|朋友|老公|老婆|哥哥|姐姐|弟弟|妹妹|儿子|女儿|问候)"
+    "|(?:老师|先生|女士|医生|律师|经理|师傅|阿姨)(?![\u4e00-\u9fff]{2})"
+    "|收(?![\u4e00-\u9fff])"
 )
+# Between a name and the phone number after it: "伍思琪 157...", "张伟:138...", "刘芳电话138..."
+_BEFORE_PHONE_RE = re.compile(r"(?:[ ]?[:]?[ ]?(?:电话|手机|微信|tel|Tel)|[ ]?[:]|[ ])[ ]?[:]?[ ]?[+(]?\Z")
 _CLAUSE_RE = re.compile(
-    r"(?:^|(?<=[，,。；;！!？?|｜/、()（）【】\[\] ~～:]))(?P<c>[\u4e00-\u9fff]{2,4})"
-    r"(?=$|[，,。；;！!？?|｜/、()（）【】\[\] ~～])"
-)
+    r"[，,。；;！!？?|｜/、()（）【】\[\] ~～:](?P<c>[\u4e00-\u9fff]{2,4})(?=$|[，,。；;！!？?|｜/、()（）【】\[\] ~～])"
+)  # the surname check is in Python: one call per short clause
+_FIRST_CLAUSE_RE = re.compile(r"(?P<c>[\u4e00-\u9fff]{2,4})(?=$|[，,。；;！!？?|｜/、()（）【】\[\] ~～])")
 _EN_NAME_RE = re.compile(r"(?:[A-Z][a-z]+(?:[ ][A-Z][a-z]+){0,2}|[A-Z]{2,}(?:[ ][A-Z]{2,}){1,2})(?![A-Za-z])")
 _EN_CONTEXT_RE = re.compile(
     r"(?:(?<![A-Za-z])(?:I'm|I am|my name is|My name is|this is|This is|ask for|Ask for|call me|Call me)|"
@@ -125,19 +142,19 @@ class PersonNameRecognizer(Recognizer):
         has_upper = _UPPER_RE.search(text) is not None
         out: List[Candidate] = []
         if has_cjk:
-            for m in _CONTEXT_RE.finditer(text):
-                word = m.group("w")
-                strength = _STRENGTH[word]
-                span = self._after_context(text, m.end(), strength, word)
-                if span is not None:
-                    out.append(Candidate(span[0], span[1], self.entity, self.score))
+            for rx in (_INTRO_RE, _CONTEXT_RE):
+                for m in rx.finditer(text):
+                    word = m.group("w")
+                    span = self._after_context(text, m.end(), _STRENGTH[word], word)
+                    if span is not None:
+                        out.append(Candidate(span[0], span[1], self.entity, self.score))
             if "·" in text:
                 for m in _DOT_NAME_RE.finditer(text):
                     if m.group(0) in PUBLIC_FIGURES:
                         continue
                     if _at_boundary(text, m.end()) and (m.start() == 0 or text[m.start() - 1] in _BOUNDARY):
                         out.append(Candidate(m.start(), m.end(), self.entity, self.score))
-            out.extend(self._right_context_names(text))
+            out.extend(self._right_context_names(nt))
             out.extend(self._standalone_names(text))
         if has_upper:
             out.extend(self._english_names(text))
@@ -152,9 +169,23 @@ class PersonNameRecognizer(Recognizer):
             dm = _DOT_NAME_RE.match(text, at)
             if dm is not None and dm.group(0) not in PUBLIC_FIGURES:
                 return dm.span()
+        if text[at:at + 2] in _MINORITY_STARTS:
+            end = at + 2
+            while end < len(text) and end - at < 6 and _is_cjk(text[end]) and text[end] not in _STOP:
+                end += 1
+            dm = _DOT_NAME_RE.match(text, at)
+            if dm is not None:
+                return dm.span()
+            return (at, end) if end - at >= 3 and _at_boundary(text, end) else None
+        if strength == STRONG:
+            dm = _DOT_NAME_RE.match(text, at)
+            if dm is not None and dm.group(0) not in PUBLIC_FIGURES:
+                return dm.span()
         sl = _surname_len(text, at)
         end = at + sl
         while end < len(text) and end - (at + sl) < 2 and _is_cjk(text[end]) and text[end] not in _STOP:
+            if text.startswith(_TITLES, end) and end > at + sl:
+                break  # 汪卫东老师: the title is not part of the name
             end += 1
         given = text[at + sl:end]
         name = text[at:end]
@@ -167,21 +198,37 @@ class PersonNameRecognizer(Recognizer):
             return at, end
         if not given:
             return None
-        if name in PUBLIC_FIGURES or name[:2] in PLACE_NAMES or name[:3] in PLACE_NAMES:
-            return None
+        if sl == 1 and (name[:2] in PLACE_NAMES or name[:3] in PLACE_NAMES):
+            return None  # 杭州 is a city (濮阳明 keeps its compound surname)
+        if text.startswith(_TITLES, at + sl) and len(given) == 1 or text.startswith(_TITLES, at + sl):
+            return None  # 刘女士, 王先生
+        if strength == WEAK and name in PUBLIC_FIGURES:
+            return None  # "我是周杰伦的粉丝"; after 姓名 / 本人 a famous name is the user's own (姓名李娜)
         if strength == WEAK:
             if not _common_given(given) or name in COMMON_WORDS or name[:2] in COMMON_WORDS:
                 return None
             if word in _WEAK_BOUNDARY_ONLY and not _at_boundary(text, end):
                 return None
-        elif name in COMMON_WORDS:
+        elif name in COMMON_WORDS or name[:2] in COMMON_WORDS:
             return None
         return at, end
 
-    def _right_context_names(self, text: str) -> List[Candidate]:
-        out = []
+    def _right_context_names(self, nt: NormalizedText) -> List[Candidate]:
+        text = nt.text
+        ends = []
         for m in _RIGHT_RE.finditer(text):
             end = m.start()
+            if end > 1 and text[end - 1] == "的":
+                end -= 1  # 孔令浩的家长
+            if end > 0 and _is_cjk(text[end - 1]):
+                ends.append(end)
+        for run in nt.digit_runs():
+            if sum(e - s for s, e in run.groups) >= 7:
+                m = _BEFORE_PHONE_RE.search(text, max(0, run.start - 8), run.start)
+                if m is not None and m.start() > 0 and _is_cjk(text[m.start() - 1]):
+                    ends.append(m.start())
+        out = []
+        for end in ends:
             for length in (3, 2, 4):
                 start = end - length
                 if start < 0:
@@ -197,7 +244,7 @@ class PersonNameRecognizer(Recognizer):
                     continue
                 if start > 0 and not _is_cjk(text[start - 1]) and text[start - 1] not in _BOUNDARY:
                     continue
-                if not _common_given(cand[sl:]) or _not_a_name(cand):
+                if not _common_given(cand[sl:]) or _not_a_name(cand) or cand.startswith(_TITLES, sl):
                     continue
                 out.append(Candidate(start, end, self.entity, self.score - 0.05))
                 break
@@ -205,7 +252,8 @@ class PersonNameRecognizer(Recognizer):
 
     def _standalone_names(self, text: str) -> List[Candidate]:
         out = []
-        for m in _CLAUSE_RE.finditer(text):
+        first = _FIRST_CLAUSE_RE.match(text)
+        for m in ([first] if first else []) + list(_CLAUSE_RE.finditer(text)):
             s, e = m.span("c")
             cand = text[s:e]
             after_colon = s > 0 and text[s - 1] == ":"
@@ -216,6 +264,8 @@ class PersonNameRecognizer(Recognizer):
                 continue
             if _not_a_name(cand) or not _common_given(cand[sl:]) or any(c in _STOP for c in cand[sl:]):
                 continue
+            if cand.startswith(_TITLES, sl):
+                continue  # 王先生, 张老师
             out.append(Candidate(s, e, self.entity, self.score - 0.05))
         return out
 

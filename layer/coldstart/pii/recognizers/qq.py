@@ -15,12 +15,14 @@ from ..normalizer import NormalizedText
 from .base import Candidate, Recognizer
 
 _KEYWORD_RE = re.compile(
-    r"(?<![A-Za-z])(?:[Qq][ ]?[Qq]|[Qq])(?![A-Za-z])"
-    r"|扣扣|扣|抠抠|叩叩|企鹅号?|小企鹅|球球|\U0001F427"
+    r"[Qq](?<![A-Za-z].)(?:[ ]?[Qq])?(?![A-Za-z])"
+    r"|扣扣?|抠抠|叩叩|企鹅号?|小企鹅|球球|\U0001F427"
 )
 # after the keyword: separators and filler words, bounded
-_SEP_RE = re.compile(r"(?:[ :=\-~>]|号码?|是|为|账号|(?:ID|id|Id)(?=[ :=])|→|👉)*")
-_WEAK = frozenset(["q", "Q", "扣"])
+_SEP_RE = re.compile(r"(?:[ :=\-~>【\[(「]|号码?|是|为|账号|(?:ID|id|Id)(?=[ :=])|→|👉)*")
+_WEAK = frozenset(["q", "Q"])
+# "dd我 / 私我 / 加我 + digits": a QQ number by default (a mobile number there is a PHONE: lower score)
+_DM_RE = re.compile(r"(?:dd|DD|私|滴滴|加|扣)我[ :]?(?=[1-9])")
 
 
 class QQRecognizer(Recognizer):
@@ -33,7 +35,8 @@ class QQRecognizer(Recognizer):
     def analyze(self, nt: NormalizedText) -> List[Candidate]:
         text = nt.text
         low = nt.lower
-        if "q" not in low and "扣" not in text and "企鹅" not in text and "球球" not in text and "\U0001F427" not in text:
+        if "q" not in low and "扣" not in text and "企鹅" not in text and "球球" not in text and "\U0001F427" not in text \
+                and "我" not in text:
             return []
         runs = {run.start: run for run in nt.digit_runs()}
         if not runs:
@@ -63,4 +66,9 @@ class QQRecognizer(Recognizer):
             if self.vetoed(nt, m.start()):
                 continue
             out.append(Candidate(run.start, end, self.entity, self.score))
+        for m in _DM_RE.finditer(text):
+            run = runs.get(m.end())
+            if run is not None and len(run.groups) == 1 and 5 <= run.end - run.start <= 10 \
+                    and not self.vetoed(nt, m.start()):
+                out.append(Candidate(run.start, run.end, self.entity, 0.7))
         return out

@@ -18,15 +18,23 @@ import re
 from typing import List
 
 from ..normalizer import NormalizedText
-from .base import Candidate, Recognizer
+from .base import Candidate, Recognizer, is_ip_or_version
 
-_KEYWORDS = (
-    r"微信号?|薇信|威信|卫星|嶶信|徽信|维信|微❤|微心|V信|v信|绿泡泡|绿色软件|绿色app|绿色APP|加微(?!信)|"
-    r"\U0001F6F0\uFE0F?|\U0001F33F|\U0001F49A|"
-    r"(?<![A-Za-z])(?:[Ww][Ee][Cc][Hh][Aa][Tt](?:[ ]?[Ii][Dd])?|[Ww][Ee][Ii][ ]?[Xx][Ii][Nn]|[Vv][ ]?[Xx]|[Ww][ ]?[Xx]|[Vv]❤)|"
-    r"(?:(?<=[加+➕])|(?<![A-Za-z]))[Vv](?=[ ]?[:：])|(?<=[加+➕])[Vv]"
+# The first character is consumed by a character class (CPython's re then skips ahead quickly),
+# the rest of each keyword is checked with a lookbehind on it.
+_KEYWORD_RE = re.compile(
+    "[微薇威卫嶶徽维Vv绿加Ww\U0001F6F0\U0001F33F\U0001F49A]"
+    "(?:"
+    "(?<=微)(?:信号?|❤|心|(?=[A-Za-z]))"
+    "|(?<=[薇威嶶徽维])信"
+    "|(?<=卫)星"
+    "|(?<=绿)(?:泡泡|色软件|色app|色APP)"
+    "|(?<=加)微(?!信)"
+    "|(?<=[\U0001F6F0\U0001F33F\U0001F49A])"
+    "|(?<=[Ww])(?<![A-Za-z].)(?:[Ee][Cc][Hh][Aa][Tt](?:[ ]?[Ii][Dd])?|[Ee][Ii][ ]?[Xx][Ii][Nn]|[ ]?[Xx])"
+    "|(?<=[Vv])(?<![A-Za-z0-9].)(?:信|[ ]?[Xx]|❤|)"
+    ")"
 )
-_KEYWORD_RE = re.compile(_KEYWORDS)
 _SEP_RE = re.compile(r"(?:[ :=\-~>]|号码?|是|为|账号|(?:ID|id|Id)(?=[ :=])|→|👉){0,6}")
 _ID_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{5,19}(?![A-Za-z0-9_-])")
 _SPELLED_RE = re.compile(r"[A-Za-z](?:[ -][A-Za-z0-9_]){5,29}(?![A-Za-z0-9_])")
@@ -34,7 +42,9 @@ _WXID_RE = re.compile(r"[Ww](?<![A-Za-z_-].)[Xx][Ii][Dd]_[A-Za-z0-9_-]{4,30}(?![
 _TRAILING_RE = re.compile(
     r"(?<![A-Za-z0-9_-])([A-Za-z][A-Za-z0-9_-]{5,19})[ ]?[(（](?:绿色软件|微信|vx|VX|wx|WX|V信|薇信)[)）]"
 )
-_WEAK_NEEDS_DIGIT = frozenset(["\U0001F6F0", "\U0001F6F0\uFE0F", "\U0001F33F", "\U0001F49A", "卫星"])
+_WEAK_NEEDS_DIGIT = frozenset(["\U0001F6F0", "\U0001F6F0\uFE0F", "\U0001F33F", "\U0001F49A", "卫星", "微"])
+# a second id after the first: "QQ/微信：1093847265 / LuckyStar_07"
+_ALT_RE = re.compile(r"[ ]*(?:/|或者?|\|)[ ]*")
 
 
 class WeChatRecognizer(Recognizer):
@@ -61,13 +71,15 @@ class WeChatRecognizer(Recognizer):
                 if runs is None:
                     runs = {run.start: run for run in nt.digit_runs()}
                 run = runs.get(p)
-                if run is not None and text[p] != "0" and not self.vetoed(nt, m.start()):
+                if run is not None and text[p] != "0" and not is_ip_or_version(text, run) \
+                        and not self.vetoed(nt, m.start()):
                     end, digits = run.end, sum(e - s for s, e in run.groups)
                     if not 5 <= digits <= 15:
                         # "微信号 13172 0851-72360495": the id, then a landline
                         end, digits = run.groups[0][1], run.groups[0][1] - run.groups[0][0]
                     if 5 <= digits <= 15:
                         out.append(Candidate(at, end, self.entity, self.score))
+                        self._alternative(text, end, out)
                 continue
             idm = _ID_RE.match(text, at)
             spelled = _SPELLED_RE.match(text, at) if idm is None or (idm.end() - at) < 4 else None
@@ -76,9 +88,13 @@ class WeChatRecognizer(Recognizer):
             if idm is None:
                 continue
             value = idm.group(0)
-            ascii_glued = glued and m.group(0)[-1:].isascii() and m.group(0)[-1:].isalpha()
-            if (m.group(0) in _WEAK_NEEDS_DIGIT or ascii_glued) and not any(c.isdigit() or c == "_" for c in value):
+            kw = m.group(0)
+            ascii_glued = glued and kw[-1:].isascii() and kw[-1:].isalpha()
+            if (kw in _WEAK_NEEDS_DIGIT or ascii_glued) and not any(c.isdigit() or c == "_" for c in value):
                 continue
+            if ascii_glued and kw in ("v", "V") and text[m.start() - 1:m.start()] not in ("加", "+", "➕") \
+                    and "_" not in value and "-" not in value:
+                continue  # a bare V glued to a word ("Visa4367") is no keyword; "Vswiftie_jj" is
             start = at
             if ascii_glued:
                 # "加vxiaoyu_0618": mask the keyword's letters with the id
@@ -88,6 +104,7 @@ class WeChatRecognizer(Recognizer):
             if self.vetoed(nt, m.start()):
                 continue
             out.append(Candidate(start, idm.end(), self.entity, self.score))
+            self._alternative(text, idm.end(), out)
         low = nt.lower
         if "wxid_" in low:
             for m in _WXID_RE.finditer(text):
@@ -96,3 +113,10 @@ class WeChatRecognizer(Recognizer):
             for m in _TRAILING_RE.finditer(text):
                 out.append(Candidate(m.start(1), m.end(1), self.entity, self.score))
         return out
+
+    def _alternative(self, text: str, end: int, out: List[Candidate]) -> None:
+        alt = _ALT_RE.match(text, end)
+        if alt is not None and alt.end() > end:
+            idm = _ID_RE.match(text, alt.end())
+            if idm is not None and any(c.isdigit() or c == "_" for c in idm.group(0)):
+                out.append(Candidate(idm.start(), idm.end(), self.entity, self.score))
