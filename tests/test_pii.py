@@ -24,8 +24,12 @@ from coldstart.pii import (
 
 from tests.pii_reference import PROVINCES, id_check_char, luhn_complete  # noqa: E402
 from tests.pii_reference import luhn_ok as luhn_ref  # noqa: E402
+from coldstart.pii.lexicon.names import COMPOUND_SURNAMES, SURNAMES  # noqa: E402
 
 CN_NUMERALS = "零〇○洞一壹幺么二贰两三叁四肆五伍六陆七柒拐八捌九玖勾"
+# Characters a name can start with (the masker's surname table): a random filler that starts with one
+# can form a name, which is PII now ("周园力" alone is masked), so fillers leave them out.
+SURNAME_CHARS = set(SURNAMES) | {c[0] for c in COMPOUND_SURNAMES}
 
 
 def make_id(province: str, area: int, born: date, seq: int) -> str:
@@ -489,6 +493,7 @@ _CN = "".join(
     "会可主发年动同工也能下过子说产种面而方后多定行学法所民得经十三之进着等部度家电力里如水化"
     "。、“”《》"
     if c not in "微薇信扣转" and c not in CN_NUMERALS  # numerals glued to digits are digits (一三八...)
+    and c not in SURNAME_CHARS  # names are PII now: "周园力" alone reads as a name
 )
 cn_text = st.text(alphabet=_CN, max_size=12)
 cn_sep = st.text(alphabet=_CN, min_size=1, max_size=6)

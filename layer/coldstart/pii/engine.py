@@ -73,6 +73,9 @@ def _resolve(candidates: Sequence[Candidate], text: str) -> List[Candidate]:
     """Greedy by (score, length); lower candidates keep their parts outside the taken spans
     (a part shorter than 2 characters or with no letter or digit is dropped: a separator between
     two numbers, a Chinese numeral glued to one)."""
+    ordered = sorted(candidates, key=lambda c: (c.start, c.end))
+    if all(ordered[k].end <= ordered[k + 1].start for k in range(len(ordered) - 1)):
+        return ordered  # nothing overlaps (the common case)
     taken: List[Candidate] = []
     for c in sorted(candidates, key=lambda c: (-c.score, -(c.end - c.start), c.start)):
         pieces = [(c.start, c.end)]

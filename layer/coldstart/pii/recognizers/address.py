@@ -27,10 +27,12 @@ _CJK = "\u4e00-\u9fff"
 _NUM = "(?:[0-9]+|[一二三四五六七八九十百千零〇两]+)"
 _ROAD = "(?:大道|大街|路|街|巷|弄|胡同|段|道|里|坊)"
 _ROAD_ANCHOR_RE = re.compile(_ROAD + "[ ]?" + _NUM + "(?:[-之][0-9]+)?(?:号院|号|弄|巷|支弄)")
-_UNIT = "(?:号楼|号院|号门|号房|栋|幢|座|单元|楼|层|室|号|期|区|户|组|排|舍|房)"
+_UNIT = "(?:号楼|号院|号门|号房|栋|幢|座|单元|楼|层|室|号|期|区|户|组|排|舍|房|门)"
 _COMPOUND = ("(?:小区|花园|花苑|家园|新村|社区|公寓|大厦|广场|中心|写字楼|大楼|家属院|家属区|校区|园区|产业园|"
              "宿舍|商城|大院|酒店|宾馆|医院|中学|小学|大学|学院|幼儿园|苑|村|院|城|府|庭|湾|园|阁|里|坊)")
-_COMPOUND_ANCHOR_RE = re.compile(_COMPOUND + "[ ]?[A-Za-z]?" + _NUM + "[A-Za-z]?(?:号楼|栋|幢|座|单元)")
+_COMPOUND_ANCHOR_RE = re.compile(
+    _COMPOUND + "[ ]?[A-Za-z]?" + _NUM + "[A-Za-z]?(?:号楼|栋|幢|座|单元|(?:楼|层)[ ]?" + _NUM + "(?:室|房|号)?(?![0-9]))"
+)  # a floor alone ("万达广场3楼") is a shop, not an address: it needs a room number after it
 _VILLAGE_RE = re.compile("(?:镇|乡)[" + _CJK + "]{1,6}?村(?:" + _NUM + "(?:组|号|队|社))?")
 # Cheap test: an address needs one of these characters.
 _HINT_RE = re.compile("[路街巷弄道段里坊区苑园院城府庭湾阁村楼栋幢座寓舍心场厦]")
@@ -41,7 +43,7 @@ _RIGHT_TOKEN_RE = re.compile(
     + "|[A-Za-z]{1,2}(?:座|栋|幢|区|单元|楼)"             # B座 F区
     + "|[0-9]+(?:-[0-9]+)+"                              # 7-2-401 12-1-1802
     + "|之" + _NUM + _UNIT + "?"                          # 197号之三
-    + "|(?<=[号楼栋幢座元层区场厦心园苑院寓舍村城府庭湾阁])" + _NUM + "(?![0-9])" + _UNIT + "?"  # 单元1102, 广场1506
+    + "|(?<=[号楼栋幢座元层室期区户组排舍房门场厦心园苑院寓村城府庭湾阁])" + _NUM + "(?![0-9])" + _UNIT + "?"  # 单元1102, 广场1506
     + "|[" + _CJK + "A-Za-z0-9]{0,10}?" + _COMPOUND      # 民族大厦 睿东中心 阳光小区
     + ")"
 )
@@ -101,7 +103,7 @@ class AddressRecognizer(Recognizer):
         for m in _COMPOUND_ANCHOR_RE.finditer(text):
             # a compound has a name ("阳光小区7栋"); "宿舍3号楼402" alone is a room, not an address
             name = text[max(0, m.start() - 2):m.start()]
-            if len(name) == 2 and all("\u4e00" <= c <= "\u9fff" and c not in _LEAD_STOP for c in name):
+            if len(name) == 2 and all("\u4e00" <= c <= "\u9fff" for c in name) and name[-1] not in "我的在住到是和与":
                 anchors.append((m.start(), m.end()))
         for m in _VILLAGE_RE.finditer(text):
             anchors.append((m.start(), m.end()))

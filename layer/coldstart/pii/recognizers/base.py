@@ -101,7 +101,8 @@ class PatternRecognizer(Recognizer):
 
 # ------------------------------------------------------------------------------------ digit runs
 
-MAX_DIGITS = 24
+MAX_DIGITS = 24  # longest number any digit recognizer reads (0086 + area + local + extension)
+MIN_DIGITS = 10  # shortest (a landline: 0 + 2-digit area + 7 digits); QQ/WeChat read runs directly
 # Units after a number that make it a quantity ("24小时", "3年", "50元"), not the end of an identifier.
 _UNIT_CHARS = frozenset("小点岁年月日号元块分秒个次天周楼层斤米人位件条台万千百克名期届级")  # longest number any digit recognizer reads (0086 + area + local + extension)
 
@@ -136,6 +137,14 @@ def group_ranges(text: str, run: DigitRun, lengths: Sequence[int]) -> Iterator[R
 
 def _all_ranges(text: str, run: DigitRun) -> List[Range]:
     groups = run.groups
+    if len(groups) == 1:  # one contiguous number (the common case)
+        s, e = groups[0]
+        out = [Range(s, e, text[s:e], 0, 1)] if MIN_DIGITS <= e - s <= MAX_DIGITS else []
+        if run.soft_start or run.soft_end:
+            s2, e2 = s + run.soft_start, e - run.soft_end
+            if MIN_DIGITS <= e2 - s2:
+                out.append(Range(s2, e2, text[s2:e2], 0, 1))
+        return out
     n = len(groups)
     sizes = [e - s for s, e in groups]
     # a short last group glued to a word is a quantity, not part of the number ("0434 24小时")
@@ -147,16 +156,17 @@ def _all_ranges(text: str, run: DigitRun) -> List[Range]:
             total += sizes[j - 1]
             if total > MAX_DIGITS:
                 break
-            if not (i == 0 and j == n) and not _separable(sizes, run.seps, i, j, n) \
-                    and not (quantity_tail and i == 0 and j == n - 1):
+            if total < MIN_DIGITS:
                 continue
+            if not (i == 0 and j == n) and not _separable(sizes, run.seps, i, j, n) \
+                    and not (quantity_tail and i == 0 and j == n - 1 and total == 11):
+                continue  # (the quantity rule only frees a mobile number: a card passes Luhn by chance)
             start, end = groups[i][0], groups[j - 1][1]
-            if total >= 5:
-                out.append(Range(start, end, "".join(text[s:e] for s, e in groups[i:j]), i, j))
+            out.append(Range(start, end, "".join(text[s:e] for s, e in groups[i:j]), i, j))
             # without the Chinese numerals glued to the outside ("...5678一起")
             soft_start = run.soft_start if i == 0 else 0
             soft_end = run.soft_end if j == n else 0
-            if (soft_start or soft_end) and end - soft_end - (start + soft_start) >= 5:
+            if (soft_start or soft_end) and total - soft_start - soft_end >= MIN_DIGITS:
                 s2, e2 = start + soft_start, end - soft_end
                 digits = "".join(text[max(s, s2):min(e, e2)] for s, e in groups[i:j] if min(e, e2) > max(s, s2))
                 out.append(Range(s2, e2, digits, i, j))
@@ -180,12 +190,12 @@ def _separable(sizes: List[int], seps: List[str], i: int, j: int, n: int) -> boo
 
 
 def is_ip_or_version(text: str, run: DigitRun) -> bool:
-    """192.168.1.10, v2.3.1: dotted groups of 1-3 digits are never personal numbers."""
-    if not run.seps or any(sep != "." for sep in run.seps) or len(run.groups) not in (3, 4):
+    """192.168.1.10, v2.3.1, V1.0.23.1128: dotted groups are never personal numbers."""
+    if not run.seps or any(sep != "." for sep in run.seps):
         return False
-    if any(e - s > 3 for s, e in run.groups):
-        return False
-    return len(run.groups) == 4 or (run.start > 0 and text[run.start - 1] in "vV")
+    if run.start > 0 and text[run.start - 1] in "vV":
+        return True
+    return len(run.groups) == 4 and all(e - s <= 3 for s, e in run.groups)
 
 
 _LETTER_BEFORE_RE = re.compile(r"[A-Za-z]+\Z")

@@ -23,13 +23,16 @@ from .base import Candidate, Recognizer
 _AT_RE = re.compile(
     r"[ ]{0,2}(?:"
     r"(?P<at>@{1,2})"
-    r"|(?P<ob>[\[({][ ]?(?:at|AT|At)[ ]?[\])}]|艾特|圈[aA]|#)"
+    r"|(?P<ob>[\[({【<「][ ]?(?:at|AT|At|艾特|@)[ ]?[\])}】>」]|艾特|圈[aA]|小老鼠|#)"
     r"|(?<=[A-Za-z0-9_.])[ ]+(?P<word>at|AT)(?=[ ]+[A-Za-z0-9])"
     r")[ ]{0,2}"
 )
 _LABEL_RE = re.compile(r"[A-Za-z0-9\u4e00-\u9fff-]{1,63}")
+_ASCII_LABEL_RE = re.compile(r"[A-Za-z0-9-]{1,63}")  # after an obfuscated at-sign: "gmail点com" is two labels
 _PLAIN_DOT_RE = re.compile(r"[ ]?[.。][ ]?")
-_OB_DOT_RE = re.compile(r"[ ]{0,2}(?:[.。]|[\[({][ ]?(?:dot|DOT|Dot)[ ]?[\])}]|点|#)[ ]{0,2}|[ ]+(?:dot|DOT|Dot)[ ]+")
+_OB_DOT_RE = re.compile(
+    r"[ ]{0,2}(?:[.。]|[\[({【<「][ ]?(?:dot|DOT|Dot|点|\.)[ ]?[\])}】>」]|点|#)[ ]{0,2}|[ ]+(?:dot|DOT|Dot)[ ]+"
+)
 _TLD_LETTERS_RE = re.compile(r"[A-Za-z]{2,}")
 # one character at a time against scrapers: "l i u x i n 8 8 @ q q . c o m"
 _SPACED_RE = re.compile(r"(?<![A-Za-z0-9])(?:[A-Za-z0-9._-] ){2,40}@(?: [A-Za-z0-9-]){1,40} \.(?: [A-Za-z0-9-]){0,40}"
@@ -54,8 +57,8 @@ class EmailRecognizer(Recognizer):
     def analyze(self, nt: NormalizedText) -> List[Candidate]:
         text = nt.text
         low = nt.lower
-        if "@" not in text and "#" not in text and "艾特" not in text and "圈a" not in low \
-                and " at " not in low and "at)" not in low and "at]" not in low and "at}" not in low:
+        if "@" not in text and "#" not in text and "艾特" not in text and "圈a" not in low and "小老鼠" not in text \
+                and " at " not in low and not any(b + "at" in low or b + " at" in low for b in "([{【<「"):
             return []
         out: List[Candidate] = []
         floor = 0
@@ -70,7 +73,7 @@ class EmailRecognizer(Recognizer):
             if local_start is None:
                 continue
             cjk_local = _has_cjk(text[local_start:m.start()])
-            end = self._domain_end(text, m.end(), obfuscated or cjk_local, m.group("ob") == "#")
+            end = self._domain_end(text, m.end(), obfuscated, obfuscated or cjk_local)
             if end is None:
                 continue
             if text[end:end + 1] == ":" and text[end + 1:end + 2].isalnum() and text[end + 1:end + 2].isascii():
@@ -88,6 +91,9 @@ class EmailRecognizer(Recognizer):
         i = at
         while i > floor and text[i - 1] in _LOCAL_CHARS and at - i < 64:
             i -= 1
+            # "abc点def艾特...": a written-out dot inside an obfuscated local part
+            if obfuscated and i - 1 > floor and text[i - 1] == "点" and text[i - 2] in _LOCAL_CHARS:
+                i -= 1
         if i < at:
             local = text[i:at]
             if obfuscated and (len(local) < 2 or not any(c.isalnum() for c in local)):
@@ -106,13 +112,14 @@ class EmailRecognizer(Recognizer):
         return j if j < at else None
 
     @staticmethod
-    def _domain_end(text: str, start: int, obfuscated: bool, hash_at: bool) -> Optional[int]:
+    def _domain_end(text: str, start: int, obfuscated: bool, strict: bool) -> Optional[int]:
         """End of the domain after the at-sign, or None (no dot and TLD)."""
-        dot_re = _OB_DOT_RE if (obfuscated or hash_at) else _PLAIN_DOT_RE
+        dot_re = _OB_DOT_RE if obfuscated else _PLAIN_DOT_RE
+        label_re = _ASCII_LABEL_RE if obfuscated else _LABEL_RE
         labels: List[Tuple[int, int]] = []
         pos = start
         for _ in range(12):
-            lm = _LABEL_RE.match(text, pos)
+            lm = label_re.match(text, pos)
             if lm is None:
                 break
             labels.append(lm.span())
@@ -121,12 +128,12 @@ class EmailRecognizer(Recognizer):
             if dm is None or dm.end() >= len(text):
                 break
             dot = dm.group(0).strip()
-            nxt = _LABEL_RE.match(text, dm.end())
+            nxt = label_re.match(text, dm.end())
             if nxt is None:
                 break
             if _has_cjk(label) and dot != ".":
                 break  # a Chinese label is followed by a real dot (公司.中国), else it is the sentence
-            if dot == "。" and not (obfuscated or hash_at):
+            if dot == "。" and not obfuscated:
                 # "qq。com" is a dot; "qq.com。手机..." ends at com
                 if _tld_prefix(nxt.group(0), strict=True):
                     labels.append(nxt.span())
@@ -137,7 +144,7 @@ class EmailRecognizer(Recognizer):
         # the TLD: the last label after a dot, cut at its letters ("or3a" -> "or"), else an earlier one
         for k in range(len(labels) - 1, 0, -1):
             s, e = labels[k]
-            tld = _tld_prefix(text[s:e], strict=obfuscated)
+            tld = _tld_prefix(text[s:e], strict=strict)
             if tld:
                 return s + tld
         return None

@@ -38,7 +38,10 @@ _CONTEXTS = {
              "我弟", "紧急联系人", "英文名", "签名", "姓名拼音", "拼音"),
     WEAK: ("找", "联系", "我是", "来自", "转告", "交给", "代收", "报名", "会计", "店长", "站长", "老板", "老板娘",
            "经理", "主管", "组长", "班长", "队长", "阿姨", "师傅", "司机", "网格员", "员", "部", "中文", "叫",
-           "同学", "同事", "朋友", "邻居", "外婆", "奶奶", "爷爷", "外公", "是我", "信息", "的", "自己"),
+           "同学", "同事", "朋友", "邻居", "外婆", "奶奶", "爷爷", "外公", "是我", "信息", "的", "自己", "助理",
+           "秘书", "经纪人", "代理人", "同桌", "室友", "班主任", "主任", "校长", "院长", "医生", "律师", "导游", "教练",
+           "客户", "表哥", "表姐", "表弟", "表妹", "堂哥", "堂姐", "舅舅", "姑姑", "叔叔", "阿姨", "咨询", "——", "—",
+           "落款", "称呼"),
 }
 _STRENGTH = {w: level for level, words in _CONTEXTS.items() for w in words}
 _SEP = r"(?:[ ]?[:=][ ]?|[ ]?(?:是|为|叫)[ ]?|[ ])?"
@@ -48,6 +51,12 @@ _INTRO_RE = re.compile(
     "(?P<w>" + "|".join(re.escape(w) for w in sorted(_CONTEXTS[INTRO], key=len, reverse=True)) + ")" + _SEP
 )
 _NAME_START_CLASS = "[" + "".join(sorted(set(SURNAMES) | {w[0] for w in COMPOUND_SURNAMES})) + "]"
+_CLAUSE_END = r"(?=$|[，,。；;！!？?|｜/、()（）【】\[\] ~～])"
+# A short clause that starts with a surname: "，吕志强，", "司马云飞｜..." (at the start: _FIRST_CLAUSE_RE).
+_CLAUSE_RE = re.compile(
+    r"[，,。；;！!？?|｜/、()（）【】\[\] ~～:](?=" + _NAME_START_CLASS + r")(?P<c>[\u4e00-\u9fff]{2,4})" + _CLAUSE_END
+)
+_FIRST_CLAUSE_RE = re.compile(r"(?=" + _NAME_START_CLASS + r")(?P<c>[\u4e00-\u9fff]{2,4})" + _CLAUSE_END)
 _CONTEXT_RE = re.compile(
     "(?P<w>" + "|".join(re.escape(w) for w in sorted(_STRENGTH, key=len, reverse=True) if _STRENGTH[w] != INTRO)
     + ")" + _SEP + "(?=" + _NAME_START_CLASS + "|扎西|卓玛|次仁|多吉|央金|格桑|旦增|尼玛|达瓦|娜仁|乌兰|买买|阿依|古丽|艾力|阿不)"
@@ -56,6 +65,8 @@ _CONTEXT_RE = re.compile(
 _STOP = frozenset("的了是在和与及或也都就还又很今昨来去到从住做当喜想要会能说叫姓岁男女啊呀吧呢哦哈嘛"
                   "哥姐弟妹爸妈们这那有没不我你他她它请加电手微扣邮号已目收打负帮给让被把将对向往为所而且但却"
                   "即便因此故则后里外内间")
+# Characters that may stand right before a name the right-context rule finds ("说是贾云鹏的同学").
+_LEFT_OF_NAME = frozenset("是叫说找和与及给让被把将对向为的了在从到我你他她班级校区市县人长员任师理书总")
 # Titles after a surname: 王先生, 张老师, 刘女士 (a surname with a title is not a name).
 _TITLES = ("先生", "女士", "小姐", "老师", "师傅", "医生", "大夫", "律师", "经理", "总监", "老板", "同学", "阿姨",
            "叔叔", "大哥", "大姐", "姐姐", "哥哥", "教授", "主任", "院长", "校长", "书记", "局长", "处长", "科长",
@@ -68,34 +79,38 @@ _MINORITY_STARTS = frozenset(
 )
 # Clause boundaries around a name that stands alone.
 _BOUNDARY = frozenset("，,。；;！!？?|｜/、()（）【】[] \n~～:：\"“”'")
-_WEAK_BOUNDARY_ONLY = frozenset(["的", "员", "部", "信息", "中文", "叫"])  # name must end at a boundary
+_WEAK_BOUNDARY_ONLY = frozenset(["的", "员", "部", "信息", "中文", "叫", "——", "—"])  # name must end at a boundary
 
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 _UPPER_RE = re.compile(r"[A-Z]")
 _DOT_NAME_RE = re.compile(r"[\u4e00-\u9fff]{2,8}·[\u4e00-\u9fff]{2,8}(?:·[\u4e00-\u9fff]{2,8})?")
 # Words that follow a name ("孔令浩的家长", "汪卫东老师", "孟凡宇收"); the character before must be CJK.
+# Words that follow a name ("孔令浩的家长", "汪卫东老师", "孟凡宇收", "李娜是我妈", "王芳的电话"). Each
+# regex starts with literal words, so CPython's re skips ahead quickly; the character before the
+# match must be CJK (checked in Python).
 _RIGHT_RE = re.compile(
-    "(?:家长|妈妈|爸爸|同学|朋友|老公|老婆|哥哥|姐姐|弟弟|妹妹|儿子|女儿|问候)"
+    "家长|妈妈|爸爸|同学|朋友|老公|老婆|哥哥|姐姐|弟弟|妹妹|儿子|女儿|问候|本人"
+    "|是我的?(?:妈|爸|老公|老婆|爱人|女儿|儿子|哥|姐|弟|妹|同学|朋友|室友|同事|老板|舅|姑|叔|姨|名字)"
+    "|的(?:电话|手机|微信|QQ|qq|邮箱|号码|联系方式|身份证)"
     "|(?:老师|先生|女士|医生|律师|经理|师傅|阿姨)(?![\u4e00-\u9fff]{2})"
     "|收(?![\u4e00-\u9fff])"
 )
-# Between a name and the phone number after it: "伍思琪 157...", "张伟:138...", "刘芳电话138..."
-_BEFORE_PHONE_RE = re.compile(r"(?:[ ]?[:]?[ ]?(?:电话|手机|微信|tel|Tel)|[ ]?[:]|[ ])[ ]?[:]?[ ]?[+(]?\Z")
-_CLAUSE_RE = re.compile(
-    r"[，,。；;！!？?|｜/、()（）【】\[\] ~～:](?P<c>[\u4e00-\u9fff]{2,4})(?=$|[，,。；;！!？?|｜/、()（）【】\[\] ~～])"
-)  # the surname check is in Python: one call per short clause
-_FIRST_CLAUSE_RE = re.compile(r"(?P<c>[\u4e00-\u9fff]{2,4})(?=$|[，,。；;！!？?|｜/、()（）【】\[\] ~～])")
-_EN_NAME_RE = re.compile(r"(?:[A-Z][a-z]+(?:[ ][A-Z][a-z]+){0,2}|[A-Z]{2,}(?:[ ][A-Z]{2,}){1,2})(?![A-Za-z])")
+_GENDER_RE = re.compile("[，,][ ]?[男女](?=[，,。;； ]|$|[0-9])")  # "李娜，女，28岁"
+_PHONE_WORDS = ("电话", "手机", "微信", "tel", "Tel", "TEL")
+_EN_NAME_RE = re.compile(
+    r"[A-Z](?<![A-Za-z].)(?:[a-z]+(?:[ ][A-Z][a-z]+){0,2}|[A-Z]+(?:[ ][A-Z]{2,}){1,2})(?![A-Za-z])"
+)
 _EN_CONTEXT_RE = re.compile(
-    r"(?:(?<![A-Za-z])(?:I'm|I am|my name is|My name is|this is|This is|ask for|Ask for|call me|Call me)|"
-    r"我叫|英文名字?|姓名拼音|拼音|联系|name[ ]?[:]|Name[ ]?[:])[ ]?[:]?[ ]?\Z"
+    r"(?:(?<![A-Za-z])(?:I'm|I am|my name is|My name is|this is|This is|ask for|Ask for|call me|Call me|by|By)[ ]|"
+    r"(?:我叫|英文名字?|姓名拼音|拼音|联系人?|本人|姓名|名字|我是|叫我|签名|署名|—)[ ]?[:]?[ ]?|"
+    r"(?:Mr|Ms|Mrs|Miss|Dr)\.?[ ]|(?:name|Name|NAME|Contact|contact)[ ]?[:][ ]?)\Z"
 )
 _EN_NOT_NAMES = frozenset(
     "a an the from in at not so very here currently working also just now still Chinese English American "
     "Designer Engineer Developer Student Teacher Programmer PM Product Manager Doctor Nurse Lawyer Sales Boss "
     "Male Female Single Married Happy Hello Hi Thanks Thank Sorry Please Welcome Yes No OK Ok The This That "
     "And But Or If When WeChat Wechat Email QQ Tel Phone Mobile Add Contact Call Base Beijing Shanghai "
-    "Shenzhen Guangzhou Hangzhou Chengdu Office Room No UI UX IT HR CEO CTO CFO PS".split()
+    "Shenzhen Guangzhou Hangzhou Chengdu Office Room No UI UX IT HR CEO CTO CFO PS Mr Ms Mrs Miss Dr".split()
 )
 PINYIN_SURNAMES = frozenset(
     "wang li zhang liu chen yang huang zhao wu zhou xu sun ma zhu hu guo he gao lin luo zheng liang xie song "
@@ -104,6 +119,23 @@ PINYIN_SURNAMES = frozenset(
     "mao hao gong shao wan qian kong tan mo dai kang qiao lai ou ouyang situ sima zhuge yue cui "
     "chow chan wong lee cheung leung ng ho lau lam tsang kwok".split()
 )
+
+
+def _before_phone(text: str, start: int) -> int:
+    """Where a name would end before the phone number at ``start`` ("伍思琪 157...", "张伟电话:138..."), or -1."""
+    i = start
+    while i > 0 and text[i - 1] in "+(":
+        i -= 1
+    j = i
+    while j > 0 and i - j < 3 and text[j - 1] in " :":
+        j -= 1
+    for word in _PHONE_WORDS:
+        if text.startswith(word, j - len(word)):
+            k = j - len(word)
+            while k > 0 and j - len(word) - k < 3 and text[k - 1] in " :":
+                k -= 1
+            return k
+    return j if j < i else -1  # a separator is needed: "常度110000..." is not a name
 
 
 def _surname_len(text: str, i: int) -> int:
@@ -145,13 +177,17 @@ class PersonNameRecognizer(Recognizer):
             for rx in (_INTRO_RE, _CONTEXT_RE):
                 for m in rx.finditer(text):
                     word = m.group("w")
-                    span = self._after_context(text, m.end(), _STRENGTH[word], word)
+                    strength = _STRENGTH[word]
+                    if word == "叫" and (m.start() == 0 or text[m.start() - 1] in _BOUNDARY
+                                        or text[m.start() - 1] in "我名就都也他她"):
+                        strength = STRONG  # "我姓王，叫王一博": the user's own name
+                    span = self._after_context(text, m.end(), strength, word)
                     if span is not None:
                         out.append(Candidate(span[0], span[1], self.entity, self.score))
             if "·" in text:
                 for m in _DOT_NAME_RE.finditer(text):
-                    if m.group(0) in PUBLIC_FIGURES:
-                        continue
+                    if m.group(0) in PUBLIC_FIGURES or any(c in _STOP for c in m.group(0)):
+                        continue  # 哈利·波特; "看了三遍哈利·波特" is a sentence, not a name
                     if _at_boundary(text, m.end()) and (m.start() == 0 or text[m.start() - 1] in _BOUNDARY):
                         out.append(Candidate(m.start(), m.end(), self.entity, self.score))
             out.extend(self._right_context_names(nt))
@@ -176,7 +212,7 @@ class PersonNameRecognizer(Recognizer):
             dm = _DOT_NAME_RE.match(text, at)
             if dm is not None:
                 return dm.span()
-            return (at, end) if end - at >= 3 and _at_boundary(text, end) else None
+            return (at, end) if _at_boundary(text, end) else None
         if strength == STRONG:
             dm = _DOT_NAME_RE.match(text, at)
             if dm is not None and dm.group(0) not in PUBLIC_FIGURES:
@@ -215,20 +251,22 @@ class PersonNameRecognizer(Recognizer):
 
     def _right_context_names(self, nt: NormalizedText) -> List[Candidate]:
         text = nt.text
-        ends = []
-        for m in _RIGHT_RE.finditer(text):
-            end = m.start()
-            if end > 1 and text[end - 1] == "的":
-                end -= 1  # 孔令浩的家长
-            if end > 0 and _is_cjk(text[end - 1]):
-                ends.append(end)
+        ends = []  # (end of the name, whether the words after it say it is a private person)
+        for rx in (_RIGHT_RE, _GENDER_RE):
+            for m in rx.finditer(text):
+                end = m.start()
+                if end > 1 and text[end - 1] in "的(":
+                    end -= 1  # 孔令浩的家长, 王芳(本人)
+                if end > 0 and _is_cjk(text[end - 1]):
+                    private = m.group(0)[:1] in "是,，的"  # 李娜，女 / 李娜是我妈 / 王芳的电话
+                    ends.append((end, private))
         for run in nt.digit_runs():
-            if sum(e - s for s, e in run.groups) >= 7:
-                m = _BEFORE_PHONE_RE.search(text, max(0, run.start - 8), run.start)
-                if m is not None and m.start() > 0 and _is_cjk(text[m.start() - 1]):
-                    ends.append(m.start())
+            if run.end - run.start >= 7 and run.start > 1:
+                end = _before_phone(text, run.start)
+                if end > 0 and _is_cjk(text[end - 1]):
+                    ends.append((end, True))
         out = []
-        for end in ends:
+        for end, private in ends:
             for length in (3, 2, 4):
                 start = end - length
                 if start < 0:
@@ -239,12 +277,13 @@ class PersonNameRecognizer(Recognizer):
                 cand = text[start:end]
                 if not all(_is_cjk(c) for c in cand) or any(c in _STOP for c in cand[sl:]):
                     continue
-                if start > 0 and _is_cjk(text[start - 1]) and text[start - 1] not in _STOP \
-                        and text[start - 1] not in "班级校区市县人说":
+                if start > 0 and _is_cjk(text[start - 1]) and text[start - 1] not in _LEFT_OF_NAME:
                     continue
                 if start > 0 and not _is_cjk(text[start - 1]) and text[start - 1] not in _BOUNDARY:
                     continue
-                if not _common_given(cand[sl:]) or _not_a_name(cand) or cand.startswith(_TITLES, sl):
+                if not _common_given(cand[sl:]) or cand.startswith(_TITLES, sl):
+                    continue
+                if (cand in PUBLIC_FIGURES and not private) or _not_a_name(cand) and cand not in PUBLIC_FIGURES:
                     continue
                 out.append(Candidate(start, end, self.entity, self.score - 0.05))
                 break
@@ -278,12 +317,9 @@ class PersonNameRecognizer(Recognizer):
             if words[0] in _EN_NOT_NAMES:
                 continue
             s, e = m.span()
-            if s > 0 and (text[s - 1].isalnum() and text[s - 1].isascii()):
-                continue
-            if _EN_CONTEXT_RE.search(text, max(0, s - 16), s) is not None:
+            if _EN_CONTEXT_RE.search(text, max(0, s - 14), s) is not None:
                 out.append(Candidate(s, e, self.entity, self.score))
-                continue
-            alone = (s == 0 or text[s - 1] in _BOUNDARY) and _at_boundary(text, e)
-            if len(words) >= 2 and words[-1].lower() in PINYIN_SURNAMES and alone:
-                out.append(Candidate(s, e, self.entity, self.score - 0.05))
+            elif len(words) == 2 and words[-1].lower() in PINYIN_SURNAMES and (s == 0 or text[s - 1] in _BOUNDARY) \
+                    and _at_boundary(text, e):
+                out.append(Candidate(s, e, self.entity, self.score - 0.05))  # "Alex Chen，陈亚历，..."
         return out

@@ -19,7 +19,11 @@ _KEYWORD_RE = re.compile(
     r"|扣扣?|抠抠|叩叩|企鹅号?|小企鹅|球球|\U0001F427"
 )
 # after the keyword: separators and filler words, bounded
-_SEP_RE = re.compile(r"(?:[ :=\-~>【\[(「]|号码?|是|为|账号|(?:ID|id|Id)(?=[ :=])|→|👉)*")
+# Separators and filler words between the keyword and the number ("QQ（常用）：", "扣扣/QQ：", "QQ“...”").
+_SEP_RE = re.compile(
+    r"(?:\([^()0-9A-Za-z]{1,4}\)|[ :=\-~>【\[(「“\"'《<]|号码?|码|是|为|账号|(?:ID|id|Id)(?=[ :=])|→|👉|➡"
+    r"|\([^()0-9]{1,4}\)|/(?:微信|QQ|qq|扣扣|vx|VX)?(?:同号)?|同号|小号|大号)*"
+)
 _WEAK = frozenset(["q", "Q"])
 # "dd我 / 私我 / 加我 + digits": a QQ number by default (a mobile number there is a PHONE: lower score)
 _DM_RE = re.compile(r"(?:dd|DD|私|滴滴|加|扣)我[ :]?(?=[1-9])")
@@ -44,7 +48,7 @@ class QQRecognizer(Recognizer):
         out = []
         for m in _KEYWORD_RE.finditer(text):
             sep = _SEP_RE.match(text, m.end())
-            at = sep.end() if sep.end() - m.end() <= 8 else -1
+            at = sep.end() if sep.end() - m.end() <= 12 else -1
             run = runs.get(at)
             if run is None:
                 continue
@@ -63,8 +67,7 @@ class QQRecognizer(Recognizer):
                 continue
             if kw in _WEAK and at == m.end() and first[1] - first[0] < 5:
                 continue  # "Q3 2024", "扣1"
-            if self.vetoed(nt, m.start()):
-                continue
+            # no veto check: the keyword itself is the label ("快递小哥QQ 12345" is a QQ number)
             out.append(Candidate(run.start, end, self.entity, self.score))
         for m in _DM_RE.finditer(text):
             run = runs.get(m.end())

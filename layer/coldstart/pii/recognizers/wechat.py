@@ -23,24 +23,30 @@ from .base import Candidate, Recognizer, is_ip_or_version
 # The first character is consumed by a character class (CPython's re then skips ahead quickly),
 # the rest of each keyword is checked with a lookbehind on it.
 _KEYWORD_RE = re.compile(
-    "[微薇威卫嶶徽维Vv绿加Ww\U0001F6F0\U0001F33F\U0001F49A]"
+    "[微薇威卫嶶徽维胃魏Vv绿加Ww\U0001F6F0\U0001F33F\U0001F49A]"
     "(?:"
-    "(?<=微)(?:信号?|❤|心|(?=[A-Za-z]))"
-    "|(?<=[薇威嶶徽维])信"
+    "(?<=微)(?:[ ]?信号?|❤|心|芯|(?=[A-Za-z]))"
+    "|(?<=[薇威嶶徽维胃魏])[ ]?信"
     "|(?<=卫)星"
-    "|(?<=绿)(?:泡泡|色软件|色app|色APP)"
-    "|(?<=加)微(?!信)"
+    "|(?<=绿)(?:泡泡|色软件|色app|色APP|色聊天软件)"
+    "|(?<=加)微(?![ ]?信)"
     "|(?<=[\U0001F6F0\U0001F33F\U0001F49A])"
     "|(?<=[Ww])(?<![A-Za-z].)(?:[Ee][Cc][Hh][Aa][Tt](?:[ ]?[Ii][Dd])?|[Ee][Ii][ ]?[Xx][Ii][Nn]|[ ]?[Xx])"
-    "|(?<=[Vv])(?<![A-Za-z0-9].)(?:信|[ ]?[Xx]|❤|)"
+    "|(?<=[Vv])(?<![A-Za-z0-9].)(?:[ ]?信|[ ]?[Xx]|❤|)"
     ")"
 )
-_SEP_RE = re.compile(r"(?:[ :=\-~>]|号码?|是|为|账号|(?:ID|id|Id)(?=[ :=])|→|👉){0,6}")
-_ID_RE = re.compile(r"[A-Za-z][A-Za-z0-9_-]{5,19}(?![A-Za-z0-9_-])")
+# Separators and filler words between the keyword and the id ("微信号码：", "微信（同名）：", "微信搜索 ",
+# "微信/QQ：", "微信【...】", "微信: @..."), bounded.
+_SEP_RE = re.compile(
+    r"(?:\([^()0-9A-Za-z]{1,4}\)|[ :=\-~>【\[(「“\"'《<@]|号码?|码|是|为|账号|(?:ID|id|Id)(?=[ :=])|→|👉|➡|搜索?|添加|加|联系|私聊|同名"
+    r"|\([^()0-9A-Za-z]{1,4}\)|/(?:QQ|qq|扣扣|电话|手机)(?:号)?){0,8}"
+)
+# A WeChat id: a letter and 5-29 more (people also write dots); longer tokens are not ids.
+_ID_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{4,29}[A-Za-z0-9_-](?![A-Za-z0-9_-])")
 _SPELLED_RE = re.compile(r"[A-Za-z](?:[ -][A-Za-z0-9_]){5,29}(?![A-Za-z0-9_])")
 _WXID_RE = re.compile(r"[Ww](?<![A-Za-z_-].)[Xx][Ii][Dd]_[A-Za-z0-9_-]{4,30}(?![A-Za-z0-9_-])")
 _TRAILING_RE = re.compile(
-    r"(?<![A-Za-z0-9_-])([A-Za-z][A-Za-z0-9_-]{5,19})[ ]?[(（](?:绿色软件|微信|vx|VX|wx|WX|V信|薇信)[)）]"
+    r"[A-Za-z](?<![A-Za-z0-9_-].)[A-Za-z0-9_-]{5,29}[ ]?[(（](?:绿色软件|绿泡泡|微信号?|vx|VX|wx|WX|V信|薇信)(?:同号)?[)）]"
 )
 _WEAK_NEEDS_DIGIT = frozenset(["\U0001F6F0", "\U0001F6F0\uFE0F", "\U0001F33F", "\U0001F49A", "卫星", "微"])
 # a second id after the first: "QQ/微信：1093847265 / LuckyStar_07"
@@ -71,8 +77,7 @@ class WeChatRecognizer(Recognizer):
                 if runs is None:
                     runs = {run.start: run for run in nt.digit_runs()}
                 run = runs.get(p)
-                if run is not None and text[p] != "0" and not is_ip_or_version(text, run) \
-                        and not self.vetoed(nt, m.start()):
+                if run is not None and text[p] != "0" and not is_ip_or_version(text, run):
                     end, digits = run.end, sum(e - s for s, e in run.groups)
                     if not 5 <= digits <= 15:
                         # "微信号 13172 0851-72360495": the id, then a landline
@@ -82,6 +87,8 @@ class WeChatRecognizer(Recognizer):
                         self._alternative(text, end, out)
                 continue
             idm = _ID_RE.match(text, at)
+            if idm is not None and idm.group(0).endswith("."):
+                idm = None
             spelled = _SPELLED_RE.match(text, at) if idm is None or (idm.end() - at) < 4 else None
             if spelled is not None and (spelled.end() - at) >= 11:
                 idm = spelled
@@ -101,8 +108,7 @@ class WeChatRecognizer(Recognizer):
                 start = m.start()
                 while start < kw_end and not text[start].isascii():
                     start += 1
-            if self.vetoed(nt, m.start()):
-                continue
+            # no veto check: the keyword itself is the label ("客服微信：kefu_01" is a WeChat id)
             out.append(Candidate(start, idm.end(), self.entity, self.score))
             self._alternative(text, idm.end(), out)
         low = nt.lower
@@ -111,7 +117,8 @@ class WeChatRecognizer(Recognizer):
                 out.append(Candidate(m.start(), m.end(), self.entity, self.score))
         if "(" in text:
             for m in _TRAILING_RE.finditer(text):
-                out.append(Candidate(m.start(1), m.end(1), self.entity, self.score))
+                out.append(Candidate(m.start(), text.index("(", m.start()) if "(" in m.group(0) else m.end(),
+                                     self.entity, self.score))
         return out
 
     def _alternative(self, text: str, end: int, out: List[Candidate]) -> None:
