@@ -72,10 +72,23 @@ class MaskingEngine:
 def _resolve(candidates: Sequence[Candidate], text: str) -> List[Candidate]:
     """Greedy by (score, length); lower candidates keep their parts outside the taken spans
     (a part shorter than 2 characters or with no letter or digit is dropped: a separator between
-    two numbers, a Chinese numeral glued to one)."""
+    two numbers, a Chinese numeral glued to one). Only clusters of overlapping candidates need it."""
     ordered = sorted(candidates, key=lambda c: (c.start, c.end))
-    if all(ordered[k].end <= ordered[k + 1].start for k in range(len(ordered) - 1)):
-        return ordered  # nothing overlaps (the common case)
+    out: List[Candidate] = []
+    cluster: List[Candidate] = []
+    cluster_end = -1
+    for c in ordered:
+        if cluster and c.start >= cluster_end:
+            out.extend(cluster if len(cluster) == 1 else _resolve_cluster(cluster, text))
+            cluster = []
+        cluster.append(c)
+        cluster_end = max(cluster_end, c.end) if len(cluster) > 1 else c.end
+    if cluster:
+        out.extend(cluster if len(cluster) == 1 else _resolve_cluster(cluster, text))
+    return out
+
+
+def _resolve_cluster(candidates: Sequence[Candidate], text: str) -> List[Candidate]:
     taken: List[Candidate] = []
     for c in sorted(candidates, key=lambda c: (-c.score, -(c.end - c.start), c.start)):
         pieces = [(c.start, c.end)]

@@ -20,12 +20,12 @@ from typing import List, Optional, Tuple
 from ..normalizer import NormalizedText
 from .base import Candidate, Recognizer
 
+# The at-sign and its disguises. The pattern starts with the marker itself (so CPython's re can skip
+# ahead); up to two spaces around it are taken in Python.
 _AT_RE = re.compile(
-    r"[ ]{0,2}(?:"
     r"(?P<at>@{1,2})"
     r"|(?P<ob>[\[({【<「][ ]?(?:at|AT|At|艾特|@)[ ]?[\])}】>」]|艾特|圈[aA]|小老鼠|#)"
-    r"|(?<=[A-Za-z0-9_.])[ ]+(?P<word>at|AT)(?=[ ]+[A-Za-z0-9])"
-    r")[ ]{0,2}"
+    r"|[ ]+(?P<word>at|AT)(?=[ ]+[A-Za-z0-9])"
 )
 _LABEL_RE = re.compile(r"[A-Za-z0-9\u4e00-\u9fff-]{1,63}")
 _ASCII_LABEL_RE = re.compile(r"[A-Za-z0-9-]{1,63}")  # after an obfuscated at-sign: "gmail点com" is two labels
@@ -67,13 +67,22 @@ class EmailRecognizer(Recognizer):
             m = _AT_RE.search(text, pos)
             if m is None:
                 break
-            pos = m.end() if m.end() > m.start() else m.start() + 1
+            pos = m.end()
             obfuscated = m.group("at") is None
-            local_start = self._local_start(text, m.start(), floor, obfuscated)
+            at_start, at_end = m.span()
+            if m.group("word") is not None:
+                if at_start == 0 or text[at_start - 1] not in _LOCAL_CHARS:
+                    continue  # "look at ..." : " at " must follow an address-like word
+            else:
+                at_start = _skip_spaces_back(text, at_start, floor)
+                at_end = _skip_spaces(text, at_end)
+            local_start = self._local_start(text, at_start, floor, obfuscated)
             if local_start is None:
                 continue
-            cjk_local = _has_cjk(text[local_start:m.start()])
-            end = self._domain_end(text, m.end(), obfuscated, obfuscated or cjk_local)
+            cjk_local = _has_cjk(text[local_start:at_start])
+            if m.group("word") is not None:
+                at_end = _skip_spaces(text, at_end)
+            end = self._domain_end(text, at_end, obfuscated, obfuscated or cjk_local)
             if end is None:
                 continue
             if text[end:end + 1] == ":" and text[end + 1:end + 2].isalnum() and text[end + 1:end + 2].isascii():
@@ -148,6 +157,20 @@ class EmailRecognizer(Recognizer):
             if tld:
                 return s + tld
         return None
+
+
+def _skip_spaces(text: str, i: int, limit: int = 2) -> int:
+    j = i
+    while j < len(text) and j - i < limit and text[j] == " ":
+        j += 1
+    return j
+
+
+def _skip_spaces_back(text: str, i: int, floor: int, limit: int = 2) -> int:
+    j = i
+    while j > floor and i - j < limit and text[j - 1] == " ":
+        j -= 1
+    return j
 
 
 def _has_cjk(s: str) -> bool:

@@ -95,6 +95,8 @@ class WeChatRecognizer(Recognizer):
             if idm is None:
                 continue
             value = idm.group(0)
+            if text[idm.start() - 1:idm.start()] == "[" and text[idm.end():idm.end() + 1] == "]" and value.isupper():
+                continue  # a placeholder of an earlier pass ("微信:[WECHAT]"), not an id
             kw = m.group(0)
             ascii_glued = glued and kw[-1:].isascii() and kw[-1:].isalpha()
             if (kw in _WEAK_NEEDS_DIGIT or ascii_glued) and not any(c.isdigit() or c == "_" for c in value):
