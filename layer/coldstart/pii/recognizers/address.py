@@ -29,10 +29,11 @@ _ROAD = "(?:大道|大街|路|街|巷|弄|胡同|段|道|里|坊)"
 _ROAD_ANCHOR_RE = re.compile(_ROAD + "[ ]?" + _NUM + "(?:[-之][0-9]+)?(?:号院|号|弄|巷|支弄)")
 _UNIT = "(?:号楼|号院|号门|号房|栋|幢|座|单元|楼|层|室|号|期|区|户|组|排|舍|房|门)"
 _COMPOUND = ("(?:小区|花园|花苑|家园|新村|社区|公寓|大厦|广场|中心|写字楼|大楼|家属院|家属区|校区|园区|产业园|"
-             "宿舍|商城|大院|酒店|宾馆|医院|中学|小学|大学|学院|幼儿园|苑|村|院|城|府|庭|湾|园|阁|里|坊)")
+             "宿舍|商城|大院|酒店|宾馆|医院|中学|小学|大学|学院|幼儿园|苑|村|院|城|府|庭|湾|园|阁|里|坊|组|队|区)")
 _COMPOUND_ANCHOR_RE = re.compile(
     _COMPOUND + "[ ]?[A-Za-z]?" + _NUM + "[A-Za-z]?(?:号楼|栋|幢|座|单元|(?:楼|层)[ ]?" + _NUM + "(?:室|房|号)?(?![0-9]))"
 )  # a floor alone ("万达广场3楼") is a shop, not an address: it needs a room number after it
+_COMPOUND_NUMBER_RE = re.compile("(?:社区|小区|新村|家园|花园|村|大院)" + _NUM + "号")
 _VILLAGE_RE = re.compile("(?:镇|乡)[" + _CJK + "]{1,6}?村(?:" + _NUM + "(?:组|号|队|社))?")
 # Cheap test: an address needs one of these characters.
 _HINT_RE = re.compile("[路街巷弄道段里坊区苑园院城府庭湾阁村楼栋幢座寓舍心场厦]")
@@ -58,7 +59,7 @@ _EN_ADDRESS_RE = re.compile(
 )
 
 
-def _left_start(text: str, anchor_start: int) -> int:
+def _left_start(text: str, anchor_start: int, need_place: bool = False) -> Optional[int]:
     """Where the address begins: the first place name / admin token in the CJK run before the anchor."""
     lo = anchor_start
     while lo > 0 and anchor_start - lo < 30:
@@ -77,6 +78,8 @@ def _left_start(text: str, anchor_start: int) -> int:
         if m is not None:
             start = lo + m.start()
     if start is None:
+        if need_place:
+            return None
         # the road or compound name alone: its last few characters
         start = max(lo, anchor_start - 4)
     while start < anchor_start - 1 and text[start] in _LEAD_STOP:
@@ -107,6 +110,10 @@ class AddressRecognizer(Recognizer):
                 anchors.append((m.start(), m.end()))
         for m in _VILLAGE_RE.finditer(text):
             anchors.append((m.start(), m.end()))
+        for m in _COMPOUND_NUMBER_RE.finditer(text):
+            # "阳光社区15号": a number in a compound is an address only under a city / district
+            if _left_start(text, m.start(), need_place=True) is not None:
+                anchors.append((m.start(), m.end()))
         for a_start, a_end in anchors:
             start = _left_start(text, a_start)
             end = a_end

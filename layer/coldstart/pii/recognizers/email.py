@@ -27,7 +27,7 @@ _AT_RE = re.compile(
     r"|(?P<ob>[\[({【<「][ ]?(?:at|AT|At|艾特|@)[ ]?[\])}】>」]|艾特|圈[aA]|小老鼠|#)"
     r"|[ ]+(?P<word>at|AT)(?=[ ]+[A-Za-z0-9])"
 )
-_LABEL_RE = re.compile(r"[A-Za-z0-9\u4e00-\u9fff-]{1,63}")
+_LABEL_RE = re.compile(r"[A-Za-z0-9-]{1,63}|[\u4e00-\u9fff]{1,20}")  # ASCII or Chinese, never mixed
 _ASCII_LABEL_RE = re.compile(r"[A-Za-z0-9-]{1,63}")  # after an obfuscated at-sign: "gmail点com" is two labels
 _PLAIN_DOT_RE = re.compile(r"[ ]?[.。][ ]?")
 _OB_DOT_RE = re.compile(
