@@ -16,7 +16,7 @@ from .base import Candidate, Recognizer
 
 PROVINCE_CHARS = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
 _PLATE_RE = re.compile(
-    "[" + PROVINCE_CHARS + "][ ]?[A-HJ-NP-Za-hj-np-z][ ]?[·•・.\\-]?[ ]?"
+    "[" + PROVINCE_CHARS + "][ ]?[·•・.\\-]?[ ]?[A-HJ-NP-Za-hj-np-z][ ]?[·•・.\\-]?[ ]?"
     r"(?:[A-HJ-NP-Z0-9][ ]?){4,5}[A-HJ-NP-Z0-9](?![A-Za-z0-9])"
 )
 _NEW_ENERGY_RE = re.compile(r"[DF][A-HJ-NP-Z0-9][0-9]{4}|[0-9]{5}[DF]\Z")
@@ -40,7 +40,7 @@ class LicensePlateRecognizer(Recognizer):
         out = []
         for m in _PLATE_RE.finditer(text):
             raw = m.group(0)
-            serial = re.sub(r"[ ·•・.\-]", "", raw[1:])[1:]
+            serial = re.sub(r"[ ·•・.\-]", "", raw[1:])[1:]  # separators anywhere, then skip the letter
             if not serial_valid(serial):
                 continue
             if self.vetoed(nt, m.start()):

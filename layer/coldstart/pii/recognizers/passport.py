@@ -25,7 +25,8 @@ _CANDIDATE_RE = re.compile(
 _GATE_RE = re.compile(r"[EG][A-Z]?[ \-]?[0-9]")
 _STRONG_RE = re.compile(r"E[0-9]{8}|E[A-HJ-NP-Z][0-9]{7}|G[0-9]{8}\Z")
 _WITH_CONTEXT_RE = re.compile(r"[A-Z]{1,2}[0-9]{6,9}|[0-9]{8,9}\Z")
-_CONTEXT_RE = word_regex(("护照", "passport", "Passport", "PASSPORT", "护照号", "护照号码", "旅行证", "travel document"))
+_CONTEXT_RE = word_regex(("护照", "passport", "Passport", "PASSPORT", "护照号", "护照号码", "旅行证", "travel document",
+                          "通行证", "回乡证", "台胞证", "travel permit"))
 
 
 class PassportRecognizer(Recognizer):

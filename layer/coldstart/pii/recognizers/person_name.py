@@ -72,6 +72,7 @@ _LEFT_OF_NAME = frozenset("是叫说找和与及给让被把将对向为的了�
 _TITLES = ("先生", "女士", "小姐", "老师", "师傅", "医生", "大夫", "律师", "经理", "总监", "老板", "同学", "阿姨",
            "叔叔", "大哥", "大姐", "姐姐", "哥哥", "教授", "主任", "院长", "校长", "书记", "局长", "处长", "科长",
            "总", "工", "哥", "姐", "某", "氏", "姓")
+_TITLE_RE = re.compile("|".join(sorted(_TITLES, key=len, reverse=True)))
 # How non-Han names start (Tibetan, Mongolian, Uyghur ...): they have no surname from the table.
 _MINORITY_STARTS = frozenset(
     "扎西 卓玛 次仁 多吉 央金 格桑 旦增 尼玛 达瓦 拉姆 平措 措姆 顿珠 益西 索朗 洛桑 才让 德吉 白玛 仁增 "
@@ -94,7 +95,7 @@ _RIGHT_RE = re.compile(
     "|是我的?(?:妈|爸|老公|老婆|爱人|女儿|儿子|哥|姐|弟|妹|同学|朋友|室友|同事|老板|舅|姑|叔|姨|名字)"
     "|的(?:电话|手机|微信|QQ|qq|邮箱|号码|联系方式|身份证)"
     "|(?:老师|先生|女士|医生|律师|经理|师傅|阿姨)(?![\u4e00-\u9fff]{2})"
-    "|收(?![\u4e00-\u9fff])|来报到|报到|敬上|在此"
+    "|收(?![\u4e00-\u9fff])|来报到|敬上|在此"
 )
 _GENDER_RE = re.compile("[，,][ ]?[男女](?=[，,。;； ]|$|[0-9])")  # "李娜，女，28岁"
 _PHONE_WORDS = ("电话", "手机", "微信", "tel", "Tel", "TEL")
@@ -202,52 +203,47 @@ class PersonNameRecognizer(Recognizer):
     def _after_context(self, text: str, at: int, strength: int, word: str) -> Optional[Tuple[int, int]]:
         if at >= len(text) or not _is_cjk(text[at]):
             return None
-        if strength == INTRO:
+        if strength >= STRONG and "·" in text[at:at + 9]:
             dm = _DOT_NAME_RE.match(text, at)
             if dm is not None and dm.group(0) not in PUBLIC_FIGURES:
-                return dm.span()
+                return dm.span()  # 买买提·艾力
         if text[at:at + 2] in _MINORITY_STARTS:
             end = at + 2
             while end < len(text) and end - at < 6 and _is_cjk(text[end]) and text[end] not in _STOP:
                 end += 1
-            dm = _DOT_NAME_RE.match(text, at)
+            dm = _DOT_NAME_RE.match(text, at) if "·" in text[at:at + 9] else None
             if dm is not None:
                 return dm.span()
             return (at, end) if _at_boundary(text, end) else None
-        if strength == STRONG:
-            dm = _DOT_NAME_RE.match(text, at)
-            if dm is not None and dm.group(0) not in PUBLIC_FIGURES:
-                return dm.span()
         sl = _surname_len(text, at)
         end = at + sl
-        while end < len(text) and end - (at + sl) < 2 and _is_cjk(text[end]) and text[end] not in _STOP:
-            if text.startswith(_TITLES, end) and end > at + sl:
+        limit = min(len(text), end + 2)
+        while end < limit and _is_cjk(text[end]) and text[end] not in _STOP:
+            if end > at + sl and _TITLE_RE.match(text, end) is not None:
                 break  # 汪卫东老师: the title is not part of the name
             end += 1
-        given = text[at + sl:end]
-        name = text[at:end]
         if sl == 0:
             # a given name alone (我叫小红), or a surname the table lacks (名字叫庹家宝): intro words only
+            name = text[at:end]
             if strength != INTRO or not 2 <= len(name) <= 3 or not _at_boundary(text, end):
                 return None
             if text[at] in _STOP or _not_a_name(name):
                 return None
             return at, end
-        if not given:
-            return None
+        if end == at + sl or _TITLE_RE.match(text, at + sl) is not None:
+            return None  # a surname alone, or with a title: 刘女士, 王先生
+        name = text[at:end]
         if sl == 1 and (name[:2] in PLACE_NAMES or name[:3] in PLACE_NAMES):
             return None  # 杭州 is a city (濮阳明 keeps its compound surname)
-        if text.startswith(_TITLES, at + sl) and len(given) == 1 or text.startswith(_TITLES, at + sl):
-            return None  # 刘女士, 王先生
-        if strength == WEAK and name in PUBLIC_FIGURES:
-            return None  # "我是周杰伦的粉丝"; after 姓名 / 本人 a famous name is the user's own (姓名李娜)
+        if name in COMMON_WORDS or name[:2] in COMMON_WORDS:
+            return None
         if strength == WEAK:
-            if not _common_given(given) or name in COMMON_WORDS or name[:2] in COMMON_WORDS:
+            if name in PUBLIC_FIGURES:
+                return None  # "我是周杰伦的粉丝"; after 姓名 / 本人 a famous name is the user's own (姓名李娜)
+            if not _common_given(text[at + sl:end]):
                 return None
             if word in _WEAK_BOUNDARY_ONLY and not _at_boundary(text, end):
                 return None
-        elif name in COMMON_WORDS or name[:2] in COMMON_WORDS:
-            return None
         return at, end
 
     def _right_context_names(self, nt: NormalizedText) -> List[Candidate]:
@@ -282,7 +278,7 @@ class PersonNameRecognizer(Recognizer):
                     continue
                 if start > 0 and not _is_cjk(text[start - 1]) and text[start - 1] not in _BOUNDARY:
                     continue
-                if not _common_given(cand[sl:]) or cand.startswith(_TITLES, sl):
+                if not _common_given(cand[sl:]) or _TITLE_RE.match(cand, sl) is not None:
                     continue
                 if (cand in PUBLIC_FIGURES and not private) or _not_a_name(cand) and cand not in PUBLIC_FIGURES:
                     continue
@@ -304,7 +300,7 @@ class PersonNameRecognizer(Recognizer):
                 continue
             if _not_a_name(cand) or not _common_given(cand[sl:]) or any(c in _STOP for c in cand[sl:]):
                 continue
-            if cand.startswith(_TITLES, sl):
+            if _TITLE_RE.match(cand, sl) is not None:
                 continue  # 王先生, 张老师
             out.append(Candidate(s, e, self.entity, self.score - 0.05))
         return out
