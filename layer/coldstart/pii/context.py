@@ -4,7 +4,7 @@ Checksums stop random digits, not real numbers of another kind: an 18-digit orde
 Luhn one time in ten, an invoice code reads as a landline, an employee number as a mobile. What tells
 them apart is the word in front ("订单号 2023...", "发票代码 0440..."), so every digit recognizer
 asks ``vetoed(view, start)`` before it reports a candidate: the nearest label word before it, in the
-same clause (no ，。；!? between), decides. A veto word (订单号, 发票, 快递单号, 型号, 编号, 工号, 学号 ...)
+same clause (no ，。；!? between) and with no other number in between, decides. A veto word (订单号, 发票, 快递单号, 型号, 编号, 工号, 学号 ...)
 rejects the candidate; a contact word *after* it ("订单号12345 电话138...") wins back, unless the two
 are glued ("订单号码": one label, still an order number).
 """
@@ -68,5 +68,8 @@ def vetoed(text: str, start: int, window: int = 16) -> bool:
         pass
     if last_veto is None:
         return False
+    between = chunk[last_veto.end():]
+    if any(c.isdigit() for c in between):
+        return False  # the veto word labels the number right after it, not a later one
     contact = _CONTACT_RE.search(chunk, last_veto.end() + 1)
     return contact is None

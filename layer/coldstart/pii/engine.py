@@ -17,6 +17,7 @@ them later); the view the recognizers read had already removed them, so nothing 
 """
 from __future__ import annotations
 
+import re
 from typing import Dict, List, Sequence
 
 from ..text import nfkc
@@ -26,6 +27,8 @@ from .recognizers import REGISTRY, Candidate, Recognizer
 from .result import Finding, MaskResult
 
 __all__ = ["MaskingEngine"]
+
+_GLUED_PLACEHOLDER_RE = re.compile(r"[A-Za-z0-9]\[[A-Z_]+\]|\[[A-Z_]+\][A-Za-z0-9]")
 
 
 class MaskingEngine:
@@ -52,6 +55,20 @@ class MaskingEngine:
         return out
 
     def mask(self, text: str) -> MaskResult:
+        result = self._mask_once(text)
+        if result.counts and _GLUED_PLACEHOLDER_RE.search(result.text) is not None:
+            # A placeholder glued to letters or digits changed what its neighbours look like (a number
+            # that followed an address's letters is no longer glued to a code): mask once more, so
+            # that masking is complete (mask_pii(r.text) finds nothing). Rare, so the cost is too.
+            again = self._mask_once(result.text)
+            if again.counts:
+                counts = dict(result.counts)
+                for entity, n in again.counts.items():
+                    counts[entity] = counts.get(entity, 0) + n
+                return MaskResult(again.text, counts)
+        return result
+
+    def _mask_once(self, text: str) -> MaskResult:
         findings = self.analyze(text)
         if not findings:
             return MaskResult(nfkc(text), {})

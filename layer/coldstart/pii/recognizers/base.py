@@ -205,11 +205,17 @@ _OK_LETTERS = frozenset("tel phone mobile mob cell call no num id qq q vx wx v x
 
 
 def glued_code_prefix(text: str, start: int) -> bool:
-    """True when ASCII letters glued to the number make it a code (SF1234..., JDVA1858...)."""
+    """True when ASCII letters glued to the number make it a code (SF1234..., JDVA1858...).
+
+    Letters that follow a dot or an at-sign are the end of an address ("...@mail.or13812345678"), not
+    a code: the number after them is read (else masking the address would expose it to a second pass).
+    """
     if start == 0 or not text[start - 1].isascii() or not text[start - 1].isalpha():
         return False
     m = _LETTER_BEFORE_RE.search(text, max(0, start - 12), start)
     letters = m.group(0) if m else ""
+    if m is not None and m.start() > 0 and text[m.start() - 1] in ".@":
+        return False
     return letters.lower() not in _OK_LETTERS
 
 

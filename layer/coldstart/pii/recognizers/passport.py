@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 from typing import List
 
-from ..context import word_regex
 from ..normalizer import NormalizedText
 from .base import Candidate, Recognizer
 
@@ -25,8 +24,10 @@ _CANDIDATE_RE = re.compile(
 _GATE_RE = re.compile(r"[EG][A-Z]?[ \-]?[0-9]")
 _STRONG_RE = re.compile(r"E[0-9]{8}|E[A-HJ-NP-Z][0-9]{7}|G[0-9]{8}\Z")
 _WITH_CONTEXT_RE = re.compile(r"[A-Z]{1,2}[0-9]{6,9}|[0-9]{8,9}\Z")
-_CONTEXT_RE = word_regex(("护照", "passport", "Passport", "PASSPORT", "护照号", "护照号码", "旅行证", "travel document",
-                          "通行证", "回乡证", "台胞证", "travel permit"))
+# "PASSPORT" only when it is not the placeholder of an earlier pass ("[PASSPORT]"): masking must be complete.
+_CONTEXT_RE = re.compile(
+    "护照号码|护照号|护照|passport|Passport|PASSPORT(?!\\])|旅行证|travel document|通行证|回乡证|台胞证|travel permit"
+)
 
 
 class PassportRecognizer(Recognizer):
