@@ -210,6 +210,16 @@ def test_fuzz_number_glued_to_an_address_tld_surfaced_only_after_masking():
     assert mask_pii("快递JDVA18589676494").counts == {}  # letters at a word start are still a code
 
 
+def test_fuzz_digit_run_split_by_a_wechat_id_joined_up_after_masking():
+    """found by: atheris, pii target, 5-minute run (crash-482176ac67e24a3c15f13685f6d8616e7fcf3a98).
+    "微一：wxiw_abc1<lone surrogates>23 ...洞洞二...456...23...洞洞二...45678...１２３４": the WeChat id took the
+    digits at the start of a long digit run; without them, the rest of the run read as a Luhn-valid card on
+    a second pass. MaskingEngine.mask masks again when digits sit next to a placeholder."""
+    data = ("微一：wxiw_abc1" + "\udcb2" * 5 + "23 \udcb9\udcba洞洞二\udce4" + "\x00" * 5 + "456" + "\udcb2" * 11
+            + "23 \udcb9\udcba洞洞二\udce4" + "\x00" * 5 + "45678\udce8\udcbd\x00１２３４")
+    targets.check_mask(data)
+
+
 # ---------------------------------------------------------------------------- handler (not fixed here)
 
 GOOD_BODY = json.dumps({"text": "我喜欢打篮球"})

@@ -17,18 +17,16 @@ them later); the view the recognizers read had already removed them, so nothing 
 """
 from __future__ import annotations
 
-import re
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Tuple
 
 from ..text import nfkc
 from .config import MaskerConfig
-from .normalizer import normalize
+from .normalizer import CN_DIGITS, SEP_CHARS, normalize
 from .recognizers import REGISTRY, Candidate, Recognizer
 from .result import Finding, MaskResult
 
 __all__ = ["MaskingEngine"]
 
-_GLUED_PLACEHOLDER_RE = re.compile(r"[A-Za-z0-9]\[[A-Z_]+\]|\[[A-Z_]+\][A-Za-z0-9]")
 
 
 class MaskingEngine:
@@ -39,39 +37,50 @@ class MaskingEngine:
 
     def analyze(self, text: str) -> List[Finding]:
         """Non-overlapping findings, in text order, with positions in ``text``."""
+        return self._analyze(text)[0]
+
+    def _analyze(self, text: str) -> Tuple[List[Finding], bool]:
+        """(findings, whether a finding touches digits or letters its placeholder may set free)."""
         if not text:
-            return []
+            return [], False
         nt = normalize(text)
         candidates: List[Candidate] = []
         for recognizer in self.recognizers:
             candidates.extend(recognizer.analyze(nt))
         if not candidates:
-            return []
+            return [], False
         out = []
-        for c in _resolve(candidates, nt.text):
+        recheck = False
+        view = nt.text
+        for c in _resolve(candidates, view):
             s, e = nt.raw_span(c.start, c.end)
             if e > s:
                 out.append(Finding(s, e, c.entity, c.score))
-        return out
+                recheck = recheck or _touches_digits(view, c.start, c.end)
+        return out, recheck
 
     def mask(self, text: str) -> MaskResult:
-        result = self._mask_once(text)
-        if result.counts and _GLUED_PLACEHOLDER_RE.search(result.text) is not None:
-            # A placeholder glued to letters or digits changed what its neighbours look like (a number
-            # that followed an address's letters is no longer glued to a code): mask once more, so
-            # that masking is complete (mask_pii(r.text) finds nothing). Rare, so the cost is too.
-            again = self._mask_once(result.text)
-            if again.counts:
-                counts = dict(result.counts)
-                for entity, n in again.counts.items():
-                    counts[entity] = counts.get(entity, 0) + n
-                return MaskResult(again.text, counts)
+        result, recheck = self._mask_once(text)
+        # A placeholder changes what its neighbours look like: digits that followed an address's
+        # letters are no longer glued to a code, a digit run cut by an id joins up. When a finding
+        # touches digits or letters (only separators between), mask the result again (at most twice
+        # more) so that masking is complete: mask_pii(r.text) finds nothing. Rare in real text.
+        for _ in range(2):
+            if not recheck:
+                break
+            again, recheck = self._mask_once(result.text)
+            if not again.counts:
+                break
+            counts = dict(result.counts)
+            for entity, n in again.counts.items():
+                counts[entity] = counts.get(entity, 0) + n
+            result = MaskResult(again.text, counts)
         return result
 
-    def _mask_once(self, text: str) -> MaskResult:
-        findings = self.analyze(text)
+    def _mask_once(self, text: str) -> Tuple[MaskResult, bool]:
+        findings, recheck = self._analyze(text)
         if not findings:
-            return MaskResult(nfkc(text), {})
+            return MaskResult(nfkc(text), {}), False
         parts: List[str] = []
         counts: Dict[str, int] = {}
         pos = 0
@@ -83,7 +92,25 @@ class MaskingEngine:
             pos = f.end
         if pos < len(text):
             parts.append(nfkc(text[pos:]))
-        return MaskResult("".join(parts), counts)
+        return MaskResult("".join(parts), counts), recheck
+
+
+_SEPARATORS = frozenset(SEP_CHARS)
+_DIGITISH = frozenset("0123456789") | frozenset(CN_DIGITS)
+
+
+def _touches_digits(view: str, start: int, end: int) -> bool:
+    """A digit (or Chinese numeral) within 3 separators of the span, or an ASCII letter/digit glued to it."""
+    for i, step in ((start - 1, -1), (end, 1)):
+        if 0 <= i < len(view) and view[i].isascii() and view[i].isalnum():
+            return True
+        k = 0
+        while 0 <= i < len(view) and k < 3 and view[i] in _SEPARATORS:
+            i += step
+            k += 1
+        if 0 <= i < len(view) and view[i] in _DIGITISH:
+            return True
+    return False
 
 
 def _resolve(candidates: Sequence[Candidate], text: str) -> List[Candidate]:
