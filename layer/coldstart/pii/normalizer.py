@@ -22,8 +22,9 @@ Every view character remembers which character of the input it came from (``to_r
 match in the view masks the *original* characters: the zero-width spaces inside a number, the
 Chinese numerals, the full-width digits — never a normalised copy.
 
-Cost (measured with bench/pii.py): a 200-character bio of CJK, ASCII and full-width punctuation is
-viewed in ~15 µs; ASCII-and-CJK-only text is its own view (no map is built).
+Cost: only characters outside printable ASCII and the CJK block are looked at (common full-width
+punctuation with ``str.replace``), so text that needs no map gets none; measured ~18 µs thread CPU for a
+200-character bio on the (loaded) development machine, against ~30 µs for one ``str.translate`` over it.
 """
 from __future__ import annotations
 
