@@ -7,8 +7,6 @@ The output directory is replaced whole, never left half-written.
 from __future__ import annotations
 
 import argparse
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -28,11 +26,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from coldstart.items import ITEMS_FILE, ITEMS_NPZ, ItemTable
-    from coldstart.manifest import INDEX_MANIFEST, IndexManifest, RecallReport, describe_files, write_json_atomic
-    from coldstart.storage import open_store
-    from coldstart.vector_index import INDEX_FILE, build_tuned
     from coldstart.hashing import sha256_bytes
+    from coldstart.items import ItemTable
+    from coldstart.release import (INDEX_FILE, ITEMS_JSON, ITEMS_NPZ, IndexManifest, RecallReport, describe_files,
+                                   staged_directory)
+    from coldstart.storage import open_store
+    from coldstart.vector_index import build_tuned
     from infra.embeddings import EMBED_MANIFEST, load_all
 
     started = time.time()
@@ -44,12 +43,10 @@ def run(args: argparse.Namespace) -> int:
                         n_trees=args.n_trees, search_k=args.search_k, max_trees=args.max_trees,
                         seed=args.seed, log=lambda msg: print(f"  {msg}", flush=True))
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=str(out.parent)))
-    try:
+    with staged_directory(out) as staging:  # the directory is replaced whole, never half-written
         tuned.index.save(str(staging / INDEX_FILE))
         items = ItemTable.from_rows(user_ids, tags)
-        items.save(staging / ITEMS_FILE)  # kept: loaders older than items.npz read only this
+        items.save(staging / ITEMS_JSON)  # kept: loaders older than items.npz read only this
         items.save(staging / ITEMS_NPZ)   # the same table, ~10x faster to load at cold start
         m = tuned.measurement
         manifest = IndexManifest(
@@ -58,30 +55,12 @@ def run(args: argparse.Namespace) -> int:
             recall=RecallReport(k=args.k, recall=round(m.recall, 4), search_k=m.search_k, n_queries=m.n_queries,
                                 threshold=args.min_recall, annoy_ms_per_query=round(m.annoy_ms_per_query, 4),
                                 exact_ms_per_query=round(m.exact_ms_per_query, 4)),
-            files=describe_files(staging, [INDEX_FILE, ITEMS_FILE, ITEMS_NPZ]),
+            files=describe_files(staging, [INDEX_FILE, ITEMS_JSON, ITEMS_NPZ]),
             extra={"embeddings_manifest_sha256": embed_sha, "embeddings_input_sha256": spec.input_sha256, "preprocess": spec.preprocess,
                    "max_seq_len": spec.max_seq_len, "tuning": [list(t) for t in tuned.tried]},
         )
-        write_json_atomic(staging / INDEX_MANIFEST, manifest.to_dict())
-        staging.chmod(0o755)  # mkdtemp makes it private
-        _replace_dir(staging, out)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
+        manifest.save(staging)
     summary("build-index", count=manifest.count, dim=manifest.dim, n_trees=manifest.n_trees,
             search_k=manifest.search_k, recall_at_10=f"{manifest.recall.recall:.4f}",
             gate=args.min_recall, teacher=manifest.teacher.id, seconds=f"{time.time() - started:.1f}", out=str(out))
     return 0
-
-
-def _replace_dir(staging: Path, out: Path) -> None:
-    """Swap the finished directory in; a reader sees the old index or the new, not a mix."""
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old")
-        if old.exists():
-            shutil.rmtree(old)
-        out.rename(old)
-    staging.rename(out)
-    if old is not None:
-        shutil.rmtree(old)

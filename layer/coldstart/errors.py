@@ -30,3 +30,8 @@ class StorageError(ColdstartError):
 
 class RecallGateError(ColdstartError):
     """The index's measured recall is below the configured threshold."""
+
+
+class SmokeTestError(VerificationError):
+    """A release's files verified, but it does not answer its canary texts as recorded at export
+    (or does not open): it is never swapped in."""
