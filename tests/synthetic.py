@@ -37,10 +37,11 @@ def write_embeddings(out: Path, vectors: np.ndarray, chunk_size: int = 256, teac
     return Path(out)
 
 
-def write_model(out: Path, index_dir: Path, seed: int = 0) -> Path:
+def write_model(out: Path, index_dir: Path, seed: int = 0, vocab: Optional[Path] = None) -> Path:
     """A model component for ``index_dir`` (same teacher, same dim) without paddle: an ONNX graph
     that averages a random table's rows for the input ids and normalises (the four inputs of the
-    real student), a character vocabulary, canaries recorded with it, and a ModelManifest."""
+    real student), a character vocabulary (or a copy of ``vocab``), canaries recorded with it, and
+    a ModelManifest."""
     import onnx
     from onnx import TensorProto, helper, numpy_helper
 
@@ -54,10 +55,14 @@ def write_model(out: Path, index_dir: Path, seed: int = 0) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     index = IndexManifest.load(index_dir, verify=False)
     texts = default_texts()
-    chars = sorted({c for t in texts for c in t.lower() if not c.isspace()})
-    (out / VOCAB).write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars]) + "\n",
-                             encoding="utf-8")
-    table = np.random.default_rng(seed).normal(size=(5 + len(chars), index.dim)).astype(np.float32)
+    if vocab is None:
+        chars = sorted({c for t in texts for c in t.lower() if not c.isspace()})
+        (out / VOCAB).write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars]) + "\n",
+                                 encoding="utf-8")
+    else:
+        (out / VOCAB).write_bytes(Path(vocab).read_bytes())
+    size = len((out / VOCAB).read_text(encoding="utf-8").splitlines())
+    table = np.random.default_rng(seed).normal(size=(size, index.dim)).astype(np.float32)
     inputs = [helper.make_tensor_value_info(n, TensorProto.INT64, ["batch", "seq"])
               for n in ("input_ids", "token_type_ids", "position_ids")]
     inputs.append(helper.make_tensor_value_info("attention_mask", TensorProto.FLOAT, ["batch", 1, 1, "seq"]))

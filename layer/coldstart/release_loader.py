@@ -264,11 +264,16 @@ class ReleaseLoader:
         """Open verified files and smoke-test them; any failure (of any type) is a SmokeTestError."""
         try:
             release = self._open(version, root, prepared)
-            self._smoke_test(release)
         except SmokeTestError:
             raise
         except Exception as exc:  # InvalidProtobuf, std::bad_alloc as MemoryError, a bad npz...: one type
             raise self._rejected(version, "does not open", exc) from None
+        try:
+            self._smoke_test(release)
+        except SmokeTestError:
+            raise
+        except Exception as exc:  # the runtime chokes on a canary (an id outside the model's table...)
+            raise self._rejected(version, "failed its smoke test", exc) from None
         return release
 
     def open_cached(self, version: str) -> LoadedRelease:
