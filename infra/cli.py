@@ -14,6 +14,7 @@ JOBS = {
     "build-index": ("build_index", "build the Annoy index, measure recall@10, write manifest.json"),
     "distill": ("distill", "train the small student into the teacher's space (checkpointed, resumable)"),
     "export": ("export", "student → ONNX FP32/INT8 + Paddle Lite .nb, released only when the gates hold"),
+    "student": ("student", "distill + export a new student when the index's teacher changed, else carry forward"),
     "publish": ("publish", "upload a release to S3, verify it, then switch current.json"),
     "pipeline": ("pipeline", "run embed → build-index → publish from one config, skipping fresh steps"),
     "train-demo-teacher": ("train_demo_teacher", "train the small DEMO teacher (not pretrained ERNIE) on data/"),

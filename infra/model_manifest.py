@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, Tuple
+from typing import Dict, Optional, Tuple
 
 from coldstart.errors import ColdstartError
 from coldstart.release import CANARIES, ModelManifest, TeacherInfo
@@ -21,3 +21,30 @@ def check_model_component(model_dir: Path, index_teacher: TeacherInfo) -> Tuple[
         raise ColdstartError(f"{model_dir} has no {CANARIES} (exported before releases carried canary texts); "
                              "run `python -m infra export` again")
     return manifest, manifest.paths(model_dir)
+
+
+def current_student(store) -> "Tuple[Optional[str], Optional[ModelManifest]]":
+    """(current release version, its verified model manifest): (None, None) when nothing is
+    published, (version, None) when the current release carries no student."""
+    import json
+
+    from coldstart.errors import VerificationError
+    from coldstart.hashing import sha256_bytes
+    from coldstart.release import MODEL_MANIFEST, model_name, read_current, read_release, release_key
+
+    current = read_current(store)
+    if current is None:
+        return None, None
+    release = read_release(store, current.version)
+    name = model_name(MODEL_MANIFEST)
+    if name not in release.files:
+        return current.version, None
+    data = store.get_bytes(release_key(current.version, name))
+    if sha256_bytes(data) != release.files[name].sha256:
+        raise VerificationError(f"release {current.version}: {name} differs from its release.json")
+    try:
+        return current.version, ModelManifest.from_dict(json.loads(data))
+    except ValueError:
+        from coldstart.errors import ManifestError
+
+        raise ManifestError(f"release {current.version}: {name} is not valid JSON") from None

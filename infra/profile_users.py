@@ -64,10 +64,17 @@ def snapshot_profile_users(out_store, uri: str, input_ids: Set[str],
             return report
         except PreconditionFailed:  # another shard froze its selection first: use that one
             frozen, _ = out_store.get_versioned(SNAPSHOT_KEY)
+    return ProfileUsersReport(records=frozen_records(frozen, out_store.uri(SNAPSHOT_KEY)),
+                              sha256=hashlib.sha256(frozen).hexdigest(), from_snapshot=True)
+
+
+def frozen_records(frozen: bytes, source: str) -> List[UserRecord]:
+    """The users of a frozen selection; an empty one (no stored profile qualified) is no users, not an error."""
     from infra.records import parse_records
 
-    records = parse_records(iter(frozen.splitlines()), out_store.uri(SNAPSHOT_KEY)).records
-    return ProfileUsersReport(records=records, sha256=hashlib.sha256(frozen).hexdigest(), from_snapshot=True)
+    if not frozen.strip():
+        return []
+    return parse_records(iter(frozen.splitlines()), source).records
 
 
 def read_profile_users(uri: str, input_ids: Set[str], selection: ProfileSelection = ProfileSelection()

@@ -12,6 +12,7 @@ match), or from scratch (--init scratch). Checkpoints every epoch; a rerun resum
 from __future__ import annotations
 
 import argparse
+import hashlib
 import io
 import json
 import time
@@ -79,12 +80,17 @@ def _training_set(args, spec, vectors, user_ids):
     from coldstart.errors import InputError
     from coldstart.preprocess import prepare_text
     from infra.inputs import read_input_lines
+    from infra.profile_users import frozen_records
     from infra.records import parse_records
 
     lines, source, input_sha = read_input_lines(args.input)
+    records = {r.user_id: r for r in parse_records(iter(lines), source, skip_bad=spec.skipped > 0).records}
+    frozen = _frozen_profiles(args.embeddings)
+    if frozen is not None:  # `embed --profiles`: the stored new users it froze for this run are input too
+        input_sha = hashlib.sha256(f"{input_sha}+{hashlib.sha256(frozen).hexdigest()}".encode()).hexdigest()
+        records.update({r.user_id: r for r in frozen_records(frozen, "profiles.jsonl")})
     if input_sha != spec.input_sha256:
         raise InputError("is not the file the embeddings were made from (sha256 differs): re-run embed", source)
-    records = {r.user_id: r for r in parse_records(iter(lines), source, skip_bad=spec.skipped > 0).records}
     texts = [prepare_text(records[u].text, max_chars=spec.max_seq_len * 4)[0] for u in user_ids]
     extra = []
     for path in args.extra_text:
@@ -101,6 +107,14 @@ def _training_set(args, spec, vectors, user_ids):
                          args.teacher)
     print(f"distill: teacher encodes {len(extra)} extra/augmented texts", flush=True)
     return texts + extra, np.concatenate([vectors, teacher.encode(extra)])
+
+
+def _frozen_profiles(embeddings: str):
+    """The stored profiles `embed --profiles` froze next to the chunks (bytes), or None."""
+    from coldstart.storage import open_store
+    from infra.profile_users import SNAPSHOT_KEY
+
+    return open_store(embeddings).get_versioned(SNAPSHOT_KEY)[0]
 
 
 def _augment(texts, views: int, seed: int):
