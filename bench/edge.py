@@ -1,7 +1,7 @@
 """Benchmark: the kiosk path on Paddle Lite (FP32 and INT8 .nb) next to ONNX Runtime INT8, same texts, one run.
 
 The kiosk path is what ``python -m edge kiosk`` does per request, uncached: mask + normalise →
-tokenize → encode → Annoy → vote (``coldstart.profiler.Profiler``). Only the encoder differs
+tokenize → encode → Annoy → vote (``coldstart.service.ProfileService.profile_text``). Only the encoder differs
 between the rows; everything runs in ONE Python 3.9 toolchain process (it has both paddlelite and
 onnxruntime), the variants interleaved text by text so they share the machine's load.
 
@@ -42,7 +42,8 @@ from pathlib import Path
 import numpy as np
 from coldstart.encoder import OnnxEncoder
 from coldstart.lite_encoder import LiteEncoder
-from coldstart.profiler import Profiler
+from coldstart.service import ProfileService
+from coldstart.preprocess import prepare_text
 from coldstart.release_loader import OnnxBackend, ReleaseLoader
 from coldstart.settings import ServingSettings
 from coldstart.storage import open_store
@@ -65,7 +66,8 @@ class Manager:
     def maybe_refresh(self):
         pass
 
-profiler = Profiler(Manager(), ServingSettings(cache_size=0))
+service = ProfileService(ServingSettings(cache_size=0), manager=Manager())
+texts = [prepare_text(t)[0] for t in texts]
 cos = {name: [] for name in variants}
 for t in texts:
     enc = release.tokenizer.encode(t)
@@ -78,13 +80,13 @@ cpu = {name: 0.0 for name in variants}
 for name, encoder in variants.items():  # warm-up
     release.encoder = encoder
     for t in texts[:5]:
-        profiler.profile(t, use_cache=False)
+        service.profile_text(t, use_cache=False)
 for _ in range(iters):
     for t in texts:
         for name, encoder in variants.items():
             release.encoder = encoder
             c0, w0 = time.process_time(), time.perf_counter()
-            profiler.profile(t, use_cache=False)
+            service.profile_text(t, use_cache=False)
             times[name].append((time.perf_counter() - w0) * 1000.0)
             cpu[name] += time.process_time() - c0
 from importlib.metadata import version

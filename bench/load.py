@@ -300,7 +300,7 @@ def part_handler(args, uri, out):
                 if (i + 1) % (args.sample_every * 10) == 0:
                     os.write(saved, f"   ... {i + 1:,} requests, {samples[-1][2]:.1f} MB RSS\n".encode())
         wall = time.perf_counter() - started
-        cache = app.SERVICE.profiler.cache if hasattr(app.SERVICE.profiler, "cache") else None
+        cache = app.SERVICE.embedder.cache
     finally:
         sys.stdout.flush()
         os.dup2(saved, 1)

@@ -5,7 +5,7 @@ Held-out set: rows of data/heldout.jsonl (text + true tags). Each row is split i
 rendered by ``infra.avatars`` (the renderer `infra train-fusion` trains on): WenQuanYi Zen Hei
 (Debian fonts-wqy-zenhei, three faces), 256-512 px square, light random background, dark text
 wrapped in lines, rotation up to ±6°, Gaussian noise, sometimes blurred, JPEG or PNG. Then, through
-the serving ``Profiler`` (``profile(typed, image_text=..., fusion=...)``) against the release
+the serving ``ProfileService`` (``profile_text(typed, image_text, fusion=...)``) against the release
 `make demo` builds:
 
   full text     the whole original text typed (upper bound, no OCR)
@@ -97,10 +97,10 @@ def main(argv=None) -> int:
     if not (index_dir / "index.ann").exists():
         print(f"\naccuracy: skipped, {index_dir} is missing (run `make demo`)")
         return 0
-    from infra.jobs.train_fusion import open_profiler
+    from infra.jobs.train_fusion import open_service
 
-    prof = open_profiler(str(index_dir), str(model_dir), Path(tempfile.mkdtemp(prefix="bench-ocr-")))
-    release = prof.manager.current
+    service = open_service(str(index_dir), str(model_dir), Path(tempfile.mkdtemp(prefix="bench-ocr-")))
+    release = service.current_release()
     rows = [json.loads(line) for line in (ROOT / args.texts).read_text(encoding="utf-8").splitlines() if line.strip()]
     cases = make_cases(rows, args.typed_chars, args.n, args.seed)
     fusions = {"concat": ConcatFusion()}
@@ -117,11 +117,11 @@ def main(argv=None) -> int:
 
     def top(name, text, image_text="", fusion=None):
         t = time.perf_counter()
-        result = prof.profile(text, use_cache=False, image_text=image_text, fusion=fusion)
+        result = service.profile_text(prepare_text(text)[0], image_text, use_cache=False, fusion=fusion)
         times[name].append((time.perf_counter() - t) * 1000.0)
         if name == "gated" and result.fused is not None and result.fused.image_weight is not None:
             image_weights.append(result.fused.image_weight)
-        return result.body.get("top_tag")
+        return result.profile.top_tag
 
     for case in cases:
         ocr_text = reader.read(case.image).text

@@ -267,13 +267,13 @@ def worker_serve(args) -> int:
 
 
 def warm_runs(app, events, texts, n, cache_off: bool) -> dict:
+    from coldstart.api import parse_profile_request
     from coldstart.profile import vote
-    from coldstart.profiler import compose_text
-    from coldstart.preprocess import prepare_text
+    from coldstart.preprocess import mask_input
 
     ctx = FakeContext()
     service = app.SERVICE
-    cache = service.profiler.cache
+    cache = service.embedder.cache
     for i in range(min(50, len(events))):  # warm-up: ONNX Runtime's first runs, tokenizer tables
         app.handler(events[i], ctx)
     if cache is not None:
@@ -282,7 +282,7 @@ def warm_runs(app, events, texts, n, cache_off: bool) -> dict:
 
     bodies = [e["body"] for e in events]
     release = service.manager.current
-    settings = service.profiler._settings_for(service.settings.k)
+    settings = service.vote_settings(service.settings.k, release)
     handler_ms, service_ms, statuses, hits = [], [], {}, {"handler": 0, "service": 0}
     stages = {s: [] for s in ("preprocess", "tokenize", "encode", "annoy", "vote")}
     lengths = []
@@ -296,13 +296,13 @@ def warm_runs(app, events, texts, n, cache_off: bool) -> dict:
 
     def call_service(j):
         t0 = time.perf_counter()
-        _, payload, _ = service.handle("POST", "/profile", bodies[j], "application/json")
+        outcome = service.profile(parse_profile_request(bodies[j], "application/json"))
         service_ms.append((time.perf_counter() - t0) * 1000.0)
-        hits["service"] += payload.get("cache") == "hit"
+        hits["service"] += outcome.cache == "hit"
 
-    def call_stages(j):  # the request path stage by stage, as Profiler.profile runs it
+    def call_stages(j):  # the request path stage by stage, as ProfileService.profile runs it
         t0 = time.perf_counter()
-        clean, _ = prepare_text(compose_text(texts[j]), max_chars=service.settings.max_text_chars)
+        clean = mask_input(texts[j], None, service.settings.max_text_chars).composed
         t1 = time.perf_counter()
         enc = release.tokenizer.encode(clean)
         t2 = time.perf_counter()
@@ -611,7 +611,8 @@ def synthetic_key(demo_index: Path, users: int, noise_cos, min_recall: float, se
     source = IndexManifest.load(demo_index, verify=False)
     return {"source_index_sha256": source.files[INDEX_FILE].sha256, "users": users, "noise_cos": noise_cos,
             "min_recall": min_recall, "seed": seed, "recipe": "demo-user+gaussian-v1",
-            "tuner": "fewest-trees-first", "writer": "coldstart.release"}  # a new writer: a new cache entry
+            "tuner": "fewest-trees-first", "items": "handles-npz-v2",
+            "writer": "coldstart.release"}  # a new writer: a new cache entry
 
 
 def synthetic_release(demo_index: Path, out_root: Path, users: int, noise_cos, min_recall: float, seed: int,
@@ -646,8 +647,7 @@ def worker_synthetic(args) -> int:
 
     from coldstart.hashing import sha256_file
     from coldstart.items import ItemTable, load_index_items
-    from coldstart.release import (INDEX_FILE, ITEMS_JSON, ITEMS_NPZ, IndexManifest, RecallReport, describe_files,
-                                   staged_directory)
+    from coldstart.release import INDEX_FILE, ITEMS_NPZ, IndexManifest, RecallReport, describe_files, staged_directory
     from coldstart.vector_index import build_tuned, l2_normalise, load_annoy
 
     demo_index, out, users, noise_cos = Path(args.index), Path(args.out_dir), args.users, args.noise_cos
@@ -672,7 +672,7 @@ def worker_synthetic(args) -> int:
     log(f"100k: {users} users from {len(base)} demo users + Gaussian noise (norm {scale:.3f}; median cosine to "
         f"the source {achieved:.4f}, target = demo users' median 10th-neighbour cosine {tenth:.4f}"
         f"{'' if noise_cos is None else f', overridden to {target:.4f}'})")
-    user_ids = [f"s{i:06d}" for i in range(users)]
+    handles = [f"{i:016x}" for i in range(users)]
     tags = [items.tags_of(int(s)) for s in src]
     t0 = time.perf_counter()
     tuned = build_tuned(vectors, min_recall=args.min_recall, k=K, n_queries=500, seed=42,
@@ -680,16 +680,15 @@ def worker_synthetic(args) -> int:
     build_s = time.perf_counter() - t0
     with staged_directory(out) as staging:  # as build-index writes it
         tuned.index.save(str(staging / INDEX_FILE))
-        table = ItemTable.from_rows(user_ids, tags)
-        table.save(staging / ITEMS_JSON)
-        table.save(staging / ITEMS_NPZ)
+        table = ItemTable.from_rows(handles, tags)
+        table.save(staging / ITEMS_NPZ)  # as build-index writes it
         m = tuned.measurement
         IndexManifest(
             teacher=source.teacher, dim=source.dim, count=users, n_trees=tuned.n_trees, search_k=m.search_k,
             recall=RecallReport(k=K, recall=round(m.recall, 4), search_k=m.search_k, n_queries=m.n_queries,
                                 threshold=args.min_recall, annoy_ms_per_query=round(m.annoy_ms_per_query, 4),
                                 exact_ms_per_query=round(m.exact_ms_per_query, 4)),
-            files=describe_files(staging, [INDEX_FILE, ITEMS_JSON, ITEMS_NPZ]),
+            files=describe_files(staging, [INDEX_FILE, ITEMS_NPZ]),
             extra={**{k: v for k, v in source.extra.items() if k in ("max_seq_len", "preprocess")},
                    "tuning": [list(t) for t in tuned.tried],
                    "bench_synthetic": {"key": key, "noise_norm": scale, "median_source_cosine": achieved,

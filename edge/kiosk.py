@@ -17,7 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Dict, Optional, Tuple
 
-from coldstart.api import MAX_BODY_BYTES, error_body
+from coldstart.api import MAX_BODY_BYTES, answer_health, answer_profile, error_body, error_response
+from coldstart.errors import MethodNotAllowed
 from coldstart.service import ProfileService
 from coldstart.settings import ServingSettings
 from coldstart.storage import open_store
@@ -103,23 +104,21 @@ class Kiosk:
 
     # -- requests --------------------------------------------------------------------------
     def health(self) -> Tuple[int, Dict[str, Any]]:
-        status, body, _ = self.service.handle("GET", "/health", None, None)
-        body = dict(body)
+        status, body = answer_health(self.service)
         body["kiosk"] = {"id": self.outbox.kiosk_id, "sync": self.manager.status(), "outbox": self.outbox.status(),
                          "disk_full": self.manager.disk_full or self.outbox.disk_full}
         return status, body
 
     def profile(self, raw: bytes, content_type: Optional[str]) -> Tuple[int, Dict[str, Any], Dict[str, str]]:
         with self._profile_lock:  # one at a time: a Paddle Lite predictor is not thread-safe
-            status, body, result = self.service.handle("POST", "/profile", raw, content_type)
-        headers = {}
-        if status == 200 and result is not None:
-            tags = body.get("tags", [])
-            versions = {"model_version": body.get("model_version"), "index_version": body.get("index_version"),
-                        "backend": self.backend.name}
-            record = self.outbox.append(result.masked_text, result.vector, tags, versions)
-            headers["X-Outbox-Record"] = record or "not-saved"
-        return status, body, headers
+            status, body, outcome = answer_profile(self.service, raw, content_type)
+        if outcome is None:
+            return status, body, {}
+        tags = body.get("tags", [])
+        versions = {"model_version": outcome.model_version, "index_version": outcome.index_version,
+                    "backend": self.backend.name}
+        record = self.outbox.append(outcome.masked_text, outcome.vector, tags, versions)
+        return 200, body, {"X-Outbox-Record": record or "not-saved"}
 
 
 def make_handler(kiosk: Kiosk):
@@ -151,7 +150,7 @@ def make_handler(kiosk: Kiosk):
             elif path in ("/api/health", "/health"):
                 self._json(*kiosk.health())
             elif path in ("/api/profile", "/profile"):
-                self._json(*kiosk.service.handle("GET", "/profile", None, None)[:2])  # the Lambda's 405
+                self._json(*error_response(MethodNotAllowed("method_not_allowed", "use POST /profile with a JSON body")))
             else:
                 self._json(404, error_body("not_found", "routes: GET /, POST /api/profile, GET /api/health"))
 
@@ -180,7 +179,7 @@ def make_handler(kiosk: Kiosk):
                 status, body, headers = kiosk.profile(raw, self.headers.get("Content-Type"))
                 return self._json(status, body, headers)
             if path in ("/api/health", "/health"):
-                return self._json(*kiosk.service.handle("POST", "/health", None, None)[:2])
+                return self._json(*error_response(MethodNotAllowed("method_not_allowed", "use GET /health")))
             return self._json(404, error_body("not_found", "routes: GET /, POST /api/profile, GET /api/health"))
 
     return Handler

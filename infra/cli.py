@@ -23,7 +23,10 @@ JOBS = {
     "train-fusion": ("train_fusion", "train the avatar fusion gate on rendered avatars → model_manifest.json \"fusion\""),
     "keywords": ("keywords", "keyword baseline: per-tag TF-IDF character n-grams → keywords.json"),
     "simulate-events": ("simulate_events", "simulate A/B exposure and outcome events (JSONL) with a planted lift"),
+    "new-key": ("new_key", "write a new random pseudonym key file (user ids are replaced by keyed pseudonyms)"),
     "ab-report": ("ab_report", "A/B report: CTR, retention, dwell with confidence intervals, lift, p-values, SRM check, chart"),
+    "calibrate": ("calibrate", "fit the confidence calibrator on a calibration split → index/calibration.json"),
+    "evaluate": ("evaluate", "top-1/top-3, per-tag P/R, ECE, abstention: release vs keyword baseline vs seed method"),
 }
 
 

@@ -2,9 +2,12 @@
 
 Layout under the output location (a directory or an s3:// prefix):
   embed.json                 what was embedded: teacher, input hash, counts, chunking
-  chunks/chunk-00000.npz     vectors (float32, L2-normalised), user_ids, tags (JSON per row)
+  chunks/chunk-00000.npz     vectors (float32, L2-normalised), user_keys, tags (JSON per row),
+                             texts (the masked text each vector was made from)
 One object per chunk, written whole: an interrupted run leaves only complete chunks,
-and a rerun skips them.
+and a rerun skips them. Rows are named by keyed pseudonyms (coldstart.pseudonyms), not user ids:
+the work area needs no raw id after `embed`, and `build-index` derives the release's handles from
+them. The masked texts let `distill` train on exactly what the teacher saw, without a join.
 """
 from __future__ import annotations
 
@@ -16,7 +19,7 @@ from typing import Dict, List, Tuple
 import numpy as np
 
 from coldstart.errors import InputError, ManifestError
-from coldstart.manifest import TeacherInfo
+from coldstart.release import TeacherInfo
 from coldstart.storage import ObjectNotFound, ObjectStore
 
 EMBED_MANIFEST = "embed.json"
@@ -35,6 +38,7 @@ class EmbedSpec:
     max_seq_len: int
     preprocess: str
     skipped: int = 0
+    pseudonym_key_id: str = ""   # the key the rows' user_keys were made with
 
     @property
     def n_chunks(self) -> int:
@@ -47,21 +51,29 @@ class EmbedSpec:
     def from_dict(cls, data: Dict) -> "EmbedSpec":
         if data.get("kind") != "embeddings":
             raise ManifestError("embed.json is not an embeddings manifest")
-        fields = {k: data[k] for k in ("input_sha256", "count", "chunk_size", "max_seq_len", "preprocess")}
+        if not data.get("pseudonym_key_id"):
+            raise ManifestError("embed.json is from before keyed pseudonyms (rows named by raw user ids): "
+                                "re-run `embed` into a new --out")
+        fields = {k: data[k] for k in ("input_sha256", "count", "chunk_size", "max_seq_len", "preprocess",
+                                       "pseudonym_key_id")}
         return cls(teacher=TeacherInfo(**data["teacher"]), skipped=data.get("skipped", 0), **fields)
 
 
-def encode_chunk(vectors: np.ndarray, user_ids: List[str], tags: List[Tuple[str, ...]]) -> bytes:
+def encode_chunk(vectors: np.ndarray, user_keys: List[str], tags: List[Tuple[str, ...]],
+                 texts: List[str]) -> bytes:
     buf = io.BytesIO()
-    np.savez(buf, vectors=vectors.astype(np.float32), user_ids=np.asarray(user_ids, dtype=str),
-             tags=np.asarray([json.dumps(list(t), ensure_ascii=False) for t in tags], dtype=str))
+    np.savez(buf, vectors=vectors.astype(np.float32), user_keys=np.asarray(user_keys, dtype=str),
+             tags=np.asarray([json.dumps(list(t), ensure_ascii=False) for t in tags], dtype=str),
+             texts=np.asarray(texts, dtype=str))
     return buf.getvalue()
 
 
-def decode_chunk(data: bytes) -> Tuple[np.ndarray, List[str], List[List[str]]]:
+def decode_chunk(data: bytes) -> Tuple[np.ndarray, List[str], List[List[str]], List[str]]:
     with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-        return (npz["vectors"], [str(u) for u in npz["user_ids"]],
-                [json.loads(str(t)) for t in npz["tags"]])
+        if "user_keys" not in npz.files:
+            raise ManifestError("an embedding chunk from before keyed pseudonyms: re-run `embed`")
+        return (npz["vectors"], [str(u) for u in npz["user_keys"]],
+                [json.loads(str(t)) for t in npz["tags"]], [str(t) for t in npz["texts"]])
 
 
 def read_spec(store: ObjectStore) -> EmbedSpec:
@@ -72,7 +84,14 @@ def read_spec(store: ObjectStore) -> EmbedSpec:
 
 
 def load_all(store: ObjectStore) -> Tuple[EmbedSpec, np.ndarray, List[str], List[List[str]]]:
-    """Every chunk, in order; refuses an incomplete set (a shard still running or failed)."""
+    """(spec, vectors, user_keys, tags): every chunk, in order; refuses an incomplete set (a shard
+    still running or failed)."""
+    spec, vectors, user_keys, tags, _ = load_all_with_texts(store)
+    return spec, vectors, user_keys, tags
+
+
+def load_all_with_texts(store: ObjectStore):
+    """``load_all`` plus the masked texts the vectors were made from."""
     spec = read_spec(store)
     present = set(store.list("chunks/"))
     missing = [c for c in range(spec.n_chunks) if chunk_key(c) not in present]
@@ -80,13 +99,14 @@ def load_all(store: ObjectStore) -> Tuple[EmbedSpec, np.ndarray, List[str], List
         raise InputError(
             f"{len(missing)} of {spec.n_chunks} embedding chunks missing (first: {chunk_key(missing[0])}); "
             "a shard has not finished: rerun `embed` for it", store.uri())
-    vectors, user_ids, tags = [], [], []
+    vectors, user_keys, tags, texts = [], [], [], []
     for c in range(spec.n_chunks):
-        v, u, t = decode_chunk(store.get_bytes(chunk_key(c)))
+        v, u, t, x = decode_chunk(store.get_bytes(chunk_key(c)))
         vectors.append(v)
-        user_ids.extend(u)
+        user_keys.extend(u)
         tags.extend(t)
+        texts.extend(x)
     matrix = np.concatenate(vectors) if vectors else np.zeros((0, spec.teacher.dim), np.float32)
     if len(matrix) != spec.count:
         raise InputError(f"chunks hold {len(matrix)} vectors, embed.json says {spec.count}", store.uri())
-    return spec, matrix, user_ids, tags
+    return spec, matrix, user_keys, tags, texts

@@ -23,6 +23,18 @@ for _p in (ROOT, ROOT / "layer"):  # `import infra`, `import coldstart`
     if str(_p) not in sys.path:
         sys.path.insert(0, str(_p))
 
+# User ids become keyed pseudonyms (coldstart.pseudonyms) in every batch job: one throwaway key for
+# the whole run, unless the caller brought one.
+if not os.environ.get("COLDSTART_PSEUDONYM_KEY_FILE"):
+    import tempfile
+
+    _KEY_DIR = tempfile.mkdtemp(prefix="coldstart-test-key-")
+    _KEY_FILE = os.path.join(_KEY_DIR, "pseudonym.key")
+    with open(_KEY_FILE, "w", encoding="ascii") as _fh:
+        _fh.write("5f" * 32 + "\n")
+    os.environ["COLDSTART_PSEUDONYM_KEY_FILE"] = _KEY_FILE
+TEST_KEY_FILE = os.environ["COLDSTART_PSEUDONYM_KEY_FILE"]
+
 
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory):

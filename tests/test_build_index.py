@@ -10,7 +10,8 @@ from coldstart.items import ItemTable, RaggedTags, load_index_items
 from coldstart.manifest import read_index_manifest
 from coldstart.vector_index import build_tuned, exact_top_k, load_annoy
 from infra.cli import main
-from tests.synthetic import clustered, write_embeddings
+from coldstart.pseudonyms import handle_of
+from tests.synthetic import clustered, synthetic_user_key, write_embeddings
 
 
 def build(emb, out, *extra):
@@ -28,7 +29,7 @@ def test_manifest_describes_every_file_and_the_measured_recall(embeddings, tmp_p
     assert raw["schema_version"] == 1 and raw["kind"] == "index" and raw["metric"] == "angular"
     assert raw["teacher"] == {"id": "synthetic", "weights_sha256": "0" * 64, "dim": 32, "demo": True}
     assert raw["dim"] == 32 and raw["count"] == 2000
-    assert set(raw["files"]) == {"index.ann", "items.json", "items.npz"}
+    assert set(raw["files"]) == {"index.ann", "items.npz"}
     for name, entry in raw["files"].items():
         path = tmp_path / "idx" / name
         assert entry == {"sha256": sha256_file(path), "size": path.stat().st_size}
@@ -47,31 +48,43 @@ def test_index_answers_like_exact_search_and_sidecar_maps_items(embeddings, tmp_
     ids = index.get_nns_by_vector(vectors[7], 10, search_k=manifest.search_k)
     exact = exact_top_k(vectors, vectors[7:8], 10)[0]
     assert len(set(ids) & set(exact.tolist())) >= 8
-    items = ItemTable.load(tmp_path / "idx" / "items.json")
-    assert items.user_ids[7] == "u7" and items.tags_of(7) == ["科技"]  # TAGS[7 % 6]
-    compact = load_index_items(tmp_path / "idx")  # the loader's choice: items.npz
-    assert isinstance(compact.item_tags, RaggedTags)
-    assert compact.user_ids == items.user_ids and compact.tag_names == items.tag_names
-    assert compact.tag_counts == items.tag_counts and compact.item_tags == items.item_tags
+    assert not (tmp_path / "idx" / "items.json").exists()  # the table that carried raw ids is gone
+    items = load_index_items(tmp_path / "idx")
+    assert isinstance(items.item_tags, RaggedTags)
+    assert items.handles[7] == handle_of(synthetic_user_key(7)) and items.tags_of(7) == ["科技"]  # TAGS[7 % 6]
+    assert len(set(items.handles)) == len(items) and all(len(h) == 16 for h in items.handles)
 
 
-def test_items_npz_round_trips_ragged_tags_and_older_index_dirs_load_from_json(tmp_path):
+def test_items_npz_round_trips_ragged_tags(tmp_path):
     rows = [("u0", ["体育", "美食"]), ("用户1", []), ("u2", ["体育"]), ("u3", ["旅游", "体育", "美食"])]
     table = ItemTable.from_rows([u for u, _ in rows], [t for _, t in rows])
     table.save(tmp_path / "items.npz")
     back = ItemTable.load(tmp_path / "items.npz")
-    assert back.user_ids == ["u0", "用户1", "u2", "u3"] and back.tag_names == ["体育", "美食", "旅游"]
+    assert back.handles == ["u0", "用户1", "u2", "u3"] and back.tag_names == ["体育", "美食", "旅游"]
     assert back.tag_counts == [3, 2, 1]
     assert [back.tags_of(i) for i in range(4)] == [["体育", "美食"], [], ["体育"], ["旅游", "体育", "美食"]]
     assert back.item_tags[-1] == [2, 0, 1] and back.item_tags[1:3] == [[], [0]]
     with pytest.raises(IndexError):
         back.item_tags[4]
-    table.save(tmp_path / "items.json")
-    (tmp_path / "items.npz").unlink()  # an index written before items.npz existed
-    assert load_index_items(tmp_path).tags_of(3) == ["旅游", "体育", "美食"]
 
 
-def test_items_npz_refuses_user_ids_it_cannot_store(tmp_path):
+def test_items_tables_with_raw_user_ids_are_refused(tmp_path):
+    """items.json and items.npz format 1 named users by id: a loader refuses them (rebuild the index)."""
+    import json
+
+    (tmp_path / "items.json").write_text(json.dumps({"user_ids": ["13812345678"], "tag_names": ["体育"],
+                                                     "item_tags": [[0]], "tag_counts": [1]}), encoding="utf-8")
+    with pytest.raises(ValueError, match="raw user ids"):
+        ItemTable.load(tmp_path / "items.json")
+    with open(tmp_path / "items.npz", "wb") as fh:
+        np.savez(fh, format=np.array([1]), user_ids=np.frombuffer(b"13812345678", dtype=np.uint8),
+                 tag_names=np.array('["体育"]'), tag_counts=np.array([1]), tag_offsets=np.array([0, 1]),
+                 tag_ids=np.array([0], dtype=np.uint16))
+    with pytest.raises(ValueError, match="raw user ids"):
+        load_index_items(tmp_path)
+
+
+def test_items_npz_refuses_handles_it_cannot_store(tmp_path):
     with pytest.raises(ValueError, match="newline"):
         ItemTable.from_rows(["a\nb"], [["体育"]]).save(tmp_path / "items.npz")
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from coldstart.api import answer_profile
 from coldstart.service import ProfileService
 from coldstart.settings import ServingSettings
 from coldstart.storage import StoreSettings, open_store
@@ -129,7 +130,7 @@ def test_kiosk_profiles_offline_from_a_local_release(kiosk, tmp_path):
 def test_kiosk_rejects_bad_input_exactly_like_the_lambda(kiosk, local_release, tmp_path):
     lam = ProfileService(ServingSettings(release_uri=str(local_release), cache_dir=str(tmp_path / "lambda")))
     for method, body, ctype, status, code in BAD_REQUESTS:
-        want_status, want, _ = lam.handle(method, "/profile", body, ctype)
+        want_status, want, _ = answer_profile(lam, body, ctype)
         got_status, got, _ = kiosk.json(method, "/api/profile", body, ctype)
         assert (got_status, got) == (want_status, want)
         assert (got_status, got["error"]["code"]) == (status, code)

@@ -4,7 +4,11 @@ import json
 import numpy as np
 import pytest
 
+from coldstart.pseudonyms import Pseudonymizer
 from infra.cli import main
+from tests.conftest import TEST_KEY_FILE
+
+KEYS = Pseudonymizer.from_file(TEST_KEY_FILE)
 
 
 def embed(users, out, teacher, *extra):
@@ -21,12 +25,15 @@ def load(out):
 
 def test_embed_writes_normalised_vectors_in_input_order(small_users, tiny_teacher, tmp_path):
     assert embed(small_users, tmp_path / "e", tiny_teacher) == 0
-    spec, vectors, user_ids, tags = load(tmp_path / "e")
+    spec, vectors, user_keys, tags = load(tmp_path / "e")
     rows = [json.loads(line) for line in small_users.read_text(encoding="utf-8").splitlines()]
     assert spec.count == 300 and spec.n_chunks == 5 and spec.teacher.id == "tiny-test-teacher"
     assert vectors.shape == (300, 32) and vectors.dtype == np.float32
     np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
-    assert user_ids == [r["user_id"] for r in rows]
+    # rows are named by keyed pseudonyms from here on: no raw id in the work area
+    assert user_keys == [KEYS.user_key(r["user_id"]) for r in rows] and spec.pseudonym_key_id == KEYS.key_id
+    chunks = b"".join(p.read_bytes() for p in (tmp_path / "e" / "chunks").iterdir())
+    assert not any(r["user_id"].encode("utf-32-le") in chunks for r in rows)  # numpy stores str as UTF-32
     assert tags == [r["tags"] for r in rows]
 
 
@@ -137,9 +144,9 @@ def test_embed_reads_and_writes_s3(small_users, tiny_teacher, s3_bucket, s3_env)
 # ------------------------------------------------ stored new-user profiles feed the rebuild
 
 def _stored_profile(user_id, text, tags, confidence=0.8, fallback=False, version=0):
-    from coldstart.profile_store import ProfileRecord
+    from coldstart.profile_store import StoredProfile
 
-    return ProfileRecord(user_id=user_id, text=text, fields={}, masked_text=text, embedding=None,
+    return StoredProfile(user_key=KEYS.user_key(user_id), text=text, fields={}, masked_text=text, embedding=None,
                          tags=[{"tag": t, "score": s} for t, s in tags], top_tag=tags[0][0] if tags else None,
                          confidence=confidence, fallback=fallback, model_version="v/x", index_version="v/y",
                          version=version)
@@ -151,46 +158,52 @@ def test_embed_adds_confident_stored_profiles_and_skips_the_rest(small_users, ti
     from coldstart.storage import open_store
 
     server, bucket = s3_bucket
-    profiles = ProfileStore(open_store(f"s3://{bucket}/cs/profiles"))
-    first_input_id = json.loads(small_users.read_text(encoding="utf-8").splitlines()[0])["user_id"]
-    profiles.put(_stored_profile("new-1", "我平时喜欢踢足球。[PHONE]", [("体育", 0.9), ("旅行", 0.35), ("美食", 0.1)]))
-    profiles.put(_stored_profile("new-2", "最近在准备考研", [("教育", 0.7)], version=3))
-    profiles.put(_stored_profile("new-weak", "随便看看", [("美食", 0.4)], confidence=0.2))
-    profiles.put(_stored_profile("new-fallback", "[PHONE]", [("美食", 0.5)], fallback=True))
-    profiles.put(_stored_profile(first_input_id, "老用户的新简介", [("科技", 0.9)]))
+    profiles = ProfileStore(open_store(f"s3://{bucket}/cs/profiles"), KEYS)
+    put = lambda user_id, *a, **kw: profiles.put_if_newer(_stored_profile(user_id, *a, **kw), user_id)
+    rows = [json.loads(line) for line in small_users.read_text(encoding="utf-8").splitlines()]
+    first_input_id, erased_input_id = rows[0]["user_id"], rows[1]["user_id"]
+    put("new-1", "我平时喜欢踢足球。[PHONE]", [("体育", 0.9), ("旅行", 0.35), ("美食", 0.1)])
+    put("new-2", "最近在准备考研", [("教育", 0.7)], version=3)
+    put("new-weak", "随便看看", [("美食", 0.4)], confidence=0.2)
+    put("new-fallback", "[PHONE]", [("美食", 0.5)], fallback=True)
+    put(first_input_id, "老用户的新简介", [("科技", 0.9)])
+    put("new-gone", "喜欢跑步", [("体育", 0.9)])
+    profiles.delete("new-gone")         # asked to be forgotten: stored profile and tombstone
+    profiles.delete(erased_input_id)    # an active user who asked to be forgotten: dropped from the input too
     server.client().put_object(Bucket=bucket, Key="cs/profiles/garbage.json", Body=b"{not json")
 
     assert embed(small_users, tmp_path / "e", tiny_teacher, "--profiles", f"s3://{bucket}/cs/profiles") == 0
     out = capsys.readouterr().out
-    assert "profiles=6 profiles_used=2 profiles_in_input=1 profiles_weak=2 profiles_corrupt=1" in out
-    spec, vectors, user_ids, tags = load(tmp_path / "e")
-    assert spec.count == 302 and vectors.shape == (302, 32)
-    added = dict(zip(user_ids[300:], tags[300:]))
-    assert added == {"new-1": ["体育", "旅行"], "new-2": ["教育"]}
-    assert user_ids.count(first_input_id) == 1  # the active user's own row wins
+    assert "profiles=6 profiles_used=2 profiles_in_input=1 profiles_weak=2 profiles_corrupt=1 erased=2" in out
+    spec, vectors, user_keys, tags = load(tmp_path / "e")
+    assert spec.count == 301 and vectors.shape == (301, 32)
+    added = dict(zip(user_keys[299:], tags[299:]))
+    assert added == {KEYS.user_key("new-1"): ["体育", "旅行"], KEYS.user_key("new-2"): ["教育"]}
+    assert user_keys.count(KEYS.user_key(first_input_id)) == 1  # the active user's own row wins
+    assert KEYS.user_key(erased_input_id) not in user_keys and KEYS.user_key("new-gone") not in user_keys
 
     # profiles stored while a run is under way do not change it: every shard and resume embeds the
     # selection frozen in the output (profiles.jsonl); a new run (new --out) picks them up
-    profiles.put(_stored_profile("new-3", "喜欢弹吉他", [("音乐", 0.8)]))
+    put("new-3", "喜欢弹吉他", [("音乐", 0.8)])
     assert embed(small_users, tmp_path / "e", tiny_teacher, "--profiles", f"s3://{bucket}/cs/profiles") == 0
     out = capsys.readouterr().out
-    assert "chunks_done=0 chunks_skipped=5" in out and "profiles_used=2 profiles_snapshot=profiles.jsonl" in out
+    assert "chunks_done=0 chunks_skipped=5" in out and "profiles_used=2 erased=2 profiles_snapshot=profiles.jsonl" in out
     assert embed(small_users, tmp_path / "e2", tiny_teacher, "--profiles", f"s3://{bucket}/cs/profiles") == 0
-    assert sorted(load(tmp_path / "e2")[2][300:]) == ["new-1", "new-2", "new-3"]
-    # the frozen selection holds masked text only
+    assert sorted(load(tmp_path / "e2")[2][299:]) == sorted(KEYS.user_key(u) for u in ("new-1", "new-2", "new-3"))
+    # the frozen selection holds masked text and keyed pseudonyms only
     frozen = (tmp_path / "e" / "profiles.jsonl").read_text(encoding="utf-8")
-    assert "[PHONE]" in frozen and "老用户" not in frozen
+    assert "[PHONE]" in frozen and "老用户" not in frozen and "new-1" not in frozen
 
 
 def test_shards_embed_the_same_frozen_profile_selection(small_users, tiny_teacher, tmp_path):
     from coldstart.profile_store import ProfileStore
     from coldstart.storage import LocalStore
 
-    profiles = ProfileStore(LocalStore(tmp_path / "profiles"))
-    profiles.put(_stored_profile("new-a", "喜欢爬山", [("旅行", 0.9)]))
+    profiles = ProfileStore(LocalStore(tmp_path / "profiles"), KEYS)
+    profiles.put_if_newer(_stored_profile("new-a", "喜欢爬山", [("旅行", 0.9)]), "new-a")
     args = ("--profiles", str(tmp_path / "profiles"))
     assert embed(small_users, tmp_path / "e", tiny_teacher, "--shard", "0/2", *args) == 0
-    profiles.put(_stored_profile("new-b", "喜欢做饭", [("美食", 0.9)]))  # arrives between the shards
+    profiles.put_if_newer(_stored_profile("new-b", "喜欢做饭", [("美食", 0.9)]), "new-b")  # arrives between the shards
     assert embed(small_users, tmp_path / "e", tiny_teacher, "--shard", "1/2", *args) == 0
-    spec, vectors, user_ids, _ = load(tmp_path / "e")
-    assert spec.count == 301 and user_ids[-1] == "new-a" and "new-b" not in user_ids
+    spec, vectors, user_keys, _ = load(tmp_path / "e")
+    assert spec.count == 301 and user_keys[-1] == KEYS.user_key("new-a") and KEYS.user_key("new-b") not in user_keys

@@ -1,5 +1,6 @@
 """Experiments: deterministic assignment, the keyword variant, exposure logs, and the A/B
 analysis checked against simulated events with a known (planted) lift."""
+import hashlib
 import json
 import logging
 import os
@@ -10,7 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from coldstart.api import answer_profile  # noqa: E402
 from coldstart.experiments import Experiment, ExperimentError, assign, resolve, user_key
+from coldstart.outcome import Assignment
 from coldstart.service import ProfileService
 from coldstart.settings import ServingSettings
 from infra.cli import main
@@ -55,17 +58,26 @@ def test_bad_experiment_configs_are_refused():
 
 
 def test_no_user_id_gets_the_control_unassigned_and_no_exposure(caplog):
+    from coldstart.pseudonyms import Pseudonymizer
+
     exp = Experiment.parse(EXP)
+    keys = Pseudonymizer([b"e" * 32])
     with caplog.at_level(logging.INFO, logger="coldstart.experiments"):
-        assert resolve(exp, None) == {"name": "semantic-vs-keyword", "variant": "semantic", "assigned": False}
+        assert resolve(exp, None, keys) == Assignment("semantic-vs-keyword", "semantic", False)
     assert not caplog.records
     with caplog.at_level(logging.INFO, logger="coldstart.experiments"):
-        block = resolve(exp, "alice@example.com")
-    assert block["assigned"] is True and block["variant"] == assign(exp, "alice@example.com")
+        arm = resolve(exp, "alice@example.com", keys)
+    assert arm.assigned is True and arm.variant == assign(exp, "alice@example.com")
     (record,) = caplog.records
     event = json.loads(record.getMessage())
-    assert event["event"] == "exposure" and event["user_key"] == user_key("alice@example.com")
-    assert record.variant == block["variant"] and "alice" not in record.getMessage()
+    # the join key is the keyed handle: not the id, and not an unkeyed (enumerable) hash of it
+    assert event["event"] == "exposure" and event["user_key"] == user_key("alice@example.com", keys)
+    assert event["user_key"] != hashlib.sha256(b"alice@example.com").hexdigest()[:16]
+    assert record.variant == arm.variant and "alice" not in record.getMessage()
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="coldstart.experiments"):  # no key: assigned, but nothing logged
+        assert resolve(exp, "alice@example.com").assigned is True
+    assert not caplog.records
 
 
 def test_experiment_setting_comes_from_the_environment():
@@ -93,7 +105,7 @@ def keyword_release(s3_bucket, s3_env, tiny_pipeline, small_users, tmp_path):
 
 
 def _ask(svc, payload):
-    status, body, _ = svc.handle("POST", "/profile", json.dumps(payload), "application/json")
+    status, body, _ = answer_profile(svc, json.dumps(payload), "application/json")
     assert status == 200, body
     return body
 
@@ -107,10 +119,10 @@ def test_response_names_experiment_and_variant_and_keyword_variant_profiles_by_k
     kw = _ask(svc, {"text": text, "user_id": _user_for("keyword")})
     assert kw["experiment"] == {"name": "semantic-vs-keyword", "variant": "keyword", "assigned": True}
     assert kw["fallback"] is False and kw["reason"] == "keywords" and kw["top_tag"] == tag
-    assert kw["neighbors"] == [] and abs(sum(t["score"] for t in kw["tags"]) - 1.0) < 1e-3
+    assert "neighbors" not in kw and abs(sum(t["score"] for t in kw["tags"]) - 1.0) < 1e-3
     assert all(w not in kw["why"] for w in words)  # counts only, never the text
     sem = _ask(svc, {"text": text, "user_id": _user_for("semantic")})
-    assert sem["experiment"]["variant"] == "semantic" and sem["neighbors"]  # the student + index vote
+    assert sem["experiment"]["variant"] == "semantic" and sem["reason"] != "keywords"  # the student + index vote
     anon = _ask(svc, {"text": text})
     assert anon["experiment"] == {"name": "semantic-vs-keyword", "variant": "semantic", "assigned": False}
     nothing = _ask(svc, {"text": "嗯。", "user_id": _user_for("keyword")})

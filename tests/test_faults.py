@@ -33,6 +33,7 @@ from contextlib import contextmanager
 import numpy as np
 import pytest
 
+from coldstart.api import answer_health, answer_profile  # noqa: E402
 from coldstart.release import read_current
 from coldstart.service import ProfileService
 from coldstart.settings import ServingSettings
@@ -101,7 +102,7 @@ def refresh(svc, clock):
 
 
 def profile(svc):
-    return svc.handle("POST", "/profile", PROFILE, "application/json")
+    return answer_profile(svc, PROFILE, "application/json")
 
 
 @pytest.fixture
@@ -124,10 +125,11 @@ def rig(s3_bucket, s3_env, proxy, tiny_pipeline, tmp_path, monkeypatch):
 
 def assert_serves_v1_and_reports(svc, *needles):
     assert svc.manager.current.version == "v1"
-    status, health = svc.health()
-    assert status == 200 and health["release"] == "v1"
-    for needle in needles:
-        assert needle in health["refresh_error"], health["refresh_error"]
+    status, health = answer_health(svc)
+    assert status == 200 and health["release"] == "v1" and health["refresh_failed"] is True
+    for needle in needles:  # the details are the operator's (log), never in the caller's body
+        assert needle in svc.manager.last_error, svc.manager.last_error
+        assert needle not in json.dumps(health)
     status, body, _ = profile(svc)
     assert status == 200 and body["index_version"].startswith("v1/")
 
@@ -141,17 +143,19 @@ def no_partial_download(rig, cache="cache"):
 def test_s3_down_at_cold_start_gives_503_naming_the_endpoint_and_recovers_when_it_is_back(rig):
     rig.proxy.refuse()
     svc, clock = rig.service()
-    status, body = svc.health()
+    status, body = answer_health(svc)
     assert status == 503 and body["error"]["code"] == "not_ready"
-    assert f"cannot reach {rig.proxy.endpoint_url}" in body["error"]["message"]
-    assert "current.json" in body["error"]["message"]
+    reason = svc.not_ready_reason()  # for the operator's log: names the endpoint and the object
+    assert f"cannot reach {rig.proxy.endpoint_url}" in reason and "current.json" in reason
     status, body, _ = profile(svc)
-    assert status == 503 and f"cannot reach {rig.proxy.endpoint_url}" in body["error"]["message"]
+    assert status == 503 and body["error"]["code"] == "not_ready"
+    for leaked in (rig.proxy.endpoint_url, "127.0.0.1", "current.json", "s3://", "Error"):
+        assert leaked not in json.dumps(body)
 
     rig.proxy.accept()
     refresh(svc, clock)  # the next due check (refresh_seconds) loads it
-    status, body = svc.health()
-    assert status == 200 and body["release"] == "v1" and "refresh_error" not in body
+    status, body = answer_health(svc)
+    assert status == 200 and body["release"] == "v1" and "refresh_failed" not in body
 
 
 def test_after_a_failed_cold_start_the_next_attempt_comes_within_seconds_not_a_refresh_period(rig):
@@ -159,12 +163,12 @@ def test_after_a_failed_cold_start_the_next_attempt_comes_within_seconds_not_a_r
     after S3 came back."""
     rig.proxy.refuse()
     svc, clock = rig.service(refresh_seconds=300)
-    assert svc.health()[0] == 503
+    assert answer_health(svc)[0] == 503
     rig.proxy.accept()
     clock[0] += 2.0
-    assert svc.health()[0] == 503  # no attempt on every request: S3 outages must not multiply
+    assert answer_health(svc)[0] == 503  # no attempt on every request: S3 outages must not multiply
     clock[0] += 4.0                # 6 s after the failure: due again
-    status, body = svc.health()
+    status, body = answer_health(svc)
     assert status == 200 and body["release"] == "v1"
 
 
@@ -196,7 +200,7 @@ def test_s3_down_at_cold_start_through_the_lambda_entrypoint_answers_503(rig, tm
     for name in ("health_rest", "profile_rest"):
         status, body = out[name]
         assert status == 503 and body["error"]["code"] == "not_ready"
-        assert f"cannot reach {rig.proxy.endpoint_url}" in body["error"]["message"]
+        assert rig.proxy.endpoint_url not in json.dumps(body) and "s3://" not in json.dumps(body)
 
 
 def test_s3_down_during_refresh_keeps_the_old_release_serving_and_reports_it(rig):
@@ -209,8 +213,8 @@ def test_s3_down_during_refresh_keeps_the_old_release_serving_and_reports_it(rig
 
     rig.proxy.accept()
     refresh(svc, clock)
-    status, health = svc.health()
-    assert status == 200 and health["release"] == "v2" and "refresh_error" not in health
+    status, health = answer_health(svc)
+    assert status == 200 and health["release"] == "v2" and "refresh_failed" not in health
 
 
 # ------------------------------------------------------------------------------ slow S3
@@ -227,7 +231,7 @@ def test_requests_are_answered_while_a_background_refresh_is_stuck_on_slow_s3(ri
     for _ in range(20):  # the refresh is blocked inside an S3 request: requests are not
         status, body, _ = profile(svc)
         assert status == 200 and body["index_version"].startswith("v1/")
-    assert svc.health()[1]["release"] == "v1"
+    assert answer_health(svc)[1]["release"] == "v1"
     assert svc.manager._lock.locked()  # the refresh is still in flight
     hold.release()
     deadline = time.monotonic() + 60
@@ -242,7 +246,7 @@ def test_seconds_per_request_within_the_read_timeout_still_load_the_release(rig)
     svc, _ = rig.service()
     assert svc.manager.current is not None and svc.manager.current.version == "v1"
     assert (slow.hits, slower.hits) == (1, 1)  # each slow answer taken once, not retried
-    assert svc.health()[0] == 200
+    assert answer_health(svc)[0] == 200
 
 
 def test_s3_slower_than_the_read_timeout_fails_the_refresh_and_the_old_release_serves(rig, monkeypatch):
@@ -300,8 +304,8 @@ def test_half_written_current_json_keeps_the_old_release_and_is_503_at_cold_star
     assert_serves_v1_and_reports(svc, "current.json is not valid JSON")
 
     cold, _ = rig.service(cache="cache-cold")
-    status, body = cold.health()
-    assert status == 503 and "current.json is not valid JSON" in body["error"]["message"]
+    status, body = answer_health(cold)
+    assert status == 503 and "current.json is not valid JSON" in cold.not_ready_reason()
 
 
 def test_release_json_that_is_not_the_one_current_json_names_is_refused(rig):
@@ -322,8 +326,8 @@ def test_release_json_that_is_not_the_one_current_json_names_is_refused(rig):
 def test_unknown_credentials_at_cold_start_give_503_saying_access_denied(rig, monkeypatch):
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "not-a-key")
     svc, _ = rig.service()
-    status, body = svc.health()
-    assert status == 503 and "access denied (InvalidAccessKeyId)" in body["error"]["message"]
+    status, body = answer_health(svc)
+    assert status == 503 and "access denied (InvalidAccessKeyId)" in svc.not_ready_reason()
     assert len(rig.proxy.requests(path="/cs/current.json")) == 1  # not retried: retrying cannot help
 
 
@@ -405,8 +409,8 @@ def test_retries_are_bounded_when_s3_keeps_failing(rig):
 def test_disk_full_in_the_release_cache_at_cold_start_gives_503(rig):
     with mounted_tmpfs(rig.tmp / "small", 32 * 1024) as cache:
         svc = ProfileService(ServingSettings(release_uri=rig.uri, cache_dir=str(cache / "c")))
-        status, body = svc.health()
-        assert status == 503 and "No space left on device" in body["error"]["message"]
+        status, body = answer_health(svc)
+        assert status == 503 and "No space left on device" in svc.not_ready_reason()
         assert profile(svc)[0] == 503
         assert not list((cache / "c").iterdir())  # the staging directory was removed
 
@@ -487,7 +491,7 @@ def test_disk_full_while_the_kiosk_syncs_a_release_keeps_the_old_one(local_relea
             out = k.sync_once()["release"]
             assert out["after"] == "v1" and "No space left on device" in out["error"]
             assert "No space left" in k.health()[1]["kiosk"]["disk_full"]
-            assert k.service.handle("POST", "/profile", PROFILE, "application/json")[0] == 200
+            assert answer_profile(k.service, PROFILE, "application/json")[0] == 200
             assert sorted(p.name for p in (data / "releases").iterdir()) == ["state.json", "v1"]
             filler.unlink()
             out = k.sync_once()["release"]

@@ -7,6 +7,7 @@ import shutil
 import numpy as np
 import pytest
 
+from coldstart.api import answer_profile  # noqa: E402
 from coldstart.fusion import (DEFAULT_FUSION, DEFAULT_TYPED_WEIGHT, GATE_FEATURES, FusionSelector, GatedFusion, LogisticGate,
                               WeightedFusion, concat_text, has_words, mix)
 from coldstart.settings import ServingSettings
@@ -160,7 +161,7 @@ def test_train_fusion_refuses_bad_settings(tiny_pipeline):
 def test_every_mode_gives_a_valid_profile_and_reports_what_the_image_changed(mode, tiny_pipeline, gated_model,
                                                                              tmp_path_factory):
     svc = service(tiny_pipeline, gated_model, tmp_path_factory, fusion=mode)
-    status, body, result = svc.handle("POST", "/profile", json.dumps({"text": "我平时", "avatar": b64(render("喜欢打篮球和跑步"))}),
+    status, body, result = answer_profile(svc, json.dumps({"text": "我平时", "avatar": b64(render("喜欢打篮球和跑步"))}),
                                       "application/json")
     assert status == 200, body
     assert body["tags"] and all(0.0 < t["score"] <= 1.0 for t in body["tags"]) and body["top_tag"] == body["tags"][0]["tag"]
@@ -180,15 +181,15 @@ def test_every_mode_gives_a_valid_profile_and_reports_what_the_image_changed(mod
 
 def test_gated_on_a_release_without_a_gate_uses_the_default(tiny_pipeline, tmp_path_factory):
     svc = service(tiny_pipeline, tiny_pipeline / "model", tmp_path_factory, fusion="gated")
-    status, body, _ = svc.handle("POST", "/profile", json.dumps({"text": "我", "avatar": b64(render("喜欢摄影"))}),
+    status, body, _ = answer_profile(svc, json.dumps({"text": "我", "avatar": b64(render("喜欢摄影"))}),
                                  "application/json")
     assert status == 200 and body["ocr"]["fusion"] == DEFAULT_FUSION
 
 
 def test_image_text_only_placeholders_is_not_fused(tiny_pipeline, tmp_path_factory):
     svc = service(tiny_pipeline, tiny_pipeline / "model", tmp_path_factory, fusion="weighted")
-    _, plain, _ = svc.handle("POST", "/profile", json.dumps({"text": "我喜欢打篮球"}), "application/json")
-    status, body, _ = svc.handle("POST", "/profile", json.dumps({"text": "我喜欢打篮球", "avatar": b64(clean_render("13812345678"))}),
+    _, plain, _ = answer_profile(svc, json.dumps({"text": "我喜欢打篮球"}), "application/json")
+    status, body, _ = answer_profile(svc, json.dumps({"text": "我喜欢打篮球", "avatar": b64(clean_render("13812345678"))}),
                                  "application/json")
     assert status == 200 and body["ocr"]["used"] is False and body["ocr"]["profile_shift"] == 0.0
     assert body["tags"] == plain["tags"]
@@ -200,7 +201,7 @@ def test_image_text_only_placeholders_is_not_fused(tiny_pipeline, tmp_path_facto
 # fused or not, is right ~10-15% of the time on 12 tags), so it cannot show a gain. The accuracy test
 # instead serves a release whose "encoder" maps a text to its per-tag keyword scores (the keyword
 # baseline's TF-IDF table over the 3,600 demo users, plus a constant so no vector is zero), with the
-# users in a real Annoy index, behind the real Profiler, OCR and fusion code. Cheap (no paddle, about a
+# users in a real Annoy index, behind the real ProfileService, OCR and fusion code. Cheap (no paddle, about a
 # second to build) and meaningful: neighbours share interests, as with a trained teacher.
 
 TYPED_CHARS = 4
@@ -232,16 +233,24 @@ class KeywordEncoder:
         return np.stack([self.vector(t) for t in texts])
 
 
+KEYS = None
+
+
 @pytest.fixture(scope="module")
-def keyword_profiler():
+def keyword_service():
     from types import SimpleNamespace
+
+    from coldstart.pseudonyms import Pseudonymizer
+    from coldstart.service import ProfileService
 
     from annoy import AnnoyIndex
     from coldstart.items import ItemTable
     from coldstart.keyword_baseline import build_keywords
     from coldstart.preprocess import prepare_text
-    from coldstart.profiler import Profiler
     from coldstart.release_loader import LoadedRelease, ReleaseManager
+
+    global KEYS
+    KEYS = Pseudonymizer([b"f" * 32])
 
     users = [json.loads(line) for line in (DATA / "users.jsonl").read_text(encoding="utf-8").splitlines()]
     texts = [prepare_text(u["text"])[0] for u in users]
@@ -252,15 +261,16 @@ def keyword_profiler():
     index.build(10)
     release = LoadedRelease(version="kw", root=DATA, manifest=SimpleNamespace(files={}),
                             index_manifest=SimpleNamespace(search_k=-1), model_manifest={"serving": {"onnx": "kw"}},
-                            index=index, items=ItemTable.from_rows([u["user_id"] for u in users], [u["tags"] for u in users]),
+                            index=index, items=ItemTable.from_rows([KEYS.handle(u["user_id"]) for u in users],
+                                                                  [u["tags"] for u in users]),
                             encoder=encoder, tokenizer=KeywordTokenizer())
     manager = ReleaseManager(loader=None, refresh_seconds=0)
     manager.current = release
-    return Profiler(manager, ServingSettings(cache_size=0))
+    return ProfileService(ServingSettings(cache_size=0), manager=manager)
 
 
 @pytest.fixture(scope="module")
-def accuracy(keyword_profiler):
+def accuracy(keyword_service):
     """Top-tag accuracy on held-out rows whose user typed only TYPED_CHARS characters, the rest on the avatar.
     The gate is trained by infra.jobs.train_fusion's own functions on 60 avatars of *active* users."""
     from coldstart.fusion import ConcatFusion
@@ -268,9 +278,11 @@ def accuracy(keyword_profiler):
     from infra.avatars import make_cases
     from infra.jobs.train_fusion import ReleaseScorer, fit_gate, gate_training_set, read_examples
 
+    from coldstart.preprocess import prepare_text
+
     reader = AvatarReader()
-    prof = keyword_profiler
-    scorer = ReleaseScorer(prof, k=10)
+    service = keyword_service
+    scorer = ReleaseScorer(service, k=10, keys=KEYS)
     users = [json.loads(line) for line in (DATA / "users.jsonl").read_text(encoding="utf-8").splitlines()]
     train = read_examples(make_cases(users[::37], TYPED_CHARS, 60, seed=1), scorer, reader)
     x, target, weight, _ = gate_training_set(train, scorer)
@@ -282,10 +294,11 @@ def accuracy(keyword_profiler):
     hits = dict.fromkeys(["text only", "image only", *modes], 0)
     for case in cases:
         image_text = reader.read(case.image).text
-        tops = {"text only": prof.profile(case.typed).body["top_tag"],
-                "image only": prof.profile(image_text).body["top_tag"]}
+        typed = prepare_text(case.typed)[0]
+        tops = {"text only": service.profile_text(typed).profile.top_tag,
+                "image only": service.profile_text(image_text).profile.top_tag}
         for name, fusion in modes.items():
-            tops[name] = prof.profile(case.typed, image_text=image_text, fusion=fusion).body["top_tag"]
+            tops[name] = service.profile_text(typed, image_text, fusion=fusion).profile.top_tag
         for name, top in tops.items():
             hits[name] += top in case.tags
     return {k: v / len(cases) for k, v in hits.items()}

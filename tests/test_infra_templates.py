@@ -409,8 +409,9 @@ def test_pipeline_example_has_exactly_the_config_keys():
     assert config.demo_teacher is False
     assert config.heldout == "data/heldout.jsonl" and config.student_init == "ernie-3.0-nano-zh"
     assert config.profiles == "s3://my-coldstart-releases/coldstart/profiles"
+    assert config.pseudonym_key_file == "/run/secrets/coldstart-pseudonym.key"
     # every other key is the production default
     defaults = PipelineConfig()
     for f in fields(PipelineConfig):
-        if f.name not in ("input", "publish_to", "heldout", "student_init", "profiles"):
+        if f.name not in ("input", "publish_to", "heldout", "student_init", "profiles", "pseudonym_key_file"):
             assert getattr(config, f.name) == getattr(defaults, f.name), f.name

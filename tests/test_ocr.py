@@ -14,7 +14,9 @@ pytest.importorskip("rapidocr_onnxruntime")
 
 from PIL import Image, ImageDraw, ImageFont  # noqa: E402
 
-from coldstart.api import ApiError  # noqa: E402
+from coldstart.api import answer_profile  # noqa: E402
+from coldstart.api import error_response, status_for  # noqa: E402
+from coldstart.errors import RequestError, StorageError  # noqa: E402
 from coldstart.ocr import MAX_AVATAR_PIXELS, AvatarReader, decode_image  # noqa: E402
 
 FONT = "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"
@@ -122,9 +124,9 @@ BAD_IMAGES = [
 
 @pytest.mark.parametrize("name,make,status,code", BAD_IMAGES, ids=[b[0] for b in BAD_IMAGES])
 def test_bad_images_are_refused_with_a_clear_4xx(name, make, status, code):
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(RequestError) as caught:
         decode_image(make())
-    assert (caught.value.status, caught.value.code) == (status, code)
+    assert (status_for(caught.value), caught.value.code) == (status, code)
     assert caught.value.message and "\\x" not in caught.value.message
 
 
@@ -134,9 +136,9 @@ def test_a_decompression_bomb_is_refused_from_its_header_without_decoding(monkey
     monkeypatch.setattr(Image.Image, "load", no_decoding)
     monkeypatch.setattr("PIL.PngImagePlugin.PngImageFile.load", no_decoding, raising=False)
     for w, h in ((100000, 100000), (5000, 4000), (MAX_AVATAR_PIXELS, 2)):
-        with pytest.raises(ApiError) as caught:
+        with pytest.raises(RequestError) as caught:
             decode_image(png_header(w, h))
-        assert caught.value.status == 413
+        assert status_for(caught.value) == 413
 
 
 # ---------------------------------------------------------------- through the service: POST /profile
@@ -156,7 +158,7 @@ def svc(tiny_pipeline, tmp_path_factory):
 
 def post(svc, payload):
     body = payload if isinstance(payload, (str, bytes)) else json.dumps(payload)
-    return svc.handle("POST", "/profile", body, "application/json")
+    return answer_profile(svc, body, "application/json")
 
 
 def b64(data):
@@ -306,10 +308,11 @@ def test_storage_down_gives_503_for_an_s3_avatar():
 
     source = AvatarSource("s3://releases/cs", store_settings=StoreSettings(
         endpoint_url="http://127.0.0.1:9", max_attempts=1, connect_timeout=0.5, read_timeout=0.5))
-    with pytest.raises(ApiError) as caught:
+    with pytest.raises(StorageError) as caught:
         source.fetch("s3://releases/cs/avatars/13812345678.png")
-    assert (caught.value.status, caught.value.code) == (503, "storage_unavailable")
-    assert "13812345678" not in caught.value.message
+    status, body = error_response(caught.value)
+    assert (status, body["error"]["code"]) == (503, "storage_unavailable")
+    assert "13812345678" not in json.dumps(body) and "s3://" not in json.dumps(body)
 
 
 # ---------------------------------------------------------------- the kiosk: same request, same report

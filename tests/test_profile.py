@@ -51,13 +51,13 @@ def test_exact_scores_three_neighbours(items):
     closeness = (0.9 + 0.8 + 0.1) / 3
     assert p.confidence == pytest.approx(1.7 / 1.8 * closeness)
     assert p.why == "最相近的3位用户中，2位喜欢科技"
-    assert [n.user_id for n in p.neighbors] == ["u1", "u3", "u2"]
+    assert [n.handle for n in p.neighbors] == ["u1", "u3", "u2"]
     assert [n.similarity for n in p.neighbors] == pytest.approx([0.9, 0.8, 0.1])
 
 
 def test_neighbours_are_sorted_and_cut_to_k(items):
     p = vote([1, 0, 2, 3, 4], [0.2, 0.95, 0.5, 0.9, 0.3], items, ProfileSettings(k=2, min_confidence=0.0))
-    assert [n.user_id for n in p.neighbors] == ["u1", "u4"]  # 0.95, 0.9
+    assert [n.handle for n in p.neighbors] == ["u1", "u4"]  # 0.95, 0.9
     # u1: 体育 科技; u4: 体育 美食 -> 体育 everywhere.
     assert scores(p) == pytest.approx({"体育": 1.0, "科技": 0.95 / 1.85, "美食": 0.9 / 1.85})
     assert p.confidence == pytest.approx((0.95 + 0.9) / 2)
@@ -108,7 +108,8 @@ def test_fallback_without_neighbours(items):
     assert [t.tag for t in p.tags] == ["体育", "科技", "美食", "旅游"]
     assert [t.score for t in p.tags] == pytest.approx([0.8, 0.6, 0.4, 0.2])
     assert p.top_tag == "体育" and p.confidence == 0.0 and p.neighbors == ()
-    assert p.why == "没有找到相近的用户，按全体用户最常见的兴趣推荐：体育、科技、美食、旅游"
+    assert p.why == "没有找到相近的用户；以下只是全体用户最常见的兴趣，不是根据你的文字推荐的：体育、科技、美食、旅游"
+    assert p.about_user is False and p.guess == () and p.features is None
 
 
 def test_fallback_on_low_confidence_keeps_neighbours(items):
@@ -117,7 +118,7 @@ def test_fallback_on_low_confidence_keeps_neighbours(items):
     assert p.fallback and p.reason == REASON_LOW_CONFIDENCE
     assert [t.tag for t in p.tags] == ["体育", "科技"]
     assert p.confidence == pytest.approx(0.2)
-    assert [n.user_id for n in p.neighbors] == ["u3", "u2"]
+    assert [n.handle for n in p.neighbors] == ["u3", "u2"]
     assert vote([1], [-0.2], items).reason == REASON_LOW_CONFIDENCE  # nobody votes
 
 
@@ -130,11 +131,13 @@ def test_fallback_for_empty_text(items):
 def test_to_dict_shape_and_json(items):
     sims = np.array([0.912345678, 0.8, 0.1], dtype=np.float32)
     p = vote(np.array([0, 2, 1], dtype=np.int64), sims, items, ProfileSettings(min_confidence=0.0))
-    d = p.to_dict()
-    assert set(d) == {"tags", "top_tag", "confidence", "fallback", "neighbors", "reason", "why"}
+    assert set(p.to_dict()) == {"tags", "top_tag", "confidence", "fallback", "about_user", "reason", "why"}  # no neighbours by default
+    d = p.to_dict(expose_neighbors=True)
+    assert set(d) == {"tags", "top_tag", "confidence", "fallback", "about_user", "neighbors", "reason", "why"}
+    assert d["about_user"] is True and fallback_profile(items, "x").to_dict()["about_user"] is False
     assert all(set(t) == {"tag", "score"} for t in d["tags"])
-    assert all(set(n) == {"user_id", "similarity"} for n in d["neighbors"])
-    assert d["neighbors"][0] == {"user_id": "u1", "similarity": 0.9123}
+    assert all(set(n) == {"handle", "similarity"} for n in d["neighbors"])
+    assert d["neighbors"][0] == {"handle": "u1", "similarity": 0.9123}
 
     def plain(o):
         if isinstance(o, dict):

@@ -52,8 +52,7 @@ def test_publish_uploads_verifies_and_switches_current(s3_bucket, s3_env, index_
     assert current_version(uri) == "v1"
     keys = sorted(o["Key"] for o in server.client().list_objects_v2(Bucket=bucket)["Contents"])
     assert keys == ["coldstart/current.json", "coldstart/releases/v1/canaries.json",
-                    "coldstart/releases/v1/index/index.ann",
-                    "coldstart/releases/v1/index/items.json", "coldstart/releases/v1/index/items.npz",
+                    "coldstart/releases/v1/index/index.ann", "coldstart/releases/v1/index/items.npz",
                     "coldstart/releases/v1/index/manifest.json",
                     "coldstart/releases/v1/model/canaries.json", "coldstart/releases/v1/model/model_manifest.json",
                     "coldstart/releases/v1/model/student.int8.onnx", "coldstart/releases/v1/model/vocab.txt",
@@ -92,11 +91,11 @@ def test_rollback_to_a_missing_or_corrupted_release_leaves_current_alone(s3_buck
     publish(uri, make_index(tmp_path, "idx2", seed=9), "v2")
     assert main(["publish", "--to", uri, "--rollback", "v9"]) == 1
     assert "no complete release v9" in capsys.readouterr().err
-    key = "cs/releases/v1/index/items.json"
+    key = "cs/releases/v1/index/items.npz"
     body = server.client().get_object(Bucket=bucket, Key=key)["Body"].read()
     server.client().put_object(Bucket=bucket, Key=key, Body=body[:-1] + b" ")  # same size, other bytes
     assert main(["publish", "--to", uri, "--rollback", "v1"]) == 1
-    assert "index/items.json: sha256" in capsys.readouterr().err
+    assert "index/items.npz: sha256" in capsys.readouterr().err
     assert current_version(uri) == "v2"
 
 
@@ -126,10 +125,10 @@ def test_publish_killed_mid_upload_leaves_current_on_the_previous_release(s3_buc
 def test_publish_refuses_an_index_whose_files_were_altered(s3_bucket, s3_env, index_dir, capsys):
     uri = f"s3://{s3_bucket[1]}/cs"
     model = write_model(index_dir.parent / "model", index_dir)
-    with open(index_dir / "items.json", "ab") as fh:
+    with open(index_dir / "items.npz", "ab") as fh:
         fh.write(b" ")
     assert publish(uri, index_dir, "v1", model=model) == 1
-    assert "items.json: size" in capsys.readouterr().err
+    assert "items.npz: size" in capsys.readouterr().err
     assert current_version(uri) is None
 
 

@@ -37,6 +37,7 @@ def _variants(template):
         return [_defaults(template)]
     return [
         _defaults(template),
+        _defaults(template, AuthMode="API_KEY"),
         _defaults(template, AuthMode="IAM", EnableAccessLogs="true"),
         _defaults(template, ExistingReleaseBucket="rel-bucket",
                   ReleaseBucketKmsKeyArn="arn:aws:kms:us-east-1:123456789012:key/k"),
@@ -241,12 +242,21 @@ def test_secret_scan_catches_what_it_should():
 @pytest.mark.parametrize("user_id", ["13812345678", "+86 138-1234-5678", "li.na@example.com", "11010519491231002X",
                                      "6222021234567890123", "微信wxid_abcdef123", "u000123"])
 def test_profile_keys_carry_no_personal_data(user_id):
-    from coldstart.pii import mask_pii
-    from coldstart.profile_store import ProfileStore, profile_key
+    """Keys are HMACs under the deployment's secret: not the id, not its digits, and not the unkeyed
+    sha256 an attacker could compute by enumerating phone numbers."""
+    import hashlib
 
-    key = profile_key(user_id)
-    assert re.fullmatch(r"[0-9a-f]{64}\.json", key), key
+    from coldstart.pii import mask_pii
+    from coldstart.profile_store import ProfileStore
+    from coldstart.pseudonyms import Pseudonymizer, handle_of
+
+    keys = Pseudonymizer([b"s" * 32])
+    user_key = keys.user_key(user_id)
+    key = ProfileStore.object_key(user_key)
+    assert re.fullmatch(r"k[0-9a-f]{8}\.[0-9a-f]{32}\.json", key), key
     assert mask_pii(key).counts == {}, "the key itself must not look like PII"
     digits = re.sub(r"\D", "", user_id)
     assert user_id not in key and (len(digits) < 5 or digits not in key)
-    assert ProfileStore.key(object.__new__(ProfileStore), user_id) == key
+    assert hashlib.sha256(user_id.encode()).hexdigest()[:32] not in key
+    assert Pseudonymizer([b"t" * 32]).user_key(user_id) != user_key  # another secret, another key
+    assert handle_of(user_key) not in key and len(handle_of(user_key)) == 16

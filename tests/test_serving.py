@@ -5,6 +5,7 @@ import shutil
 
 import pytest
 
+from coldstart.api import answer_health, answer_profile  # noqa: E402
 from coldstart.release import read_current
 from coldstart.service import ProfileService
 from coldstart.settings import ServingSettings
@@ -37,29 +38,47 @@ def frozen_clock(svc):
 
 
 def test_health_reports_the_loaded_release(release_uri, tmp_path):
-    status, body = service(release_uri, tmp_path).health()
+    status, body = answer_health(service(release_uri, tmp_path))
     assert status == 200 and body["ready"] is True and body["release"] == "v1"
     assert body["teacher"] == "tiny-test-teacher" and body["users"] == 300
     assert body["model_version"].startswith("v1/") and body["index_version"].startswith("v1/")
 
 
-def test_profile_returns_ranked_scored_tags_and_neighbours(release_uri, tmp_path):
+def test_profile_returns_ranked_scored_tags_and_no_neighbours_by_default(release_uri, tmp_path):
     svc = service(release_uri, tmp_path, min_confidence=0.0)
-    status, body, _ = svc.handle("POST", "/profile", json.dumps({"text": "我喜欢打篮球", "k": 5}), "application/json")
+    status, body, _ = answer_profile(svc, json.dumps({"text": "我喜欢打篮球", "k": 5}), "application/json")
     assert status == 200
-    assert set(body) >= {"tags", "top_tag", "confidence", "fallback", "neighbors", "pii_masked", "cache",
+    assert set(body) >= {"tags", "top_tag", "confidence", "fallback", "pii_masked", "cache",
                          "model_version", "index_version", "latency_ms"}
+    assert "neighbors" not in body  # other users are not the caller's business unless an operator says so
     scores = [t["score"] for t in body["tags"]]
     assert scores == sorted(scores, reverse=True) and all(0 < s <= 1 for s in scores)
     assert body["top_tag"] == body["tags"][0]["tag"] and body["fallback"] is False
-    assert len(body["neighbors"]) == 5 and all(n["user_id"].startswith("u") for n in body["neighbors"])
     assert 0 <= body["confidence"] <= 1 and body["cache"] == "miss"
+
+
+def test_neighbours_when_turned_on_are_opaque_handles(release_uri, tmp_path, small_users):
+    """COLDSTART_EXPOSE_NEIGHBORS=1: neighbours appear as 16-hex handles, none of them a user id, and
+    each is the keyed handle of one of the active users (the operator, holding the key, can map them)."""
+    from coldstart.pseudonyms import Pseudonymizer
+    from tests.conftest import TEST_KEY_FILE
+
+    svc = service(release_uri, tmp_path, min_confidence=0.0)
+    status, body, _ = answer_profile(svc, json.dumps({"text": "我喜欢打篮球", "k": 5}), "application/json",
+                                     expose_neighbors=True)
+    assert status == 200 and len(body["neighbors"]) == 5
+    keys = Pseudonymizer.from_file(TEST_KEY_FILE)
+    ids = [json.loads(line)["user_id"] for line in small_users.read_text(encoding="utf-8").splitlines()]
+    handle_to_id = {keys.handle(u): u for u in ids}
+    for n in body["neighbors"]:
+        assert set(n) == {"handle", "similarity"} and len(n["handle"]) == 16
+        assert n["handle"] not in ids and n["handle"] in handle_to_id
 
 
 def test_personal_data_is_masked_counted_and_never_returned(release_uri, tmp_path):
     svc = service(release_uri, tmp_path)
     text = "产品经理，电话138-1234-5678，邮箱a.b@example.com，身份证110101199003071233"
-    status, body, result = svc.handle("POST", "/profile", json.dumps({"text": text}), "application/json")
+    status, body, result = answer_profile(svc, json.dumps({"text": text}), "application/json")
     assert status == 200
     assert body["pii_masked"] == {"PHONE": 1, "EMAIL": 1, "ID_CARD": 1}
     dumped = json.dumps(body, ensure_ascii=False)
@@ -69,7 +88,7 @@ def test_personal_data_is_masked_counted_and_never_returned(release_uri, tmp_pat
 
 def test_repeated_and_near_identical_inputs_hit_the_cache(release_uri, tmp_path):
     svc = service(release_uri, tmp_path)
-    ask = lambda t: svc.handle("POST", "/profile", json.dumps({"text": t}), "application/json")[1]
+    ask = lambda t: answer_profile(svc, json.dumps({"text": t}), "application/json")[1]
     first = ask("最近在准备考研，想多学点编程知识，周末也喜欢打篮球")
     assert first["cache"] == "miss"
     assert ask("最近在准备考研，想多学点编程知识，周末也喜欢打篮球")["cache"] == "hit"
@@ -79,9 +98,9 @@ def test_repeated_and_near_identical_inputs_hit_the_cache(release_uri, tmp_path)
 
 def test_empty_text_after_masking_falls_back_to_popular_tags(release_uri, tmp_path):
     svc = service(release_uri, tmp_path)
-    status, body, _ = svc.handle("POST", "/profile", json.dumps({"text": "13812345678"}), "application/json")
-    assert status == 200 and body["fallback"] is True and body["reason"] == "empty_text"
-    assert body["pii_masked"] == {"PHONE": 1} and body["neighbors"] == []
+    status, body, _ = answer_profile(svc, json.dumps({"text": "13812345678"}), "application/json")
+    assert status == 200 and body["fallback"] is True and body["reason"] == "no_signal" and body["about_user"] is False
+    assert body["pii_masked"] == {"PHONE": 1} and "neighbors" not in body
 
 
 def test_refresh_swaps_in_a_new_release(release_uri, tmp_path, tiny_pipeline):
@@ -93,7 +112,7 @@ def test_refresh_swaps_in_a_new_release(release_uri, tmp_path, tiny_pipeline):
     clock[0] = 61.0
     svc.manager.maybe_refresh()
     assert svc.manager.current.version == "v2" and svc.manager.previous_version == "v1"
-    assert svc.health()[1]["release"] == "v2"
+    assert answer_health(svc)[1]["release"] == "v2"
 
 
 def test_corrupted_release_is_refused_and_the_old_one_keeps_serving(release_uri, s3_bucket, tmp_path, tiny_pipeline):
@@ -108,9 +127,9 @@ def test_corrupted_release_is_refused_and_the_old_one_keeps_serving(release_uri,
     svc.manager.maybe_refresh()
     assert svc.manager.current.version == "v1"
     assert "index/index.ann: sha256 differs" in svc.manager.last_error
-    status, health = svc.health()
-    assert status == 200 and health["release"] == "v1" and "refresh_error" in health
-    assert svc.handle("POST", "/profile", '{"text": "打篮球"}', "application/json")[0] == 200
+    status, health = answer_health(svc)
+    assert status == 200 and health["release"] == "v1" and health["refresh_failed"] is True
+    assert answer_profile(svc, '{"text": "打篮球"}', "application/json")[0] == 200
     assert not list((tmp_path / "cache").glob(".v2*"))  # no partial download left behind
 
 
@@ -128,11 +147,12 @@ def test_half_uploaded_release_is_refused(release_uri, s3_bucket, tmp_path):
 
 def test_no_release_gives_503_with_a_clear_message(s3_bucket, s3_env, tmp_path):
     svc = service(f"s3://{s3_bucket[1]}/empty", tmp_path)
-    status, body = svc.health()
+    status, body = answer_health(svc)
     assert status == 503 and body["error"]["code"] == "not_ready"
-    assert "no release published yet" in body["error"]["message"]
-    status, body, _ = svc.handle("POST", "/profile", '{"text": "打篮球"}', "application/json")
-    assert status == 503 and "no release published yet" in body["error"]["message"]
+    assert "no release is loaded" in body["error"]["message"]
+    assert "no release published yet" in svc.not_ready_reason()  # the detail is the operator's (log)
+    status, body, _ = answer_profile(svc, '{"text": "打篮球"}', "application/json")
+    assert status == 503 and body["error"]["code"] == "not_ready" and "s3://" not in body["error"]["message"]
 
 
 def test_student_and_index_of_different_teachers_are_refused(tiny_pipeline, tmp_path):
@@ -161,7 +181,7 @@ def test_student_and_index_of_different_teachers_are_refused(tiny_pipeline, tmp_
     svc = service(str(root), tmp_path)
     assert svc.manager.current is None
     assert "refusing a mismatched pair" in svc.manager.last_error
-    assert svc.health()[0] == 503
+    assert answer_health(svc)[0] == 503
     del asdict
 
 
@@ -179,14 +199,15 @@ BAD_REQUESTS = [
     ("POST", b"x" * (6 * 1024 * 1024 + 1), "application/json", 413, "body_too_large"),
     ("POST", '["text"]', "application/json", 400, "invalid_request"),
     ("POST", '{"text": "x", "fields": {"bio": 3}}', "application/json", 400, "invalid_fields"),
-    ("GET", None, None, 405, "method_not_allowed"),
+    ("POST", '{"text": "x", "store": true}', "application/json", 400, "missing_user_id"),
+    ("POST", '{"text": "x", "user_id": "u1", "store": true}', "application/json", 401, "unauthenticated"),
 ]
 
 
 @pytest.mark.parametrize("method,body,ctype,status,code", BAD_REQUESTS)
 def test_bad_requests_get_a_4xx_that_names_the_problem(release_uri, tmp_path, method, body, ctype, status, code):
     svc = service(release_uri, tmp_path)
-    got, payload, _ = svc.handle(method, "/profile", body, ctype)
+    got, payload, _ = answer_profile(svc, body, ctype)
     assert (got, payload["error"]["code"]) == (status, code)
     assert payload["error"]["message"]
     if isinstance(body, str) and "长" not in body:
@@ -200,7 +221,7 @@ def test_a_due_refresh_runs_in_the_background_and_the_request_does_not_wait(rele
     clock = frozen_clock(svc)
     publish(release_uri, tiny_pipeline, "v2")
     clock[0] = 61.0
-    status, body, _ = svc.handle("POST", "/profile", '{"text": "打篮球"}', "application/json")
+    status, body, _ = answer_profile(svc, '{"text": "打篮球"}', "application/json")
     assert status == 200 and body["index_version"].startswith("v1/")  # answered by the old release
     deadline = time.time() + 30
     while svc.manager.current.version != "v2" and time.time() < deadline:
@@ -208,29 +229,30 @@ def test_a_due_refresh_runs_in_the_background_and_the_request_does_not_wait(rele
     assert svc.manager.current.version == "v2"
 
 
-def test_a_release_from_before_items_npz_loads_from_items_json(s3_bucket, s3_env, tiny_pipeline, tmp_path):
-    """Releases published before build-index wrote items.npz carry only items.json: still served,
-    with the same neighbours and tags as the compact table gives."""
-    from coldstart.manifest import read_json, write_json_atomic
+def test_a_release_from_before_pseudonymous_items_is_refused(s3_bucket, s3_env, tiny_pipeline, tmp_path):
+    """Releases published before items carried handles named every neighbour by raw user id (items.json,
+    items.npz format 1). Serving one would hand other users' ids to callers: it is refused (503), and
+    the service keeps serving nothing rather than a leaking table."""
+    from coldstart.items import ITEMS_NPZ
+    from coldstart.manifest import describe_files, read_json, write_json_atomic
 
     old = tmp_path / "old-pipeline"
     shutil.copytree(tiny_pipeline / "idx", old / "idx")
-    (old / "idx" / "items.npz").unlink()
+    (old / "idx" / ITEMS_NPZ).unlink()
+    import numpy as np
+
+    with open(old / "idx" / ITEMS_NPZ, "wb") as fh:  # the format-1 table: user ids in clear
+        np.savez(fh, format=np.array([1]), user_ids=np.frombuffer(b"13812345678\nalice@example.com", dtype=np.uint8),
+                 tag_names=np.array('["体育"]'), tag_counts=np.array([2]), tag_offsets=np.array([0, 1, 2]),
+                 tag_ids=np.array([0, 0], dtype=np.uint16))
     manifest = read_json(old / "idx" / "manifest.json")
-    del manifest["files"]["items.npz"]
+    manifest["files"].update({k: {"sha256": v.sha256, "size": v.size}
+                              for k, v in describe_files(old / "idx", [ITEMS_NPZ]).items()})
     write_json_atomic(old / "idx" / "manifest.json", manifest)
     (old / "model").symlink_to(tiny_pipeline / "model")
     uri = f"s3://{s3_bucket[1]}/old"
     publish(uri, old, "v1")
-    publish(f"s3://{s3_bucket[1]}/new", tiny_pipeline, "v1")
-    body = '{"text": "我喜欢看科幻电影和打篮球"}'
-    answers = []
-    for name in ("old", "new"):
-        svc = service(f"s3://{s3_bucket[1]}/{name}", tmp_path / name)
-        release = svc.manager.current
-        assert release is not None and release.version == "v1"
-        assert (release.root / "index" / "items.npz").exists() == (name == "new")
-        status, payload, _ = svc.handle("POST", "/profile", body, "application/json")
-        assert status == 200
-        answers.append((payload["tags"], payload["neighbors"]))
-    assert answers[0] == answers[1] and answers[0][1]
+    svc = service(uri, tmp_path / "old")
+    assert svc.manager.current is None and "raw user ids" in (svc.manager.last_error or "")
+    status, payload, _ = answer_profile(svc, '{"text": "我喜欢打篮球"}', "application/json")
+    assert status == 503 and "13812345678" not in json.dumps(payload)

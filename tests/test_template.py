@@ -212,10 +212,16 @@ def test_function_s3_access_is_read_only_and_scoped_to_the_release_prefix(templa
             for action in actions:
                 if action.startswith("s3:"):
                     s3[action] = statement
-        # writes only to the profile store (PREFIX/profiles/, opt-in per request or StoreProfiles)
-        assert set(s3) == {"s3:GetObject", "s3:ListBucket", "s3:PutObject"}
-        put = s3["s3:PutObject"]["Resource"]["Fn::Sub"]
-        assert put[0] == "arn:${AWS::Partition}:s3:::${Bucket}/${ReleasePrefix}/profiles/*"
+        # writes and erasures only in the profile store (PREFIX/profiles/, opt-in per request or StoreProfiles)
+        assert set(s3) == {"s3:GetObject", "s3:ListBucket", "s3:PutObject", "s3:DeleteObject",
+                           "s3:DeleteObjectVersion", "s3:ListBucketVersions"}
+        for action in ("s3:PutObject", "s3:DeleteObject", "s3:DeleteObjectVersion"):
+            assert s3[action]["Resource"]["Fn::Sub"][0] == \
+                "arn:${AWS::Partition}:s3:::${Bucket}/${ReleasePrefix}/profiles/*", action
+        versions = s3["s3:ListBucketVersions"]
+        assert versions["Condition"] == {"StringLike": {"s3:prefix": [{"Fn::Sub": "${ReleasePrefix}/profiles/*"}]}}
+        secrets = [s for s in statements if s["Action"] == "secretsmanager:GetSecretValue"]
+        assert [s["Resource"] for s in secrets] == [{"Ref": "PseudonymKeySecret"}]
 
         get = s3["s3:GetObject"]["Resource"]["Fn::Sub"]
         assert get[0] == "arn:${AWS::Partition}:s3:::${Bucket}/${ReleasePrefix}/*"
@@ -264,7 +270,7 @@ def test_release_bucket_is_private_encrypted_versioned_and_tls_only(template):
 
 # ---------------------------------------------------------------- API
 
-EXPECTED_ROUTES = {("/profile", "post"), ("/health", "get")}
+EXPECTED_ROUTES = {("/profile", "post"), ("/profile/{user_id}", "delete"), ("/health", "get")}
 
 
 def _api_events(template):
@@ -287,7 +293,7 @@ def test_routes_are_events_on_the_explicit_rest_api(template):
     assert template["Resources"]["ProfileApi"]["Type"] == "AWS::Serverless::Api"
 
 
-@pytest.mark.parametrize("auth_mode", ["API_KEY", "IAM"])
+@pytest.mark.parametrize("auth_mode", ["COGNITO", "API_KEY", "IAM"])
 def test_every_method_requires_auth_in_each_auth_mode(template, auth_mode):
     api = template["Resources"]["ProfileApi"]["Properties"]
     # SAM's Auth block cannot be conditional, so security lives in DefinitionBody, merged with the events
@@ -300,17 +306,25 @@ def test_every_method_requires_auth_in_each_auth_mode(template, auth_mode):
     schemes = body["securityDefinitions"]
     assert schemes["api_key"] == {"type": "apiKey", "name": "x-api-key", "in": "header"}
     assert schemes["sigv4"]["x-amazon-apigateway-authtype"] == "awsSigv4"
-    expected = {"API_KEY": [{"api_key": []}], "IAM": [{"sigv4": []}]}[auth_mode]
+    user_routes = {"COGNITO": [{"cognito": [], "api_key": []}], "API_KEY": [{"api_key": []}],
+                   "IAM": [{"sigv4": []}]}[auth_mode]
+    health = {"COGNITO": [{"api_key": []}], "API_KEY": [{"api_key": []}], "IAM": [{"sigv4": []}]}[auth_mode]
     methods = {(path, method) for path, item in body["paths"].items() for method in item}
     assert methods == EXPECTED_ROUTES
     for path, item in body["paths"].items():
         for method, operation in item.items():
-            assert operation["security"] == expected, (path, method)
+            # COGNITO: the user's token says who they are (the service lets them act only on their own
+            # profile); the API key is there for the usage plan's rate limit, not as an identity
+            assert operation["security"] == (health if path == "/health" else user_routes), (path, method)
+    if auth_mode == "COGNITO":
+        cognito = schemes["cognito"]
+        assert cognito["x-amazon-apigateway-authtype"] == "cognito_user_pools"
+        assert cognito["x-amazon-apigateway-authorizer"]["providerARNs"] == [{"Fn::GetAtt": ["UserPool", "Arn"]}]
 
 
-def test_api_key_mode_is_the_default_and_creates_a_key_and_usage_plan(template):
+def test_cognito_mode_is_the_default_and_the_api_key_only_rate_limits(template):
     params = template["Parameters"]["AuthMode"]
-    assert params["Default"] == "API_KEY" and sorted(params["AllowedValues"]) == ["API_KEY", "IAM"]
+    assert params["Default"] == "COGNITO" and sorted(params["AllowedValues"]) == ["API_KEY", "COGNITO", "IAM"]
     res = template["Resources"]
     assert res["ProfileApiKey"]["Type"] == "AWS::ApiGateway::ApiKey"
     assert res["ProfileApiKey"]["Properties"]["Enabled"] is True
@@ -322,7 +336,12 @@ def test_api_key_mode_is_the_default_and_creates_a_key_and_usage_plan(template):
     for name in ("ProfileApiKey", "ProfileApiUsagePlan", "ProfileApiUsagePlanKey"):
         assert res[name]["Condition"] == "UseApiKey"
     assert _condition(template, "UseApiKey", _defaults(template))
+    assert _condition(template, "UseApiKey", _defaults(template, AuthMode="API_KEY"))
     assert not _condition(template, "UseApiKey", _defaults(template, AuthMode="IAM"))
+    assert res["UserPool"]["Condition"] == res["UserPoolClient"]["Condition"] == "CreateUserPool"
+    assert _condition(template, "CreateUserPool", _defaults(template))
+    existing = "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_abc"
+    assert not _condition(template, "CreateUserPool", _defaults(template, ExistingUserPoolArn=existing))
 
 
 def test_stage_is_throttled(template):
@@ -348,7 +367,7 @@ def test_samconfig_deploys_this_template():
     deploy = config["default"]["deploy"]["parameters"]
     assert deploy["capabilities"] == "CAPABILITY_IAM"
     assert deploy["resolve_image_repos"] is True
-    assert "AuthMode=API_KEY" in deploy["parameter_overrides"]
+    assert "AuthMode=COGNITO" in deploy["parameter_overrides"]
 
 
 # ---------------------------------------------------------------- Dockerfile

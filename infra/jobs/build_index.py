@@ -28,15 +28,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from coldstart.hashing import sha256_bytes
     from coldstart.items import ItemTable
-    from coldstart.release import (INDEX_FILE, ITEMS_JSON, ITEMS_NPZ, IndexManifest, RecallReport, describe_files,
-                                   staged_directory)
+    from coldstart.pseudonyms import handle_of
+    from coldstart.release import INDEX_FILE, ITEMS_NPZ, IndexManifest, RecallReport, describe_files, staged_directory
     from coldstart.storage import open_store
     from coldstart.vector_index import build_tuned
     from infra.embeddings import EMBED_MANIFEST, load_all
 
     started = time.time()
     store = open_store(args.embeddings)
-    spec, vectors, user_ids, tags = load_all(store)
+    spec, vectors, user_keys, tags = load_all(store)
     embed_sha = sha256_bytes(store.get_bytes(EMBED_MANIFEST))
     print(f"build-index: {len(vectors)} vectors of dim {vectors.shape[1]} from {store.uri()}", flush=True)
     tuned = build_tuned(vectors, min_recall=args.min_recall, k=args.k, n_queries=args.queries,
@@ -45,9 +45,9 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     with staged_directory(out) as staging:  # the directory is replaced whole, never half-written
         tuned.index.save(str(staging / INDEX_FILE))
-        items = ItemTable.from_rows(user_ids, tags)
-        items.save(staging / ITEMS_JSON)  # kept: loaders older than items.npz read only this
-        items.save(staging / ITEMS_NPZ)   # the same table, ~10x faster to load at cold start
+        # a release names users only by opaque handles (coldstart.pseudonyms), never by id
+        items = ItemTable.from_rows([handle_of(k) for k in user_keys], tags)
+        items.save(staging / ITEMS_NPZ)
         m = tuned.measurement
         manifest = IndexManifest(
             teacher=spec.teacher, dim=int(vectors.shape[1]), count=len(vectors), n_trees=tuned.n_trees,
@@ -55,7 +55,7 @@ def run(args: argparse.Namespace) -> int:
             recall=RecallReport(k=args.k, recall=round(m.recall, 4), search_k=m.search_k, n_queries=m.n_queries,
                                 threshold=args.min_recall, annoy_ms_per_query=round(m.annoy_ms_per_query, 4),
                                 exact_ms_per_query=round(m.exact_ms_per_query, 4)),
-            files=describe_files(staging, [INDEX_FILE, ITEMS_JSON, ITEMS_NPZ]),
+            files=describe_files(staging, [INDEX_FILE, ITEMS_NPZ]),
             extra={"embeddings_manifest_sha256": embed_sha, "embeddings_input_sha256": spec.input_sha256, "preprocess": spec.preprocess,
                    "max_seq_len": spec.max_seq_len, "tuning": [list(t) for t in tuned.tried]},
         )

@@ -12,7 +12,6 @@ match), or from scratch (--init scratch). Checkpoints every epoch; a rerun resum
 from __future__ import annotations
 
 import argparse
-import hashlib
 import io
 import json
 import time
@@ -24,7 +23,7 @@ from infra.progress import bar, summary
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--embeddings", required=True, help="teacher vectors from `embed` (dir or s3:// prefix)")
-    p.add_argument("--input", required=True, help="the active users JSONL that `embed` read")
+    p.add_argument("--input", default=None, help="ignored (kept for old scripts): the texts come from the embeddings")
     p.add_argument("--teacher", required=True, help="the teacher (name or dir): encodes extra/augmented text")
     p.add_argument("--out", required=True, help="student directory to write")
     p.add_argument("--init", default="scratch", help="scratch | teacher | PaddleNLP name | model directory")
@@ -55,12 +54,12 @@ def run(args: argparse.Namespace) -> int:
     from coldstart.errors import InputError
     from coldstart.hashing import sha256_bytes
     from coldstart.storage import open_store
-    from infra.embeddings import EMBED_MANIFEST, load_all
+    from infra.embeddings import EMBED_MANIFEST, load_all_with_texts
     from infra.student import STUDENT_CARD
 
     started = time.time()
     store = open_store(args.embeddings)
-    spec, vectors, user_ids, _ = load_all(store)
+    spec, vectors, _, _, chunk_texts = load_all_with_texts(store)
     settings = _settings(args, spec.teacher.weights_sha256, sha256_bytes(store.get_bytes(EMBED_MANIFEST)))
     out = Path(args.out)
     card_path = out / STUDENT_CARD
@@ -69,29 +68,19 @@ def run(args: argparse.Namespace) -> int:
         return 0
     if args.max_seq_len < 8:
         raise InputError("--max-seq-len must be at least 8")
-    texts, targets = _training_set(args, spec, vectors, user_ids)
+    texts, targets = _training_set(args, spec, vectors, chunk_texts)
     return _train(args, spec, settings, texts, targets, started)
 
 
-def _training_set(args, spec, vectors, user_ids):
-    """(masked texts, teacher targets): users from `embed`, then extra and augmented text."""
+def _training_set(args, spec, vectors, chunk_texts):
+    """(masked texts, teacher targets): the texts `embed` encoded (stored in its chunks, so stored
+    profiles and the input train alike), then extra and augmented text."""
     import numpy as np
 
     from coldstart.errors import InputError
     from coldstart.preprocess import prepare_text
-    from infra.inputs import read_input_lines
-    from infra.profile_users import frozen_records
-    from infra.records import parse_records
 
-    lines, source, input_sha = read_input_lines(args.input)
-    records = {r.user_id: r for r in parse_records(iter(lines), source, skip_bad=spec.skipped > 0).records}
-    frozen = _frozen_profiles(args.embeddings)
-    if frozen is not None:  # `embed --profiles`: the stored new users it froze for this run are input too
-        input_sha = hashlib.sha256(f"{input_sha}+{hashlib.sha256(frozen).hexdigest()}".encode()).hexdigest()
-        records.update({r.user_id: r for r in frozen_records(frozen, "profiles.jsonl")})
-    if input_sha != spec.input_sha256:
-        raise InputError("is not the file the embeddings were made from (sha256 differs): re-run embed", source)
-    texts = [prepare_text(records[u].text, max_chars=spec.max_seq_len * 4)[0] for u in user_ids]
+    texts = list(chunk_texts)
     extra = []
     for path in args.extra_text:
         with open(path, "r", encoding="utf-8") as fh:
@@ -107,14 +96,6 @@ def _training_set(args, spec, vectors, user_ids):
                          args.teacher)
     print(f"distill: teacher encodes {len(extra)} extra/augmented texts", flush=True)
     return texts + extra, np.concatenate([vectors, teacher.encode(extra)])
-
-
-def _frozen_profiles(embeddings: str):
-    """The stored profiles `embed --profiles` froze next to the chunks (bytes), or None."""
-    from coldstart.storage import open_store
-    from infra.profile_users import SNAPSHOT_KEY
-
-    return open_store(embeddings).get_versioned(SNAPSHOT_KEY)[0]
 
 
 def _augment(texts, views: int, seed: int):

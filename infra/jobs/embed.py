@@ -15,6 +15,7 @@ import os
 import time
 from typing import Tuple
 
+from infra.keys import add_key_argument
 from infra.progress import bar, summary
 
 DEFAULT_TEACHER = "ernie-3.0-medium-zh"
@@ -58,6 +59,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="skip stored profiles whose vote confidence is below this (default: 0.5)")
     p.add_argument("--profile-min-score", type=float, default=0.3,
                    help="keep a stored profile's tags scoring at least this (default: 0.3)")
+    add_key_argument(p)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -66,13 +68,16 @@ def run(args: argparse.Namespace) -> int:
     from coldstart.storage import open_store
     from infra.embeddings import EMBED_MANIFEST, EmbedSpec, chunk_key, encode_chunk
     from infra.inputs import read_input_lines
+    from infra.keys import load_keys
+    from infra.profile_users import KeyedUser
     from infra.records import parse_records
 
     started = time.time()
     shard_index, shard_count = args.shard or shard_from_env()
     lines, source, input_sha = read_input_lines(args.input)
     report = parse_records(iter(lines), source, skip_bad=args.skip_bad)
-    records = report.records
+    keys = load_keys(args)
+    rows = [KeyedUser(keys.user_key(r.user_id), r.text, r.tags) for r in report.records]
     store = open_store(args.out)
     if args.force and args.profiles:
         from infra.profile_users import SNAPSHOT_KEY
@@ -82,39 +87,41 @@ def run(args: argparse.Namespace) -> int:
     if args.profiles:
         from infra.profile_users import ProfileSelection, snapshot_profile_users
 
-        profiles = snapshot_profile_users(store, args.profiles, {r.user_id for r in records},
+        profiles = snapshot_profile_users(store, args.profiles, keys, {r.user_key for r in rows},
                                           ProfileSelection(args.profile_min_confidence, args.profile_min_score))
-        records = records + profiles.records
+        # users who asked to be forgotten leave the rebuild, also when the input still lists them
+        rows = [r for r in rows if r.user_key not in profiles.erased] + profiles.users
         # the stored profiles are part of this run's input
         input_sha = hashlib.sha256(f"{input_sha}+{profiles.sha256}".encode()).hexdigest()
 
     from infra.teacher import load_teacher  # paddle import: after the input is known to be good
 
     teacher = load_teacher(args.teacher, max_seq_len=args.max_seq_len, device=args.device)
-    spec = EmbedSpec(teacher=teacher.info, input_sha256=input_sha, count=len(records),
+    spec = EmbedSpec(teacher=teacher.info, input_sha256=input_sha, count=len(rows),
                      chunk_size=args.chunk_size, max_seq_len=args.max_seq_len,
-                     preprocess=PREPROCESS_VERSION, skipped=report.skipped)
+                     preprocess=PREPROCESS_VERSION, skipped=report.skipped, pseudonym_key_id=keys.key_id)
     _claim_output(store, spec, force=args.force, manifest_key=EMBED_MANIFEST)
 
     mine = [c for c in range(spec.n_chunks) if c % shard_count == shard_index]
     done = set(store.list("chunks/"))
     todo = [c for c in mine if chunk_key(c) not in done]
-    n_users = sum(len(records[c * spec.chunk_size:(c + 1) * spec.chunk_size]) for c in todo)
+    n_users = sum(len(rows[c * spec.chunk_size:(c + 1) * spec.chunk_size]) for c in todo)
     pii_total = 0
     with bar(n_users, f"embed shard {shard_index}/{shard_count}", unit="user") as progress:
         for c in todo:
-            rows = records[c * spec.chunk_size:(c + 1) * spec.chunk_size]
+            chunk = rows[c * spec.chunk_size:(c + 1) * spec.chunk_size]
             texts = []
-            for r in rows:
+            for position, r in enumerate(chunk, c * spec.chunk_size + 1):
                 text, counts = prepare_text(r.text, max_chars=args.max_seq_len * 4)
                 pii_total += sum(counts.values())
-                if not text:
-                    raise InputError(f"user {r.user_id}: text is empty after masking personal data", source)
+                if not text:  # the row, not the id: ids are personal data
+                    raise InputError(f"user #{position}: text is empty after masking personal data", source)
                 texts.append(text)
             vectors = teacher.encode(texts, batch_size=args.batch_size)
-            store.put_bytes(chunk_key(c), encode_chunk(vectors, [r.user_id for r in rows], [r.tags for r in rows]))
-            progress.update(len(rows))
-    summary("embed", teacher=teacher.id, demo=teacher.info.demo, dim=teacher.dim, users=len(records),
+            store.put_bytes(chunk_key(c), encode_chunk(vectors, [r.user_key for r in chunk], [r.tags for r in chunk],
+                                                       texts))
+            progress.update(len(chunk))
+    summary("embed", teacher=teacher.id, demo=teacher.info.demo, dim=teacher.dim, users=len(rows),
             skipped_bad=report.skipped, shard=f"{shard_index}/{shard_count}", chunks_done=len(todo),
             chunks_skipped=len(mine) - len(todo), pii_masked=pii_total, **(profiles.summary() if profiles else {}),
             seconds=f"{time.time() - started:.1f}", out=store.uri())

@@ -23,6 +23,12 @@ switch is atomic). A failed or killed publish leaves current.json as it was, and
 the same command finishes it (a run killed after release.json was uploaded is resumed: the
 stored release is verified and switched to, instead of being refused as "already exists").
 Earlier releases stay, for --rollback.
+
+Quality gate: with ``--evaluation EVALUATION.json`` (``python -m infra evaluate`` on the held-out
+split, of exactly this index, model, keyword table and calibrator: their sha256s must match) the
+release is refused, before anything is uploaded, when its semantic top-1 is not above the keyword
+baseline's by more than --min-top1-margin, or its ECE exceeds --max-ece. The headline figures of
+that evaluation and of every ``--report`` go into release.json (``components.quality``).
 """
 from __future__ import annotations
 
@@ -48,6 +54,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--version", help="release version (default: UTC time, e.g. 20261127T101500Z)")
     p.add_argument("--rollback", metavar="VERSION", help="point current.json back to an earlier, verified release")
     p.add_argument("--list", action="store_true", help="list published releases and the current one")
+    p.add_argument("--evaluation", help="evaluation.json of this index + model on the held-out split: the quality gate")
+    p.add_argument("--report", action="append", default=[],
+                   help="further evaluation.json files whose figures are recorded in release.json (not gated); repeatable")
+    p.add_argument("--max-ece", type=float, default=0.05, help="quality gate: highest ECE of the semantic confidence")
+    p.add_argument("--min-top1-margin", type=float, default=0.0,
+                   help="quality gate: semantic top-1 must exceed the keyword baseline's by more than this")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -113,7 +125,7 @@ def _download_model(store, version: str, out: Path) -> Path:
 def _collect(store, args, current, work: Path) -> "tuple":
     """Files of the release (release-relative name -> local path), its teacher and component summaries."""
     from coldstart.items import load_index_items
-    from coldstart.release import (CANARIES, INDEX_DIR, INDEX_FILE, INDEX_MANIFEST, MODEL_DIR,
+    from coldstart.release import (CALIBRATION, CANARIES, INDEX_DIR, INDEX_FILE, INDEX_MANIFEST, MODEL_DIR,
                                    OPTIONAL_INDEX_FILES, Canaries, IndexManifest)
     from coldstart.vector_index import open_annoy
     from infra.model_manifest import check_model_component
@@ -122,12 +134,14 @@ def _collect(store, args, current, work: Path) -> "tuple":
     manifest = IndexManifest.load(index_dir, verify=True)  # refuse a locally corrupted index
     files: Dict[str, Path] = {f"{INDEX_DIR}/{name}": index_dir / name for name in manifest.files}
     files[f"{INDEX_DIR}/{INDEX_MANIFEST}"] = index_dir / INDEX_MANIFEST
-    for name in OPTIONAL_INDEX_FILES:  # e.g. the keyword baseline's table (`python -m infra keywords`)
-        if (index_dir / name).is_file():
-            files[f"{INDEX_DIR}/{name}"] = index_dir / name
     model_dir, origin = _model_source(store, args, manifest, current, work)
     model, model_files = check_model_component(model_dir, manifest.teacher)
     files.update({f"{MODEL_DIR}/{n}": p for n, p in model_files.items()})
+    for name in OPTIONAL_INDEX_FILES:  # the keyword baseline's table, the confidence calibrator
+        if (index_dir / name).is_file():
+            if name == CALIBRATION:
+                _check_calibration(index_dir, model_dir)
+            files[f"{INDEX_DIR}/{name}"] = index_dir / name
     # this index's answers to the model's canary texts (checked by every loader before it serves)
     index = open_annoy(index_dir / INDEX_FILE, manifest.dim, manifest.count, manifest.n_trees)
     Canaries.load(model_dir).expect(index, load_index_items(index_dir), manifest.search_k).save(work)
@@ -137,7 +151,60 @@ def _collect(store, args, current, work: Path) -> "tuple":
                             "created_at": manifest.created_at},
                   "model": {"origin": origin, "student": {"shape": model.student.shape, "out_dim": model.student.out_dim},
                             "gates": {k: g.to_dict() for k, g in model.gates.items()}}}
+    quality = quality_component(args, model_dir)
+    if quality:
+        components["quality"] = quality
     return files, manifest.teacher, components, origin
+
+
+def _check_calibration(index_dir: Path, model_dir: Path) -> None:
+    """A calibrator is only valid for the index, model and keyword table it was fitted on."""
+    from coldstart.calibration import Calibrator
+    from coldstart.errors import ManifestError
+    from coldstart.release import CALIBRATION
+    from infra.jobs.evaluate import fingerprint_of
+
+    try:
+        calibrator = Calibrator.load(index_dir / CALIBRATION)
+    except ValueError as exc:
+        raise ManifestError(f"refusing the release: {exc}") from None
+    now = fingerprint_of(str(index_dir), str(model_dir))
+    fitted = calibrator.info.get("fitted_for", {})
+    stale = [k for k in ("index_manifest", "model_manifest", "keywords") if fitted.get(k) != now[k]]
+    if stale:
+        raise ManifestError(f"refusing the release: calibration.json was fitted on another {', '.join(stale)}; "
+                            "rerun `python -m infra calibrate`")
+
+
+def quality_component(args, model_dir: Path) -> dict:
+    """components.quality of release.json, after the gate; {} without --evaluation."""
+    from coldstart.errors import ColdstartError
+    from coldstart.release import read_json
+    from infra.jobs.evaluate import fingerprint_of, headline
+
+    if not getattr(args, "evaluation", None):
+        print("publish: no --evaluation given, so no quality gate (the pipeline always passes one)",
+              file=sys.stderr, flush=True)
+        return {}
+    report = read_json(args.evaluation)
+    now = fingerprint_of(args.index, str(model_dir))
+    if report.get("fingerprint") != now:
+        raise ColdstartError(f"quality gate: {args.evaluation} was measured on another index, model, keyword table "
+                             "or calibrator than this release; rerun `python -m infra evaluate`")
+    sem, kw = report["methods"]["semantic"], report["methods"]["keyword"]
+    gate = {"set": report["name"], "semantic_top1": sem["top1"], "keyword_top1": kw["top1"],
+            "min_top1_margin": args.min_top1_margin, "ece": sem["ece"], "max_ece": args.max_ece}
+    if sem["top1"] is None or kw["top1"] is None or not sem["top1"] > kw["top1"] + args.min_top1_margin:
+        raise ColdstartError(f"quality gate: semantic top-1 {sem['top1']} is not above the keyword baseline's "
+                             f"{kw['top1']} (+{args.min_top1_margin}) on {report['name']}; not publishing")
+    if sem["ece"] is None or sem["ece"] > args.max_ece:
+        raise ColdstartError(f"quality gate: ECE {sem['ece']} exceeds --max-ece {args.max_ece} on {report['name']}; "
+                             "not publishing")
+    sets = {report["name"]: headline(report)}
+    for path in args.report:
+        other = read_json(path)
+        sets[other["name"]] = {**headline(other), "same_release": other.get("fingerprint") == now}
+    return {"gate": {**gate, "passed": True}, "sets": sets}
 
 
 def _publish(store, args, work: Path) -> int:

@@ -1,7 +1,9 @@
 """Simulate an A/B test's events (JSONL) for a population, with a planted true lift, so that
 ``ab-report`` can be checked against a known answer.
 
-Per user (``user_key`` = sha256 of a synthetic user id, as the serving exposure log writes it):
+Per user (``user_key`` = the keyed handle of a synthetic user id, computed by the serving function
+``coldstart.experiments.user_key`` under a fixed simulation key: the ids are made up, so the key
+protects nothing here):
   - ``exposure``: the variant from coldstart.experiments.assign (the serving function), its
     time uniform over the --days enrolment window, and ``user_type`` cold (new, profiled from
     the sign-up text; share --cold-share) or warm (has history);
@@ -51,6 +53,7 @@ def simulate(users: int, lift: float = 0.05, seed: int = 0, experiment: str = DE
     import numpy as np
 
     from coldstart.experiments import Experiment, assign, user_key
+    from coldstart.pseudonyms import Pseudonymizer
 
     exp = Experiment.parse(experiment)
     if exp is None:
@@ -59,7 +62,8 @@ def simulate(users: int, lift: float = 0.05, seed: int = 0, experiment: str = DE
         lift = retention_lift = dwell_lift = 0.0
     rng = np.random.default_rng(seed)
     ids = [f"sim{seed}-{i:08d}" for i in range(users)]
-    keys = [user_key(u) for u in ids]
+    simulation_key = Pseudonymizer([b"coldstart-simulated-users-not-a-secret"])
+    keys = [user_key(u, simulation_key) for u in ids]
     variants = [assign(exp, u) for u in ids]
     treated = np.array([v != exp.control for v in variants])
     cold = rng.random(users) < cold_share

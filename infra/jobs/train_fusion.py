@@ -44,6 +44,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--l2", type=float, default=0.01, help="L2 penalty on the gate's weights")
     p.add_argument("--seed", type=int, default=11)
     p.add_argument("--force", action="store_true", help="retrain even if the stored gate is up to date")
+    from infra.keys import add_key_argument
+
+    add_key_argument(p)
 
 
 def unavailable_reason() -> Optional[str]:
@@ -75,27 +78,29 @@ class Example:
 class ReleaseScorer:
     """Encode and vote against one release, optionally leaving a user out of their own neighbourhood."""
 
-    def __init__(self, profiler, k: int):
+    def __init__(self, service, k: int, keys):
         from coldstart.profile import ProfileSettings
 
-        self.profiler = profiler
-        self.release = profiler.manager.current
+        self.service = service
+        self.release = service.current_release()
         self.k = k
-        self.serving = ProfileSettings(k=k, min_confidence=profiler.settings.min_confidence)  # as served
+        self.keys = keys
+        self.serving = ProfileSettings(k=k, min_confidence=service.settings.min_confidence)  # as served
         self.raw = ProfileSettings(k=k, min_confidence=0.0)   # no fallback: the target sees the real vote
-        self._item_of = {u: i for i, u in enumerate(self.release.items.user_ids)}
+        self._item_of = {h: i for i, h in enumerate(self.release.items.handles)}
 
     def embed(self, text: str) -> Optional[np.ndarray]:
         from coldstart.fusion import has_words
 
         if not has_words(text):
             return None
-        return self.profiler._embed(self.release, text, False)[0]
+        return self.service.embedder.embed(self.release, text, use_cache=False)[0]
 
     def vote(self, vector: np.ndarray, leave_out: Optional[str] = None, raw: bool = False):
+        """``leave_out``: a user id whose own item must not vote (leave-one-out evaluation)."""
         from coldstart.profile import vote
 
-        own = self._item_of.get(leave_out) if leave_out is not None else None
+        own = self._item_of.get(self.keys.handle(leave_out)) if leave_out is not None else None
         ids, dist = self.release.index.get_nns_by_vector(vector, self.k + (own is not None),
                                                          search_k=self.release.search_k, include_distances=True)
         pairs = [(i, d) for i, d in zip(ids, dist) if i != own][: self.k]
@@ -103,9 +108,10 @@ class ReleaseScorer:
                     self.raw if raw else self.serving)
 
 
-def open_profiler(index: str, model: str, work: Path):
-    """A Profiler over index + model, published to a scratch directory (the serving loader, unchanged)."""
-    from coldstart.profiler import Profiler
+def open_service(index: str, model: str, work: Path):
+    """The serving ProfileService over index + model, published to a scratch directory (the serving
+    loader, unchanged)."""
+    from coldstart.service import ProfileService
     from coldstart.release_loader import ReleaseLoader, ReleaseManager
     from coldstart.settings import ServingSettings
     from coldstart.storage import open_store
@@ -119,7 +125,7 @@ def open_profiler(index: str, model: str, work: Path):
                                cache_size=0)
     manager = ReleaseManager(ReleaseLoader(open_store(settings.release_uri), settings.cache_dir), 0, background=False)
     manager.start()
-    return Profiler(manager, settings)
+    return ProfileService(settings, manager=manager)
 
 
 def read_examples(cases, scorer: ReleaseScorer, reader=None, desc: str = "avatars") -> List[Example]:
@@ -225,6 +231,7 @@ def run(args: argparse.Namespace) -> int:
     from coldstart.errors import InputError
     from coldstart.release import MODEL_MANIFEST, ModelManifest
     from infra.avatars import make_cases
+    from infra.keys import load_keys
 
     if args.n < 20 or not 1 <= args.typed_chars <= 50 or args.k < 1:
         raise InputError("need --n >= 20, 1 <= --typed-chars <= 50 and --k >= 1")
@@ -239,7 +246,7 @@ def run(args: argparse.Namespace) -> int:
     random.Random(args.seed).shuffle(rows)
     cases = make_cases(rows, args.typed_chars, args.n, args.seed)
     with tempfile.TemporaryDirectory(prefix="train-fusion-") as tmp:
-        scorer = ReleaseScorer(open_profiler(args.index, args.model, Path(tmp)), args.k)
+        scorer = ReleaseScorer(open_service(args.index, args.model, Path(tmp)), args.k, load_keys(args))
         examples = read_examples(cases, scorer)
         x, target, weight, fixed = gate_training_set(examples, scorer)
         if len(x) < 10 or weight.sum() <= 0:

@@ -17,8 +17,8 @@ from __future__ import annotations
 import threading
 from typing import Optional
 
-from .api import MAX_AVATAR_BYTES, ApiError
-from .errors import StorageError
+from .api import MAX_AVATAR_BYTES
+from .errors import InvalidRequest, NotFound, PayloadTooLarge, StorageError
 from .storage import ObjectNotFound, StoreSettings, open_store, split_s3_uri
 
 
@@ -38,13 +38,13 @@ class AvatarSource:
     def _allowed_key(self, uri: str) -> str:
         """The key relative to the avatar prefix, or 400."""
         if self.bucket is None:
-            raise ApiError(400, "avatar_source_unavailable",
+            raise InvalidRequest("avatar_source_unavailable",
                            '"avatar" as an s3:// key needs the service\'s releases on S3; send the image as base64')
         bucket, key = split_s3_uri(uri)
         rest = key[len(self.prefix):] if key.startswith(self.prefix) else ""
         parts = rest.split("/")
         if bucket != self.bucket or not rest or any(p in ("", ".", "..") for p in parts):
-            raise ApiError(400, "avatar_not_allowed",
+            raise InvalidRequest("avatar_not_allowed",
                            f'"avatar" must be an object under s3://{self.bucket}/{self.prefix}')
         return rest
 
@@ -61,15 +61,16 @@ class AvatarSource:
             store = self.store()
             size = store.size(key)  # HEAD first: an oversized object is never downloaded
             if size > self.max_bytes:
-                raise ApiError(413, "avatar_too_large", f'"avatar" is over {self.max_bytes} bytes')
+                raise PayloadTooLarge("avatar_too_large", f'"avatar" is over {self.max_bytes} bytes')
             data = bytearray()
             for block in store.iter_chunks(key, chunk_size=256 * 1024):
                 data.extend(block)
                 if len(data) > self.max_bytes:  # replaced by a bigger object since the HEAD
-                    raise ApiError(413, "avatar_too_large", f'"avatar" is over {self.max_bytes} bytes')
+                    raise PayloadTooLarge("avatar_too_large", f'"avatar" is over {self.max_bytes} bytes')
             return bytes(data)
         except ObjectNotFound:
-            raise ApiError(404, "avatar_not_found", '"avatar" names an object that does not exist') from None
-        except (StorageError, OSError) as exc:  # OSError: a connection dropped mid-body
-            raise ApiError(503, "storage_unavailable",
-                           f"the avatar could not be read from storage ({type(exc).__name__}); retry later") from None
+            raise NotFound("avatar_not_found", '"avatar" names an object that does not exist') from None
+        except StorageError:
+            raise
+        except OSError as exc:  # a connection dropped mid-body
+            raise StorageError(f"avatar read failed ({type(exc).__name__})") from None

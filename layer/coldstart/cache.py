@@ -35,19 +35,19 @@ Near matches
     / "...踢毽子"), both with the same tags; from 8 bits distinct bios with different tags
     match. The default 3 keeps a reused embedding safe; a miss only costs one encoder run.
 
-Bounded LRU (``collections.OrderedDict``), ``capacity`` entries; evicting an entry also
-removes it from the band index. The cache holds fingerprints, values and counters: no text,
+Bounded LRU (``cachetools.LRUCache``), ``capacity`` entries; evicting an entry also removes it
+from the band index (the SimHash banding is this module's own; the LRU is the library's). The cache holds fingerprints, values and counters: no text,
 no shingles. Thread-safe (one lock around each operation).
 """
 from __future__ import annotations
 
 import hashlib
 import threading
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Dict, Generic, List, Optional, Set, Tuple, TypeVar
 
 import numpy as np
+from cachetools import LRUCache
 
 from .text import normalize_text
 
@@ -151,6 +151,19 @@ class CacheStats:
 _MISSING = object()
 
 
+class _Entries(LRUCache):
+    """fingerprint -> value, least recently used evicted first; tells the band index what it evicts."""
+
+    def __init__(self, capacity: int, on_evict):
+        super().__init__(maxsize=capacity)
+        self._on_evict = on_evict
+
+    def popitem(self):
+        fp, value = super().popitem()
+        self._on_evict(fp)
+        return fp, value
+
+
 class SimHashCache(Generic[V]):
     """LRU cache text -> value (an embedding) that also answers for near-identical texts."""
 
@@ -161,7 +174,7 @@ class SimHashCache(Generic[V]):
             raise ValueError("max_distance must be in 0..15 (bands narrower than 4 bits scan too much)")
         self.capacity = int(capacity)
         self.max_distance = int(max_distance)
-        self._entries: "OrderedDict[int, V]" = OrderedDict()  # fingerprint -> value, oldest first
+        self._entries = _Entries(self.capacity, self._unindex)
         self._exact_only: Set[int] = set()  # fingerprints of short texts: not in the band index
         self._bands = _band_spec(self.max_distance)
         self._index: List[Dict[int, List[int]]] = [{} for _ in self._bands]  # band value -> fingerprints
@@ -204,16 +217,14 @@ class SimHashCache(Generic[V]):
         """The value cached for ``text`` or the nearest near-identical text, else None."""
         fp, short = key or self.key(text)
         with self._lock:
-            value = self._entries.get(fp, _MISSING)
+            value = self._entries.get(fp, _MISSING)  # a read marks it recently used
             if value is not _MISSING and (fp in self._exact_only) == short:
-                self._entries.move_to_end(fp)
                 self._hits += 1
                 return value  # type: ignore[return-value]
             found = None if short else self._nearest(fp)
             if found is None:
                 self._misses += 1
                 return None
-            self._entries.move_to_end(found)
             self._hits += 1
             self._near_hits += 1
             return self._entries[found]
@@ -231,15 +242,12 @@ class SimHashCache(Generic[V]):
         if fp in self._entries:
             self._unindex(fp)
             del self._entries[fp]
-        self._entries[fp] = value
+        self._entries[fp] = value  # evicts (and unindexes) the least recently used when full
         if short:
             self._exact_only.add(fp)
         else:
             for (shift, mask), table in zip(self._bands, self._index):
                 table.setdefault((fp >> shift) & mask, []).append(fp)
-        while len(self._entries) > self.capacity:
-            old, _ = self._entries.popitem(last=False)
-            self._unindex(old)
 
     def _unindex(self, fp: int) -> None:
         if fp in self._exact_only:
@@ -254,7 +262,7 @@ class SimHashCache(Generic[V]):
 
     def clear(self) -> None:
         with self._lock:
-            self._entries.clear()
+            self._entries = _Entries(self.capacity, self._unindex)
             self._exact_only.clear()
             for table in self._index:
                 table.clear()

@@ -19,7 +19,9 @@ Requests without a user_id cannot be assigned stably: they get the control varia
 outcomes and would only dilute the control).
 
 Exposure event (logger ``coldstart.experiments``, INFO, the fields in ``extra`` and as JSON
-in the message) carries no personal data: ``user_key`` = sha256(user_id)[:16], never the id.
+in the message) carries no personal data: ``user_key`` is the user's keyed handle
+(``coldstart.pseudonyms``: HMAC under the deployment's secret, then hashed), never the id nor an
+unkeyed hash of it. The app joins its outcome events on the same handle (it holds the key).
 """
 from __future__ import annotations
 
@@ -28,19 +30,19 @@ import json
 import logging
 import time
 from dataclasses import dataclass
-from typing import Any, Dict, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Optional, Tuple
 
-from .errors import ColdstartError
+from .outcome import Assignment
+from .errors import ExperimentError  # noqa: F401  (raised here, defined with every other error)
+
+if TYPE_CHECKING:
+    from .pseudonyms import Pseudonymizer
 
 log = logging.getLogger("coldstart.experiments")
 if log.level == logging.NOTSET:
     log.setLevel(logging.INFO)  # exposures are data, not debug chatter: emitted even under a WARNING root
 
 EXPOSURE_EVENT = "exposure"
-
-
-class ExperimentError(ColdstartError):
-    """The experiment configuration is invalid."""
 
 
 @dataclass(frozen=True)
@@ -105,23 +107,28 @@ def assign(experiment: Experiment, user_id: str) -> str:
     return experiment.variants[-1][0]  # float rounding at the top end
 
 
-def user_key(user_id: str) -> str:
-    """A pseudonymous join key for exposure and outcome events (never the raw id)."""
-    return hashlib.sha256(user_id.encode("utf-8")).hexdigest()[:16]
+def user_key(user_id: str, pseudonyms: "Pseudonymizer") -> str:
+    """The join key of exposure and outcome events: the user's keyed handle (coldstart.pseudonyms),
+    never the raw id nor an unkeyed hash of it (a phone number's sha256 is reversed by enumeration).
+    The app's own outcome events use the same function with the same key."""
+    return pseudonyms.handle(user_id)
 
 
-def exposure_event(experiment: Experiment, variant: str, user_id: str, ts: Optional[float] = None) -> Dict[str, Any]:
+def exposure_event(experiment: Experiment, variant: str, key: str, ts: Optional[float] = None) -> Dict[str, Any]:
     return {"event": EXPOSURE_EVENT, "experiment": experiment.name, "variant": variant,
-            "user_key": user_key(user_id), "ts": round(time.time() if ts is None else ts, 3)}
+            "user_key": key, "ts": round(time.time() if ts is None else ts, 3)}
 
 
-def resolve(experiment: Optional[Experiment], user_id: Optional[str]) -> Optional[Dict[str, Any]]:
-    """The response's ``experiment`` block, logging the exposure; None without an experiment."""
+def resolve(experiment: Optional[Experiment], user_id: Optional[str],
+            pseudonyms: Optional["Pseudonymizer"] = None) -> Optional[Assignment]:
+    """The request's arm, logging the exposure; None without an experiment. Without a pseudonym
+    key no exposure is logged (there is no safe join key), and the service warns at start-up."""
     if experiment is None:
         return None
     if not user_id:
-        return {"name": experiment.name, "variant": experiment.control, "assigned": False}
+        return Assignment(experiment.name, experiment.control, False)
     variant = assign(experiment, user_id)
-    event = exposure_event(experiment, variant, user_id)
-    log.info(json.dumps(event, separators=(",", ":")), extra=event)
-    return {"name": experiment.name, "variant": variant, "assigned": True}
+    if pseudonyms is not None:
+        event = exposure_event(experiment, variant, user_key(user_id, pseudonyms))
+        log.info(json.dumps(event, separators=(",", ":")), extra=event)
+    return Assignment(experiment.name, variant, True)

@@ -1,10 +1,13 @@
-"""The index's sidecar: item number → user_id and tags, plus tag frequencies for fallbacks.
+"""The index's sidecar: item number → opaque handle and tags, plus tag frequencies for fallbacks.
 
-Two on-disk forms of the same table. ``items.json`` is the original (every release has it, so
-loaders that predate the compact form keep working); ``items.npz`` holds the same data as a
-few flat arrays (user ids as one UTF-8 blob, tags as offsets + ids), which loads in a few ms
-where parsing 100k rows of JSON takes ~100 ms of a cold start. ``load_index_items`` prefers
-the npz and falls back to the json (older releases).
+A release is downloaded by every Lambda and every kiosk, so it carries no user ids: each item is
+named by its handle (``coldstart.pseudonyms.handle_of`` of the user's keyed pseudonym), which
+cannot be turned back into an id without the deployment's secret.
+
+On disk, ``items.npz``: a few flat arrays (handles as one ASCII blob, tags as offsets + ids),
+which loads in a few ms where parsing 100k rows of JSON took ~100 ms of a cold start. Format 1
+(``user_ids``, and the ``items.json`` written beside it) carried raw user ids: such releases are
+refused with a message to rebuild them. ``items.json`` is still readable for small test tables.
 """
 from __future__ import annotations
 
@@ -17,8 +20,8 @@ from typing import Dict, List, Sequence, Union
 
 ITEMS_FILE = "items.json"
 ITEMS_NPZ = "items.npz"
-_NPZ_FORMAT = 1
-_SEP = "\n"  # between user ids in the blob; ids containing it are refused when writing
+_NPZ_FORMAT = 2  # 1 held raw user ids (refused since)
+_SEP = "\n"  # between handles in the blob; handles containing it are refused when writing
 
 
 class RaggedTags(abc.Sequence):
@@ -48,32 +51,32 @@ class RaggedTags(abc.Sequence):
 
 @dataclass
 class ItemTable:
-    user_ids: List[str]
+    handles: List[str]                  # per item, its opaque handle (never a user id)
     tag_names: List[str]                # tag vocabulary, most frequent first
     item_tags: Sequence[Sequence[int]]  # per item, indexes into tag_names (lists, or RaggedTags from npz)
     tag_counts: List[int]               # per tag, number of users carrying it
 
     @classmethod
-    def from_rows(cls, user_ids: Sequence[str], tags: Sequence[Sequence[str]]) -> "ItemTable":
+    def from_rows(cls, handles: Sequence[str], tags: Sequence[Sequence[str]]) -> "ItemTable":
         counts = Counter(t for row in tags for t in row)
         names = [t for t, _ in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))]
         position = {t: i for i, t in enumerate(names)}
-        return cls(list(user_ids), names, [[position[t] for t in row] for row in tags],
+        return cls(list(handles), names, [[position[t] for t in row] for row in tags],
                    [counts[t] for t in names])
 
     def save(self, path: Union[str, Path]) -> None:
         """Write items.json, or the compact form when the name ends in .npz."""
         if str(path).endswith(".npz"):
             return self._save_npz(Path(path))
-        data = {"user_ids": list(self.user_ids), "tag_names": self.tag_names,
+        data = {"handles": list(self.handles), "tag_names": self.tag_names,
                 "item_tags": [list(t) for t in self.item_tags], "tag_counts": self.tag_counts}
         Path(path).write_text(json.dumps(data, ensure_ascii=False, separators=(",", ":")), encoding="utf-8")
 
     def _save_npz(self, path: Path) -> None:
         import numpy as np
 
-        if any(_SEP in u for u in self.user_ids):
-            raise ValueError("a user_id contains a newline; it cannot be stored in items.npz")
+        if any(_SEP in u for u in self.handles):
+            raise ValueError("a handle contains a newline; it cannot be stored in items.npz")
         lengths = [len(t) for t in self.item_tags]
         offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
         np.cumsum(lengths, out=offsets[1:])
@@ -83,7 +86,7 @@ class ItemTable:
         small = np.uint16 if len(self.tag_names) <= np.iinfo(np.uint16).max else np.int32
         with open(path, "wb") as fh:  # a file object: np.savez would append .npz to other names
             np.savez(fh, format=np.array([_NPZ_FORMAT]),
-                     user_ids=np.frombuffer(_SEP.join(self.user_ids).encode("utf-8"), dtype=np.uint8),
+                     handles=np.frombuffer(_SEP.join(self.handles).encode("utf-8"), dtype=np.uint8),
                      tag_names=np.array(json.dumps(self.tag_names, ensure_ascii=False)),
                      tag_counts=np.asarray(self.tag_counts, dtype=np.int64),
                      tag_offsets=offsets, tag_ids=ids.astype(small))
@@ -93,36 +96,41 @@ class ItemTable:
         if str(path).endswith(".npz"):
             return cls._load_npz(Path(path))
         data = json.loads(Path(path).read_text(encoding="utf-8"))
-        return cls(data["user_ids"], data["tag_names"], data["item_tags"], data["tag_counts"])
+        if "handles" not in data:
+            raise ValueError(f"{path}: an items table with raw user ids (from before pseudonymous releases); "
+                             "rebuild the index")
+        return cls(data["handles"], data["tag_names"], data["item_tags"], data["tag_counts"])
 
     @classmethod
     def _load_npz(cls, path: Path) -> "ItemTable":
         import numpy as np
 
         with np.load(path, allow_pickle=False) as z:  # no pickle: a release file must not run code
-            if int(z["format"][0]) != _NPZ_FORMAT:
-                raise ValueError(f"{path}: unknown items.npz format {int(z['format'][0])}")
-            blob = z["user_ids"].tobytes().decode("utf-8")
+            version = int(z["format"][0])
+            if version == 1:
+                raise ValueError(f"{path}: items.npz format 1 carries raw user ids (a release from before "
+                                 "pseudonymous items); rebuild and republish the index")
+            if version != _NPZ_FORMAT:
+                raise ValueError(f"{path}: unknown items.npz format {version}")
+            blob = z["handles"].tobytes().decode("utf-8")
             tag_names = json.loads(str(z["tag_names"]))
             table = cls(blob.split(_SEP) if blob else [], tag_names, RaggedTags(z["tag_offsets"], z["tag_ids"]),
                         z["tag_counts"].tolist())
-        if len(table.item_tags) != len(table.user_ids) or len(table.tag_counts) != len(tag_names):
+        if len(table.item_tags) != len(table.handles) or len(table.tag_counts) != len(tag_names):
             raise ValueError(f"{path}: inconsistent array lengths")
         return table
 
     def __len__(self) -> int:
-        return len(self.user_ids)
+        return len(self.handles)
 
     def tags_of(self, item: int) -> List[str]:
         return [self.tag_names[i] for i in self.item_tags[item]]
 
     def tag_shares(self) -> Dict[str, float]:
-        total = float(len(self.user_ids)) or 1.0
+        total = float(len(self.handles)) or 1.0
         return {t: c / total for t, c in zip(self.tag_names, self.tag_counts)}
 
 
 def load_index_items(index_dir: Union[str, Path]) -> ItemTable:
-    """The table of an index directory: items.npz when present, else items.json (older releases)."""
-    index_dir = Path(index_dir)
-    npz = index_dir / ITEMS_NPZ
-    return ItemTable.load(npz if npz.is_file() else index_dir / ITEMS_FILE)
+    """The table of an index directory (items.npz)."""
+    return ItemTable.load(Path(index_dir) / ITEMS_NPZ)

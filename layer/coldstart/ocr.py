@@ -15,9 +15,9 @@ Then the image is downscaled to at most ``MAX_OCR_SIDE`` px a side (bounded OCR 
 Recognised text goes through ``coldstart.pii.mask_pii`` here, before anything else sees it: an
 ``OcrResult`` never holds an unmasked line.
 
-``profile_with_avatar`` hands the masked text to the profiler, which fuses it with the typed text as
-``COLDSTART_FUSION`` says (``coldstart.fusion``), and reports what the image changed. An avatar given
-as ``s3://`` is fetched by ``coldstart.avatar_source`` before it gets here.
+``coldstart.service`` hands the masked text on to be fused with the typed text as ``COLDSTART_FUSION``
+says (``coldstart.fusion``) and reports what the image changed. An avatar given as ``s3://`` is
+fetched by ``coldstart.avatar_source`` before it gets here.
 """
 from __future__ import annotations
 
@@ -28,7 +28,8 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
-from .api import MAX_AVATAR_BYTES, ApiError
+from .api import MAX_AVATAR_BYTES
+from .errors import InvalidRequest, OcrUnavailable, PayloadTooLarge, RequestError, UnsupportedMediaType
 from .pii import mask_pii
 from .text import normalize_text
 
@@ -75,43 +76,43 @@ def sniff_format(data: bytes) -> Optional[str]:
 
 def decode_image(data: bytes, max_bytes: int = MAX_AVATAR_BYTES, max_pixels: int = MAX_AVATAR_PIXELS,
                  max_side: int = MAX_OCR_SIDE):
-    """bytes → RGB ``PIL.Image`` no larger than ``max_side`` a side, or ``ApiError`` (4xx)."""
+    """bytes → RGB ``PIL.Image`` no larger than ``max_side`` a side, or a ``RequestError`` (InvalidRequest, PayloadTooLarge, UnsupportedMediaType)."""
     from PIL import Image, ImageOps
 
     # Defensive global: Pillow warns above MAX_IMAGE_PIXELS and raises above twice that.
     if Image.MAX_IMAGE_PIXELS is None or Image.MAX_IMAGE_PIXELS > max_pixels:
         Image.MAX_IMAGE_PIXELS = max_pixels
     if not data:
-        raise ApiError(400, "invalid_avatar", '"avatar" is empty')
+        raise InvalidRequest("invalid_avatar", '"avatar" is empty')
     if len(data) > max_bytes:
-        raise ApiError(413, "avatar_too_large", f'"avatar" is over {max_bytes} bytes')
+        raise PayloadTooLarge("avatar_too_large", f'"avatar" is over {max_bytes} bytes')
     fmt = sniff_format(data)
     if fmt is None:
         for magic, name in _MAGIC_UNSUPPORTED:
             if data.startswith(magic):
-                raise ApiError(415, "unsupported_avatar_format",
+                raise UnsupportedMediaType("unsupported_avatar_format",
                                f'"avatar" is a {name} image; send JPEG, PNG or WebP')
-        raise ApiError(400, "invalid_avatar", '"avatar" is not a JPEG, PNG or WebP image')
+        raise InvalidRequest("invalid_avatar", '"avatar" is not a JPEG, PNG or WebP image')
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data), formats=[fmt])  # reads the header only
             width, height = img.size
             if width <= 0 or height <= 0:
-                raise ApiError(400, "invalid_avatar", '"avatar" has no pixels')
+                raise InvalidRequest("invalid_avatar", '"avatar" has no pixels')
             if width * height > max_pixels:
-                raise ApiError(413, "avatar_too_many_pixels",
+                raise PayloadTooLarge("avatar_too_many_pixels",
                                f'"avatar" is {width}x{height} pixels; the limit is {max_pixels} pixels')
             if fmt == "JPEG":
                 img.draft("RGB", (max_side, max_side))  # JPEG decodes straight at a smaller scale
             img.load()
-    except ApiError:
+    except RequestError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ApiError(413, "avatar_too_many_pixels",
+        raise PayloadTooLarge("avatar_too_many_pixels",
                        f'"avatar" has too many pixels; the limit is {max_pixels} pixels') from None
     except Exception:  # truncated, corrupt, unidentified: Pillow raises OSError/SyntaxError/ValueError/...
-        raise ApiError(400, "invalid_avatar", f'"avatar" could not be decoded as {fmt}') from None
+        raise InvalidRequest("invalid_avatar", f'"avatar" could not be decoded as {fmt}') from None
     try:
         img = ImageOps.exif_transpose(img)
     except Exception:
@@ -124,10 +125,6 @@ def decode_image(data: bytes, max_bytes: int = MAX_AVATAR_BYTES, max_pixels: int
     if max(img.size) > max_side:
         img.thumbnail((max_side, max_side), Image.BILINEAR)
     return img
-
-
-class OcrUnavailable(Exception):
-    """``rapidocr-onnxruntime`` (or OpenCV under it) cannot be imported on this machine."""
 
 
 class AvatarReader:
@@ -203,47 +200,3 @@ def default_reader() -> AvatarReader:
     if _DEFAULT_READER is None:
         _DEFAULT_READER = AvatarReader()
     return _DEFAULT_READER
-
-
-def profile_shift(before: Dict[str, Any], after: Dict[str, Any]) -> float:
-    """How far the image moved the tag scores: sum |a_t - b_t| / (sum a_t + sum b_t) over all tags.
-
-    0 = the same tags with the same scores, 1 = no tag in common. Scores are neighbour shares and do
-    not sum to 1 (users carry 1-3 tags), hence the normalisation by both totals."""
-    a = {t["tag"]: float(t["score"]) for t in before.get("tags", [])}
-    b = {t["tag"]: float(t["score"]) for t in after.get("tags", [])}
-    total = sum(a.values()) + sum(b.values())
-    if total <= 0:
-        return 0.0
-    return round(sum(abs(a.get(t, 0.0) - b.get(t, 0.0)) for t in set(a) | set(b)) / total, 4)
-
-
-def profile_with_avatar(profiler, request, reader: Optional[AvatarReader] = None, image: Optional[bytes] = None):
-    """Profile typed text + avatar text (fused as the profiler's fusion setting says); report what the image changed.
-
-    ``image``: the avatar's bytes (default ``request.avatar``; the service passes an s3:// avatar's bytes).
-    Returns the profiler's ``ProfileResult`` with ``body["ocr"]`` added. Bad images raise ``ApiError``
-    (4xx); a machine without the OCR package answers from the text alone with ``ocr.available`` false.
-    """
-    from .fusion import has_words
-
-    reader = reader or default_reader()
-    try:
-        ocr = reader.read(request.avatar if image is None else image)
-        available = True
-    except OcrUnavailable:
-        ocr, available = OcrResult(lines=[], raw_count=0, ms=0.0), False
-    used = has_words(ocr.text)
-    result = profiler.profile(request.text, request.fields, request.k, user_id=request.user_id,
-                              image_text=ocr.text if used else "")
-    report = {"lines": list(ocr.lines), "used": used, "available": available, "ms": ocr.ms,
-              "pii_masked": dict(ocr.pii_counts), "fusion": None, "image_weight": None,
-              "changed_top_tag": False, "text_only_top_tag": result.body.get("top_tag"), "profile_shift": 0.0}
-    if used and result.fused is not None:  # None: the keyword experiment variant, no vectors to compare
-        text_only = profiler.text_only(result, request.k).to_dict()
-        report.update({"fusion": result.fused.mode, "image_weight": result.fused.image_weight,
-                       "changed_top_tag": text_only.get("top_tag") != result.body.get("top_tag"),
-                       "text_only_top_tag": text_only.get("top_tag"),
-                       "profile_shift": profile_shift(text_only, result.body)})
-    result.body["ocr"] = report
-    return result

@@ -27,6 +27,10 @@ class ServingSettings:
     fusion_typed_weight: Optional[float] = None  # weighted fusion: the typed text's share w, the image gets 1 - w
                                              # (None: coldstart.fusion.DEFAULT_TYPED_WEIGHT, measured)
     avatar_prefix: str = "avatars"           # "avatar": "s3://..." is read only under RELEASE_URI/<this>/
+    expose_neighbors: int = 0                # 1: responses list the neighbours' opaque handles and similarities
+    pseudonym_key_file: Optional[str] = None  # key file for keyed user pseudonyms (coldstart.pseudonyms)
+    pseudonym_secret: Optional[str] = None   # or: an AWS Secrets Manager secret / SSM parameter holding the keys
+                                             # (read by the Lambda at init through Powertools Parameters)
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "ServingSettings":

@@ -280,15 +280,16 @@ IMAGE_CODES = {400: {"invalid_avatar"}, 413: {"avatar_too_large", "avatar_too_ma
 
 
 def check_image(data: bytes, max_pixels: Optional[int] = None):
-    """coldstart.ocr.decode_image: an RGB image within the side limit, or ApiError 400/413/415."""
-    from coldstart.api import ApiError
+    """coldstart.ocr.decode_image: an RGB image within the side limit, or a RequestError 400/413/415."""
+    from coldstart.api import status_for
+    from coldstart.errors import RequestError
     from coldstart.ocr import MAX_AVATAR_PIXELS, MAX_OCR_SIDE, decode_image
 
     limit = MAX_AVATAR_PIXELS if max_pixels is None else max_pixels
-    img, err = _call("image", (ApiError,), decode_image, data, 2 * 1024 * 1024, limit, MAX_OCR_SIDE)
+    img, err = _call("image", (RequestError,), decode_image, data, 2 * 1024 * 1024, limit, MAX_OCR_SIDE)
     if err is not None:
-        if err.code not in IMAGE_CODES.get(err.status, ()):
-            raise OracleError(f"image: unexpected error {err.status} {err.code}")
+        if err.code not in IMAGE_CODES.get(status_for(err), ()):
+            raise OracleError(f"image: unexpected error {status_for(err)} {err.code}")
         return None
     if img.mode != "RGB" or not 1 <= min(img.size) or max(img.size) > MAX_OCR_SIDE:
         raise OracleError(f"image: decoded to {img.mode} {img.size}")
@@ -382,7 +383,9 @@ def check_response(response: Any, logs: str, planted: Sequence[Planted] = ()) ->
         body = json.loads(body_text)
     except (UnicodeEncodeError, ValueError) as exc:
         raise OracleError(f"handler: body is not UTF-8 JSON ({type(exc).__name__})") from None
-    if not response.get("headers", {}).get("Content-Type", "").startswith("application/json"):
+    headers = dict(response.get("headers") or {})  # REST answers with multiValueHeaders (Powertools)
+    headers.update({k: v[-1] for k, v in (response.get("multiValueHeaders") or {}).items() if v})
+    if not headers.get("Content-Type", "").startswith("application/json"):
         raise OracleError("handler: no JSON content type")
     if status >= 400:
         error = body.get("error") if isinstance(body, dict) else None

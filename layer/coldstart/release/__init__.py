@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Optional
 
-from .layout import (CANARIES, CURRENT_KEY, INDEX_DIR, INDEX_FILE, INDEX_MANIFEST, ITEMS_JSON, ITEMS_NPZ, KEYWORDS,
+from .layout import (CALIBRATION, CANARIES, CURRENT_KEY, INDEX_DIR, INDEX_FILE, INDEX_MANIFEST, ITEMS_JSON, ITEMS_NPZ, KEYWORDS,
                      MODEL_DIR, MODEL_MANIFEST, ONNX_FP32, ONNX_INT8, OPTIONAL_INDEX_FILES, OPTIONAL_RELEASE_FILES, RELEASE_MANIFEST,
                      RELEASES, SCHEMA_VERSION, VERSION_RE, VOCAB, check_version, index_name, model_name, release_key,
                      safe_name)
@@ -46,7 +46,7 @@ def read_release(store: "ObjectStore", version: str) -> ReleaseManifest:
 
 
 __all__ = [
-    "CANARIES", "CURRENT_KEY", "INDEX_DIR", "INDEX_FILE", "INDEX_MANIFEST", "ITEMS_JSON", "ITEMS_NPZ", "KEYWORDS",
+    "CALIBRATION", "CANARIES", "CURRENT_KEY", "INDEX_DIR", "INDEX_FILE", "INDEX_MANIFEST", "ITEMS_JSON", "ITEMS_NPZ", "KEYWORDS",
     "MODEL_DIR", "MODEL_MANIFEST", "ONNX_FP32", "ONNX_INT8", "OPTIONAL_INDEX_FILES", "OPTIONAL_RELEASE_FILES", "RELEASE_MANIFEST", "RELEASES",
     "SCHEMA_VERSION", "VERSION_RE", "VOCAB", "check_version", "index_name", "model_name", "release_key", "safe_name",
     "CurrentPointer", "FileEntry", "GateResult", "IndexManifest", "Int8Info", "ModelManifest", "RecallReport", "ReleaseManifest",

@@ -7,6 +7,7 @@
                                    index/index.ann  Annoy (angular)
                                    index/items.npz  item number -> handle and tags (coldstart.items)
                                    index/keywords.json (optional) the keyword baseline's table
+                                   index/calibration.json (optional) the confidence calibrator
     PREFIX/releases/<version>/model/model_manifest.json   ModelManifest (export)
                                    model/vocab.txt, model/student.int8.onnx, model/*.nb, ...
                                    model/canaries.json  canary texts and the served model's vectors (export)
@@ -39,8 +40,9 @@ INDEX_MANIFEST = "manifest.json"
 INDEX_FILE = "index.ann"
 ITEMS_NPZ = "items.npz"
 ITEMS_JSON = "items.json"  # the original items form; readers prefer items.npz
-KEYWORDS = "keywords.json"
-OPTIONAL_INDEX_FILES = (KEYWORDS,)  # shipped when present next to the index (not in its manifest)
+KEYWORDS = "keywords.json"       # the keyword baseline's table (infra keywords)
+CALIBRATION = "calibration.json"  # the confidence calibrator (infra calibrate; publish checks what it was fitted on)
+OPTIONAL_INDEX_FILES = (KEYWORDS, CALIBRATION)  # shipped when present next to the index (not in its manifest)
 
 # the model component
 MODEL_MANIFEST = "model_manifest.json"

@@ -7,16 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, ClassVar, Dict, Iterator, List, Mapping, Optional, Union
 
-from ..errors import StorageError
-
-
-class ObjectNotFound(StorageError):
-    """The key does not exist in the store."""
-
-
-class PreconditionFailed(StorageError):
-    """The object changed (or appeared) since it was read; re-read and decide again."""
-
+from ..errors import ObjectNotFound, PreconditionFailed, StorageError  # noqa: F401  (re-exported)
 
 EXPECT_CONTINUE_SECONDS = 1.0  # botocore waits this long for "100 Continue" before sending a PUT body anyway
 
@@ -116,6 +107,11 @@ class ObjectStore(ABC):
     @abstractmethod
     def delete(self, key: str) -> None:
         """Remove the object; no error when it is already gone."""
+
+    @abstractmethod
+    def delete_all_versions(self, key: str) -> int:
+        """Remove the object and every noncurrent version of it (erasure); returns how many
+        versions were removed (0: there was nothing)."""
 
     @abstractmethod
     def size(self, key: str) -> int: ...

@@ -98,6 +98,14 @@ class LocalStore(ObjectStore):
         except FileNotFoundError:
             pass
 
+    def delete_all_versions(self, key: str) -> int:
+        """A directory keeps one version: removing the file removes all of them."""
+        try:
+            self._path(key).unlink()
+            return 1
+        except FileNotFoundError:
+            return 0
+
     def size(self, key: str) -> int:
         try:
             return self._path(key).stat().st_size
