@@ -124,6 +124,7 @@ def _download_model(store, version: str, out: Path) -> Path:
 
 def _collect(store, args, current, work: Path) -> "tuple":
     """Files of the release (release-relative name -> local path), its teacher and component summaries."""
+    from coldstart.errors import ManifestError
     from coldstart.items import load_index_items
     from coldstart.release import (CALIBRATION, CANARIES, INDEX_DIR, INDEX_FILE, INDEX_MANIFEST, MODEL_DIR,
                                    OPTIONAL_INDEX_FILES, Canaries, IndexManifest)
@@ -144,7 +145,11 @@ def _collect(store, args, current, work: Path) -> "tuple":
             files[f"{INDEX_DIR}/{name}"] = index_dir / name
     # this index's answers to the model's canary texts (checked by every loader before it serves)
     index = open_annoy(index_dir / INDEX_FILE, manifest.dim, manifest.count, manifest.n_trees)
-    Canaries.load(model_dir).expect(index, load_index_items(index_dir), manifest.search_k).save(work)
+    try:
+        items = load_index_items(index_dir)
+    except ValueError as exc:  # e.g. a table of raw user ids (items.npz format 1): never published
+        raise ManifestError(f"refusing the release: {exc}") from None
+    Canaries.load(model_dir).expect(index, items, manifest.search_k).save(work)
     index.unload()
     files[CANARIES] = work / CANARIES
     components = {"index": {"count": manifest.count, "dim": manifest.dim, "recall_at_10": manifest.recall.recall,
