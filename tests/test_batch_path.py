@@ -7,6 +7,8 @@ definitions' defaults and the stack parameters), the only local changes being
   * the tiny test teacher and a tiny student shape, lenient gates (a 1-layer random teacher puts
     users in near-ties; the gates themselves are tested on the demo model and in test_distill_export);
   * ``--device gpu`` -> ``cpu`` (no GPU here) and the task volume ``/app/work`` -> a temporary directory;
+  * the pseudonym key comes from the test key file (tests/conftest.py), not from Secrets Manager
+    (the container's ``COLDSTART_PSEUDONYM_SECRET`` is left out);
   * the array job's children run one after the other, each with the AWS_BATCH_JOB_ARRAY_INDEX/_SIZE
     that Batch would set.
 
@@ -54,7 +56,9 @@ def job_argv(command, props, params, overrides, work):
 
 
 def container_env(container):
-    return {e["Name"]: e["Value"] for e in container.get("Environment", [])}
+    env = {e["Name"]: e["Value"] for e in container.get("Environment", [])}
+    env.pop("COLDSTART_PSEUDONYM_SECRET", None)  # here: the test key file (COLDSTART_PSEUDONYM_KEY_FILE)
+    return env
 
 
 def run_job(argv, env, log):

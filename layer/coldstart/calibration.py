@@ -65,9 +65,9 @@ NO_EVIDENCE = TextEvidence(0, {})
 
 
 def count_word_chars(text: str) -> int:
-    from .keyword_baseline import _segments  # the same cut as the keywords: placeholders are not words
+    from .keyword_baseline import word_segments  # the same cut as the keywords: placeholders are not words
 
-    return sum(len(s) for s in _segments(text))
+    return sum(len(s) for s in word_segments(text))
 
 
 def text_evidence(text: str, keywords: Any = None) -> TextEvidence:
