@@ -51,8 +51,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not getattr(args, "job", None):
         parser.print_help()
         return 2
+    from coldstart.storage import batch_defaults
+
     try:
-        return int(args.run(args) or 0)
+        with batch_defaults():  # S3 timeouts for bulk transfers, not the Lambda's (coldstart.storage.base)
+            return int(args.run(args) or 0)
     except ColdstartError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

@@ -268,13 +268,27 @@ def test_finish_job_builds_the_index_then_the_student_then_publishes_a_whole_rel
         assert any(path.startswith(p.rstrip("/") + "/") for _, p in shared)
 
 
-def test_batch_containers_wait_longer_for_s3_than_the_lambda(template):
-    """Batch moves hundreds of MB without a 10 s limit: its S3 read timeout is 30 s (the Lambda's default 2 s)."""
-    finish = template["Resources"]["FinishJobDefinition"]["Properties"]["EcsProperties"]["TaskProperties"][0]
-    embed = template["Resources"]["EmbedJobDefinition"]["Properties"]["ContainerProperties"]
-    for container in [embed, *finish["Containers"]]:
-        env = {e["Name"]: e["Value"] for e in container["Environment"]}
-        assert env["COLDSTART_S3_READ_TIMEOUT"] == "30" and env["COLDSTART_S3_MAX_ATTEMPTS"] == "4"
+def test_batch_jobs_wait_longer_for_s3_than_the_lambda(tmp_path, monkeypatch):
+    """Every `python -m infra` job runs with the batch S3 defaults (read 30 s, 4 attempts: uploads of
+    hundreds of MB); outside a job the serving defaults apply (read 2 s, 2 attempts); the environment
+    overrides both."""
+    from coldstart.storage import StoreSettings
+    from coldstart.storage.base import BATCH_DEFAULTS, SERVING_DEFAULTS
+    from infra.cli import main
+
+    for var in StoreSettings.ENV.values():
+        monkeypatch.delenv(var, raising=False)
+    seen = []
+    monkeypatch.setattr("infra.jobs.publish._list", lambda store: seen.append(StoreSettings.from_env()) or 0)
+    assert main(["publish", "--to", str(tmp_path), "--list"]) == 0
+    (inside,) = seen
+    assert (inside.read_timeout, inside.max_attempts) == (BATCH_DEFAULTS["read_timeout"], BATCH_DEFAULTS["max_attempts"])
+    outside = StoreSettings.from_env()
+    assert (outside.read_timeout, outside.max_attempts) == (SERVING_DEFAULTS["read_timeout"], 2)
+    monkeypatch.setenv("COLDSTART_S3_READ_TIMEOUT", "7")
+    seen.clear()
+    assert main(["publish", "--to", str(tmp_path), "--list"]) == 0
+    assert seen[0].read_timeout == 7.0
 
 
 # ---------------------------------------------------------------- Dockerfile
