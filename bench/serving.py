@@ -65,8 +65,9 @@ serving workers and to --seed-threads in the seed workers.
 Reading the numbers: "python start" is launch -> first line of this script (interpreter + site);
 the in-process total starts after this script's own imports. "Handler overhead" is the difference
 of two medians (handler, service), so it is only good to about 0.1 ms. Peak RSS
-counts the mmapped index.ann pages the queries have touched (clean, shared page cache), so for a
-large index it grows towards the file size. --max-load waits before each measured phase; every
+counts the mmapped index.ann pages the queries have touched (clean, shared page cache): the canary
+texts every release answers at init already fault in nearly the whole file (64 KB fault-around per
+page fault), so for the 100k release the figure after init is the steady state, index.ann + ~110 MB. --max-load waits before each measured phase; every
 phase prints the load average it ran at.
 
 Not a test: nothing asserts on timings. The last lines, `serving-bench release=… metric=… value=…`,
