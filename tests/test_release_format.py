@@ -128,9 +128,10 @@ def test_the_local_store_writes_through_atomic_write_and_lists_no_temporaries(tm
 # ------------------------------------------------------------------------------ one owner
 
 def test_other_modules_take_their_names_from_the_layout():
-    from coldstart import calibration, keyword_baseline, vector_index
+    from coldstart import calibration, items, keyword_baseline, vector_index
 
     assert vector_index.INDEX_FILE is layout.INDEX_FILE
+    assert items.ITEMS_NPZ is layout.ITEMS_NPZ and items.ITEMS_FILE is layout.ITEMS_JSON
     assert keyword_baseline.KEYWORDS_FILE is layout.KEYWORDS
     assert calibration.CALIBRATION_FILE is layout.CALIBRATION
     assert {layout.KEYWORDS, layout.CALIBRATION} <= set(layout.OPTIONAL_INDEX_FILES)
