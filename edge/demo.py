@@ -12,8 +12,6 @@ matches the published ``current.json`` is kept as it is.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import time
 from pathlib import Path
 from typing import Optional
@@ -81,15 +79,14 @@ def mirror_demo_release(s3_data: Path = DEMO_S3_DATA, out: Path = DEMO_RELEASE, 
         if copied_version(out) == version and (out / "releases" / version / "release.json").is_file() \
                 and (out / "current.json").read_bytes() == pointer:
             return version
-        staging = out.with_name(f".{out.name}.partial")
-        shutil.rmtree(staging, ignore_errors=True)
+        from coldstart.release import staged_directory
+
         release_prefix = f"{prefix}/releases/{version}/"
-        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=release_prefix):
-            for item in page.get("Contents", []):
-                target = staging / "releases" / version / item["Key"][len(release_prefix):]
-                target.parent.mkdir(parents=True, exist_ok=True)
-                _retried(lambda: client.download_file(bucket, item["Key"], str(target)))
-        (staging / "current.json").write_bytes(pointer)  # last: the copy is complete before it names a release
-    shutil.rmtree(out, ignore_errors=True)
-    os.replace(staging, out)
+        with staged_directory(out) as staging:  # swapped in whole, only once every object is copied
+            for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=release_prefix):
+                for item in page.get("Contents", []):
+                    target = staging / "releases" / version / item["Key"][len(release_prefix):]
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    _retried(lambda: client.download_file(bucket, item["Key"], str(target)))
+            (staging / "current.json").write_bytes(pointer)  # last: the copy is complete before it names a release
     return version

@@ -14,6 +14,7 @@ JOBS = {
     "build-index": ("build_index", "build the Annoy index, measure recall@10, write manifest.json"),
     "distill": ("distill", "train the small student into the teacher's space (checkpointed, resumable)"),
     "export": ("export", "student → ONNX FP32/INT8 + Paddle Lite .nb, released only when the gates hold"),
+    "student": ("student", "distill + export a new student when the index's teacher changed, else carry forward"),
     "publish": ("publish", "upload a release to S3, verify it, then switch current.json"),
     "pipeline": ("pipeline", "run embed → build-index → publish from one config, skipping fresh steps"),
     "train-demo-teacher": ("train_demo_teacher", "train the small DEMO teacher (not pretrained ERNIE) on data/"),
@@ -50,8 +51,11 @@ def main(argv: Optional[List[str]] = None) -> int:
     if not getattr(args, "job", None):
         parser.print_help()
         return 2
+    from coldstart.storage import batch_defaults
+
     try:
-        return int(args.run(args) or 0)
+        with batch_defaults():  # S3 timeouts for bulk transfers, not the Lambda's (coldstart.storage.base)
+            return int(args.run(args) or 0)
     except ColdstartError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

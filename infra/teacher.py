@@ -14,7 +14,7 @@ from typing import Any, List, Optional, Sequence
 
 import numpy as np
 
-from coldstart.manifest import TeacherInfo
+from coldstart.release import TeacherInfo
 
 DEFAULT_TEACHER = "ernie-3.0-medium-zh"
 MODEL_CARD = "coldstart_model.json"  # marks a model this project made (e.g. the demo teacher)

@@ -144,7 +144,7 @@ def test_keyword_variant_without_a_keyword_table_falls_back(s3_bucket, s3_env, t
 
 def test_planted_lift_is_recovered_through_the_cli_pipe(tmp_path):
     """The acceptance command: simulate-events --lift 0.05 | ab-report -."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "layer")])}  # this tree's coldstart
     sim = subprocess.Popen([sys.executable, "-m", "infra", "simulate-events", "--users", "60000", "--lift", "0.05",
                             "--seed", "8"], stdout=subprocess.PIPE, cwd=str(ROOT), env=env)
     report = subprocess.run([sys.executable, "-m", "infra", "ab-report", "-", "--out", str(tmp_path / "r")],

@@ -3,6 +3,7 @@ training job (infra train-fusion), and the accuracy gain on rendered avatars whe
 import json
 import logging
 import shutil
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -67,16 +68,16 @@ def test_unknown_fusion_mode_fails_at_init_not_per_request():
 def test_gated_without_a_gate_in_the_release_falls_back_with_a_log_line(caplog):
     selector = FusionSelector("gated", 0.4)
     with caplog.at_level(logging.INFO, logger="coldstart.fusion"):
-        chosen = selector.for_release("v1", {"student": {}})
-        again = selector.for_release("v1", {"student": {}})
+        chosen = selector.for_release("v1", SimpleNamespace(fusion=None))  # a ModelManifest without a gate
+        again = selector.for_release("v1", SimpleNamespace(fusion=None))
     assert chosen is again and chosen.name == DEFAULT_FUSION
     assert sum("no fusion gate" in r.getMessage() for r in caplog.records) == 1  # once per release
     with caplog.at_level(logging.WARNING, logger="coldstart.fusion"):
-        broken = selector.for_release("v2", {"fusion": {"gate": {"kind": "other"}}})
+        broken = selector.for_release("v2", SimpleNamespace(fusion={"gate": {"kind": "other"}}))
     assert broken.name == DEFAULT_FUSION and any("unusable" in r.getMessage() for r in caplog.records)
-    gated = selector.for_release("v3", {"fusion": {"gate": gate_dict()}})
+    gated = selector.for_release("v3", SimpleNamespace(fusion={"gate": gate_dict()}))
     assert isinstance(gated, GatedFusion)
-    assert FusionSelector("weighted", 0.4).for_release("v1", {}).typed_weight == 0.4
+    assert FusionSelector("weighted", 0.4).for_release("v1", SimpleNamespace(fusion=None)).typed_weight == 0.4
 
 
 # ---------------------------------------------------------------- through the service (tiny release)
@@ -260,7 +261,8 @@ def keyword_service():
         index.add_item(i, encoder.vector(text))
     index.build(10)
     release = LoadedRelease(version="kw", root=DATA, manifest=SimpleNamespace(files={}),
-                            index_manifest=SimpleNamespace(search_k=-1), model_manifest={"serving": {"onnx": "kw"}},
+                            index_manifest=SimpleNamespace(search_k=-1), model_manifest=SimpleNamespace(fusion=None),
+                            model_file="kw",
                             index=index, items=ItemTable.from_rows([KEYS.handle(u["user_id"]) for u in users],
                                                                   [u["tags"] for u in users]),
                             encoder=encoder, tokenizer=KeywordTokenizer())

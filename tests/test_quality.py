@@ -108,7 +108,8 @@ def hand_made_service(root, calibrator=None):
     if calibrator is not None:
         calibrator.save(root / "index")
     release = LoadedRelease(version="hand", root=root, manifest=SimpleNamespace(files={}),
-                            index_manifest=SimpleNamespace(search_k=-1), model_manifest={"serving": {"onnx": "x"}},
+                            index_manifest=SimpleNamespace(search_k=-1), model_manifest=SimpleNamespace(fusion=None),
+                            model_file="x",
                             index=index, items=ItemTable.from_rows([u for u, _, _ in USERS], [t for _, _, t in USERS]),
                             encoder=encoder, tokenizer=TextTokenizer())
     manager = ReleaseManager(loader=None, refresh_seconds=0)

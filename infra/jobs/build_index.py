@@ -7,8 +7,6 @@ The output directory is replaced whole, never left half-written.
 from __future__ import annotations
 
 import argparse
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -28,12 +26,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from coldstart.items import ITEMS_NPZ, ItemTable
-    from coldstart.pseudonyms import handle_of
-    from coldstart.manifest import INDEX_MANIFEST, IndexManifest, RecallReport, describe_files, write_json_atomic
-    from coldstart.storage import open_store
-    from coldstart.vector_index import INDEX_FILE, build_tuned
     from coldstart.hashing import sha256_bytes
+    from coldstart.items import ItemTable
+    from coldstart.pseudonyms import handle_of
+    from coldstart.release import INDEX_FILE, ITEMS_NPZ, IndexManifest, RecallReport, describe_files, staged_directory
+    from coldstart.storage import open_store
+    from coldstart.vector_index import build_tuned
     from infra.embeddings import EMBED_MANIFEST, load_all
 
     started = time.time()
@@ -45,9 +43,7 @@ def run(args: argparse.Namespace) -> int:
                         n_trees=args.n_trees, search_k=args.search_k, max_trees=args.max_trees,
                         seed=args.seed, log=lambda msg: print(f"  {msg}", flush=True))
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=str(out.parent)))
-    try:
+    with staged_directory(out) as staging:  # the directory is replaced whole, never half-written
         tuned.index.save(str(staging / INDEX_FILE))
         # a release names users only by opaque handles (coldstart.pseudonyms), never by id
         items = ItemTable.from_rows([handle_of(k) for k in user_keys], tags)
@@ -63,26 +59,8 @@ def run(args: argparse.Namespace) -> int:
             extra={"embeddings_manifest_sha256": embed_sha, "embeddings_input_sha256": spec.input_sha256, "preprocess": spec.preprocess,
                    "max_seq_len": spec.max_seq_len, "tuning": [list(t) for t in tuned.tried]},
         )
-        write_json_atomic(staging / INDEX_MANIFEST, manifest.to_dict())
-        staging.chmod(0o755)  # mkdtemp makes it private
-        _replace_dir(staging, out)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
+        manifest.save(staging)
     summary("build-index", count=manifest.count, dim=manifest.dim, n_trees=manifest.n_trees,
             search_k=manifest.search_k, recall_at_10=f"{manifest.recall.recall:.4f}",
             gate=args.min_recall, teacher=manifest.teacher.id, seconds=f"{time.time() - started:.1f}", out=str(out))
     return 0
-
-
-def _replace_dir(staging: Path, out: Path) -> None:
-    """Swap the finished directory in; a reader sees the old index or the new, not a mix."""
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old")
-        if old.exists():
-            shutil.rmtree(old)
-        out.rename(old)
-    staging.rename(out)
-    if old is not None:
-        shutil.rmtree(old)

@@ -18,6 +18,7 @@ under the export gates (0.80 / 0.95).
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import time
 from dataclasses import asdict
@@ -235,15 +236,17 @@ def _save_untrained(args, spec, settings, texts, targets, student, shape, tokeni
 def _checkpoint(ckpt: Path, settings, epoch: int, student, optimizer, schedule) -> None:
     import paddle
 
-    from coldstart.manifest import write_json_atomic
+    from coldstart.release import atomic_write, atomic_write_json
 
-    ckpt.mkdir(parents=True, exist_ok=True)
-    paddle.save(student.state_dict(), str(ckpt / "student.pdparams.tmp"))
-    paddle.save(_rename_opt_state(optimizer.state_dict(), student, to_structured=True),
-                str(ckpt / "optimizer.pdopt.tmp"))
-    (ckpt / "student.pdparams.tmp").replace(ckpt / "student.pdparams")
-    (ckpt / "optimizer.pdopt.tmp").replace(ckpt / "optimizer.pdopt")
-    write_json_atomic(ckpt / "state.json", {"epoch": epoch, "settings": settings, "lr_step": schedule.last_epoch})
+    def saved(state) -> bytes:
+        buf = io.BytesIO()
+        paddle.save(state, buf)
+        return buf.getvalue()
+
+    # weights, then optimizer, then state.json: a checkpoint counts only once state.json names its epoch
+    atomic_write(ckpt / "student.pdparams", saved(student.state_dict()))
+    atomic_write(ckpt / "optimizer.pdopt", saved(_rename_opt_state(optimizer.state_dict(), student, to_structured=True)))
+    atomic_write_json(ckpt / "state.json", {"epoch": epoch, "settings": settings, "lr_step": schedule.last_epoch})
 
 
 def _resume(ckpt: Path, settings, student, optimizer, schedule) -> int:

@@ -5,7 +5,10 @@ student → Paddle static model (legacy .pdmodel, four explicit inputs) →
   per-channel are both tried, the better one that holds the gates is kept) →
   Paddle Lite .nb for x86 and arm (FP32, and INT8 weights where they hold the gates, else INT16
   where those do; infra/lite.py says why a quantized conversion rewrites matmul_v2 first),
-plus vocab.txt and model_manifest.json (versions, teacher, shape, sha256 of every file, gates).
+plus vocab.txt, canaries.json (fixed canary texts and the served INT8 model's vectors for them:
+every loader checks a release against them before it serves, coldstart.release.canaries) and
+model_manifest.json (coldstart.release.ModelManifest: versions, teacher, shape, sha256 of every
+file, gates).
 
 Gates, on the held-out texts (thresholds configurable): INT8 vs FP32 cosine and neighbour
 overlap; student vs teacher recall@10 and top-tag agreement; Lite FP32 vs ONNX FP32 cosine; the
@@ -19,7 +22,7 @@ import json
 import shutil
 import tempfile
 import time
-from dataclasses import asdict, fields
+from dataclasses import fields
 from pathlib import Path
 
 from infra.progress import summary
@@ -35,41 +38,46 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--student", required=True, help="student directory from `distill`")
     p.add_argument("--index", required=True, help="index directory from `build-index` (the teacher's space)")
     p.add_argument("--teacher", required=True, help="the teacher (name or dir) for the held-out targets")
-    p.add_argument("--heldout", required=True, help="held-out JSONL with a text field (not used in training)")
+    p.add_argument("--heldout", required=True,
+                   help="held-out JSONL with a text field, path or s3:// URI (not used in training)")
     p.add_argument("--out", required=True, help="model directory to (re)write")
     p.add_argument("--lite", choices=["yes", "no"], default="yes", help="also convert to Paddle Lite .nb")
     p.add_argument("--lite-targets", default="x86,arm")
+    p.add_argument("--canary-texts", default=None,
+                   help="file of canary texts, one per line (default: coldstart.release.canaries.DEFAULT_TEXTS, "
+                        "fixed non-personal sentences; never user data: every release carries them)")
     for f in fields(GateThresholds):
         p.add_argument("--min-" + f.name.replace("_", "-"), dest=f"gate_{f.name}", type=float, default=f.default)
 
 
 def run(args: argparse.Namespace) -> int:
     from coldstart.errors import ColdstartError
-    from coldstart.manifest import read_index_manifest
+    from coldstart.release import IndexManifest, staged_directory
     from infra.gates import GateThresholds
 
     started = time.time()
     thresholds = GateThresholds(**{f.name: getattr(args, f"gate_{f.name}") for f in fields(GateThresholds)})
-    index_manifest = read_index_manifest(args.index, verify=True)
+    index_manifest = IndexManifest.load(args.index, verify=True)
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=str(out.parent)))
-    try:
+    with staged_directory(out) as staging:  # a model that misses a gate never replaces the previous export
         manifest = _export(args, thresholds, index_manifest, staging)
-        failed = [g for g in manifest["gates"].values() if not g["passed"]]
+        failed = manifest.failed_gates
         if failed:
-            names = ", ".join(f"{g['name']} {g['value']:.4f} < {g['threshold']}" for g in failed)
+            names = ", ".join(f"{g.name} {g.value:.4f} < {g.threshold}" for g in failed)
             raise ColdstartError(f"export refused: gate(s) missed: {names}; nothing released")
-        if out.exists():
-            shutil.rmtree(out)
-        staging.chmod(0o755)  # mkdtemp makes it private
-        staging.rename(out)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
-    summary("export", out=str(out), int8=manifest["int8"]["variant"],
+    summary("export", out=str(out), int8=manifest.int8.variant, canaries=len(_canary_texts(args)),
             gates="all-passed", seconds=f"{time.time() - started:.1f}")
     return 0
+
+
+def _canary_texts(args) -> list:
+    from coldstart.preprocess import prepare_text
+    from coldstart.release.canaries import default_texts
+
+    if not args.canary_texts:
+        return default_texts()
+    lines = Path(args.canary_texts).read_text(encoding="utf-8").splitlines()
+    return [prepare_text(line)[0] for line in lines if line.strip()]
 
 
 def _export(args, thresholds, index_manifest, out: Path) -> dict:
@@ -77,41 +85,45 @@ def _export(args, thresholds, index_manifest, out: Path) -> dict:
 
     from coldstart.encoder import OnnxEncoder
     from coldstart.items import load_index_items
-    from coldstart.manifest import TeacherInfo, describe_files, utc_now, write_json_atomic
     from coldstart.preprocess import prepare_text
+    from coldstart.release import (CANARIES, INDEX_FILE, ONNX_FP32, ONNX_INT8, VOCAB, Canaries, GateResult, Int8Info,
+                                   ModelManifest, ServingFiles, StudentInfo, describe_files, teacher_info)
     from coldstart.vector_index import load_annoy
     from infra import gates as G
-    from infra.model_manifest import MODEL_MANIFEST
+    from infra.inputs import read_input_lines
     from infra.student import load_student
     from infra.teacher import load_teacher, pick_device
 
     pick_device("cpu")
     student, tokenizer, card = load_student(Path(args.student))
-    teacher_info = TeacherInfo(**card["teacher"])
-    if not teacher_info.same_space(index_manifest.teacher):
+    teacher = teacher_info(card["teacher"], "student card")
+    if not teacher.same_space(index_manifest.teacher):
         from coldstart.errors import ColdstartError
 
-        raise ColdstartError(f"student was distilled from {teacher_info.id}, the index holds {index_manifest.teacher.id}")
+        raise ColdstartError(f"student was distilled from {teacher.id}, the index holds {index_manifest.teacher.id}")
     max_len = int(card["max_seq_len"])
-    held = [json.loads(line) for line in open(args.heldout, encoding="utf-8") if line.strip()]
+    held = [json.loads(line) for line in read_input_lines(args.heldout)[0] if line.strip()]
     texts = [prepare_text(h["text"], max_chars=max_len * 4)[0] for h in held]
-    batches = []
-    for text in texts:  # batch 1, as served
+
+    def batch_one(text):  # batch 1, as served
         enc = tokenizer([text], max_length=max_len, truncation=True, return_attention_mask=True)
-        batches.append((np.asarray(enc["input_ids"], dtype=np.int64), np.asarray(enc["attention_mask"], dtype=np.int64)))
+        return np.asarray(enc["input_ids"], dtype=np.int64), np.asarray(enc["attention_mask"], dtype=np.int64)
+
+    batches = [batch_one(t) for t in texts]
+    canary_texts = _canary_texts(args)
 
     print("export: paddle static model", flush=True)
     # An intermediate for paddle2onnx and Lite's opt; not part of the release (no runtime loads it).
     static_dir = Path(tempfile.mkdtemp(prefix="coldstart-static-"))
     pdmodel, pdiparams = _save_static(student, static_dir)
     print("export: ONNX FP32 (paddle2onnx)", flush=True)
-    fp32 = out / "student.fp32.onnx"
+    fp32 = out / ONNX_FP32
     _to_onnx(pdmodel, pdiparams, fp32)
     fp32_vecs = OnnxEncoder(str(fp32)).encode_batches([{"input_ids": i, "attention_mask": m} for i, m in batches])
 
-    teacher = load_teacher(args.teacher, max_seq_len=max_len, device="cpu")
-    teacher_vecs = teacher.encode(texts)
-    index = load_annoy(Path(args.index) / "index.ann", index_manifest.dim)
+    teacher_model = load_teacher(args.teacher, max_seq_len=max_len, device="cpu")
+    teacher_vecs = teacher_model.encode(texts)
+    index = load_annoy(Path(args.index) / INDEX_FILE, index_manifest.dim)
     items = load_index_items(args.index)
     k, search_k = 10, index_manifest.search_k
     teacher_nn = G.neighbours(index, teacher_vecs, k, search_k)
@@ -131,8 +143,12 @@ def _export(args, thresholds, index_manifest, out: Path) -> dict:
     int8_cos, int8_overlap, per_channel, int8_path, int8_vecs, int8_nn = candidates[0]
     for c in candidates[1:]:
         c[3].unlink()
-    int8_path.rename(out / "student.int8.onnx")
+    int8_path.rename(out / ONNX_INT8)
     int8_tags = G.top_tags(int8_nn, int8_vecs, index, items)
+    # the served model's own answers to the canary texts: every loader must reproduce them
+    canary_vecs = OnnxEncoder(str(out / ONNX_INT8)).encode_batches(
+        [{"input_ids": i, "attention_mask": m} for i, m in map(batch_one, canary_texts)])
+    Canaries.record(canary_texts, canary_vecs).expect(index, items, index_manifest.search_k).save(out)
 
     gates = [
         G.Gate("int8_cosine", int8_cos, thresholds.int8_cosine),
@@ -178,25 +194,25 @@ def _export(args, thresholds, index_manifest, out: Path) -> dict:
                 nb.unlink()
     print("export: gates on %d held-out texts\n%s" % (len(texts), G.format_table(gates + optional_gates)), flush=True)
 
-    shutil.copyfile(Path(args.student) / "ernie" / "vocab.txt", out / "vocab.txt")
+    shutil.copyfile(Path(args.student) / "ernie" / VOCAB, out / VOCAB)
     shutil.rmtree(static_dir, ignore_errors=True)
-    names = ["student.fp32.onnx", "student.int8.onnx", "vocab.txt", *lite_files]
-    manifest = {
-        "kind": "model", "schema_version": 1, "created_at": utc_now(),
-        "teacher": asdict(teacher_info), "student": {"shape": card["shape"], "out_dim": card["out_dim"],
-                                                      "max_seq_len": max_len, "init": card["settings"]["init"],
-                                                      "train_texts": card["train_texts"]},
-        "inputs": ["input_ids", "token_type_ids", "position_ids", "attention_mask"],
-        "serving": {"onnx": "student.int8.onnx", "lite": lite_serving},
-        "int8": {"variant": "per-channel" if per_channel else "per-tensor", "weight_type": "QInt8"},
-        "gates": {g.name: {**g.to_dict(), "value": round(g.value, 4)} for g in gates},
-        "optional_gates": {g.name: {**g.to_dict(), "value": None if g.value != g.value else round(g.value, 4),
-                                    "shipped": False} for g in optional_gates},
-        "figures": figures, "versions": {**_versions(), **{f"lite_{k}": v for k, v in lite_versions.items()}},
-        "files": {n: asdict(e) for n, e in describe_files(out, names).items()},
-        "inputs_sha256": _inputs_sha(args.student, args.index, args.heldout),
-    }
-    write_json_atomic(out / MODEL_MANIFEST, manifest)
+    names = [ONNX_FP32, ONNX_INT8, VOCAB, CANARIES, *lite_files]
+    gate = lambda g, **kw: GateResult(name=g.name, value=None if g.value != g.value else round(g.value, 4),  # noqa: E731
+                                      threshold=g.threshold, passed=g.passed, **kw)
+    manifest = ModelManifest(
+        teacher=teacher,
+        student=StudentInfo(shape=card["shape"], out_dim=int(card["out_dim"]), max_seq_len=max_len,
+                            init=card["settings"]["init"], train_texts=int(card["train_texts"])),
+        serving=ServingFiles(onnx=ONNX_INT8, lite=lite_serving),
+        files=describe_files(out, names),
+        gates={g.name: gate(g) for g in gates},
+        optional_gates={g.name: gate(g, shipped=False) for g in optional_gates},
+        inputs=["input_ids", "token_type_ids", "position_ids", "attention_mask"],
+        int8=Int8Info(variant="per-channel" if per_channel else "per-tensor", weight_type="QInt8"),
+        figures=figures, versions={**_versions(), **{f"lite_{k}": v for k, v in lite_versions.items()}},
+        inputs_sha256=_inputs_sha(args.student, args.index, args.heldout),
+    )
+    manifest.save(out)
     return manifest
 
 
@@ -219,24 +235,24 @@ def _lite_quant_gates(G, quant: str, measured, fp32_vecs, fp32_nn, index, k: int
 
 def _inputs_sha(student: str, index: str, heldout: str) -> dict:
     from coldstart.hashing import sha256_file
+    from coldstart.release import INDEX_MANIFEST
+    from infra.inputs import read_input_lines
     from infra.student import STUDENT_CARD
 
     return {"student_card": sha256_file(Path(student) / STUDENT_CARD),
-            "index_manifest": sha256_file(Path(index) / "manifest.json"), "heldout": sha256_file(heldout),
+            "index_manifest": sha256_file(Path(index) / INDEX_MANIFEST), "heldout": read_input_lines(heldout)[2],
             "lite_export": LITE_EXPORT_VERSION}
 
 
 def export_is_fresh(student: str, index: str, heldout: str, model: str) -> bool:
-    """True when ``model`` was exported from exactly these inputs and its files verify."""
+    """True when ``model`` was exported from exactly these inputs, carries canaries, and its files verify."""
     from coldstart.errors import ColdstartError
-    from coldstart.manifest import FileEntry, read_json, verify_files
-    from infra.model_manifest import MODEL_MANIFEST
+    from coldstart.release import CANARIES, ModelManifest
 
     try:
-        manifest = read_json(Path(model) / MODEL_MANIFEST)
-        verify_files(model, {n: FileEntry(**e) for n, e in manifest["files"].items()})
-        return manifest.get("inputs_sha256") == _inputs_sha(student, index, heldout)
-    except (ColdstartError, FileNotFoundError, KeyError):
+        manifest = ModelManifest.load(model, verify=True)
+        return CANARIES in manifest.files and manifest.inputs_sha256 == _inputs_sha(student, index, heldout)
+    except (ColdstartError, FileNotFoundError):
         return False
 
 

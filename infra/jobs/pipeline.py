@@ -1,6 +1,9 @@
 """Run the batch jobs in order from one config:
 [train-demo-teacher] → embed → build-index → [keywords] → [distill → export] → publish.
 
+Without ``heldout`` (no student step) publish carries the current release's student forward when
+it comes from the same teacher, and refuses otherwise (a release always has a model: see publish).
+
 Config: a YAML file (--config) and/or flags; flags win. Steps whose outputs are already
 up to date are skipped, so a rerun after a finished pipeline costs seconds, not minutes.
 Keys (YAML) mirror the flags: input, teacher, demo_teacher, work_dir, publish_to, version,
@@ -199,12 +202,12 @@ def _job(argv: List[str]) -> None:
 def _index_is_fresh(embeddings: str, index: str, min_recall: float) -> bool:
     from coldstart.errors import ColdstartError
     from coldstart.hashing import sha256_bytes
-    from coldstart.manifest import read_index_manifest
+    from coldstart.release import IndexManifest
     from coldstart.storage import open_store
     from infra.embeddings import EMBED_MANIFEST
 
     try:
-        manifest = read_index_manifest(index, verify=True)
+        manifest = IndexManifest.load(index, verify=True)
         embed_sha = sha256_bytes(open_store(embeddings).get_bytes(EMBED_MANIFEST))
     except ColdstartError:
         return False
@@ -212,10 +215,10 @@ def _index_is_fresh(embeddings: str, index: str, min_recall: float) -> bool:
 
 
 def _keywords_are_fresh(input_uri: str, index: str) -> bool:
-    from coldstart.keyword_baseline import KEYWORDS_FILE
+    from coldstart.release import KEYWORDS
     from infra.inputs import read_input_lines
 
-    path = Path(index) / KEYWORDS_FILE
+    path = Path(index) / KEYWORDS
     if not path.is_file():
         return False
     try:
@@ -231,7 +234,8 @@ def _published_version(publish_to: str, index: str, model: Optional[str] = None,
     figures of exactly these evaluations, else None."""
     from coldstart.errors import ColdstartError
     from coldstart.hashing import sha256_file
-    from coldstart.release import read_current, read_release
+    from coldstart.release import (INDEX_MANIFEST, MODEL_MANIFEST, OPTIONAL_INDEX_FILES, index_name, model_name,
+                                   read_current, read_release)
     from coldstart.storage import open_store
 
     store = open_store(publish_to)
@@ -245,12 +249,10 @@ def _published_version(publish_to: str, index: str, model: Optional[str] = None,
     files = release.files
     if evaluations and not _records_evaluations(release.components.get("quality", {}), evaluations):
         return None
-    wanted = {"index/manifest.json": Path(index) / "manifest.json"}
-    for extra in ("keywords.json", "calibration.json"):
-        if (Path(index) / extra).is_file():
-            wanted[f"index/{extra}"] = Path(index) / extra
+    wanted = {index_name(INDEX_MANIFEST): Path(index) / INDEX_MANIFEST}
+    wanted.update({index_name(n): Path(index) / n for n in OPTIONAL_INDEX_FILES if (Path(index) / n).is_file()})
     if model:
-        wanted["model/model_manifest.json"] = Path(model) / "model_manifest.json"
+        wanted[model_name(MODEL_MANIFEST)] = Path(model) / MODEL_MANIFEST
     for name, local in wanted.items():
         entry = files.get(name)
         if not (entry and local.is_file() and entry.sha256 == sha256_file(local)):
@@ -259,9 +261,9 @@ def _published_version(publish_to: str, index: str, model: Optional[str] = None,
 
 
 def _print_release(index: str, publish_to: Optional[str], version: Optional[str]) -> None:
-    from coldstart.manifest import read_index_manifest
+    from coldstart.release import IndexManifest
 
-    m = read_index_manifest(index, verify=False)
+    m = IndexManifest.load(index, verify=False)
     teacher = f"{m.teacher.id}" + (" (DEMO model trained on synthetic data, not pretrained ERNIE)" if m.teacher.demo else "")
     lines = [
         "",
@@ -279,18 +281,18 @@ def _print_release(index: str, publish_to: Optional[str], version: Optional[str]
 
 
 def _print_model(model: str) -> None:
-    from coldstart.manifest import read_json
+    from coldstart.release import ModelManifest
 
-    m = read_json(Path(model) / "model_manifest.json")
-    shape = m["student"]["shape"]
-    print(f"student      ERNIE {shape['num_hidden_layers']} layers x {shape['hidden_size']} → {m['student']['out_dim']}-d, "
-          f"ONNX INT8 ({m['int8']['variant']}), Paddle Lite: {', '.join(sorted(m['serving']['lite']))}")
-    for name, gate in m["gates"].items():
-        print(f"gate         {name:<20} {gate['value']:.4f} (needs >= {gate['threshold']})  "
-              f"{'pass' if gate['passed'] else 'FAIL'}")
-    for name, gate in m.get("optional_gates", {}).items():
-        value = "nan" if gate["value"] is None else f"{gate['value']:.4f}"
-        print(f"optional     {name:<20} {value} (needs >= {gate['threshold']})  missed: that variant is not shipped")
+    m = ModelManifest.load(model, verify=False)
+    shape = m.student.shape
+    print(f"student      ERNIE {shape.get('num_hidden_layers')} layers x {shape.get('hidden_size')} → "
+          f"{m.student.out_dim}-d, ONNX INT8 ({m.int8.variant}), Paddle Lite: {', '.join(sorted(m.serving.lite)) or '-'}")
+    for name, gate in m.gates.items():
+        print(f"gate         {name:<20} {gate.value:.4f} (needs >= {gate.threshold})  "
+              f"{'pass' if gate.passed else 'FAIL'}")
+    for name, gate in m.optional_gates.items():
+        value = "nan" if gate.value is None else f"{gate.value:.4f}"
+        print(f"optional     {name:<20} {value} (needs >= {gate.threshold})  missed: that variant is not shipped")
 
 
 def _paths(value) -> List[str]:

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -93,8 +91,9 @@ def _train(args, data_sha: str) -> int:
         for t in r.tags or (NO_INTEREST,):
             labels[i, tag_names.index(t)] = 1.0
 
-    staging = Path(tempfile.mkdtemp(prefix=".demo-teacher.", dir=str(Path(args.out).parent.resolve())))
-    try:
+    from coldstart.release import staged_directory
+
+    with staged_directory(Path(args.out).resolve()) as staging:  # the model dir is replaced whole
         write_vocab(build_char_vocab(texts), staging / "vocab.txt")
         tokenizer = ErnieTokenizer(vocab_file=str(staging / "vocab.txt"))
         config = ErnieConfig(vocab_size=len(tokenizer.vocab), hidden_size=args.hidden_size,
@@ -148,14 +147,6 @@ def _train(args, data_sha: str) -> int:
             "eval": {"heldout_top_tag_acc": accuracy},
         }
         (staging / MODEL_CARD).write_text(json.dumps(card, ensure_ascii=False, indent=2), encoding="utf-8")
-        out = Path(args.out)
-        if out.exists():
-            shutil.rmtree(out)
-        staging.chmod(0o755)  # mkdtemp makes it private; the model is meant to be shared
-        staging.rename(out)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
     summary("train-demo-teacher", status="trained", demo=True, out=str(out), final_loss=f"{last_loss:.3f}",
             heldout_top_tag_acc=accuracy, seconds=f"{time.time() - started:.1f}")
     return 0

@@ -4,7 +4,7 @@
 """
 from __future__ import annotations
 
-from .base import ABSENT, ObjectNotFound, ObjectStore, PreconditionFailed, StoreSettings
+from .base import ABSENT, ObjectNotFound, ObjectStore, PreconditionFailed, StoreSettings, batch_defaults
 from .local import LocalStore
 
 
@@ -24,5 +24,5 @@ def open_store(uri: str, settings: "StoreSettings | None" = None) -> ObjectStore
     return LocalStore(uri)
 
 
-__all__ = ["ObjectStore", "ObjectNotFound", "PreconditionFailed", "ABSENT", "StoreSettings", "LocalStore",
+__all__ = ["ObjectStore", "ObjectNotFound", "PreconditionFailed", "ABSENT", "StoreSettings", "batch_defaults", "LocalStore",
            "open_store", "split_s3_uri"]
