@@ -1,4 +1,4 @@
-"""Shared test setup: import paths and a real local S3 server (SeaweedFS, infra/local_s3.py).
+"""Shared test setup: import paths and a real local S3 server (SeaweedFS, local/s3.py).
 
 Fixtures:
   s3_server  (session)  LocalS3Server on 127.0.0.1, data in a pytest tmp dir
@@ -38,7 +38,7 @@ TEST_KEY_FILE = os.environ["COLDSTART_PSEUDONYM_KEY_FILE"]
 
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory):
-    from infra.local_s3 import LocalS3Server  # lazily: boto3 only for tests that use S3
+    from local.s3 import LocalS3Server  # lazily: boto3 only for tests that use S3
 
     server = LocalS3Server(tmp_path_factory.mktemp("s3"))
     server.start()

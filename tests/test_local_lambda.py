@@ -1,4 +1,4 @@
-"""infra/local_lambda.py: the real entrypoint (python -m awslambdaric app.handler) behind a local
+"""local/lambda_api.py: the real entrypoint (python -m awslambdaric app.handler) behind a local
 Lambda Runtime API and an API Gateway HTTP API-like front.
 
 No coldstart release is needed: app.handler is pointed at an EMPTY release directory, where the
@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.local_lambda import (
+from local.lambda_api import (
     MAX_PAYLOAD_BYTES,
     FunctionError,
     InitError,
@@ -294,7 +294,7 @@ def test_cli_invoke_prints_the_lambda_response(tmp_path):
     release = tmp_path / "rel"
     release.mkdir()
     env = {**os.environ, "COLDSTART_CACHE_DIR": str(tmp_path / "cache")}
-    proc = subprocess.run([sys.executable, "-m", "infra.local_lambda", "invoke", str(event), "--release-uri",
+    proc = subprocess.run([sys.executable, "-m", "local.lambda_api", "invoke", str(event), "--release-uri",
                            str(release), "--log", str(tmp_path / "l.log")],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr

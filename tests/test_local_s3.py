@@ -1,4 +1,4 @@
-"""infra/local_s3.py against the real SeaweedFS server it starts on 127.0.0.1."""
+"""local/s3.py against the real SeaweedFS server it starts on 127.0.0.1."""
 from __future__ import annotations
 
 import hashlib
@@ -15,13 +15,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from infra.local_s3 import (
-    READER_ACCESS_KEY,
-    READER_SECRET_KEY,
-    LocalS3Error,
-    LocalS3Server,
-    free_port,
-)
+from local.procs import free_port
+from local.s3 import READER_ACCESS_KEY, READER_SECRET_KEY, LocalS3Error, LocalS3Server
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -151,7 +146,7 @@ def test_start_failure_reports_log_tail(tmp_path):
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "infra.local_s3", *args],
+    return subprocess.run([sys.executable, "-m", "local.s3", *args],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
 
 

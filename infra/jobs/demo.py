@@ -29,7 +29,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 def local_release(config_path: str, s3_data: str, s3_port: int = 0):
     """Local S3 with the demo release published; yields the release URI (env set for S3)."""
     from infra.jobs.pipeline import PipelineConfig
-    from infra.local_s3 import LocalS3Server
+    from local.s3 import LocalS3Server
 
     config = PipelineConfig.load(config_path, {})
     if config.pseudonym_key_file:  # the demo's throwaway key: user ids become keyed pseudonyms
@@ -45,7 +45,7 @@ def local_release(config_path: str, s3_data: str, s3_port: int = 0):
 
 @contextmanager
 def local_function(release_uri: str, cache_dir: str = "build/demo/lambda-tmp", port: int = 0):
-    from infra.local_lambda import LocalLambda
+    from local.lambda_api import LocalLambda
 
     env = {"COLDSTART_RELEASE_URI": release_uri, "COLDSTART_CACHE_DIR": os.path.abspath(cache_dir)}
     with LocalLambda(env=env, port=port, payload_version="1.0", function_timeout=10,
