@@ -5,6 +5,13 @@ process. Every port it opens is set explicitly (chosen free unless given), every
 binds to 127.0.0.1 only, data lives in the given directory (and persists between runs),
 and all output goes to ``<data>/weed.log``.
 
+Ready means ready for the data already there: ``start()`` returns once S3 answers an authenticated
+ListBuckets, the master lists every volume found on disk, and the first object of each bucket
+reads back. (After a restart on an existing data dir, weed answered ListBuckets while GETs of
+existing objects still failed with InternalError, "volume 1 not found", for a few seconds: the
+volume server had not re-registered its volumes yet. The Lambda's first load then failed and
+``make serve`` answered 503.)
+
 Auth: the S3 gateway is started with ``-s3.config <data>/s3-identities.json``; once an
 identities file is given, SeaweedFS rejects unsigned requests and unknown keys, checks
 signatures, and enforces per-identity actions. Two identities are configured:
@@ -85,6 +92,8 @@ S3_SOCKET_NAME = "s3.sock"
 # reused on the next start when still free.
 PORTS_NAME = "local_s3_ports.json"
 STOP_GRACE_SECONDS = 5.0
+# buckets whose first object is read back before the server counts as ready (tests make hundreds)
+READBACK_BUCKETS = 20
 # weed mini's embedded maintenance worker dials the admin gRPC port as admin.port + 10000
 # (it ignores -admin.port.grpc), so the admin port is chosen with that pair free and
 # -admin.port.grpc set to exactly admin.port + 10000.
@@ -96,6 +105,27 @@ _AWS_ENV_TO_DROP = (
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_S3",
 )
+
+
+def volumes_on_disk(data_dir: Path) -> set:
+    """Ids of the volumes stored in ``data_dir`` (``<id>.dat`` or ``<collection>_<id>.dat``)."""
+    ids = set()
+    for dat in Path(data_dir).glob("*.dat"):
+        tail = dat.stem.rsplit("_", 1)[-1]
+        if tail.isdigit():
+            ids.add(int(tail))
+    return ids
+
+
+def _parse_id_ranges(text: str) -> set:
+    """The master's ``VolumeIds`` notation, e.g. " 1-3,7" -> {1, 2, 3, 7}."""
+    ids = set()
+    for part in text.replace(" ", "").split(","):
+        if not part:
+            continue
+        lo, _, hi = part.partition("-")
+        ids.update(range(int(lo), int(hi or lo) + 1))
+    return ids
 
 
 class LocalS3Error(RuntimeError):
@@ -382,7 +412,7 @@ class LocalS3Server(ChildOwner):
             return {}
 
     def start(self) -> "LocalS3Server":
-        """Start weed and wait until the S3 endpoint answers an authenticated ListBuckets."""
+        """Start weed and wait until S3 serves the data dir's existing objects (see the module doc)."""
         if self.running:
             return self
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -423,7 +453,8 @@ class LocalS3Server(ChildOwner):
         self._stop_at_exit(True)
         probe = self.client(max_attempts=1, connect_timeout=1, read_timeout=2)
         deadline = t0 + self.timeout
-        last_error: Exception | None = None
+        last_error: Exception | str | None = None
+        volumes = volumes_on_disk(self.data_dir)
         while True:
             rc = self._proc.poll()
             if rc is not None:
@@ -434,9 +465,11 @@ class LocalS3Server(ChildOwner):
                     f"log {self.log_path}:\n{tail}"
                 )
             try:
-                probe.list_buckets()
-                break
-            except (BotoCoreError, ClientError) as e:
+                buckets = [b["Name"] for b in probe.list_buckets().get("Buckets", [])]
+                last_error = self._not_ready_reason(probe, volumes, buckets)
+                if last_error is None:
+                    break
+            except (BotoCoreError, ClientError, OSError, ValueError) as e:
                 last_error = e
             if time.monotonic() > deadline:
                 tail = log_tail(self.log_path, since=log_offset)
@@ -447,6 +480,36 @@ class LocalS3Server(ChildOwner):
                 )
             time.sleep(0.05)
         self.start_seconds = time.monotonic() - t0
+
+    def _not_ready_reason(self, probe, volumes: set, buckets: list) -> str | None:
+        """Why existing data cannot be served yet, or None. S3 answering ListBuckets is not enough:
+        after a restart on an existing data dir the volume server re-registers its volumes with the
+        master a little later, and until then GETs answer InternalError ("volume N not found").
+        So: every volume on disk must be listed by the master, and the first object of each bucket
+        must read back through the S3 gateway."""
+        if volumes:
+            missing = volumes - self.master_volume_ids()
+            if missing:
+                return f"master does not list volume(s) {sorted(missing)} yet"
+        for bucket in buckets[:READBACK_BUCKETS]:
+            listed = probe.list_objects_v2(Bucket=bucket, MaxKeys=1).get("Contents", [])
+            if listed and listed[0].get("Size", 0) > 0:
+                probe.get_object(Bucket=bucket, Key=listed[0]["Key"], Range="bytes=0-0")["Body"].read()
+        return None
+
+    def master_volume_ids(self) -> set:
+        """Volume ids the master knows about (its /dir/status topology)."""
+        import urllib.request
+
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
+        with opener.open(f"http://{HOST}:{self._ports['master']}/dir/status", timeout=2) as r:
+            topology = json.loads(r.read())["Topology"]
+        ids: set = set()
+        for dc in topology.get("DataCenters") or []:
+            for rack in dc.get("Racks") or []:
+                for node in rack.get("DataNodes") or []:
+                    ids |= _parse_id_ranges(node.get("VolumeIds", ""))
+        return ids
 
     def stop(self) -> None:
         """SIGTERM the process group, wait up to 5 s, then SIGKILL. Idempotent."""
