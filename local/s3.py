@@ -562,6 +562,20 @@ def _is_weed(pid: int) -> bool:
     return bool(argv) and os.path.basename(argv[0]) == "weed" and "mini" in argv
 
 
+def serving(data_dir: str | os.PathLike) -> tuple[int, int] | None:
+    """(pid, S3 port) of a weed mini already serving ``data_dir`` (e.g. one started in the background
+    by ``python -m infra local-s3``), else None. Two servers on one data dir would fight over it."""
+    wanted = f"-dir={Path(data_dir).resolve()}"
+    for proc in Path("/proc").glob("[0-9]*"):
+        argv = cmdline(int(proc.name))
+        if not argv or os.path.basename(argv[0]) != "weed" or "mini" not in argv or wanted not in argv:
+            continue
+        ports = [a.split("=", 1)[1] for a in argv if a.startswith("-s3.port=")]
+        if ports and ports[0].isdigit() and pid_alive(int(proc.name)):
+            return int(proc.name), int(ports[0])
+    return None
+
+
 def stop_pid(pid: int, grace: float = STOP_GRACE_SECONDS) -> bool:
     """SIGTERM the weed process group ``pid`` (not our child), SIGKILL after ``grace`` s.
 
