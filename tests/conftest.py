@@ -140,5 +140,5 @@ def build_tiny_pipeline(root, users, teacher):
                  "--init", "teacher", "--augment", "0", *TINY_STUDENT]) == 0
     assert main(["export", "--student", str(root / "student"), "--index", str(root / "idx"),
                  "--teacher", str(teacher), "--heldout", str(DATA / "heldout.jsonl"),
-                 "--out", str(root / "model"), "--lite", "no", *LENIENT_GATES]) == 0
+                 "--out", str(root / "model"), "--no-lite", *LENIENT_GATES]) == 0
     return root

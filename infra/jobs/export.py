@@ -20,7 +20,7 @@ import time
 from dataclasses import asdict, fields
 from pathlib import Path
 
-from infra.progress import summary
+from infra.progress import Steps, summary
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -31,10 +31,24 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--teacher", required=True, help="the teacher (name or dir) for the held-out targets")
     p.add_argument("--heldout", required=True, help="held-out JSONL with a text field (not used in training)")
     p.add_argument("--out", required=True, help="model directory to (re)write")
-    p.add_argument("--lite", choices=["yes", "no"], default="yes", help="also convert to Paddle Lite .nb")
-    p.add_argument("--lite-targets", default="x86,arm")
+    p.add_argument("--lite", action=argparse.BooleanOptionalAction, default=True,
+                   help="also convert to Paddle Lite .nb (needs the kiosk toolchain: make edge-setup); --no-lite: ONNX only "
+                        "(default: on)")
+    p.add_argument("--lite-targets", default="x86,arm", help="Paddle Lite targets, comma-separated")
     for f in fields(GateThresholds):
-        p.add_argument("--min-" + f.name.replace("_", "-"), dest=f"gate_{f.name}", type=float, default=f.default)
+        p.add_argument("--min-" + f.name.replace("_", "-"), dest=f"gate_{f.name}", type=float, default=f.default,
+                       metavar="X", help=f"release gate: {GATE_HELP.get(f.name, f.name.replace('_', ' '))} "
+                                         f"on the held-out texts must reach X")
+
+
+GATE_HELP = {
+    "int8_cosine": "mean cosine of INT8 vs FP32 student vectors",
+    "int8_overlap": "top-10 neighbour overlap of INT8 vs FP32",
+    "student_recall": "recall@10 of the INT8 student's neighbours against the teacher's",
+    "top_tag_agreement": "share of texts where student and teacher vote the same top tag",
+    "lite_fp32_cosine": "mean cosine of Paddle Lite FP32 vs ONNX FP32 vectors",
+    "lite_int8_cosine": "mean cosine of Paddle Lite INT8 vs ONNX FP32 (optional variant)",
+}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -48,8 +62,10 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=str(out.parent)))
+    steps = Steps(["paddle static model", "ONNX FP32", "teacher targets", "ONNX INT8",
+                   *(["Paddle Lite fp32", "Paddle Lite int8"] if args.lite else []), "gates"], "export")
     try:
-        manifest = _export(args, thresholds, index_manifest, staging)
+        manifest = _export(args, thresholds, index_manifest, staging, steps)
         failed = [g for g in manifest["gates"].values() if not g["passed"]]
         if failed:
             names = ", ".join(f"{g['name']} {g['value']:.4f} < {g['threshold']}" for g in failed)
@@ -59,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         staging.chmod(0o755)  # mkdtemp makes it private
         staging.rename(out)
     finally:
+        steps.close()
         if staging.exists():
             shutil.rmtree(staging)
     summary("export", out=str(out), int8=manifest["int8"]["variant"],
@@ -66,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _export(args, thresholds, index_manifest, out: Path) -> dict:
+def _export(args, thresholds, index_manifest, out: Path, steps: Steps) -> dict:
     import numpy as np
 
     from coldstart.encoder import OnnxEncoder
@@ -94,15 +111,16 @@ def _export(args, thresholds, index_manifest, out: Path) -> dict:
         enc = tokenizer([text], max_length=max_len, truncation=True, return_attention_mask=True)
         batches.append((np.asarray(enc["input_ids"], dtype=np.int64), np.asarray(enc["attention_mask"], dtype=np.int64)))
 
-    print("export: paddle static model", flush=True)
+    steps.step("paddle static model")
     # An intermediate for paddle2onnx and Lite's opt; not part of the release (no runtime loads it).
     static_dir = Path(tempfile.mkdtemp(prefix="coldstart-static-"))
     pdmodel, pdiparams = _save_static(student, static_dir)
-    print("export: ONNX FP32 (paddle2onnx)", flush=True)
+    steps.step("ONNX FP32 (paddle2onnx)")
     fp32 = out / "student.fp32.onnx"
     _to_onnx(pdmodel, pdiparams, fp32)
     fp32_vecs = OnnxEncoder(str(fp32)).encode_batches([{"input_ids": i, "attention_mask": m} for i, m in batches])
 
+    steps.step("teacher targets on the held-out texts")
     teacher = load_teacher(args.teacher, max_seq_len=max_len, device="cpu")
     teacher_vecs = teacher.encode(texts)
     index = load_annoy(Path(args.index) / "index.ann", index_manifest.dim)
@@ -112,7 +130,7 @@ def _export(args, thresholds, index_manifest, out: Path) -> dict:
     fp32_nn = G.neighbours(index, fp32_vecs, k, search_k)
     teacher_tags = G.top_tags(teacher_nn, teacher_vecs, index, items)
 
-    print("export: ONNX INT8 (quantize_dynamic QInt8, per-tensor and per-channel)", flush=True)
+    steps.step("ONNX INT8 (quantize_dynamic QInt8, per-tensor and per-channel)")
     candidates = []
     for per_channel in (False, True):
         path = out / f"student.int8{'.pc' if per_channel else ''}.onnx"
@@ -140,13 +158,13 @@ def _export(args, thresholds, index_manifest, out: Path) -> dict:
                "student_teacher_cosine": round(G.mean_cosine(int8_vecs, teacher_vecs), 4),
                "heldout_texts": len(texts)}
     lite_files, lite_versions, lite_serving = [], {}, {}
-    if args.lite == "yes":
+    if args.lite:
         from infra import lite
 
         lite_versions = lite.versions()
         targets = [t.strip() for t in args.lite_targets.split(",") if t.strip()]
         for quant in ("fp32", "int8"):
-            print(f"export: Paddle Lite {quant} for {', '.join(targets)}", flush=True)
+            steps.step(f"Paddle Lite {quant} for {', '.join(targets)}")
             nbs = {t: lite.convert(pdmodel, pdiparams, out / f"student.{t}.{quant}", t, quant) for t in targets}
             # arm .nb cannot run on this machine; it comes from the same opt settings as x86
             measured = lite.encode(nbs["x86"], batches) if "x86" in nbs else None
@@ -157,7 +175,7 @@ def _export(args, thresholds, index_manifest, out: Path) -> dict:
                 gates.append(gate)  # required: the kiosk must agree with the cloud
             elif not gate.passed:
                 # INT8 weights are optional: shipped only where they hold their gate
-                print(f"export: Paddle Lite INT8 .nb dropped ({name} {gate.value:.4f} < {gate.threshold})", flush=True)
+                steps.note(f"export: Paddle Lite INT8 .nb dropped ({name} {gate.value:.4f} < {gate.threshold})")
                 optional_gates.append(gate)
                 for nb in nbs.values():
                     nb.unlink()
@@ -166,7 +184,8 @@ def _export(args, thresholds, index_manifest, out: Path) -> dict:
                 gates.append(gate)
             lite_files += [nb.name for nb in nbs.values()]
             lite_serving.update({t: nb.name for t, nb in nbs.items()})  # int8 overrides fp32 when it passed
-    print("export: gates on %d held-out texts\n%s" % (len(texts), G.format_table(gates + optional_gates)), flush=True)
+    steps.step("gates")
+    steps.note("export: gates on %d held-out texts\n%s" % (len(texts), G.format_table(gates + optional_gates)))
 
     shutil.copyfile(Path(args.student) / "ernie" / "vocab.txt", out / "vocab.txt")
     shutil.rmtree(static_dir, ignore_errors=True)

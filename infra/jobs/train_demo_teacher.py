@@ -15,6 +15,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from infra.flags import add_max_seq_len, add_model_shape, add_training
 from infra.progress import bar, summary
 
 DEMO_TEACHER_ID = "coldstart-demo-teacher"
@@ -24,16 +25,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", default="data/users.jsonl", help="training users (JSONL with text, tags)")
     p.add_argument("--heldout", default="data/heldout.jsonl", help="phrase-disjoint texts to report accuracy on")
     p.add_argument("--out", default="build/demo-teacher", help="model directory to write")
-    p.add_argument("--hidden-size", type=int, default=192)
-    p.add_argument("--layers", type=int, default=2)
-    p.add_argument("--heads", type=int, default=3)
-    p.add_argument("--intermediate-size", type=int, default=768)
-    p.add_argument("--max-seq-len", type=int, default=64)
-    p.add_argument("--epochs", type=int, default=8)
-    p.add_argument("--batch-size", type=int, default=128)
-    p.add_argument("--lr", type=float, default=5e-4)
-    p.add_argument("--temperature", type=float, default=0.1)
-    p.add_argument("--seed", type=int, default=20261127)
+    add_model_shape(p, hidden=192, layers=2, heads=3, intermediate=768)
+    add_max_seq_len(p, 64)
+    add_training(p, epochs=8, batch_size=128, lr=5e-4, seed=20261127)
+    p.add_argument("--temperature", type=float, default=0.1, help="temperature of the contrastive loss")
     p.add_argument("--force", action="store_true", help="retrain even if --out matches data and settings")
 
 
