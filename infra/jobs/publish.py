@@ -22,14 +22,16 @@ from infra.progress import bar, summary
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--to", required=True, help="s3://BUCKET/PREFIX (or a local directory)")
-    p.add_argument("--index", help="index directory from build-index")
+    p.add_argument("--index", help="index directory from build-index (needed to publish)")
     p.add_argument("--model", help="student model directory from export (optional)")
     p.add_argument("--version", help="release version (default: UTC time, e.g. 20261127T101500Z)")
-    p.add_argument("--rollback", metavar="VERSION", help="point current.json back to an earlier, verified release")
-    p.add_argument("--list", action="store_true", help="list published releases and the current one")
+    action = p.add_mutually_exclusive_group()
+    action.add_argument("--rollback", metavar="VERSION", help="point current.json back to an earlier, verified release")
+    action.add_argument("--list", action="store_true", help="list published releases and the current one")
 
 
 def run(args: argparse.Namespace) -> int:
+    from coldstart.errors import ConfigError
     from coldstart.storage import open_store
 
     store = open_store(args.to)
@@ -38,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     if args.rollback:
         return _rollback(store, args.rollback)
     if not args.index:
-        raise SystemExit("publish: --index is required (or --rollback VERSION / --list)")
+        raise ConfigError("publish needs --index DIR (from build-index), or --list / --rollback VERSION")
     return _publish(store, args)
 
 
@@ -63,7 +65,6 @@ def _collect(args) -> "tuple":
 
 
 def _publish(store, args) -> int:
-    from coldstart.errors import ColdstartError
     from coldstart.manifest import describe_files
     from coldstart.release import (CURRENT_KEY, RELEASE_MANIFEST, CurrentPointer, ReleaseManifest,
                                    check_version, read_current, release_key)
@@ -151,17 +152,22 @@ def _verify_remote(store, version: str):
 
 
 def _rollback(store, version: str) -> int:
-    from coldstart.errors import ColdstartError
+    from coldstart.errors import ColdstartError, ConfigError
     from coldstart.hashing import sha256_bytes
     from coldstart.release import CURRENT_KEY, RELEASE_MANIFEST, CurrentPointer, read_current, release_key
     from coldstart.storage import ObjectNotFound
 
+    current = read_current(store)
+    if current is not None and current.version == version:
+        # switching to itself would "succeed" and make `previous` point at the same release
+        raise ConfigError(f"release {version} is already current in {store.uri()}; nothing to roll back "
+                          "(name an earlier one from `publish --list`)")
     try:
         manifest_bytes = store.get_bytes(release_key(version, RELEASE_MANIFEST))
     except ObjectNotFound:
         raise ColdstartError(f"no complete release {version} in {store.uri()} (see `publish --list`)") from None
     _verify_remote(store, version)
-    previous = read_current(store)
+    previous = read_current(store)  # again: it may have moved while the release was verified
     pointer = CurrentPointer(version=version, release_sha256=sha256_bytes(manifest_bytes),
                              published_at=_now(), previous=previous.version if previous else None)
     store.put_bytes(CURRENT_KEY, pointer.to_bytes())

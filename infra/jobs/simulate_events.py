@@ -32,15 +32,15 @@ CONCENTRATION = 30.0
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--users", type=int, default=100000)
+    p.add_argument("--users", type=int, default=100000, help="simulated users (each exposed once)")
     p.add_argument("--lift", type=float, default=0.05, help="true relative CTR lift of the treatment variant(s)")
     p.add_argument("--retention-lift", type=float, default=0.0, help="true relative next-day retention lift")
     p.add_argument("--dwell-lift", type=float, default=0.0, help="true relative dwell-time lift")
     p.add_argument("--aa", action="store_true", help="A/A test: no lift of any kind")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same events)")
     p.add_argument("--experiment", default=DEFAULT_EXPERIMENT, help="experiment JSON, as COLDSTART_EXPERIMENT")
     p.add_argument("--base-ctr", type=float, default=0.08, help="control CTR per impression (cold users)")
-    p.add_argument("--cold-share", type=float, default=0.6)
+    p.add_argument("--cold-share", type=float, default=0.6, help="share of cold (new) users; the rest are warm")
     p.add_argument("--dwell-median", type=float, default=45.0, help="median session dwell time, seconds")
     p.add_argument("--days", type=int, default=7, help="enrolment window, days")
     p.add_argument("--out", default="-", help="JSONL file, or - for stdout")
@@ -52,12 +52,13 @@ def simulate(users: int, lift: float = 0.05, seed: int = 0, experiment: str = DE
     """Yield event JSON lines."""
     import numpy as np
 
+    from coldstart.errors import ConfigError
     from coldstart.experiments import Experiment, assign, user_key
     from coldstart.pseudonyms import Pseudonymizer
 
     exp = Experiment.parse(experiment)
     if exp is None:
-        raise SystemExit("simulate-events: --experiment is empty")
+        raise ConfigError("simulate-events: --experiment is empty; pass an experiment JSON as COLDSTART_EXPERIMENT takes")
     if aa:
         lift = retention_lift = dwell_lift = 0.0
     rng = np.random.default_rng(seed)
@@ -113,10 +114,11 @@ def simulate(users: int, lift: float = 0.05, seed: int = 0, experiment: str = DE
 
 
 def run(args: argparse.Namespace) -> int:
+    from coldstart.errors import ConfigError
     from infra.progress import summary
 
     if args.users < 1:
-        raise SystemExit("simulate-events: --users must be >= 1")
+        raise ConfigError("simulate-events: --users must be at least 1")
     out = sys.stdout if args.out == "-" else open(args.out, "w", encoding="utf-8")
     n = 0
     try:
