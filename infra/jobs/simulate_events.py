@@ -4,7 +4,8 @@
 Per user (``user_key`` = the keyed handle of a synthetic user id, computed by the serving function
 ``coldstart.experiments.user_key`` under a fixed simulation key: the ids are made up, so the key
 protects nothing here):
-  - ``exposure``: the variant from coldstart.experiments.assign (the serving function), its
+  - ``exposure``: the variant from coldstart.experiments.assign (the serving function) and the
+    control (the first listed variant), as the serving exposure log writes them; its
     time uniform over the --days enrolment window, and ``user_type`` cold (new, profiled from
     the sign-up text; share --cold-share) or warm (has history);
   - ``session`` events on day 0 (1 + Poisson(0.5)) with ``impressions`` (1 + Poisson(6)) and
@@ -90,11 +91,12 @@ def simulate(users: int, lift: float = 0.05, seed: int = 0, experiment: str = DE
     owner_l, day_l, imps_l, dwell_l, clicks_l = (a.tolist() for a in (owner, day, imps, dwell, clicks))
     t0_l, back_l = t0.tolist(), back.tolist()
     name = json.dumps(exp.name)
+    control = json.dumps(exp.control)
     s = 0
     n_sessions = len(owner_l)
     for i in range(users):
         k = keys[i]
-        yield (f'{{"event":"exposure","experiment":{name},"variant":{json.dumps(variants[i])},'
+        yield (f'{{"event":"exposure","experiment":{name},"variant":{json.dumps(variants[i])},"control":{control},'
                f'"user_key":"{k}","ts":{t0_l[i]},"user_type":"{"cold" if cold[i] else "warm"}"}}')
         current_day = -1
         ts = 0
