@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from local.procs import pid_alive
 from local.lambda_api import (
     MAX_PAYLOAD_BYTES,
     FunctionError,
@@ -47,18 +48,6 @@ def _request(url, method="GET", data=None, headers=None, timeout=30):
             return r.status, dict(r.headers), r.read()
     except urllib.error.HTTPError as e:
         return e.code, dict(e.headers), e.read()
-
-
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return True
 
 
 @pytest.fixture(scope="module")
@@ -240,7 +229,7 @@ def test_timeout_recycles_the_instance(tmp_path, timeouts, expected):
         t0 = time.monotonic()
         status, _, body = _request(fn.url + "/sleep?s=10")
         assert status == expected and time.monotonic() - t0 < 4
-        assert not _alive(pid)
+        assert not pid_alive(pid)
         assert _request(fn.url + "/ok")[0] == 200  # a fresh cold start
         assert fn.cold_starts == 2 and fn.pid != pid
         if "function_timeout" in timeouts:
@@ -271,9 +260,9 @@ def test_stop_leaves_no_child_and_is_idempotent(tmp_path):
     fn = LocalLambda(handler="boom.handler", task_root=tmp_path, log_path=tmp_path / "l.log")
     fn.start()
     pid, url = fn.pid, fn.url
-    assert pid and _alive(pid)
+    assert pid and pid_alive(pid)
     fn.stop()
-    assert not _alive(pid) and fn.pid is None
+    assert not pid_alive(pid) and fn.pid is None
     fn.stop()
     with pytest.raises(OSError):
         _OPENER.open(url + "/ok", timeout=2)
