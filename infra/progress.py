@@ -141,7 +141,7 @@ class Activity:
         self.started = time.monotonic()
         self._stop = threading.Event()
         self._bar = tqdm(total=None, desc=desc, unit="s", file=sys.stderr, dynamic_ncols=True, leave=False,
-                         bar_format="{desc}: {elapsed} {postfix}") if on_terminal() and not _disabled() else None
+                         bar_format="{desc}: {elapsed}{postfix}") if on_terminal() and not _disabled() else None
         every = None if self._bar is not None or _disabled() else _plain_every()
         self._every = every
         self._latest = ""

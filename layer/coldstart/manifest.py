@@ -1,10 +1,10 @@
 """Manifests: what a built artefact contains, with the sha256 and size of every file.
 
-Three kinds share this module:
-- the index manifest (``index/manifest.json``), written by ``infra build-index``;
-- the model manifest (``model/model_manifest.json``), written by ``infra export``;
-- the release manifest (``release.json``), written by ``infra publish``: every file
-  of the release with its hash, and the teacher both components were built from.
+This module holds what every manifest shares (file entries with their hashes, the teacher's
+identity, schema checks, atomic JSON writes) and the index manifest itself
+(``index/manifest.json``, written by ``infra build-index``). The other kinds live with their
+owners: the release manifest and ``current.json`` in ``coldstart.release`` (written by ``infra
+publish``), the model manifest in ``infra/model_manifest.py`` (written by ``infra export``).
 """
 from __future__ import annotations
 
