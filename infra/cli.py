@@ -19,6 +19,8 @@ JOBS = {
     "embed": ("embed", "embed active users with the teacher into float32 shards"),
     "build-index": ("build_index", "build the Annoy index, measure recall@10, write manifest.json"),
     "keywords": ("keywords", "keyword baseline: per-tag TF-IDF character n-grams → keywords.json"),
+    "calibrate": ("calibrate", "fit the confidence calibrator on a calibration split → index/calibration.json"),
+    "evaluate": ("evaluate", "top-1/top-3, per-tag P/R, ECE, abstention: release vs keyword baseline vs seed method"),
     "distill": ("distill", "train the small student into the teacher's space (checkpointed, resumable)"),
     "export": ("export", "student → ONNX FP32/INT8 + Paddle Lite .nb, released only when the gates hold"),
     "train-fusion": ("train_fusion", "train the avatar fusion gate on rendered avatars → model_manifest.json \"fusion\""),
