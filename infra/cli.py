@@ -26,7 +26,7 @@ JOBS = {
     "train-fusion": ("train_fusion", "train the avatar fusion gate on rendered avatars → model_manifest.json \"fusion\""),
     "publish": ("publish", "upload a release to S3, verify it, then switch current.json"),
     "pipeline": ("pipeline", "run every step from one config (embed → build-index → keywords → distill → export → "
-                             "publish), skipping fresh ones"),
+                             "calibrate → evaluate → publish), skipping fresh ones"),
     "new-key": ("new_key", "write a new random pseudonym key file (user ids are replaced by keyed pseudonyms)"),
     "train-demo-teacher": ("train_demo_teacher", "train the small DEMO teacher (not pretrained ERNIE) on data/"),
     "demo": ("demo", "offline demo: local S3 + pipeline on the demo data + the function's profiles"),
