@@ -17,8 +17,9 @@ def add_model_shape(p: argparse.ArgumentParser, hidden: int, layers: int, heads:
     p.add_argument("--intermediate-size", type=int, default=intermediate, help="feed-forward width")
 
 
-def add_training(p: argparse.ArgumentParser, epochs: int, batch_size: int, lr: float, seed: int) -> None:
-    p.add_argument("--epochs", type=int, default=epochs, help="passes over the training texts")
+def add_training(p: argparse.ArgumentParser, epochs: int, batch_size: int, lr: float, seed: int,
+                 epochs_help: str = "passes over the training texts") -> None:
+    p.add_argument("--epochs", type=int, default=epochs, help=epochs_help)
     p.add_argument("--batch-size", type=int, default=batch_size, help="texts per optimiser step")
     p.add_argument("--lr", type=float, default=lr, help="peak learning rate (one-cycle schedule)")
     p.add_argument("--seed", type=int, default=seed, help="random seed (same seed, same model)")
