@@ -116,7 +116,7 @@ def write_corpus(target: str, directory: Path, store: Optional[Path] = None) -> 
         items = handler_seeds()
     elif target == "pii":
         items = [t.encode("utf-8") for t in sample_texts()]
-        items += [plant.make(k, 7919 * n, n).framed().encode("utf-8") for k in range(4) for n in range(5)]
+        items += [plant.make(k, 7919 * n, n).framed().encode("utf-8") for k in range(len(plant.KINDS)) for n in range(5)]
         items += ["微信：wxid_abc123 QQ号:12345678 邮箱a@b.cn 0755-12345678转123 ６２２２ １２３４".encode("utf-8")]
     elif target == "tokenizer":
         items = [t.encode("utf-8") for t in sample_texts()]

@@ -34,7 +34,8 @@ def budget(ci_examples: int):
 
 # ------------------------------------------------------------------------- strategies
 
-planted_values = st.builds(plant.make, st.integers(0, 3), st.integers(0, 10 ** 12), st.integers(0, 100))
+planted_values = st.builds(plant.make, st.integers(0, len(plant.KINDS) - 1), st.integers(0, 10 ** 12),
+                           st.integers(0, 100))
 # all of Unicode, lone surrogates included (a JSON "\ud800" escape delivers one)
 any_text = st.text(st.characters(blacklist_categories=()), max_size=80)
 # characters the masker's patterns care about, to build near-misses around planted values
