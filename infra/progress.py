@@ -93,7 +93,8 @@ class PlainProgress:
     def close(self) -> None:
         if not self._closed:
             self._closed = True
-            self._emit(done=True)
+            if self.n or self.total:  # nothing to do (e.g. every chunk already embedded): nothing to say
+                self._emit(done=True)
 
     def __enter__(self) -> "PlainProgress":
         return self

@@ -79,6 +79,9 @@ def test_plain_progress_is_quiet_between_intervals(capsys):
     progress.close()
     progress.close()  # idempotent
     assert capsys.readouterr().err.splitlines() == [progress._line(done=True)]
+    with PlainProgress(0, "embed shard 0/1", unit="user", every=0.0):
+        pass  # every chunk was already there: no "0 user in 0.0 s" line
+    assert capsys.readouterr().err == ""
 
 
 def test_a_redirected_publish_log_has_no_bar_and_the_summary_on_its_own_line(tiny_pipeline, tmp_path):
