@@ -761,7 +761,6 @@ def wait_quiet(max_load, max_wait: float) -> None:
 
 
 def bench_release(name: str, index_dir: Path, model_dir: Path, args, texts_path: Path) -> dict:
-    import numpy as np
 
     from coldstart.release import INDEX_FILE, ITEMS_NPZ, IndexManifest, ModelManifest
 
@@ -776,7 +775,7 @@ def bench_release(name: str, index_dir: Path, model_dir: Path, args, texts_path:
           f"{manifest.search_k}, recall@10 {manifest.recall.recall:.4f}); student {shape} INT8 "
           f"({sizes[onnx_file] / 1e6:.1f} MB); index.ann {sizes['index.ann'] / 1e6:.1f} MB, {items_file} "
           f"{sizes['items'] / 1e6:.2f} MB", flush=True)
-    from infra.local_s3 import LocalS3Server
+    from local.s3 import LocalS3Server
 
     res = {"name": name, "users": manifest.count, "dim": manifest.dim, "index_dir": index_dir,
            "index_mb": sizes["index.ann"] / 1e6}

@@ -1,4 +1,4 @@
-"""Shared test setup: import paths and a real local S3 server (SeaweedFS, infra/local_s3.py).
+"""Shared test setup: import paths and a real local S3 server (SeaweedFS, local/s3.py).
 
 Fixtures:
   s3_server  (session)  LocalS3Server on 127.0.0.1, data in a pytest tmp dir
@@ -39,7 +39,7 @@ TEST_KEY_FILE = os.environ["COLDSTART_PSEUDONYM_KEY_FILE"]
 
 @pytest.fixture(scope="session")
 def s3_server(tmp_path_factory):
-    from infra.local_s3 import LocalS3Server  # lazily: boto3 only for tests that use S3
+    from local.s3 import LocalS3Server  # lazily: boto3 only for tests that use S3
 
     server = LocalS3Server(tmp_path_factory.mktemp("s3"))
     server.start()
@@ -148,5 +148,5 @@ def build_tiny_pipeline(root, users, teacher):
                  "--init", "teacher", "--augment", "0", *TINY_STUDENT]) == 0
     assert main(["export", "--student", str(root / "student"), "--index", str(root / "idx"),
                  "--teacher", str(teacher), "--heldout", str(DATA / "heldout.jsonl"),
-                 "--out", str(root / "model"), "--lite", "no", *LENIENT_GATES]) == 0
+                 "--out", str(root / "model"), "--no-lite", *LENIENT_GATES]) == 0
     return root

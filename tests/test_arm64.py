@@ -51,7 +51,7 @@ def demo_model_release(tmp_path_factory, small_users):
     assert main(["build-index", "--embeddings", str(root / "emb"), "--out", str(root / "idx"),
                  "--min-recall", "0.9", "--queries", "100"]) == 0
     assert main(["export", "--student", str(student), "--index", str(root / "idx"), "--teacher", str(teacher),
-                 "--heldout", str(DATA / "heldout.jsonl"), "--out", str(root / "model"), "--lite", "no",
+                 "--heldout", str(DATA / "heldout.jsonl"), "--out", str(root / "model"), "--no-lite",
                  *LENIENT_GATES]) == 0
     publish(root / "release", root, "v1")
     return root / "release"

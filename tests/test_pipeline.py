@@ -4,9 +4,11 @@ import sys
 
 import pytest
 
+from coldstart.errors import ConfigError
 from coldstart.release import read_current, read_release
 from coldstart.storage import open_store
 from infra.cli import JOBS, main
+from infra.jobs.pipeline import PipelineConfig
 from tests.conftest import ROOT
 
 
@@ -54,11 +56,14 @@ def test_flags_override_the_config_file(small_users, tiny_teacher, tmp_path, cap
     assert "(not published)" in capsys.readouterr().out
 
 
-def test_unknown_config_key_is_an_error(tmp_path):
+def test_unknown_config_key_is_an_error(tmp_path, capsys):
     config = tmp_path / "p.yaml"
     config.write_text("input: x\nteachr: y\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="unknown key"):
-        main(["pipeline", "--config", str(config)])
+    with pytest.raises(ConfigError, match=r"unknown key\(s\) teachr \(did you mean teacher\?\)"):
+        PipelineConfig.load(str(config), {})
+    assert main(["pipeline", "--config", str(config)]) == 1
+    assert capsys.readouterr().err == (f"error: {config}: unknown key(s) teachr (did you mean teacher?); "
+                                       "the keys are listed in infra/pipeline.example.yaml\n")
 
 
 @pytest.mark.parametrize("job", [None, *JOBS])

@@ -144,7 +144,7 @@ def test_access_denied_is_reported_and_nothing_switches(s3_bucket, s3_env, index
 
 
 def test_unreachable_s3_fails_after_bounded_retries(index_dir, monkeypatch, capsys):
-    from infra.local_s3 import free_port
+    from local.procs import free_port
 
     monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://127.0.0.1:{free_port()}")  # nothing listens there
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "x")

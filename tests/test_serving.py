@@ -7,10 +7,9 @@ import shutil
 import pytest
 
 from coldstart.api import answer_health, answer_profile  # noqa: E402
-from coldstart.release import IndexManifest, describe_files, read_current
+from coldstart.release import IndexManifest, describe_files
 from coldstart.service import ProfileService
 from coldstart.settings import ServingSettings
-from coldstart.storage import open_store
 from infra.cli import main
 
 

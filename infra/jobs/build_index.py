@@ -10,7 +10,7 @@ import argparse
 import time
 from pathlib import Path
 
-from infra.progress import summary
+from infra.progress import Activity, summary
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -22,7 +22,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-trees", type=int, default=200, help="upper bound when tuning n_trees")
     p.add_argument("--k", type=int, default=10, help="neighbours for the recall measurement")
     p.add_argument("--queries", type=int, default=500, help="held-out queries for recall")
-    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--seed", type=int, default=42, help="Annoy's and the query sample's random seed")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,9 +39,10 @@ def run(args: argparse.Namespace) -> int:
     spec, vectors, user_keys, tags = load_all(store)
     embed_sha = sha256_bytes(store.get_bytes(EMBED_MANIFEST))
     print(f"build-index: {len(vectors)} vectors of dim {vectors.shape[1]} from {store.uri()}", flush=True)
-    tuned = build_tuned(vectors, min_recall=args.min_recall, k=args.k, n_queries=args.queries,
-                        n_trees=args.n_trees, search_k=args.search_k, max_trees=args.max_trees,
-                        seed=args.seed, log=lambda msg: print(f"  {msg}", flush=True))
+    with Activity("build-index: Annoy build + recall tuning") as activity:
+        tuned = build_tuned(vectors, min_recall=args.min_recall, k=args.k, n_queries=args.queries,
+                            n_trees=args.n_trees, search_k=args.search_k, max_trees=args.max_trees,
+                            seed=args.seed, log=lambda msg: activity.note(f"  {msg}"))
     out = Path(args.out)
     with staged_directory(out) as staging:  # the directory is replaced whole, never half-written
         tuned.index.save(str(staging / INDEX_FILE))

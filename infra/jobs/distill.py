@@ -24,6 +24,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
+from infra.flags import add_device, add_max_seq_len, add_model_shape, add_training
 from infra.progress import bar, summary
 
 
@@ -33,20 +34,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--teacher", required=True, help="the teacher (name or dir): encodes extra/augmented text")
     p.add_argument("--out", required=True, help="student directory to write")
     p.add_argument("--init", default="scratch", help="scratch | teacher | PaddleNLP name | model directory")
-    p.add_argument("--hidden-size", type=int, default=312)
-    p.add_argument("--layers", type=int, default=4)
-    p.add_argument("--heads", type=int, default=12)
-    p.add_argument("--intermediate-size", type=int, default=1248)
-    p.add_argument("--max-seq-len", type=int, default=128)
+    add_model_shape(p, hidden=312, layers=4, heads=12, intermediate=1248)  # the ernie-3.0-nano shape
+    add_max_seq_len(p, 128)
     p.add_argument("--extra-text", action="append", default=[], help="file of unlabeled lines (repeatable)")
     p.add_argument("--augment", type=int, default=1, help="augmented views per user text (0: none)")
-    p.add_argument("--epochs", type=int, default=10, help="0: keep the initialisation (see above)")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=5e-4)
+    add_training(p, epochs=10, batch_size=64, lr=5e-4, seed=7,
+                 epochs_help="passes over the training texts; 0: keep the initialisation (see above)")
     p.add_argument("--mse", type=float, default=0.0, help="weight of an MSE term")
     p.add_argument("--contrastive", type=float, default=0.0, help="weight of an in-batch InfoNCE term")
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "gpu"])
+    add_device(p)
 
 
 def _settings(args, teacher_sha: str, targets_sha: str) -> dict:

@@ -37,11 +37,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 

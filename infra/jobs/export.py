@@ -25,7 +25,7 @@ import time
 from dataclasses import fields
 from pathlib import Path
 
-from infra.progress import summary
+from infra.progress import Steps, summary
 
 # Bumped when the Lite conversion changes what an export writes (2: quantized .nb via legacy_weight_ops),
 # so a model exported before is not taken as fresh by the pipeline.
@@ -41,13 +41,28 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--heldout", required=True,
                    help="held-out JSONL with a text field, path or s3:// URI (not used in training)")
     p.add_argument("--out", required=True, help="model directory to (re)write")
-    p.add_argument("--lite", choices=["yes", "no"], default="yes", help="also convert to Paddle Lite .nb")
-    p.add_argument("--lite-targets", default="x86,arm")
+    p.add_argument("--lite", action=argparse.BooleanOptionalAction, default=True,
+                   help="also convert to Paddle Lite .nb (needs the kiosk toolchain: make edge-setup); --no-lite: ONNX only "
+                        "(default: on)")
+    p.add_argument("--lite-targets", default="x86,arm", help="Paddle Lite targets, comma-separated")
     p.add_argument("--canary-texts", default=None,
                    help="file of canary texts, one per line (default: coldstart.release.canaries.DEFAULT_TEXTS, "
                         "fixed non-personal sentences; never user data: every release carries them)")
     for f in fields(GateThresholds):
-        p.add_argument("--min-" + f.name.replace("_", "-"), dest=f"gate_{f.name}", type=float, default=f.default)
+        p.add_argument("--min-" + f.name.replace("_", "-"), dest=f"gate_{f.name}", type=float, default=f.default,
+                       metavar="X", help=f"release gate: {GATE_HELP.get(f.name, f.name.replace('_', ' '))} "
+                                         f"on the held-out texts must reach X")
+
+
+GATE_HELP = {
+    "int8_cosine": "mean cosine of INT8 vs FP32 student vectors",
+    "int8_overlap": "top-10 neighbour overlap of INT8 vs FP32",
+    "student_recall": "recall@10 of the INT8 student's neighbours against the teacher's",
+    "top_tag_agreement": "share of texts where student and teacher vote the same top tag",
+    "lite_fp32_cosine": "mean cosine of Paddle Lite FP32 vs ONNX FP32 vectors",
+    "lite_int8_cosine": "mean cosine of Paddle Lite quantized (INT8, else INT16) vs ONNX FP32 (optional variant)",
+    "lite_int8_overlap": "top-10 neighbour overlap of Paddle Lite quantized vs ONNX FP32 (optional variant)",
+}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -59,12 +74,17 @@ def run(args: argparse.Namespace) -> int:
     thresholds = GateThresholds(**{f.name: getattr(args, f"gate_{f.name}") for f in fields(GateThresholds)})
     index_manifest = IndexManifest.load(args.index, verify=True)
     out = Path(args.out)
-    with staged_directory(out) as staging:  # a model that misses a gate never replaces the previous export
-        manifest = _export(args, thresholds, index_manifest, staging)
-        failed = manifest.failed_gates
-        if failed:
-            names = ", ".join(f"{g.name} {g.value:.4f} < {g.threshold}" for g in failed)
-            raise ColdstartError(f"export refused: gate(s) missed: {names}; nothing released")
+    steps = Steps(["paddle static model", "ONNX FP32", "teacher targets", "ONNX INT8",
+                   *(["Paddle Lite fp32", "Paddle Lite quantized"] if args.lite else []), "gates"], "export")
+    try:
+        with staged_directory(out) as staging:  # a model that misses a gate never replaces the previous export
+            manifest = _export(args, thresholds, index_manifest, staging, steps)
+            failed = manifest.failed_gates
+            if failed:
+                names = ", ".join(f"{g.name} {g.value:.4f} < {g.threshold}" for g in failed)
+                raise ColdstartError(f"export refused: gate(s) missed: {names}; nothing released")
+    finally:
+        steps.close()
     summary("export", out=str(out), int8=manifest.int8.variant, canaries=len(_canary_texts(args)),
             gates="all-passed", seconds=f"{time.time() - started:.1f}")
     return 0
@@ -80,7 +100,7 @@ def _canary_texts(args) -> list:
     return [prepare_text(line)[0] for line in lines if line.strip()]
 
 
-def _export(args, thresholds, index_manifest, out: Path) -> dict:
+def _export(args, thresholds, index_manifest, out: Path, steps: Steps) -> dict:
     import numpy as np
 
     from coldstart.encoder import OnnxEncoder
@@ -112,15 +132,16 @@ def _export(args, thresholds, index_manifest, out: Path) -> dict:
     batches = [batch_one(t) for t in texts]
     canary_texts = _canary_texts(args)
 
-    print("export: paddle static model", flush=True)
+    steps.step("paddle static model")
     # An intermediate for paddle2onnx and Lite's opt; not part of the release (no runtime loads it).
     static_dir = Path(tempfile.mkdtemp(prefix="coldstart-static-"))
     pdmodel, pdiparams = _save_static(student, static_dir)
-    print("export: ONNX FP32 (paddle2onnx)", flush=True)
+    steps.step("ONNX FP32 (paddle2onnx)")
     fp32 = out / ONNX_FP32
     _to_onnx(pdmodel, pdiparams, fp32)
     fp32_vecs = OnnxEncoder(str(fp32)).encode_batches([{"input_ids": i, "attention_mask": m} for i, m in batches])
 
+    steps.step("teacher targets on the held-out texts")
     teacher_model = load_teacher(args.teacher, max_seq_len=max_len, device="cpu")
     teacher_vecs = teacher_model.encode(texts)
     index = load_annoy(Path(args.index) / INDEX_FILE, index_manifest.dim)
@@ -130,7 +151,7 @@ def _export(args, thresholds, index_manifest, out: Path) -> dict:
     fp32_nn = G.neighbours(index, fp32_vecs, k, search_k)
     teacher_tags = G.top_tags(teacher_nn, teacher_vecs, index, items)
 
-    print("export: ONNX INT8 (quantize_dynamic QInt8, per-tensor and per-channel)", flush=True)
+    steps.step("ONNX INT8 (quantize_dynamic QInt8, per-tensor and per-channel)")
     candidates = []
     for per_channel in (False, True):
         path = out / f"student.int8{'.pc' if per_channel else ''}.onnx"
@@ -162,12 +183,12 @@ def _export(args, thresholds, index_manifest, out: Path) -> dict:
                "student_teacher_cosine": round(G.mean_cosine(int8_vecs, teacher_vecs), 4),
                "heldout_texts": len(texts)}
     lite_files, lite_versions, lite_serving = [], {}, {}
-    if args.lite == "yes":
+    if args.lite:
         from infra import lite
 
         lite_versions = lite.versions()
         targets = [t.strip() for t in args.lite_targets.split(",") if t.strip()]
-        print(f"export: Paddle Lite fp32 for {', '.join(targets)}", flush=True)
+        steps.step(f"Paddle Lite fp32 for {', '.join(targets)}")
         nbs = _lite_variant(lite, pdmodel, pdiparams, out, targets, "fp32")
         measured = lite.encode(nbs["x86"], batches) if "x86" in nbs else None
         # required: the kiosk must agree with the cloud (the arm .nb cannot run here; same opt settings as x86)
@@ -177,8 +198,9 @@ def _export(args, thresholds, index_manifest, out: Path) -> dict:
         lite_serving.update({t: nb.name for t, nb in nbs.items()})
         # Quantized weights: the same bar as ONNX INT8 (cosine and neighbour overlap against FP32).
         # INT8 first; INT16 only when INT8 misses; neither ships unless it holds both gates.
+        steps.step(f"Paddle Lite quantized weights for {', '.join(targets)}")
         for quant in ("int8", "int16"):
-            print(f"export: Paddle Lite {quant} weights for {', '.join(targets)}", flush=True)
+            steps.note(f"export: Paddle Lite {quant} weights for {', '.join(targets)}")
             nbs = _lite_variant(lite, pdmodel, pdiparams, out, targets, quant)
             measured = lite.encode(nbs["x86"], batches) if "x86" in nbs else None
             quant_gates = _lite_quant_gates(G, quant, measured, fp32_vecs, fp32_nn, index, k, search_k, thresholds)
@@ -188,11 +210,12 @@ def _export(args, thresholds, index_manifest, out: Path) -> dict:
                 lite_serving.update({t: nb.name for t, nb in nbs.items()})  # the quantized .nb is what kiosks run
                 break
             names = ", ".join(f"{g.name} {g.value:.4f} < {g.threshold}" for g in quant_gates if not g.passed)
-            print(f"export: Paddle Lite {quant} .nb dropped ({names})", flush=True)
+            steps.note(f"export: Paddle Lite {quant} .nb dropped ({names})")
             optional_gates.extend(quant_gates)
             for nb in nbs.values():
                 nb.unlink()
-    print("export: gates on %d held-out texts\n%s" % (len(texts), G.format_table(gates + optional_gates)), flush=True)
+    steps.step("gates")
+    steps.note("export: gates on %d held-out texts\n%s" % (len(texts), G.format_table(gates + optional_gates)))
 
     shutil.copyfile(Path(args.student) / "ernie" / VOCAB, out / VOCAB)
     shutil.rmtree(static_dir, ignore_errors=True)

@@ -1,18 +1,15 @@
 """Run the batch jobs in order from one config:
-[train-demo-teacher] → embed → build-index → [keywords] → [distill → export] → publish.
+[train-demo-teacher] → embed → build-index → [keywords] → [distill → export → [train-fusion] →
+[calibrate → evaluate]] → publish.
 
 Without ``heldout`` (no student step) publish carries the current release's student forward when
 it comes from the same teacher, and refuses otherwise (a release always has a model: see publish).
 
-Config: a YAML file (--config) and/or flags; flags win. Steps whose outputs are already
-up to date are skipped, so a rerun after a finished pipeline costs seconds, not minutes.
-Keys (YAML) mirror the flags: input, teacher, demo_teacher, work_dir, publish_to, version,
-min_recall, n_trees, search_k, batch_size, chunk_size, max_seq_len, skip_bad, device, profiles
-(the API's stored new-user profiles, embedded along with the input), keywords (build the keyword
-baseline's table into the index for the `keyword` experiment variant), and for
-the student (distill + export run when `heldout` is set): heldout, student_dir, student_init,
-student_hidden_size, student_layers, student_heads, student_intermediate_size,
-distill_epochs, distill_augment, distill_batch_size, distill_lr, lite, train_fusion.
+Config: a YAML file (--config) and/or flags; flags win. Every key is a flag below (the key's
+underscores are the flag's dashes) and is explained in infra/pipeline.example.yaml; an unknown
+key is an error. Steps whose outputs are already up to date are skipped, so a rerun after a
+finished pipeline costs seconds, not minutes. Before any step runs, the pseudonym key file and
+the publish target are checked, so a missing key or unreachable S3 fails in seconds.
 
 Quality (with a student): `calibrate` fits the confidence calibrator into the index directory on
 the calibration split (`calibration`: JSONL files/directories, plus `calibration_from_heldout`, a
@@ -20,19 +17,67 @@ seeded share of `heldout` set aside for it); `evaluate` measures the release on 
 `heldout` (the gate set) and on each of `eval_sets` ({name: path}); `publish` gets the gate
 (`max_ece`, `min_top1_margin`) and records every set's figures in release.json. All three refit or
 re-measure by themselves when the data, index, model or keywords change. `quality: false` skips them.
+
+  python -m infra pipeline --config infra/demo.yaml                       # needs the local S3:
+      eval "$(python -m infra local-s3)"                                   # (README, "Running the pipeline yourself")
+  python -m infra pipeline --config infra/demo.yaml --publish-to build/demo/releases   # a local folder, no S3
 """
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import time
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import List, Optional
 
+from coldstart.errors import ConfigError
 from infra.progress import summary
 
-FORMATTER = argparse.RawDescriptionHelpFormatter  # flags default to None so YAML values show through
+# One line per key for --help (the YAML example explains each key at length).
+HELP = {
+    "input": "active users JSONL (user_id, text, tags): a path or s3:// URI",
+    "teacher": "PaddleNLP model name (downloaded on first use) or a local model directory",
+    "demo_teacher": "the teacher is the project's DEMO model: (re)train it from --input when stale",
+    "work_dir": "local working directory (embeddings/, index/, student/, model/)",
+    "publish_to": "release target: s3://BUCKET/PREFIX or a local folder; unset: build only",
+    "version": "release version (default: the UTC time of the publish)",
+    "min_recall": "recall@10 gate of the index against exact search",
+    "n_trees": "fix Annoy's tree count (unset: tuned)",
+    "search_k": "fix Annoy's search_k (unset: tuned)",
+    "batch_size": "teacher batch size (texts per forward pass)",
+    "chunk_size": "users per embeddings chunk (the unit of resume and sharding)",
+    "max_seq_len": "tokens per text (longer texts are truncated)",
+    "skip_bad": "skip malformed input lines (counted) instead of stopping",
+    "device": "auto (GPU when Paddle sees one), cpu or gpu",
+    "profiles": "the API's stored new-user profiles to embed too (s3://BUCKET/PREFIX/profiles); unset: none",
+    "pseudonym_key_file": "pseudonym key file (unset: $COLDSTART_PSEUDONYM_KEY_FILE; create one with "
+                          "`python -m infra new-key --out FILE`)",
+    "keywords": "build the keyword baseline's table (index/keywords.json)",
+    "heldout": "held-out texts for the student's gates; unset: no student (no distill/export)",
+    "student_dir": "where distill writes the student (unset: WORK_DIR/student)",
+    "student_init": "scratch | teacher | a PaddleNLP name | a model directory",
+    "student_hidden_size": "student width",
+    "student_layers": "student layers",
+    "student_heads": "student attention heads",
+    "student_intermediate_size": "student feed-forward width",
+    "distill_epochs": "distillation epochs",
+    "distill_augment": "augmented views per user text",
+    "distill_batch_size": "distillation batch size",
+    "distill_lr": "distillation learning rate",
+    "lite": "also convert the student to Paddle Lite .nb (needs the kiosk toolchain: make edge-setup)",
+    "train_fusion": "train the avatar fusion gate (minutes of OCR; needs a CJK font)",
+    "quality": "calibrate + evaluate + the publish quality gate (needs --heldout)",
+    "calibration": "calibration JSONL files/directories, comma-separated (YAML: a list); unset: none",
+    "calibration_from_heldout": "share of --heldout set aside for calibration (seeded); 0: none",
+    "calibration_seed": "seed of the held-out calibration split",
+    "eval_sets": "more sets to evaluate and record: name=path,… (YAML: {name: path}); unset: none",
+    "max_ece": "quality gate: highest ECE on the held-out evaluation",
+    "min_top1_margin": "quality gate: semantic top-1 must beat the keyword baseline's by more than this",
+}
+# Keys a YAML file may also give as a list or mapping (flags take the comma-separated form).
+STRUCTURED = {"calibration": (list, str), "eval_sets": (dict, str)}
 
 
 @dataclass
@@ -79,34 +124,98 @@ class PipelineConfig:
 
     @classmethod
     def load(cls, path: Optional[str], overrides: dict) -> "PipelineConfig":
-        data = {}
-        if path:
-            import yaml
-
-            with open(path, "r", encoding="utf-8") as fh:
-                data = yaml.safe_load(fh) or {}
-            unknown = set(data) - {f.name for f in fields(cls)}
-            if unknown:
-                raise ValueError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}")
+        """The file's keys, then the flags that were given. Raises ConfigError naming the file, the
+        key and the fix for a missing or malformed file, an unknown key or a value of the wrong type."""
+        data = _read_yaml(path) if path else {}
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            named = [_with_suggestion(k, known) for k in unknown]
+            raise ConfigError(f"{path}: unknown key(s) {', '.join(named)}; "
+                              "the keys are listed in infra/pipeline.example.yaml")
         data.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**data)
+        return cls(**{k: _typed(known[k], v, path) for k, v in data.items()})
+
+
+def _read_yaml(path: str) -> dict:
+    import yaml
+
+    try:
+        with open(path, "r", encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} not found") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path} is not valid YAML{where}: {problem}; write one `key: value` per line "
+                          "(see infra/pipeline.example.yaml)") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected `key: value` lines, found a {type(data).__name__}")
+    return data
+
+
+def _with_suggestion(key, known) -> str:
+    close = difflib.get_close_matches(str(key), list(known), n=1)
+    return f"{key} (did you mean {close[0]}?)" if close else str(key)
+
+
+def _typed(f, value, path: Optional[str]):
+    """The value as the field's type (YAML reads `version: 20261127` as a number); else ConfigError."""
+    kind = str(f.type).replace("Optional[", "").rstrip("]")
+    if value is None and str(f.type).startswith("Optional"):
+        return None
+    if f.name in STRUCTURED:
+        if not isinstance(value, STRUCTURED[f.name]):
+            wanted = " or ".join({list: "a list", dict: "a mapping", str: "a string"}[t] for t in STRUCTURED[f.name])
+            raise ConfigError(f"{f'{path}: ' if path else ''}{f.name} must be {wanted}, not {value!r}")
+        return value
+    ok = {"bool": isinstance(value, bool),
+          "int": isinstance(value, int) and not isinstance(value, bool),
+          "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+          "str": isinstance(value, (str, int, float)) and not isinstance(value, bool)}.get(kind, True)
+    if not ok:
+        wanted = {"bool": "true or false", "int": "a whole number", "float": "a number", "str": "a string"}[kind]
+        where = f"{path}: " if path else ""
+        raise ConfigError(f"{where}{f.name} must be {wanted}, not {value!r}")
+    return {"float": float, "str": str}.get(kind, lambda v: v)(value)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", help="YAML file with the keys listed above")
+    p.add_argument("--config", help="YAML file with any of the keys below (flags win over the file)")
     for f in fields(PipelineConfig):
         flag = "--" + f.name.replace("_", "-")
         if f.type in ("bool",):
             p.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
-                           help=f"(default: {'on' if f.default else 'off'})")
+                           help=f"{HELP[f.name]} (default: {'on' if f.default else 'off'})")
         else:
             kind = {"float": float, "int": int, "Optional[int]": int}.get(str(f.type), str)
-            p.add_argument(flag, type=kind, default=None, help=f"(default: {f.default})")
+            # an unset default is explained by the help itself ("unset: …")
+            plain = f.default is None or "default" in HELP[f.name]
+            text = HELP[f.name] if plain else f"{HELP[f.name]} (default: {f.default})"
+            p.add_argument(flag, type=kind, default=None, help=text)
+
+
+def check_before_running(config: PipelineConfig) -> None:
+    """What would fail minutes into the run, checked in seconds: the pseudonym key (embed needs it)
+    and the publish target (S3 credentials, endpoint, bucket)."""
+    from infra.keys import load_keys
+
+    load_keys(argparse.Namespace(pseudonym_key_file=config.pseudonym_key_file))
+    if config.publish_to and config.publish_to.startswith("s3://"):
+        from coldstart.release import read_current
+        from coldstart.storage import open_store
+
+        read_current(open_store(config.publish_to))
 
 
 def run(args: argparse.Namespace) -> int:
     overrides = {f.name: getattr(args, f.name) for f in fields(PipelineConfig)}
     config = PipelineConfig.load(args.config, overrides)
+    check_before_running(config)
     started = time.time()
     work = Path(config.work_dir)
     teacher = config.teacher
@@ -149,7 +258,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"export: up to date ({model})", flush=True)
         else:
             _job(["export", "--student", student, "--index", index, "--teacher", teacher,
-                  "--heldout", config.heldout, "--out", model, "--lite", "yes" if config.lite else "no"])
+                  "--heldout", config.heldout, "--out", model, "--lite" if config.lite else "--no-lite"])
         if config.train_fusion:
             _train_fusion(config, model, index)
     evaluations: List[str] = []
@@ -314,7 +423,7 @@ def _eval_sets(value) -> List[tuple]:
     for part in _paths(value):
         name, _, path = part.partition("=")
         if not path:
-            raise ValueError(f"eval_sets: {part!r} is not name=path")
+            raise ConfigError(f"eval_sets: {part!r} is not name=path")
         out.append((name.strip(), [path.strip()]))
     return out
 
@@ -351,7 +460,7 @@ def _quality(config: PipelineConfig, work: Path, index: str, model: str) -> List
                                          quality / "split")
         calibration = [carved] + calibration
     if not calibration:
-        raise ValueError("quality: no calibration data (set `calibration` or `calibration_from_heldout` > 0)")
+        raise ConfigError("quality: no calibration data (set `calibration` or `calibration_from_heldout` > 0)")
     _job(["calibrate", "--index", index, "--model", model] + [a for p in calibration for a in ("--data", p)])
     out = []
     for name, paths in [("heldout", [gate_set])] + _eval_sets(config.eval_sets):

@@ -52,8 +52,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     model.add_argument("--model-if-present", metavar="DIR",
                        help="like --model when DIR holds an exported model, else carry forward (batch stack)")
     p.add_argument("--version", help="release version (default: UTC time, e.g. 20261127T101500Z)")
-    p.add_argument("--rollback", metavar="VERSION", help="point current.json back to an earlier, verified release")
-    p.add_argument("--list", action="store_true", help="list published releases and the current one")
+    action = p.add_mutually_exclusive_group()
+    action.add_argument("--rollback", metavar="VERSION", help="point current.json back to an earlier, verified release")
+    action.add_argument("--list", action="store_true", help="list published releases and the current one")
     p.add_argument("--evaluation", help="evaluation.json of this index + model on the held-out split: the quality gate")
     p.add_argument("--report", action="append", default=[],
                    help="further evaluation.json files whose figures are recorded in release.json (not gated); repeatable")
@@ -63,6 +64,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from coldstart.errors import ConfigError
     from coldstart.storage import open_store
 
     store = open_store(args.to)
@@ -71,7 +73,7 @@ def run(args: argparse.Namespace) -> int:
     if args.rollback:
         return _rollback(store, args.rollback)
     if not args.index:
-        raise SystemExit("publish: --index is required (or --rollback VERSION / --list)")
+        raise ConfigError("publish needs --index DIR (from build-index), or --list / --rollback VERSION")
     with tempfile.TemporaryDirectory(prefix="coldstart-publish-") as work:
         return _publish(store, args, Path(work))
 
@@ -298,17 +300,22 @@ def _verify_remote(store, version: str):
 
 
 def _rollback(store, version: str) -> int:
-    from coldstart.errors import ColdstartError
+    from coldstart.errors import ColdstartError, ConfigError
     from coldstart.hashing import sha256_bytes
     from coldstart.release import CURRENT_KEY, RELEASE_MANIFEST, CurrentPointer, read_current, release_key
     from coldstart.storage import ObjectNotFound
 
+    current = read_current(store)
+    if current is not None and current.version == version:
+        # switching to itself would "succeed" and make `previous` point at the same release
+        raise ConfigError(f"release {version} is already current in {store.uri()}; nothing to roll back "
+                          "(name an earlier one from `publish --list`)")
     try:
         manifest_bytes = store.get_bytes(release_key(version, RELEASE_MANIFEST))
     except ObjectNotFound:
         raise ColdstartError(f"no complete release {version} in {store.uri()} (see `publish --list`)") from None
     _verify_remote(store, version)
-    previous = read_current(store)
+    previous = read_current(store)  # again: it may have moved while the release was verified
     pointer = CurrentPointer(version=version, release_sha256=sha256_bytes(manifest_bytes), published_at=_now(),
                              previous=previous.version if previous else None,
                              previous_release_sha256=previous.release_sha256 if previous else None)

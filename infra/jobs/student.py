@@ -49,8 +49,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     g.add_argument("--lr", type=float, default=5e-4)
     g.add_argument("--device", default="auto", choices=["auto", "cpu", "gpu"])
     g = p.add_argument_group("export")
-    g.add_argument("--lite", choices=["yes", "no"], default="yes", help="also convert to Paddle Lite .nb "
-                                                                       "(needs the Python 3.9 toolchain)")
+    g.add_argument("--lite", action=argparse.BooleanOptionalAction, default=True,
+                   help="also convert to Paddle Lite .nb (needs the Python 3.9 toolchain); --no-lite: ONNX only")
     for f in fields(GateThresholds):
         g.add_argument("--min-" + f.name.replace("_", "-"), dest=f"gate_{f.name}", type=float, default=f.default)
 
@@ -97,7 +97,7 @@ def run(args: argparse.Namespace) -> int:
     for f in fields(GateThresholds):
         gates += ["--min-" + f.name.replace("_", "-"), str(getattr(args, f"gate_{f.name}"))]
     _job(["export", "--student", work, "--index", args.index, "--teacher", args.teacher, "--heldout", args.heldout,
-          "--out", args.out, "--lite", args.lite, *gates])
+          "--out", args.out, "--lite" if args.lite else "--no-lite", *gates])
     summary("student", decision="new", out=str(Path(args.out)), seconds=f"{time.time() - started:.1f}")
     return 0
 

@@ -19,6 +19,7 @@ import json
 import time
 from pathlib import Path
 
+from infra.flags import add_max_seq_len, add_model_shape, add_training
 from infra.progress import bar, summary
 
 DEMO_TEACHER_ID = "coldstart-demo-teacher"
@@ -31,16 +32,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="build/demo-teacher", help="model directory to write")
     # 2 x 128: on the shared 2-core box a 2 x 256 model trained at ~11 texts/s (16k users: 24 min an
     # epoch); 2 x 128 is ~3x faster and still holds the lexicons' few thousand entity families.
-    p.add_argument("--hidden-size", type=int, default=128)
-    p.add_argument("--layers", type=int, default=2)
-    p.add_argument("--heads", type=int, default=2)
-    p.add_argument("--intermediate-size", type=int, default=512)
-    p.add_argument("--max-seq-len", type=int, default=128)
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--temperature", type=float, default=0.1)
-    p.add_argument("--seed", type=int, default=20261127)
+    add_model_shape(p, hidden=128, layers=2, heads=2, intermediate=512)
+    add_max_seq_len(p, 128)
+    add_training(p, epochs=3, batch_size=64, lr=1e-3, seed=20261127)
+    p.add_argument("--temperature", type=float, default=0.1, help="temperature of the contrastive loss")
     p.add_argument("--force", action="store_true", help="retrain even if --out matches data and settings")
 
 

@@ -42,7 +42,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--typed-chars", type=int, default=6, help="characters the user 'typed'; the avatar carries the rest")
     p.add_argument("--k", type=int, default=10, help="neighbours voted (the service's default k)")
     p.add_argument("--l2", type=float, default=0.01, help="L2 penalty on the gate's weights")
-    p.add_argument("--seed", type=int, default=11)
+    p.add_argument("--seed", type=int, default=11, help="random seed of the avatar rendering and the split")
     p.add_argument("--force", action="store_true", help="retrain even if the stored gate is up to date")
     from infra.keys import add_key_argument
 

@@ -21,10 +21,13 @@ import shutil
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, BinaryIO, Callable, Dict, Iterable, Iterator, Union
+from typing import TYPE_CHECKING, Any, BinaryIO, Callable, Dict, Iterable, Iterator, Union
 
 from ..errors import ManifestError, VerificationError
 from ..hashing import sha256_file
+
+if TYPE_CHECKING:  # a runtime import would be circular (manifests imports this module)
+    from .manifests import FileEntry
 
 PathLike = Union[str, Path]
 Writer = Callable[[BinaryIO], Any]
