@@ -199,6 +199,71 @@ def test_wechat_group_and_public_account_and_qq_group_are_left_alone():
         assert_left_alone(text)
 
 
+@pytest.mark.parametrize("text, value", [
+    ("企鹅找我：2938471056", "2938471056"), ("QQ联系 3847102956，不刷屏", "3847102956"), ("Q我2093847561", "2093847561"),
+    ("鹅号：3847261905，备注来意", "3847261905"), ("叩叩 2847391056 拍照", "2847391056"), ("抠抠1938476520接单", "1938476520"),
+    ("【QQ】1847362950", "1847362950"), ("QQ➕1938475620", "1938475620"),
+])
+def test_qq_keyword_then_verbs_brackets_and_bare_labels(text, value):
+    assert_masked(text, value, "QQ")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("我的扣扣是1837465920，小号是29384756", "29384756"),        # another account, once QQ was named
+    ("QQ加不上了，新号：3019283746", "3019283746"),
+    ("「2039485761」←QQ，备注", "2039485761"),                   # the keyword after the number
+    ("1938472650（扣扣），白天在线", "1938472650"),
+    ("游戏账号2847561903，跟我QQ号一样", "2847561903"),
+])
+def test_qq_other_accounts_and_keyword_after_the_number(text, value):
+    assert_masked(text, value, "QQ")
+
+
+@pytest.mark.parametrize("text", [
+    "大号是12345678，小号不用了",               # no QQ keyword anywhere
+    "加群请搜群号 28475610（QQ群），别私聊", "天鹅：12345678只", "鹅肝 123456 元一斤",
+])
+def test_qq_lookalikes_without_a_personal_keyword_are_left_alone(text):
+    assert_left_alone(text)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("威：meimei_0412", "meimei_0412"), ("薇芯：tang_tang99", "tang_tang99"), ("V⭐Lucky_77，常在线", "Lucky_77"),
+    ("v-x：Coco_design", "Coco_design"), ("v.x.：nana_1203", "nana_1203"), ("微：ranran_2020", "ranran_2020"),
+    ("\U0001F7E2：fruit_shop88", "fruit_shop88"), ("绿色泡泡：qiqi_2021", "qiqi_2021"), ("wei信chayuan_01 卖茶", "chayuan_01"),
+    ("vx聊：dora_0101", "dora_0101"), ("【微信】anna_lee21", "anna_lee21"), ("v我Tom_Li2000，一起跑步", "Tom_Li2000"),
+    ("Vx➕bake_house_gz 烘焙", "bake_house_gz"), ("威❤：hua_hua_2000", "hua_hua_2000"),
+])
+def test_wechat_single_character_and_emoji_aliases_verbs_and_brackets(text, value):
+    assert_masked(text, value, "WECHAT")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("微信：mei杠li杠2001（杠是-）", "mei杠li杠2001"), ("vx：wang下划线xi下划线88", "wang下划线xi下划线88"),
+    ("威信：yu*yu*2002（*去掉）", "yu*yu*2002"), ("V：lin➖lin➖99（➖换成-）", "lin➖lin➖99"),
+    ("微信：an下划线qi二零零一（自己换）", "an下划线qi二零零一"),
+    ("微信：zhou xin 1990（没有空格）", "zhou xin 1990"), ("V ke ke 0312（去掉空格）", "ke ke 0312"),
+])
+def test_wechat_ids_written_with_words_marks_or_spaces_between_their_parts(text, value):
+    assert_masked(text, value, "WECHAT")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("微信号满了，新号tangtang_2024", "tangtang_2024"),        # another account, once WeChat was named
+    ("微信：coco_li（常用）coco_li02（备用）", "coco_li02"),     # a second id after a note
+])
+def test_wechat_other_accounts(text, value):
+    assert_masked(text, value, "WECHAT")
+
+
+@pytest.mark.parametrize("text", [
+    "关注微信公众号 itstudy_cn 领资料", "企业微信聊天，钉钉打卡", "vx私聊，主页有联系方式", "微信号就不放了，谨慎加人",
+    "威风凛凛 abcdef", "微信支付和支付宝都行",
+])
+def test_wechat_keywords_without_a_personal_id_are_left_alone(text):
+    assert_left_alone(text)
+
+
 # --------------------------------------------------------------------------- passports and plates
 
 @pytest.mark.parametrize("text, value", [
