@@ -303,6 +303,45 @@ def test_names_introduced_in_context(text, value):
     assert_masked(text, value, "PERSON_NAME")
 
 
+@pytest.mark.parametrize("text, value", [
+    ("大名周子航，做后端的", "周子航"), ("本名邓雅琪，笔名小鹿", "邓雅琪"), ("吾名殷长风，古风圈", "殷长风"),
+    ("叫我小雪就好，不用客气", "小雪"), ("叫我阿杰就行", "阿杰"), ("我叫安静，人如其名", "安静"),
+    ("我是宓思远，做设计的", "宓思远"), ("本人粘志强，厦门人", "粘志强"), ("我叫隗晓峰", "隗晓峰"),
+    ("孩子他妈林佳怡，一家三口", "林佳怡"), ("主理人邓雅琪，手作皮具", "邓雅琪"), ("俺是孟凡军，山东人", "孟凡军"),
+    ("我叫周 敏，在读研", "周 敏"), ("我是王 建 国，修家电的", "王 建 国"),
+])
+def test_names_after_more_intro_words_rare_surnames_and_spaced(text, value):
+    assert_masked(text, value, "PERSON_NAME")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("来自阿勒泰的阿依古丽·努尔江，学医", "阿依古丽·努尔江"), ("迪力木拉提•买买提，喀什人", "迪力木拉提•买买提"),
+    ("藏族姑娘央金拉姆，在拉萨开民宿", "央金拉姆"), ("才让多吉，青海人，放牦牛的", "才让多吉"),
+    ("我叫布和巴特尔，在草原上", "布和巴特尔"),
+])
+def test_non_han_names_dotted_introduced_by_ethnic_group_or_opening_the_bio(text, value):
+    assert_masked(text, value, "PERSON_NAME")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("以上，周敏 敬上", "周敏"), ("何晓东医生坐诊周三", "何晓东"), ("江多多（真名），喜欢画画", "江多多"),
+    ("设计师｜唐悦｜13912345678", "唐悦"), ("邮箱 tang.yue@163.com，唐悦", "唐悦"), ("电话13912345678，唐悦", "唐悦"),
+    ("全名Grace Lin，做外贸", "Grace Lin"),
+])
+def test_names_before_a_title_or_own_name_note_and_as_fields_of_their_own(text, value):
+    assert_masked(text, value, "PERSON_NAME")
+
+
+@pytest.mark.parametrize("text", [
+    "叫我老张就行", "叫我宝宝吧", "群号找班长要，我不记得了", "看了三遍哈利·波特", "坐标：北京·朝阳，朝阳群众",
+    "爱好：摄影·旅行·美食", "扎西德勒，欢迎来西藏", "迪丽热巴好美，是我的壁纸", "电话13812345678，谢谢",
+    "学生｜单身｜金牛", "Q币充值找官方", "何医生说要多喝水", "最喜欢刘慈欣和特德·姜。",
+])
+def test_nicknames_roles_lists_and_greetings_are_not_names(text):
+    spans = [(v, t) for v, t in masked_spans(text) if t == "PERSON_NAME"]
+    assert spans == [], (text, spans)
+
+
 @pytest.mark.parametrize("text", [
     "最喜欢周杰伦和林俊杰，偶像是谷爱凌", "崇拜姚明和科比", "看了三遍哈利·波特", "我是易烊千玺的粉丝", "爱看金庸，最爱令狐冲",
     "孙俪是我最喜欢的演员",

@@ -21,6 +21,7 @@ SURNAMES = frozenset(
     "隆茹诸战慕危玉银亢嵇公哈湛宾戎勾茅利於呼居揭干但尉冶斯元束檀衣信展阴昝智幸奉植衡富尧闭由"
     "庹禚笪郦糜佴暴蹇钭郗訾阎靖桓蒯逄郏酆厍殳仉羿嬴贝弓蓟怀从鄂咸籍赖能苍双莘贡扶堵宰璩寿通别充习宦鱼慎"
     "庾终暨步弘广禄殴沃蔚越夔融毋乜养须巢竺益"
+    "洪萧凤昌贲钮滑荀汲邴隗宓蓬仰韶濮贠粘"  # 百家姓 entries that were missing, and 贠 / 粘 (northern, southern Fujian)
 )
 
 COMPOUND_SURNAMES = frozenset(
@@ -61,6 +62,7 @@ GIVEN_CHARS = frozenset(
     "鑫信星兴雄秀旭煦轩宣萱璇学雪勋迅亚雅言岩炎彦艳燕阳杨洋尧瑶耀烨晔怡宜义艺奕毅翼茵银英莹"
     "映永勇友有佑瑜宇羽雨玉钰育昱煜元园圆源远苑月悦跃越云芸韵泽增展占章昭兆哲珍真振镇正政"
     "之芝枝知志治智中忠钟仲洲舟珠竹卓子梓紫宗祖尊作柳"
+    "大"  # 王大鹏, 李大伟
 )
 
 # Celebrities, athletes, historical and fictional people a bio names as interests: never masked.
@@ -120,5 +122,9 @@ COMMON_WORDS = frozenset(
     "白雪公主 司马光 单位 单人 单车 单价 单身狗 全红 全能 金色 金毛 金鱼 银行 龙年 马年 "
     "余额 余生 柏林 黎明 黎巴嫩 池塘 查询 查看 查理 商务 商场 商品 沈阳 满意 满分 顾客 顾问 毛笔 "
     "邓丽 何时 何况 何必 应该 原来 原因 原创 和尚 和风 危险 厉害 申报 于今 干杯 古典 古风 石油 "
-    "包邮 包装 包含 和田 尚品 宁静致远 冯唐 于是乎 来自 来到 来了 来过 来看 来玩 来电 来聊".split()
+    "包邮 包装 包含 和田 尚品 宁静致远 冯唐 于是乎 来自 来到 来了 来过 来看 来玩 来电 来聊 "
+    # keywords and words that introduce contacts, never a name themselves
+    "卫星 微信 企鹅 扣扣 球球 官方 官网 官宣 拼音 周大福 老干妈 扎西德勒 "
+    # what people ask to be called that is not a name
+    "宝宝 宝贝 亲爱的 美女 帅哥 仙女 小仙女 小可爱 大佬 老大 老板 亲亲 哥哥 姐姐 大哥 大姐 同学 老师".split()
 )
