@@ -372,9 +372,47 @@ def test_street_addresses(text, value):
     assert_masked(text, value, "ADDRESS")
 
 
+@pytest.mark.parametrize("value", [
+    "四川省，成都市，武侯区，人民南路四段，27号", "杭州市/西湖区/文一路/88号/时代大厦/1203", "湖北省-武汉市-洪山区-珞喻路-1037号",
+    "西安市.雁塔区.长安南路.199号", "江苏省_苏州市_姑苏区_人民路_100号", "山东省 济南市 历下区 泉城路 26号 世茂广场 B座 1808",
+])
+def test_addresses_written_in_separated_parts(value):
+    assert_masked("收货地址：" + value + "，谢谢", value, "ADDRESS")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("台中市西屯區台灣大道三段99號12樓，歡迎", "台中市西屯區台灣大道三段99號12樓"),
+    ("寄：九龍尖沙咀廣東道33號5樓", "九龍尖沙咀廣東道33號5樓"),
+    ("家住滨湖花园8#楼3单元501", "滨湖花园8#楼3单元501"),
+])
+def test_addresses_in_traditional_characters_and_with_hash_for_number(text, value):
+    assert_masked(text, value, "ADDRESS")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("家住金色家园东5幢1单元302，养猫", "金色家园东5幢1单元302"), ("玫瑰园8-2-1101，有事敲门", "玫瑰园8-2-1101"),
+    ("住望京花家地北里B区3号楼2单元502", "望京花家地北里B区3号楼2单元502"), ("住保利时代12幢3单元1502，有车位", "保利时代12幢3单元1502"),
+    ("朝阳区东三环北路甲19号", "朝阳区东三环北路甲19号"), ("武汉市中山大道西88号", "武汉市中山大道西88号"),
+    ("住在长江路与黄河路交叉口西南角幸福里3号楼", "长江路与黄河路交叉口西南角幸福里3号楼"),
+    ("南宁市西乡塘区大学路华强市场C区215号，批发", "南宁市西乡塘区大学路华强市场C区215号"),
+    ("深圳市南山区科技南路18号深圳湾科技生态园10栋B座8F-806", "深圳市南山区科技南路18号深圳湾科技生态园10栋B座8F-806"),
+    ("宁波市鄞州区天童南路588号文化广场二期3号楼1205", "宁波市鄞州区天童南路588号文化广场二期3号楼1205"),
+    ("老家湖南省邵阳市隆回县桃洪镇中心小学", "湖南省邵阳市隆回县桃洪镇中心小学"),
+    ("四川省凉山州昭觉县支尔莫乡阿土列尔村，悬崖村", "四川省凉山州昭觉县支尔莫乡阿土列尔村"),
+])
+def test_addresses_with_lettered_blocks_building_chains_intersections_and_rural_chains(text, value):
+    assert_masked(text, value, "ADDRESS")
+
+
+def test_an_address_stops_before_the_next_clause():
+    out = mask_pii("北京市朝阳区建国路88号，3号线国贸站").text
+    assert out == "[ADDRESS],3号线国贸站", out
+
+
 @pytest.mark.parametrize("text", [
     "我在杭州工作，住海淀", "南京路步行街很热闹", "宿舍3号楼402，欢迎串门", "座位12排5号", "在万达广场3楼的星巴克",
-    "欢迎来成都玩，春熙路太古里很好逛",
+    "欢迎来成都玩，春熙路太古里很好逛", "江苏南京，鼓楼区，大学生", "我家在解放路和人民路交叉口附近", "教室A302，周三下午上课",
+    "地铁2号线，西直门站", "在医院3楼做检查，人好多", "期末考试第3名，数学98分",
 ])
 def test_a_city_or_a_room_alone_is_not_an_address(text):
     assert_left_alone(text)
