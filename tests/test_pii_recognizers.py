@@ -219,6 +219,37 @@ def test_qq_other_accounts_and_keyword_after_the_number(text, value):
     assert_masked(text, value, "QQ")
 
 
+@pytest.mark.parametrize("text, value, entity", [
+    ("QQ和微信都是2938475610，随便加", "2938475610", None), ("扣扣白天不在线 3847561029", "3847561029", "QQ"),
+    ("vx晚上才看 luna_0815，白天忙", "luna_0815", "WECHAT"),
+])
+def test_an_id_later_in_the_keywords_clause(text, value, entity):
+    assert_masked(text, value, entity)
+
+
+@pytest.mark.parametrize("text", [
+    "QQ群 702938461 专门分享", "QQ音乐会员 12345678", "QQ等级 123456", "企业微信客服在线时间9:00-18:00",
+    "微信版本 8.0.47", "原神UID 112345678 是我游戏内的编号不是QQ哈",
+])
+def test_group_feature_and_version_numbers_later_in_the_clause_are_left_alone(text):
+    assert_left_alone(text)
+
+
+def test_a_loose_id_never_takes_a_phone_an_amount_or_a_placeholder():
+    # a qq inside an e-mail domain names no QQ number; the phone keeps its own label
+    assert masked_spans("lin.ye@qq.com / 电话：" + MOBILE + " 周末在") == [
+        ("lin.ye@qq.com", "EMAIL"), (MOBILE, "PHONE")]
+    assert mask_pii("QQ会员充了 3000元，微信运动 12000步").text == "QQ会员充了 3000元,微信运动 12000步"
+    # "[QQ]" / "[WECHAT]" left by a first pass are no keywords for the second
+    assert mask_pii("QQ12345“20000元").text == "QQ[QQ]“20000元"
+    assert mask_pii("微信:abc_123“20000元").text == "微信:[WECHAT]“20000元"
+
+
+def test_a_compound_dash_chain_is_building_unit_room_not_a_mobile():
+    assert masked_spans("翠苑130-1234-5678") == [("130-1234-5678", "PHONE")]
+    assert_masked("住在翠苑6-2-1501", "翠苑6-2-1501", "ADDRESS")
+
+
 @pytest.mark.parametrize("text", [
     "大号是12345678，小号不用了",               # no QQ keyword anywhere
     "加群请搜群号 28475610（QQ群），别私聊", "天鹅：12345678只", "鹅肝 123456 元一斤",
@@ -262,6 +293,21 @@ def test_wechat_other_accounts(text, value):
 ])
 def test_wechat_keywords_without_a_personal_id_are_left_alone(text):
     assert_left_alone(text)
+
+
+@pytest.mark.parametrize("text, value, entity", [
+    ("sfz" + ID + " 报名用", ID, "ID_CARD"),              # pinyin initials of 身份证 glued to the number
+    ("sj" + MOBILE + "，随时打", MOBILE, "PHONE"),
+    ("\U0001F4EEchen yu at qq dot com", "chen yu at qq dot com", "EMAIL"),   # a local part in two words
+    ("德国护照C4F9X2T71，在华工作", "C4F9X2T71", "PASSPORT"),                  # letters and digits mixed
+])
+def test_pinyin_labels_spaced_local_parts_and_mixed_passports(text, value, entity):
+    assert_masked(text, value, entity)
+
+
+def test_english_words_before_a_written_out_at_are_not_taken_into_the_local_part():
+    out = mask_pii("email me at qq dot com").text
+    assert out.startswith("email "), out
 
 
 # --------------------------------------------------------------------------- passports and plates

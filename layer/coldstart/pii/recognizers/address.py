@@ -45,7 +45,7 @@ _COMPOUND = ("(?:小区|花园|花苑|家园|新村|社区|公寓|大厦|广场|
 _COMPOUND_ANCHOR_RE = re.compile(
     _COMPOUND + "[东西南北中]?[ ]?[A-Za-z]?" + _NUM + "[A-Za-z]?(?:号楼|栋|幢|座|单元|(?:楼|层)[ ]?" + _NUM
     + "(?:室|房|号)?(?![0-9]))"
-    + "|" + _COMPOUND + "[0-9]{1,3}(?:-[0-9]{1,4}){2}(?![0-9])"  # 丹桂苑6-3-301
+    + "|" + _COMPOUND + "[0-9]{1,3}-[0-9]{1,2}-[0-9]{3,4}(?![0-9])"  # 丹桂苑6-3-301 (not 园130-0000-0000: a mobile)
 )  # a floor alone ("万达广场3楼") is a shop, not an address: it needs a room number after it
 # Building, unit and room with no compound word before them: "保利香槟国际17幢2单元1803" (after a compound word,
 # the compound needs a name: "宿舍3号楼402" is a room).

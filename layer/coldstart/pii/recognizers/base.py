@@ -201,7 +201,9 @@ def is_ip_or_version(text: str, run: DigitRun) -> bool:
 _LETTER_BEFORE_RE = re.compile(r"[A-Za-z]+\Z")
 # Letters glued to the front of a number that still introduce personal data ("Tel13812345678").
 _OK_LETTERS = frozenset("tel phone mobile mob cell call no num id qq q vx wx v x wechat weixin m t p ph "
-                        "fax hp contact whatsapp line visa jcb master mastercard amex unionpay card cn".split())
+                        "fax hp contact whatsapp line visa jcb master mastercard amex unionpay card cn "
+                        # pinyin and its initials for the labels (身份证 sfz, 电话 dh, 手机 sj, 卡号 kh ...)
+                        "sfz sfzh shenfenzheng dh dianhua sj shouji kh kahao yhk zh zhanghao hm haoma lxfs".split())
 
 
 def glued_code_prefix(text: str, start: int) -> bool:

@@ -79,6 +79,8 @@ class EmailRecognizer(Recognizer):
             local_start = self._local_start(text, at_start, floor, obfuscated)
             if local_start is None:
                 continue
+            if m.group("word") is not None:
+                local_start = _spaced_local_start(text, local_start, floor)
             cjk_local = _has_cjk(text[local_start:at_start])
             if m.group("word") is not None:
                 at_end = _skip_spaces(text, at_end)
@@ -171,6 +173,27 @@ def _skip_spaces_back(text: str, i: int, floor: int, limit: int = 2) -> int:
     while j > floor and i - j < limit and text[j - 1] == " ":
         j -= 1
     return j
+
+
+_NOT_LOCAL_WORDS = frozenset("me my is to or and email mail e-mail contact write send at me: mailto".split())
+
+
+def _spaced_local_start(text: str, start: int, floor: int) -> int:
+    """"📮xiao mo at qq dot com": with a written-out "at", the local part may be two or three words, when
+    nothing but the start of the text, a non-ASCII character or a label colon comes before them."""
+    i = start
+    for _ in range(2):
+        if i - 1 <= floor or text[i - 1] != " ":
+            break
+        j = i - 1
+        while j > floor and text[j - 1].isascii() and text[j - 1].isalnum():
+            j -= 1
+        if j == i - 1 or text[j:i - 1].lower() in _NOT_LOCAL_WORDS:
+            break
+        i = j
+    if i < start and (i == floor or not text[i - 1].isascii() or text[i - 1] in ":"):
+        return i
+    return start
 
 
 def _has_cjk(s: str) -> bool:

@@ -44,6 +44,15 @@ _AFTER_RE = re.compile(
     r"|[,，]?(?:跟|和|同)我?的?(?:QQ|qq|扣扣)号?(?:一样|相同|一致))"
 )
 _NEEDLES = ("q", "扣", "抠", "叩", "鹅", "球球", "\U0001F427", "我", "号")
+# Looser: a number later in the keyword's clause ("QQ和微信都是1234567890", "扣扣白天不在线 1234567890"),
+# after a two-character keyword, within a few characters, with no group / feature word in between.
+_LOOSE_GAP = 10
+_CLAUSE_BREAK = frozenset(",，。；;!！?？|｜\n")
+_LOOSE_VETO_RE = re.compile("群|裙|频道|音乐|空间|飞车|等级|会员|邮箱|币|游戏|UID|uid|编号|订单|电话|手机|座机|tel|Tel|TEL")
+# a number with a unit after it is an amount, a count or a year ("QQ会员 ... 10000元"), not an id
+_UNIT_AFTER_RE = re.compile("[ ]?(?:元|块|岁|年|月|日|天|分|万|个|人|次|斤|米|级|K|k|w|W)")
+# below a mobile (0.8) and a landline (0.75): a loose find never relabels a number another recognizer names
+_LOOSE_SCORE = 0.72
 
 
 class QQRecognizer(Recognizer):
@@ -64,12 +73,14 @@ class QQRecognizer(Recognizer):
         out = []
         keyword_seen = -1
         for m in _KEYWORD_RE.finditer(text):
+            if text[m.start() - 1:m.start()] == "[" and text[m.end():m.end() + 1] == "]":
+                continue  # a placeholder of an earlier pass ("[QQ]"), not a keyword
             keyword_seen = m.start()
             sep = _SEP_RE.match(text, m.end())
-            if sep.end() - m.end() > 12:
-                continue
-            run = runs.get(sep.end())
+            run = runs.get(sep.end()) if sep.end() - m.end() <= 12 else None
             if run is None:
+                if len(m.group(0)) >= 2 and not _in_email_domain(text, m.start(), m.end()):
+                    self._later_in_clause(text, m.end(), runs, out)
                 continue
             span = self._number(text, run)
             if span is None:
@@ -97,6 +108,17 @@ class QQRecognizer(Recognizer):
                 out.append(Candidate(run.start, run.end, self.entity, 0.7))
         return out
 
+    def _later_in_clause(self, text: str, at: int, runs: dict, out: List[Candidate]) -> None:
+        p = at
+        while p < len(text) and p - at < _LOOSE_GAP and text[p] not in _CLAUSE_BREAK and not text[p].isdigit():
+            p += 1
+        run = runs.get(p)
+        if run is None or _LOOSE_VETO_RE.search(text, at, p) is not None or "[" in text[at:p]:
+            return
+        span = self._number(text, run)
+        if span is not None and _UNIT_AFTER_RE.match(text, span[1]) is None:
+            out.append(Candidate(span[0], span[1], self.entity, _LOOSE_SCORE))
+
     @staticmethod
     def _number(text: str, run: DigitRun) -> Optional[tuple]:
         """(start, end) of the QQ number in ``run``: the whole run, or its first group; None if neither fits."""
@@ -113,3 +135,8 @@ class QQRecognizer(Recognizer):
         if digits[0] == "0":
             return None
         return run.start, end
+
+
+def _in_email_domain(text: str, start: int, end: int) -> bool:
+    """"...@qq.com/电话：1502...": a qq inside an e-mail domain names no QQ number."""
+    return text[start - 1:start] in ("@", ".") or text[end:end + 1] == "."

@@ -63,6 +63,15 @@ _WORD_JOINER_RE = re.compile("下划线|下滑线|底线|横杠|横线|中划线
 # An id written in space-separated parts: "liu fang 1987（中间没空格）", "lili 0826 sh".
 _PARTS_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*(?: [A-Za-z0-9]+){1,3}(?![A-Za-z0-9_-])")
 _NO_SPACE_NOTE_RE = re.compile(r"[ ]?\([^()]{0,6}(?:空格|连起来|连写)")
+# Looser: an id later in the keyword's clause ("微信和QQ都是 coco_li88", "vx白天不看 coco_li88"), after a keyword of
+# two or more characters, within a few characters, with no group / public-account word in between.
+_LOOSE_GAP = 10
+_CLAUSE_BREAK = frozenset(",，。；;!！?？|｜\n")
+_LOOSE_VETO_RE = re.compile("群|公众号|服务号|订阅号|视频号|小程序|频道|支付|读书|运动|官方|搜一搜|版本")
+# a number with a unit after it is an amount, a count or a year ("微信运动 ... 10000步"), not an id
+_UNIT_AFTER_RE = re.compile("[ ]?(?:元|块|岁|年|月|日|天|分|万|个|人|次|步|斤|米|级|K|k|w|W)")
+# below a mobile (0.8) and a landline (0.75): a loose find never relabels a number another recognizer names
+_LOOSE_SCORE = 0.72
 # Another account of a user who already named a WeChat keyword: "新号xiaobai_new2024", "小号：..."
 _ACCOUNT_RE = re.compile(r"(?:大号|小号|新号|旧号|备用号|副号)(?:是|为|[ :=])*")
 
@@ -80,6 +89,8 @@ class WeChatRecognizer(Recognizer):
         runs = None
         first_keyword = -1
         for m in _KEYWORD_RE.finditer(text):
+            if text[m.start() - 1:m.start()] == "[" and text[m.end():m.end() + 1] == "]":
+                continue  # a placeholder of an earlier pass ("[WECHAT]"), not a keyword
             if first_keyword < 0:
                 first_keyword = m.start()
             kw_end = m.end()
@@ -101,6 +112,9 @@ class WeChatRecognizer(Recognizer):
                 continue
             found = _id_at(text, at)
             if found is None:
+                kw = m.group(0)
+                if len(kw) >= 2 and kw not in _WEAK_NEEDS_DIGIT and text[m.start() - 2:m.start()] != "企业":
+                    self._later_in_clause(nt, kw_end, out)
                 continue
             end, value, disguised = found
             if text[at - 1:at] == "[" and text[end:end + 1] == "]" and value.isupper():
@@ -133,6 +147,27 @@ class WeChatRecognizer(Recognizer):
                 out.append(Candidate(m.start(), text.index("(", m.start()) if "(" in m.group(0) else m.end(),
                                      self.entity, self.score))
         return out
+
+    def _later_in_clause(self, nt: NormalizedText, at: int, out: List[Candidate]) -> None:
+        text = nt.text
+        p = at
+        while p < len(text) and p - at < _LOOSE_GAP and text[p] not in _CLAUSE_BREAK \
+                and not (text[p].isascii() and text[p].isalnum()):
+            p += 1
+        if p >= len(text) or not (text[p].isascii() and text[p].isalnum()) or _LOOSE_VETO_RE.search(text, at, p) \
+                or "[" in text[at:p]:
+            return
+        if text[p - 1:p].isascii() and text[p - 1:p].isalpha():
+            return
+        if text[p].isdigit():
+            runs = {run.start: run for run in nt.digit_runs()}
+            end = _digit_id_end(text, runs.get(p))
+            if end is not None and _UNIT_AFTER_RE.match(text, end) is None:
+                out.append(Candidate(p, end, self.entity, _LOOSE_SCORE))
+            return
+        found = _id_at(text, p)
+        if found is not None and (found[2] or any(c.isdigit() or c == "_" for c in found[1])):
+            out.append(Candidate(p, found[0], self.entity, _LOOSE_SCORE))
 
     def _other_accounts(self, nt: NormalizedText, after: int, out: List[Candidate]) -> None:
         """"微信号被封了 新号xiaobai_new2024": an id after an account word, once a keyword was named."""
