@@ -245,6 +245,52 @@ def test_a_loose_id_never_takes_a_phone_an_amount_or_a_placeholder():
     assert mask_pii("微信:abc_123“20000元").text == "微信:[WECHAT]“20000元"
 
 
+@pytest.mark.parametrize("text, value, entity", [
+    ("QQ:20481632或40963278", "40963278", "QQ"), ("QQ 20481632 / 40963279", "40963279", "QQ"),   # a second number
+    ("qq/电话 5201314520", "5201314520", "QQ"), ("QQ/TEL 30917264", "30917264", "QQ"),
+    ("秋秋 30917264", "30917264", "QQ"), ("企鵝號 30917264", "30917264", "QQ"),                  # traditional 鵝 號
+    ("微-信 mango_tree9", "mango_tree9", "WECHAT"), ("微.信 mango_tree9", "mango_tree9", "WECHAT"),
+    ("wei xin hao: mango_tree9", "mango_tree9", "WECHAT"), ("WeChat ID is mango_tree9", "mango_tree9", "WECHAT"),
+    ("微信號：mango_tree9", "mango_tree9", "WECHAT"),
+])
+def test_qq_and_wechat_second_numbers_slash_labels_traditional_and_split_keywords(text, value, entity):
+    assert_masked(text, value, entity)
+
+
+def test_a_mobile_after_a_qq_number_keeps_its_label():
+    assert masked_spans("QQ：20481632/" + MOBILE) == [("20481632", "QQ"), (MOBILE, "PHONE")]
+
+
+def test_wechat_wallet_and_step_counts_later_in_the_clause_are_left_alone():
+    assert_left_alone("微信步数 23456")
+    assert_left_alone("微信零钱 12345")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("上海市徐汇区漕溪北路 398 号，周末在家", "上海市徐汇区漕溪北路 398 号"),            # a space inside the number
+    ("杭州市拱墅区莫干山路 100 号 耀江国际大厦 A 座 1203", "杭州市拱墅区莫干山路 100 号 耀江国际大厦 A 座 1203"),
+    ("浦东新区张杨路 500 号 3 号楼 1201 室", "浦东新区张杨路 500 号 3 号楼 1201 室"),
+])
+def test_addresses_with_a_space_between_a_number_and_its_unit(text, value):
+    assert_masked(text, value, "ADDRESS")
+
+
+@pytest.mark.parametrize("text", ["坐3 号线到人民广场", "我住5 楼", "B 座的咖啡好喝"])
+def test_a_spaced_unit_without_a_street_is_not_an_address(text):
+    assert_left_alone(text)
+
+
+@pytest.mark.parametrize("text, value", [("同事张华介绍的", "张华"), ("朋友王明一起来的", "王明"),
+                                         ("室友李明推荐我来的", "李明")])
+def test_a_one_character_given_name_before_a_verb(text, value):
+    assert masked_spans(text) == [(value, "PERSON_NAME")]
+
+
+@pytest.mark.parametrize("text", ["叫我靓仔", "叫我小哥哥就好", "大家叫我老铁"])
+def test_what_people_ask_to_be_called_is_not_a_name(text):
+    assert_left_alone(text)
+
+
 def test_a_compound_dash_chain_is_building_unit_room_not_a_mobile():
     assert masked_spans("翠苑130-1234-5678") == [("130-1234-5678", "PHONE")]
     assert_masked("住在翠苑6-2-1501", "翠苑6-2-1501", "ADDRESS")

@@ -126,5 +126,7 @@ COMMON_WORDS = frozenset(
     # keywords and words that introduce contacts, never a name themselves
     "卫星 微信 企鹅 扣扣 球球 官方 官网 官宣 拼音 周大福 老干妈 扎西德勒 "
     # what people ask to be called that is not a name
-    "宝宝 宝贝 亲爱的 美女 帅哥 仙女 小仙女 小可爱 大佬 老大 老板 亲亲 哥哥 姐姐 大哥 大姐 同学 老师".split()
+    "宝宝 宝贝 亲爱的 美女 帅哥 仙女 小仙女 小可爱 大佬 老大 老板 亲亲 哥哥 姐姐 大哥 大姐 同学 老师 "
+    "靓仔 靓女 小哥哥 小姐姐 老铁 铁子 兄弟 大神 大侠 吃货 学霸 学渣 宝子 集美 姐妹 老表 萌新 小白 小透明 "
+    "打工人 干饭人 社畜 小朋友 小伙伴 好朋友".split()
 )

@@ -105,8 +105,10 @@ _ADMIN_ROAD_END = frozenset("省市区县旗州盟镇乡道路街巷弄段")   #
 _NUMBER_END = frozenset("号院")                              # ... then a building or compound
 _BUILDING_END = frozenset("栋幢座楼元层室苑园院场厦心寓城府阁舍村组期庭湾坊里")  # ... then a unit or room
 _NEXT_ADMIN_ROAD_RE = re.compile(
-    "[" + _CJK + "]{1,8}?" + _ADMIN + "|[" + _CJK + "0-9]{1,8}?" + _ROAD + "|[甲乙丙丁]?" + _NUM + "号(?![线床位车机])"
+    "[" + _CJK + "]{1,8}?" + _ADMIN + "|[" + _CJK + "0-9]{1,8}?" + _ROAD + "|[甲乙丙丁]?" + _NUM + "[ ]?号(?![线床位车机])"
 )
+# A number or letter, a space, then its unit: "398 号", "A 座", "12 栋" (not "3 号线").
+_SPACED_UNIT_RE = re.compile("(?:号(?![线床位车机])|号楼|栋|幢|座|单元|楼|层|室)")
 _NEXT_BUILDING_RE = re.compile(
     "[A-Za-z]?" + _NUM + "[A-Za-z]?(?:号楼|栋|幢|座|单元|楼|层|室)|[A-Za-z]{1,2}(?:座|栋|幢|区|单元|楼)"
     + "|[" + _CJK + "A-Za-z0-9]{1,10}?" + _COMPOUND
@@ -151,6 +153,9 @@ def _drop_separator(text: str, s: int, e: int) -> bool:
     if not (_is_cjk(after) or after.isdigit() or after.isascii() and after.isalpha()):
         return False
     comma = "," in text[s:e] or "，" in text[s:e]
+    if (before.isdigit() or before.isascii() and before.isalpha()) and text[s:e].strip() == "" \
+            and _SPACED_UNIT_RE.match(text, e) is not None:
+        return True
     if before in _ADMIN_ROAD_END:
         return _NEXT_ADMIN_ROAD_RE.match(text, e) is not None or _NEXT_BUILDING_RE.match(text, e) is not None
     if before in _NUMBER_END:

@@ -121,6 +121,9 @@ _RIGHT_RE = re.compile(
     "|收(?![\u4e00-\u9fff])|来报到|敬上|谨上|在此"
     "|\\((?:真名|本名|实名)|是我的?(?:真名|本名|真实姓名)"
 )
+# Verbs that follow a name in a sentence: "同事张华介绍的",
+# "朋友王明一起来的" (not 华介, 明一: the verb starts inside what would be a two-character given name).
+_VERB_AFTER_NAME_RE = re.compile("介绍|推荐|告诉|一起|负责|同意|帮忙|陪我|带我|拉我|邀请|转发|分享")
 _TITLE_WORDS = frozenset("老师 先生 女士 医生 律师 经理 师傅 阿姨".split())
 _OWN_NAME_WORDS = ("(真名", "(本名", "(实名", "是我真名", "是我的真名", "是我本名", "是我的本名", "是我真实姓名",
                    "是我的真实姓名")
@@ -318,6 +321,8 @@ class PersonNameRecognizer(Recognizer):
             end += 1
         if end == at + sl or _TITLE_RE.match(text, at + sl) is not None:
             return None  # a surname alone, or with a title: 刘女士, 王先生
+        if end - at - sl == 2 and _VERB_AFTER_NAME_RE.match(text, end - 1):
+            end -= 1  # "同事张华介绍的": a one-character given name, then a verb
         name = text[at:end]
         if sl == 1 and (name[:2] in PLACE_NAMES or name[:3] in PLACE_NAMES):
             return None  # 杭州 is a city (濮阳明 keeps its compound surname)

@@ -24,13 +24,14 @@ from .base import Candidate, Recognizer
 
 _KEYWORD_RE = re.compile(
     r"[Qq](?<![A-Za-z].)(?:[ ]?[Qq])?(?![A-Za-z])"
-    r"|扣扣?|抠抠|叩叩|企鹅号?|小企鹅|球球|\U0001F427"
-    r"|鹅(?<![\u4e00-\u9fff]鹅)(?=号|[ ]?[:=])"  # 鹅号 / 鹅: as a label of its own (not 天鹅, 鹅肝)
+    r"|扣扣?|抠抠|叩叩|企[鹅鵝][号號]?|小企[鹅鵝]|球球|秋秋|\U0001F427"
+    r"|[鹅鵝](?<![\u4e00-\u9fff].)(?=[号號]|[ ]?[:=])"  # 鹅号 / 鹅: as a label of its own (not 天鹅, 鹅肝)
 )
 # Separators, brackets, label words and short verbs between the keyword and the number.
 _SEP_RE = re.compile(
-    r"(?:\([^()0-9A-Za-z]{1,4}\)|[ :=\-~>【】\[\]()「」『』“”\"'《》<+➕]|号码?|码|是|为|账号|(?:ID|id|Id)(?=[ :=])|→|👉|➡"
-    r"|/(?:微信|QQ|qq|扣扣|vx|VX)?(?:同号)?|同号|小号|大号|常用|的话"
+    r"(?:\([^()0-9A-Za-z]{1,4}\)|[ :=\-~>【】\[\]()「」『』“”\"'《》<+➕]|\.(?=[ ]?[1-9])|[号號]码?|號碼|码|是|为|账号"
+    r"|(?:ID|id|Id)(?=[ :=])|→|👉|➡"
+    r"|/(?:微信|QQ|qq|扣扣|vx|VX|wx|WX|电话|手机|TEL|Tel|tel)?(?:号)?(?:同号)?|同号|小号|大号|常用|的话"
     r"|找我|找|联系我?|加我|私我|私聊|私信|滴滴我?|dd我?|DD我?|戳我?|敲我?|搜索?|添加|加|我)*"
 )
 _WEAK = frozenset(["q", "Q"])
@@ -43,7 +44,10 @@ _AFTER_RE = re.compile(
     r"[」』】\])]?[ ]?(?:[(](?:QQ|qq|扣扣|企鹅)号?[)]|(?:←|<-+|👈)[ ]?(?:QQ|qq|扣扣|企鹅|鹅)"
     r"|[,，]?(?:跟|和|同)我?的?(?:QQ|qq|扣扣)号?(?:一样|相同|一致))"
 )
-_NEEDLES = ("q", "扣", "抠", "叩", "鹅", "球球", "\U0001F427", "我", "号")
+_NEEDLES = ("q", "扣", "抠", "叩", "鹅", "鵝", "球球", "秋秋", "\U0001F427", "我", "号")
+# A second number after the first: "QQ:12345678或87654321", "QQ 12345678 / 87654321 (小号)".
+_ALT_RE = re.compile(r"[ ]*(?:/|或者?|\||、)[ ]*(?:小号|大号)?[ :]*(?=[1-9])")
+_PLAIN_NUMBER_RE = re.compile(r"[1-9][0-9]{4,10}(?![0-9])")
 # Looser: a number later in the keyword's clause ("QQ和微信都是1234567890", "扣扣白天不在线 1234567890"),
 # after a two-character keyword, within a few characters, with no group / feature word in between.
 _LOOSE_GAP = 10
@@ -89,6 +93,10 @@ class QQRecognizer(Recognizer):
                 continue  # "Q3 2024", "扣1"
             # no veto check: the keyword itself is the label ("快递小哥QQ 12345" is a QQ number)
             out.append(Candidate(span[0], span[1], self.entity, self.score))
+            alt = _ALT_RE.match(text, span[1])
+            second = _PLAIN_NUMBER_RE.match(text, alt.end()) if alt is not None else None
+            if second is not None and _UNIT_AFTER_RE.match(text, second.end()) is None:
+                out.append(Candidate(second.start(), second.end(), self.entity, _LOOSE_SCORE))
         if keyword_seen >= 0 and "号" in text:
             for m in _ACCOUNT_RE.finditer(text, keyword_seen):
                 run = runs.get(m.end())

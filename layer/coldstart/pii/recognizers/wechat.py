@@ -25,20 +25,21 @@ from .base import Candidate, Recognizer, is_ip_or_version
 _KEYWORD_RE = re.compile(
     "[微薇威卫嶶徽维胃魏Vv绿加Ww\U0001F6F0\U0001F33F\U0001F49A\U0001F7E2]"
     "(?:"
-    "(?<=[微薇威嶶徽])(?:[ ]?[信芯心]号?|[❤♥💕⭐★]|(?<![微])[ ]?[xX](?![A-Za-z0-9])|(?=[A-Za-z])|(?=[ ]?[:=]))"
+    "(?<=[微薇威嶶徽])(?:[ \\-.·_*]?[信芯心][号號]?|[❤♥💕⭐★]|(?<![微])[ ]?[xX](?![A-Za-z0-9])|(?=[A-Za-z])|(?=[ ]?[:=]))"
     "|(?<=[维胃魏])[ ]?信"
     "|(?<=卫)星"
     "|(?<=绿)(?:色?泡泡|色软件|色app|色APP|色聊天软件)"
     "|(?<=加)微(?![ ]?信)"
     "|(?<=[\U0001F6F0\U0001F33F\U0001F49A\U0001F7E2])"
-    "|(?<=[Ww])(?<![A-Za-z].)(?:[Ee][Cc][Hh][Aa][Tt](?:[ ]?[Ii][Dd])?|[Ee][Ii][ ]?(?:[Xx][Ii][Nn]|信)|[ ]?[Xx])"
+    "|(?<=[Ww])(?<![A-Za-z].)(?:[Ee][Cc][Hh][Aa][Tt](?:[ ]?[Ii][Dd])?|[Ee][Ii][ ]?(?:[Xx][Ii][Nn]|信)(?:[ ]?[Hh][Aa][Oo](?![A-Za-z]))?|[ ]?[Xx])"
     "|(?<=[Vv])(?<![A-Za-z0-9].)(?:[ ]?[信芯心]|[ .\-·]?[Xx]\.?|[❤♥💕⭐★]|)"
     ")"
 )
 # Separators and filler words between the keyword and the id ("微信号码：", "微信（同名）：", "微信搜索 ",
 # "微信/QQ：", "微信【...】", "微信: @..."), bounded.
 _SEP_RE = re.compile(
-    r"(?:\([^()0-9A-Za-z]{1,4}\)|[ :=\-~>【】\[\]()「」『』“”\"'《》<@+➕]|号码?|码|是|为|账号|(?:ID|id|Id)(?=[ :=])|→|👉|➡"
+    r"(?:\([^()0-9A-Za-z]{1,4}\)|[ :=\-~>【】\[\]()「」『』“”\"'《》<@+➕]|[号號]码?|號碼|码|是|为|账号|(?:ID|id|Id)(?=[ :=])|→|👉|➡"
+    r"|(?<=[ ])(?:is|IS|Is)(?=[ ])"
     r"|搜索?|添加|加我?|联系我?|找我|私聊|私信|私我|聊|我|同名|同号|同手机号?|同电话|的话|直接"
     r"|\([^()0-9A-Za-z]{1,4}\)|/(?:QQ|qq|扣扣|电话|手机)(?:号)?){0,8}"
 )
@@ -67,7 +68,7 @@ _NO_SPACE_NOTE_RE = re.compile(r"[ ]?\([^()]{0,6}(?:空格|连起来|连写)")
 # two or more characters, within a few characters, with no group / public-account word in between.
 _LOOSE_GAP = 10
 _CLAUSE_BREAK = frozenset(",，。；;!！?？|｜\n")
-_LOOSE_VETO_RE = re.compile("群|公众号|服务号|订阅号|视频号|小程序|频道|支付|读书|运动|官方|搜一搜|版本")
+_LOOSE_VETO_RE = re.compile("群|公众号|服务号|订阅号|视频号|小程序|频道|支付|读书|运动|步数|钱包|零钱|红包|转账|余额|官方|搜一搜|版本")
 # a number with a unit after it is an amount, a count or a year ("微信运动 ... 10000步"), not an id
 _UNIT_AFTER_RE = re.compile("[ ]?(?:元|块|岁|年|月|日|天|分|万|个|人|次|步|斤|米|级|K|k|w|W)")
 # below a mobile (0.8) and a landline (0.75): a loose find never relabels a number another recognizer names
