@@ -286,6 +286,20 @@ def test_a_one_character_given_name_before_a_verb(text, value):
     assert masked_spans(text) == [(value, "PERSON_NAME")]
 
 
+@pytest.mark.parametrize("text, value", [
+    ("设计师陈皓，坐标成都", "陈皓"), ("我是梁爽，", "梁爽"), ("刘语桐，女，27岁", "刘语桐"),      # more given-name characters
+    ("程序员袁野，", "袁野"), ("宝妈周悠悠一枚", "周悠悠"),                                      # an occupation before the name
+    ("自我介绍一下，杨帆，90后", "杨帆"), ("哈喽，刘洋，在杭州上班", "刘洋"),                      # a clause after a greeting
+])
+def test_names_after_an_occupation_a_greeting_or_with_modern_given_names(text, value):
+    assert_masked(text, value, "PERSON_NAME")
+
+
+@pytest.mark.parametrize("text", ["大家好，周末愉快", "大家好，北京人", "喜欢的主播是张大仙", "你好，请问有空吗"])
+def test_greetings_and_favourite_streamers_are_not_names(text):
+    assert_left_alone(text)
+
+
 @pytest.mark.parametrize("text", ["叫我靓仔", "叫我小哥哥就好", "大家叫我老铁"])
 def test_what_people_ask_to_be_called_is_not_a_name(text):
     assert_left_alone(text)

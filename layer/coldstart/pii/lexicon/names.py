@@ -63,6 +63,7 @@ GIVEN_CHARS = frozenset(
     "映永勇友有佑瑜宇羽雨玉钰育昱煜元园圆源远苑月悦跃越云芸韵泽增展占章昭兆哲珍真振镇正政"
     "之芝枝知志治智中忠钟仲洲舟珠竹卓子梓紫宗祖尊作柳"
     "大"  # 王大鹏, 李大伟
+    "爽野咏烊皓铮遥阔玟嫚浚忻悠宥宓寒嵩歆瓒瞳筠羲蝶衡语赫迎醇锡镜闻阑鼎"  # 梁爽, 袁野, 刘语桐, 陈皓
 )
 
 # Celebrities, athletes, historical and fictional people a bio names as interests: never masked.

@@ -44,7 +44,11 @@ _CONTEXTS = {
            "同学", "同事", "朋友", "邻居", "外婆", "奶奶", "爷爷", "外公", "是我", "信息", "的", "自己", "助理",
            "秘书", "经纪人", "代理人", "同桌", "室友", "班主任", "主任", "校长", "院长", "医生", "律师", "导游", "教练",
            "客户", "表哥", "表姐", "表弟", "表妹", "堂哥", "堂姐", "舅舅", "姑姑", "叔叔", "阿姨", "咨询", "——", "—",
-           "落款", "称呼", "实习生", "新人", "学生", "by", "By", "俺是", "认识", "中介", "师傅"),
+           "落款", "称呼", "实习生", "新人", "学生", "by", "By", "俺是", "认识", "中介", "师傅",
+           # occupations people put before their own name ("设计师王梓涵，"; not 主播 / 博主 / 作者: "喜欢的主播是X"
+           # names a public figure)
+           "设计师", "工程师", "程序员", "摄影师", "化妆师", "美甲师", "营养师", "咨询师", "培训师", "护士",
+           "销售", "客服", "顾问", "讲师", "翻译", "宝妈", "宝爸"),
 }
 _STRENGTH = {w: level for level, words in _CONTEXTS.items() for w in words}
 _SEP = r"(?:[ ]?[:=][ ]?|[ ]?(?:是|为|叫)[ ]?|[ ])?"
@@ -124,6 +128,11 @@ _RIGHT_RE = re.compile(
 # Verbs that follow a name in a sentence: "同事张华介绍的",
 # "朋友王明一起来的" (not 华介, 明一: the verb starts inside what would be a two-character given name).
 _VERB_AFTER_NAME_RE = re.compile("介绍|推荐|告诉|一起|负责|同意|帮忙|陪我|带我|拉我|邀请|转发|分享")
+# A greeting clause right before a two-character clause: "自我介绍一下，杨帆，90后", "大家好，林一，..."
+_GREETING_BEFORE_RE = re.compile(
+    r"(?:^|[，,。!！ ~～])(?:大家好|你们好|你好|您好|哈喽|嗨|hello|Hello|hi|Hi|HI|自我介绍一下|简单介绍一下|介绍一下自己"
+    r"|自我介绍)[呀啊哈~～!！]*[，,。 :|｜]\Z"
+)
 _TITLE_WORDS = frozenset("老师 先生 女士 医生 律师 经理 师傅 阿姨".split())
 _OWN_NAME_WORDS = ("(真名", "(本名", "(实名", "是我真名", "是我的真名", "是我本名", "是我的本名", "是我真实姓名",
                    "是我的真实姓名")
@@ -428,7 +437,8 @@ class PersonNameRecognizer(Recognizer):
         for m in ([first] if first else []) + list(_CLAUSE_RE.finditer(text)):
             s, e = m.span("c")
             cand = text[s:e]
-            if len(cand) == 2 and not (s > 0 and text[s - 1] == ":") and not _own_field(text, s, e):
+            if len(cand) == 2 and not (s > 0 and text[s - 1] == ":") and not _own_field(text, s, e) \
+                    and not _GREETING_BEFORE_RE.search(text, 0, s):
                 continue
             sl = _surname_len(text, s)
             if sl == 0 or not 1 <= len(cand) - sl <= 2:
