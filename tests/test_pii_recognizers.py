@@ -275,6 +275,22 @@ def test_addresses_with_a_space_between_a_number_and_its_unit(text, value):
     assert_masked(text, value, "ADDRESS")
 
 
+@pytest.mark.parametrize("text, value", [
+    ("家在四川省南充市仪陇县马鞍镇，", "四川省南充市仪陇县马鞍镇"),           # a chain down to a town, no road word
+    ("云南省大理白族自治州大理市下关镇建设路", "云南省大理白族自治州大理市下关镇建设路"),  # autonomous prefecture + road
+    ("万科金色家园3期7栋1单元1801", "万科金色家园3期7栋1单元1801"),        # a phase of the compound
+    ("绿地世纪城三期16-2-1102", "绿地世纪城三期16-2-1102"),
+    ("北京市朝阳区望京SOHO东区3号楼1506", "北京市朝阳区望京SOHO东区3号楼1506"),  # a compound named in letters
+])
+def test_town_chains_phases_and_compounds_named_in_letters(text, value):
+    assert_masked(text, value, "ADDRESS")
+
+
+@pytest.mark.parametrize("text", ["我在东升街道上班", "住在下关镇附近的路边", "老家是马鞍镇的"])
+def test_a_town_or_street_office_alone_is_not_an_address(text):
+    assert_left_alone(text)
+
+
 @pytest.mark.parametrize("text", ["坐3 号线到人民广场", "我住5 楼", "B 座的咖啡好喝"])
 def test_a_spaced_unit_without_a_street_is_not_an_address(text):
     assert_left_alone(text)

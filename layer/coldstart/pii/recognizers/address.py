@@ -42,10 +42,11 @@ _UNIT = "(?:号楼|号院|号门|号房|号铺|号商铺|商铺|栋|幢|座|单�
 _COMPOUND = ("(?:小区|花园|花苑|家园|新村|社区|公寓|大厦|广场|中心|写字楼|大楼|家属院|家属区|校区|园区|产业园|"
              "宿舍|商城|大院|酒店|饭店|宾馆|医院|中学|小学|大学|学院|幼儿园|山庄|商厦|市场|商铺|门面|档口|苑|村|院|城|府|庭|湾|园|阁|"
              "里|坊|组|队|区)")
+_PHASE = "(?:" + _NUM + "期)?"  # a phase of the compound: 金色家园3期7栋, 世纪城三期16-2-1102
 _COMPOUND_ANCHOR_RE = re.compile(
-    _COMPOUND + "[东西南北中]?[ ]?[A-Za-z]?" + _NUM + "[A-Za-z]?(?:号楼|栋|幢|座|单元|(?:楼|层)[ ]?" + _NUM
+    _COMPOUND + _PHASE + "[东西南北中]?[ ]?[A-Za-z]?" + _NUM + "[A-Za-z]?(?:号楼|栋|幢|座|单元|(?:楼|层)[ ]?" + _NUM
     + "(?:室|房|号)?(?![0-9]))"
-    + "|" + _COMPOUND + "[0-9]{1,3}-[0-9]{1,2}-[0-9]{3,4}(?![0-9])"  # 丹桂苑6-3-301 (not 园130-0000-0000: a mobile)
+    + "|" + _COMPOUND + _PHASE + "[0-9]{1,3}-[0-9]{1,2}-[0-9]{3,4}(?![0-9])"  # 丹桂苑6-3-301 (not 园130-0000-0000: a mobile)
 )  # a floor alone ("万达广场3楼") is a shop, not an address: it needs a room number after it
 # Building, unit and room with no compound word before them: "保利香槟国际17幢2单元1803" (after a compound word,
 # the compound needs a name: "宿舍3号楼402" is a room).
@@ -59,11 +60,11 @@ _COMPOUND_NUMBER_RE = re.compile(
 )
 _VILLAGE_RE = re.compile("(?:镇|乡)[" + _CJK + "]{1,10}?村(?:" + _NUM + "(?:组|号|队|社))?")
 _ADMIN_CHAIN_RE = re.compile(
-    "[" + _CJK + "]{2,4}?(?:省|自治区)[" + _CJK + "]{2,5}?(?:市|州|盟|地区)"
+    "[" + _CJK + "]{2,6}?(?:省|自治区)[" + _CJK + "]{2,8}?(?:市|州|盟|地区)"
     "[" + _CJK + "]{1,5}?(?:县|区|市|旗)[" + _CJK + "]{1,5}?(?:镇|乡|街道)"
 )
 # Cheap test: an address needs one of these characters (in simplified or traditional form).
-_HINT_RE = re.compile("[路街巷弄道段里坊区苑园院城府庭湾阁村楼栋幢座寓舍心场厦號樓區棟]")
+_HINT_RE = re.compile("[路街巷弄道段里坊区苑园院城府庭湾阁村楼栋幢座寓舍心场厦號樓區棟镇乡鎮鄉]")
 # What may follow the anchor, one token at a time (a space between tokens is allowed):
 _RIGHT_TOKEN_RE = re.compile(
     "[ ]?(?:"
@@ -92,6 +93,12 @@ _EN_ADDRESS_RE = re.compile(
     r"(?:No\.?[ ]?)?[0-9]+[A-Z]?,?[ ]"
     r"(?:[A-Z][A-Za-z']*[ ]){1,4}(?:Road|Street|Avenue|Lane|Boulevard|Rd\.?|St\.?|Ave\.?|Blvd\.?)"
     r"(?:,[ ]?(?:[A-Z][A-Za-z']*)(?:[ ][A-Z][A-Za-z']*){0,3}){0,4}"
+)
+
+# A road with no number right after a town or street office that ends an admin chain ("下关镇建设路").
+_ADMIN_END = frozenset("镇乡道")
+_ROAD_AFTER_ADMIN_RE = re.compile(
+    "[^" + _LEAD_WORDS + "和与边旁附近\\W0-9A-Za-z_]{1,6}?(?:大道|大街|路|街)(?:[一二三四五六七八九十东西南北中]段)?"
 )
 
 # ------------------------------------------------------------------ the address view
@@ -263,6 +270,8 @@ class AddressRecognizer(Recognizer):
             end = a_end
             for _ in range(16):
                 r = _RIGHT_TOKEN_RE.match(text, end)
+                if (r is None or r.end() <= end) and text[end - 1:end] in _ADMIN_END:
+                    r = _ROAD_AFTER_ADMIN_RE.match(text, end)  # 下关镇建设路, 东升街道长城路一段
                 if r is None or r.end() <= end:
                     break
                 end = r.end()
@@ -277,7 +286,9 @@ def _has_name_before(text: str, start: int) -> bool:
     while i > 0 and start - i < 4 and text[i - 1].isascii() and text[i - 1].isalnum():
         i -= 1
     name = text[max(0, i - 2):i]
-    return len(name) == 2 and all(_is_cjk(c) for c in name) and name[-1] not in "我的在住到是"
+    # letters count as a name too: "望京SOHO东区3号楼"
+    return len(name) == 2 and all(_is_cjk(c) or c.isascii() and c.isalpha() for c in name) \
+        and any(_is_cjk(c) for c in text[max(0, i - 6):i]) and name[-1] not in "我的在住到是"
 
 
 def _merge(cands: Sequence[Candidate]) -> List[Candidate]:
