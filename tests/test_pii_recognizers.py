@@ -257,6 +257,23 @@ def test_qq_and_wechat_second_numbers_slash_labels_traditional_and_split_keyword
     assert_masked(text, value, entity)
 
 
+@pytest.mark.parametrize("text, value, entity", [
+    ("mango_tree9是我的微信", "mango_tree9", "WECHAT"), ("mango_tree9 这个是vx", "mango_tree9", "WECHAT"),  # keyword after
+    ("mango_tree9←vx", "mango_tree9", "WECHAT"), ("mango_tree9（V）", "mango_tree9", "WECHAT"),
+    ("mango_tree9 (WeChat)", "mango_tree9", "WECHAT"), ("20481632是我的QQ", "20481632", "QQ"),
+    ("微信，mango_tree9", "mango_tree9", "WECHAT"), ("vx｜mango_tree9", "mango_tree9", "WECHAT"),       # a break after it
+    ("薇 mango_tree9", "mango_tree9", "WECHAT"), ("+微 mango_tree9", "mango_tree9", "WECHAT"),          # spaced 薇 / +微
+])
+def test_ids_with_the_keyword_after_them_or_a_break_or_space_after_the_keyword(text, value, entity):
+    assert_masked(text, value, entity)
+
+
+@pytest.mark.parametrize("text", ["Coco是我的微信名", "game2020是我的微信群", "20481632是我的QQ群", "12345是我的QQ等级",
+                                  "微信，QQ都可以", "wechat, facebook, twitter", "薇 娅"])
+def test_nicknames_groups_and_lists_around_a_keyword_are_left_alone(text):
+    assert_left_alone(text)
+
+
 def test_a_mobile_after_a_qq_number_keeps_its_label():
     assert masked_spans("QQ：20481632/" + MOBILE) == [("20481632", "QQ"), (MOBILE, "PHONE")]
 

@@ -48,7 +48,8 @@ _CONTEXTS = {
            # occupations people put before their own name ("设计师王梓涵，"; not 主播 / 博主 / 作者: "喜欢的主播是X"
            # names a public figure)
            "设计师", "工程师", "程序员", "摄影师", "化妆师", "美甲师", "营养师", "咨询师", "培训师", "护士",
-           "销售", "客服", "顾问", "讲师", "翻译", "宝妈", "宝爸"),
+           "销售", "客服", "顾问", "讲师", "翻译", "宝妈", "宝爸",
+           "这里是", "妈妈", "爸爸", "母亲", "父亲", "奶奶是", "姐姐", "哥哥", "弟弟", "妹妹"),
 }
 _STRENGTH = {w: level for level, words in _CONTEXTS.items() for w in words}
 _SEP = r"(?:[ ]?[:=][ ]?|[ ]?(?:是|为|叫)[ ]?|[ ])?"
@@ -133,6 +134,8 @@ _GREETING_BEFORE_RE = re.compile(
     r"(?:^|[，,。!！ ~～])(?:大家好|你们好|你好|您好|哈喽|嗨|hello|Hello|hi|Hi|HI|自我介绍一下|简单介绍一下|介绍一下自己"
     r"|自我介绍)[呀啊哈~～!！]*[，,。 :|｜]\Z"
 )
+# A name in brackets after a nickname or an English name: "Kevin（刘凯）", "助理小周（周芳）", "阿杰(杜杰)".
+_NICKNAME_BEFORE_RE = re.compile("(?:小|阿|老)[\u4e00-\u9fff]\\Z")
 _TITLE_WORDS = frozenset("老师 先生 女士 医生 律师 经理 师傅 阿姨".split())
 _OWN_NAME_WORDS = ("(真名", "(本名", "(实名", "是我真名", "是我的真名", "是我本名", "是我的本名", "是我真实姓名",
                    "是我的真实姓名")
@@ -437,8 +440,10 @@ class PersonNameRecognizer(Recognizer):
         for m in ([first] if first else []) + list(_CLAUSE_RE.finditer(text)):
             s, e = m.span("c")
             cand = text[s:e]
+            in_brackets = s > 1 and text[s - 1] == "(" and text[e:e + 1] == ")" and not _is_cjk(text[s - 2]) \
+                or s > 1 and text[s - 1] == "(" and text[e:e + 1] == ")" and _NICKNAME_BEFORE_RE.search(text, 0, s - 1)
             if len(cand) == 2 and not (s > 0 and text[s - 1] == ":") and not _own_field(text, s, e) \
-                    and not _GREETING_BEFORE_RE.search(text, 0, s):
+                    and not _GREETING_BEFORE_RE.search(text, 0, s) and not in_brackets:
                 continue
             sl = _surname_len(text, s)
             if sl == 0 or not 1 <= len(cand) - sl <= 2:

@@ -25,7 +25,7 @@ from .base import Candidate, Recognizer, is_ip_or_version
 _KEYWORD_RE = re.compile(
     "[微薇威卫嶶徽维胃魏Vv绿加Ww\U0001F6F0\U0001F33F\U0001F49A\U0001F7E2]"
     "(?:"
-    "(?<=[微薇威嶶徽])(?:[ \\-.·_*]?[信芯心][号號]?|[❤♥💕⭐★]|(?<![微])[ ]?[xX](?![A-Za-z0-9])|(?=[A-Za-z])|(?=[ ]?[:=]))"
+    "(?<=[微薇威嶶徽])(?:[ \\-.·_*]?[信芯心][号號]?|[❤♥💕⭐★]|(?<![微])[ ]?[xX](?![A-Za-z0-9])|(?=[A-Za-z])|(?=[ ]?[:=])|(?<=[薇嶶徽])(?=[ ][A-Za-z0-9])|(?<=[加+➕][微威])(?=[ ][A-Za-z0-9]))"
     "|(?<=[维胃魏])[ ]?信"
     "|(?<=卫)星"
     "|(?<=绿)(?:色?泡泡|色软件|色app|色APP|色聊天软件)"
@@ -48,7 +48,14 @@ _ID_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{4,29}[A-Za-z0-9_-](?![A-Za-z0-9_-])
 _SPELLED_RE = re.compile(r"[A-Za-z](?:[ -][A-Za-z0-9_]){5,29}(?![A-Za-z0-9_])")
 _WXID_RE = re.compile(r"[Ww](?<![A-Za-z_-].)[Xx][Ii][Dd]_[A-Za-z0-9_-]{4,30}(?![A-Za-z0-9_-])")
 _TRAILING_RE = re.compile(
-    r"[A-Za-z](?<![A-Za-z0-9_-].)[A-Za-z0-9_-]{5,29}[ ]?[(（](?:绿色软件|绿泡泡|微信号?|vx|VX|wx|WX|V信|薇信)(?:同号)?[)）]"
+    r"[A-Za-z](?<![A-Za-z0-9_-].)[A-Za-z0-9_-]{5,29}[ ]?[(（](?:绿色软件|绿泡泡|微信号?|vx|VX|Vx|wx|WX|V信|v信|薇信|威信|V|v"
+    r"|WeChat|wechat|Wechat)(?:同号)?[)）]"
+)
+# The keyword after the id: "mango_tree9是我的微信", "mango_tree9 这个是vx", "mango_tree9←vx" (the id needs a digit,
+# an underscore or a dash: "Coco是我的微信名" names a nickname).
+_KEYWORD_AFTER_RE = re.compile(
+    r"[A-Za-z](?<![A-Za-z0-9_-].)[A-Za-z0-9_-]{5,19}(?=[ ]?(?:(?:这个|这)?是我?的?|就是我?的?|[←👈]|<-+)[ ]?"
+    r"(?:微信|vx|VX|Vx|wx|WX|V信|v信|薇信|威信|WeChat|wechat)(?!名|昵称|群|公众号))"
 )
 # Keywords that are a single character or an emoji: the id after them needs a digit or an underscore.
 _WEAK_NEEDS_DIGIT = frozenset(["\U0001F6F0", "\U0001F33F", "\U0001F49A", "\U0001F7E2", "卫星", "微", "薇", "威", "嶶", "徽"])
@@ -143,6 +150,10 @@ class WeChatRecognizer(Recognizer):
         if "wxid_" in low:
             for m in _WXID_RE.finditer(text):
                 out.append(Candidate(m.start(), m.end(), self.entity, self.score))
+        if first_keyword >= 0:
+            for m in _KEYWORD_AFTER_RE.finditer(text, 0, len(text)):
+                if any(c.isdigit() or c in "_-" for c in m.group(0)):
+                    out.append(Candidate(m.start(), m.end(), self.entity, 0.9))
         if "(" in text:
             for m in _TRAILING_RE.finditer(text):
                 out.append(Candidate(m.start(), text.index("(", m.start()) if "(" in m.group(0) else m.end(),
@@ -152,6 +163,9 @@ class WeChatRecognizer(Recognizer):
     def _later_in_clause(self, nt: NormalizedText, at: int, out: List[Candidate]) -> None:
         text = nt.text
         p = at
+        while p < len(text) and p - at < 2 and text[p] in " ,，|｜":
+            p += 1  # "微信，mango_tree9", "vx｜mango_tree9": a break right after the keyword is a separator
+        at = p
         while p < len(text) and p - at < _LOOSE_GAP and text[p] not in _CLAUSE_BREAK \
                 and not (text[p].isascii() and text[p].isalnum()):
             p += 1
