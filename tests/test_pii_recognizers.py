@@ -328,6 +328,19 @@ def test_names_after_an_occupation_a_greeting_or_with_modern_given_names(text, v
     assert_masked(text, value, "PERSON_NAME")
 
 
+@pytest.mark.parametrize("text, value", [
+    ("这里是郑凯文，摄影爱好者", "郑凯文"), ("妈妈张秀英是老师", "张秀英"), ("弟弟李明明在读高三", "李明明"),
+    ("我是 Kevin（刘凯）", "刘凯"), ("找我助理小周（周芳）", "周芳"),
+])
+def test_names_after_family_words_or_in_brackets_after_a_nickname(text, value):
+    assert_masked(text, value, "PERSON_NAME")
+
+
+@pytest.mark.parametrize("text", ["妈妈包饺子", "周末(周六)加班", "坐标(北京)", "Tom(王者)", "这里是北京"])
+def test_family_words_and_bracketed_words_without_a_name(text):
+    assert_left_alone(text)
+
+
 @pytest.mark.parametrize("text", ["大家好，周末愉快", "大家好，北京人", "喜欢的主播是张大仙", "你好，请问有空吗"])
 def test_greetings_and_favourite_streamers_are_not_names(text):
     assert_left_alone(text)
