@@ -274,6 +274,20 @@ def test_nicknames_groups_and_lists_around_a_keyword_are_left_alone(text):
     assert_left_alone(text)
 
 
+@pytest.mark.parametrize("text, value", [
+    ("QQ的话，2837465910", "2837465910"), ("QQ偶尔上，2837465910", "2837465910"), ("QQ,2837465910", "2837465910"),
+    ("QQ号忘了，大概是2837465910", "2837465910"), ("联系我：2837465910（Q）", "2837465910"),
+])
+def test_a_qq_number_after_one_comma_and_a_short_remark(text, value):
+    assert_masked(text, value, "QQ")
+
+
+@pytest.mark.parametrize("text", ["QQ群不加，12345678是群号", "QQ音乐，1000首", "用QQ，2019年注册", "QQ上有个群，12345678",
+                                  "QQ会员，30000成长值"])
+def test_groups_features_years_and_counts_after_a_comma_are_left_alone(text):
+    assert_left_alone(text)
+
+
 def test_a_mobile_after_a_qq_number_keeps_its_label():
     assert masked_spans("QQ：20481632/" + MOBILE) == [("20481632", "QQ"), (MOBILE, "PHONE")]
 

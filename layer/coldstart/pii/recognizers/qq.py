@@ -41,7 +41,7 @@ _DM_RE = re.compile(r"(?:dd|DD|私|滴滴|加|扣)我[ :]?(?=[1-9])")
 _ACCOUNT_RE = re.compile(r"(?:大号|小号|新号|旧号|备用号|副号|另一个号)(?:是|为|[ :=])*(?=[1-9])")
 # The keyword after the number: "1639472085（QQ）", "「...」←企鹅", "...，跟我QQ号一样", "1639472085是我的QQ".
 _AFTER_RE = re.compile(
-    r"[」』】\])]?[ ]?(?:[(](?:QQ|qq|扣扣|企鹅)号?[)]|(?:←|<-+|👈)[ ]?(?:QQ|qq|扣扣|企鹅|鹅)"
+    r"[」』】\])]?[ ]?(?:[(](?:QQ|qq|扣扣|企鹅|Q|q)号?[)]|(?:←|<-+|👈)[ ]?(?:QQ|qq|扣扣|企鹅|鹅)"
     r"|[,，]?(?:跟|和|同)我?的?(?:QQ|qq|扣扣)号?(?:一样|相同|一致)"
     r"|[ ]?(?:这个|这)?(?:就是|是)我?的?(?:QQ|qq|扣扣|企鹅)(?:号码?)?(?![群裙空音邮等会飞币]))"
 )
@@ -119,7 +119,13 @@ class QQRecognizer(Recognizer):
 
     def _later_in_clause(self, text: str, at: int, runs: dict, out: List[Candidate]) -> None:
         p = at
-        while p < len(text) and p - at < _LOOSE_GAP and text[p] not in _CLAUSE_BREAK and not text[p].isdigit():
+        crossed = False
+        while p < len(text) and p - at < _LOOSE_GAP and not text[p].isdigit():
+            if text[p] in _CLAUSE_BREAK:
+                # one comma after a short remark: "QQ的话，2837...", "QQ偶尔上，2837...", "QQ,2837..."
+                if crossed or text[p] not in ",，" or p - at > 5:
+                    break
+                crossed = True
             p += 1
         run = runs.get(p)
         if run is None or _LOOSE_VETO_RE.search(text, at, p) is not None or "[" in text[at:p]:
