@@ -288,6 +288,14 @@ def test_groups_features_years_and_counts_after_a_comma_are_left_alone(text):
     assert_left_alone(text)
 
 
+def test_a_wechat_id_after_one_comma_and_a_short_remark():
+    assert_masked("微信的话，mango_tree9", "mango_tree9", "WECHAT")
+    assert_masked("vx偶尔看，mango_tree9", "mango_tree9", "WECHAT")
+    assert masked_spans("不用微信，QQ 20481632") == [("20481632", "QQ")]
+    for text in ("微信群不加，group_2024", "微信支付，abc_123", "微信读书，book_2023"):
+        assert_left_alone(text)
+
+
 def test_a_mobile_after_a_qq_number_keeps_its_label():
     assert masked_spans("QQ：20481632/" + MOBILE) == [("20481632", "QQ"), (MOBILE, "PHONE")]
 

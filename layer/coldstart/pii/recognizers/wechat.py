@@ -166,8 +166,13 @@ class WeChatRecognizer(Recognizer):
         while p < len(text) and p - at < 2 and text[p] in " ,，|｜":
             p += 1  # "微信，mango_tree9", "vx｜mango_tree9": a break right after the keyword is a separator
         at = p
-        while p < len(text) and p - at < _LOOSE_GAP and text[p] not in _CLAUSE_BREAK \
-                and not (text[p].isascii() and text[p].isalnum()):
+        crossed = False
+        while p < len(text) and p - at < _LOOSE_GAP and not (text[p].isascii() and text[p].isalnum()):
+            if text[p] in _CLAUSE_BREAK:
+                # one comma after a short remark: "微信的话，mango_tree9", "vx偶尔看，mango_tree9"
+                if crossed or text[p] not in ",，" or p - at > 5:
+                    break
+                crossed = True
             p += 1
         if p >= len(text) or not (text[p].isascii() and text[p].isalnum()) or _LOOSE_VETO_RE.search(text, at, p) \
                 or "[" in text[at:p]:
@@ -181,7 +186,8 @@ class WeChatRecognizer(Recognizer):
                 out.append(Candidate(p, end, self.entity, _LOOSE_SCORE))
             return
         found = _id_at(text, p)
-        if found is not None and (found[2] or any(c.isdigit() or c == "_" for c in found[1])):
+        # not parts with spaces here ("不用微信，QQ 20481632" is another keyword and its number)
+        if found is not None and " " not in found[1] and (found[2] or any(c.isdigit() or c == "_" for c in found[1])):
             out.append(Candidate(p, found[0], self.entity, _LOOSE_SCORE))
 
     def _other_accounts(self, nt: NormalizedText, after: int, out: List[Candidate]) -> None:
