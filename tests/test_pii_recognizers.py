@@ -283,7 +283,7 @@ def test_a_qq_number_after_one_comma_and_a_short_remark(text, value):
 
 
 @pytest.mark.parametrize("text", ["QQ群不加，12345678是群号", "QQ音乐，1000首", "用QQ，2019年注册", "QQ上有个群，12345678",
-                                  "QQ会员，30000成长值"])
+                                  "QQ会员，30000成长值", "QQ 钱包 余额 1234.56", "QQ好友 12345 个"])
 def test_groups_features_years_and_counts_after_a_comma_are_left_alone(text):
     assert_left_alone(text)
 
