@@ -358,6 +358,18 @@ def test_names_after_family_words_or_in_brackets_after_a_nickname(text, value):
     assert_masked(text, value, "PERSON_NAME")
 
 
+@pytest.mark.parametrize("text, value", [
+    ("王梓涵就是我", "王梓涵"), ("王梓涵的个人简介", "王梓涵"), ("「王梓涵」设计师", "王梓涵"), ("王梓涵-13812345678", "王梓涵"),
+])
+def test_names_before_own_page_words_in_corner_brackets_or_dashed_to_a_phone(text, value):
+    assert_masked(text, value, "PERSON_NAME")
+
+
+@pytest.mark.parametrize("text", ["李白的简介", "周杰伦就是我的偶像", "「周末」", "我喜欢「王者荣耀」"])
+def test_public_figures_pages_and_bracketed_words_stay(text):
+    assert_left_alone(text)
+
+
 @pytest.mark.parametrize("text", ["妈妈包饺子", "周末(周六)加班", "坐标(北京)", "Tom(王者)", "这里是北京"])
 def test_family_words_and_bracketed_words_without_a_name(text):
     assert_left_alone(text)

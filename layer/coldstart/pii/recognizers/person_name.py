@@ -59,10 +59,10 @@ _INTRO_RE = re.compile(
     "(?P<w>" + "|".join(re.escape(w) for w in sorted(_CONTEXTS[INTRO], key=len, reverse=True)) + ")" + _SEP
 )
 _NAME_START_CLASS = "[" + "".join(sorted(set(SURNAMES) | {w[0] for w in COMPOUND_SURNAMES})) + "]"
-_CLAUSE_END = r"(?=$|[，,。；;！!？?|｜/、()（）【】\[\] ~～])"
+_CLAUSE_END = r"(?=$|[，,。；;！!？?|｜/、()（）【】\[\] ~～「」『』])"
 # A short clause that starts with a surname: "，吕志强，", "司马云飞｜..." (at the start: _FIRST_CLAUSE_RE).
 _CLAUSE_RE = re.compile(
-    r"[，,。；;！!？?|｜/、()（）【】\[\] ~～:](?=" + _NAME_START_CLASS + r")(?P<c>[\u4e00-\u9fff]{2,4})" + _CLAUSE_END
+    r"[，,。；;！!？?|｜/、()（）【】\[\] ~～:「『](?=" + _NAME_START_CLASS + r")(?P<c>[\u4e00-\u9fff]{2,4})" + _CLAUSE_END
 )
 _MINORITY_CLAUSE_RE = re.compile(r"[\u4e00-\u9fff]{4,6}" + _CLAUSE_END)
 _FIRST_CLAUSE_RE = re.compile(r"(?=" + _NAME_START_CLASS + r")(?P<c>[\u4e00-\u9fff]{2,4})" + _CLAUSE_END)
@@ -88,7 +88,7 @@ _MINORITY_STARTS = frozenset(
     "买买 阿依 古丽 热依 艾力 阿不 吐尔 努尔 帕提 迪丽 依明 艾合 阿布 热合 玉素 肉孜 库尔 再努 米热".split()
 )
 # Clause boundaries around a name that stands alone.
-_BOUNDARY = frozenset("，,。；;！!？?|｜/、()（）【】[] \n~～:：\"“”'")
+_BOUNDARY = frozenset("，,。；;！!？?|｜/、()（）【】[] \n~～:：\"“”'「」『』")
 _WEAK_BOUNDARY_ONLY = frozenset(["的", "员", "部", "信息", "中文", "叫", "——", "—"])  # name must end at a boundary
 
 # A name written with a space between its characters ("我叫李 娜，", "我是王 建 军"): after a context word.
@@ -123,7 +123,7 @@ _RIGHT_RE = re.compile(
     "|是我的?(?:妈|爸|老公|老婆|爱人|女儿|儿子|哥|姐|弟|妹|同学|朋友|室友|同事|老板|舅|姑|叔|姨|名字)"
     "|的(?:电话|手机|微信|QQ|qq|邮箱|号码|联系方式|身份证)"
     "|(?:老师|先生|女士|医生|律师|经理|师傅|阿姨)"
-    "|收(?![\u4e00-\u9fff])|来报到|敬上|谨上|在此"
+    "|收(?![\u4e00-\u9fff])|来报到|敬上|谨上|在此|就是我|的个人简介|的简介|的自我介绍|的主页"
     "|\\((?:真名|本名|实名)|是我的?(?:真名|本名|真实姓名)"
 )
 # Verbs that follow a name in a sentence: "同事张华介绍的",
@@ -140,6 +140,8 @@ _TITLE_WORDS = frozenset("老师 先生 女士 医生 律师 经理 师傅 阿�
 _OWN_NAME_WORDS = ("(真名", "(本名", "(实名", "是我真名", "是我的真名", "是我本名", "是我的本名", "是我真实姓名",
                    "是我的真实姓名")
 PUBLIC, PRIVATE, OWN = 0, 1, 2  # what the words after a name say about it
+# A page about the person: a private name (a public figure has one too: "李白的简介" stays)
+_PAGE_WORDS = frozenset(["的个人简介", "的简介", "的自我介绍", "的主页"])
 _GENDER_RE = re.compile("[，,][ ]?[男女](?=[，,。;； ]|$|[0-9])")  # "李娜，女，28岁"
 _PHONE_WORDS = ("电话", "手机", "微信", "tel", "Tel", "TEL")
 _EN_NAME_RE = re.compile(
@@ -172,7 +174,7 @@ def _before_phone(text: str, start: int) -> int:
     while i > 0 and text[i - 1] in "+(":
         i -= 1
     j = i
-    while j > 0 and i - j < 3 and text[j - 1] in " :":
+    while j > 0 and i - j < 3 and text[j - 1] in " :-~_":
         j -= 1
     for word in _PHONE_WORDS:
         if text.startswith(word, j - len(word)):
@@ -394,7 +396,7 @@ class PersonNameRecognizer(Recognizer):
                 if end > 0 and _is_cjk(text[end - 1]):
                     word = m.group(0)
                     private = OWN if word.startswith(_OWN_NAME_WORDS) else (
-                        PRIVATE if word[:1] in "是,，的" else PUBLIC)  # 李娜，女 / 李娜是我妈 / 王芳的电话
+                        PRIVATE if word[:1] in "是,，的" and word not in _PAGE_WORDS else PUBLIC)  # 李娜，女 / 王芳的电话
                     title_then_words = word in _TITLE_WORDS and _is_cjk(text[m.end():m.end() + 1])
                     ends.append((end, private, title_then_words))
         for run in nt.digit_runs():
