@@ -296,6 +296,21 @@ def test_a_wechat_id_after_one_comma_and_a_short_remark():
         assert_left_alone(text)
 
 
+@pytest.mark.parametrize("text, value, entity", [
+    ("QQ（晚上在线，白天上班）：2837465910", "2837465910", "QQ"),                 # a remark in brackets
+    ("vx（加的时候请备注来自哪里）zhangsan0612", "zhangsan0612", "WECHAT"),
+    ("微信号是我名字的拼音加上生日：zhangsan0612", "zhangsan0612", "WECHAT"),        # a longer remark, then a colon
+])
+def test_an_id_after_a_remark_in_brackets_or_before_a_label_colon(text, value, entity):
+    assert_masked(text, value, entity)
+
+
+@pytest.mark.parametrize("text", ["微信（群号）：abc_123", "QQ（群号）：812345678", "QQ群（技术交流，欢迎加入）：812345678",
+                                  "微信读书里看了好多书，一共读了12345分钟", "QQ音乐会员的有效期到：20251231"])
+def test_groups_and_features_behind_a_remark_stay(text):
+    assert_left_alone(text)
+
+
 def test_a_mobile_after_a_qq_number_keeps_its_label():
     assert masked_spans("QQ：20481632/" + MOBILE) == [("20481632", "QQ"), (MOBILE, "PHONE")]
 

@@ -20,7 +20,7 @@ import re
 from typing import List, Optional
 
 from ..normalizer import DigitRun, NormalizedText
-from .base import Candidate, Recognizer
+from .base import LOOSE_GAP, LOOSE_GAP_COLON, Candidate, Recognizer, skip_remark
 
 _KEYWORD_RE = re.compile(
     r"[Qq](?<![A-Za-z].)(?:[ ]?[Qq])?(?![A-Za-z])"
@@ -29,7 +29,7 @@ _KEYWORD_RE = re.compile(
 )
 # Separators, brackets, label words and short verbs between the keyword and the number.
 _SEP_RE = re.compile(
-    r"(?:\([^()0-9A-Za-z]{1,4}\)|[ :=\-~>【】\[\]()「」『』“”\"'《》<+➕]|\.(?=[ ]?[1-9])|[号號]码?|號碼|码|是|为|账号"
+    r"(?:\((?![^()]{0,3}群)[^()0-9A-Za-z]{1,4}\)|[ :=\-~>【】\[\]()「」『』“”\"'《》<+➕]|\.(?=[ ]?[1-9])|[号號]码?|號碼|码|是|为|账号"
     r"|(?:ID|id|Id)(?=[ :=])|→|👉|➡"
     r"|/(?:微信|QQ|qq|扣扣|vx|VX|wx|WX|电话|手机|TEL|Tel|tel)?(?:号)?(?:同号)?|同号|小号|大号|常用|的话"
     r"|找我|找|联系我?|加我|私我|私聊|私信|滴滴我?|dd我?|DD我?|戳我?|敲我?|搜索?|添加|加|我)*"
@@ -51,7 +51,6 @@ _ALT_RE = re.compile(r"[ ]*(?:/|或者?|\||、)[ ]*(?:小号|大号)?[ :]*(?=[1-
 _PLAIN_NUMBER_RE = re.compile(r"[1-9][0-9]{4,10}(?![0-9])")
 # Looser: a number later in the keyword's clause ("QQ和微信都是1234567890", "扣扣白天不在线 1234567890"),
 # after a two-character keyword, within a few characters, with no group / feature word in between.
-_LOOSE_GAP = 10
 _CLAUSE_BREAK = frozenset(",，。；;!！?？|｜\n")
 _LOOSE_VETO_RE = re.compile("群|裙|频道|音乐|空间|飞车|等级|会员|邮箱|币|游戏|UID|uid|编号|订单|电话|手机|座机|tel|Tel|TEL"
                             "|钱包|余额|红包|转账|充值|积分|成长值|排名|分数|粉丝|好友")
@@ -119,9 +118,10 @@ class QQRecognizer(Recognizer):
         return out
 
     def _later_in_clause(self, text: str, at: int, runs: dict, out: List[Candidate]) -> None:
-        p = at
+        kw_end = at
+        p = at = skip_remark(text, at)
         crossed = False
-        while p < len(text) and p - at < _LOOSE_GAP and not text[p].isdigit():
+        while p < len(text) and p - at < LOOSE_GAP_COLON and not text[p].isdigit():
             if text[p] in _CLAUSE_BREAK:
                 # one comma after a short remark: "QQ的话，2837...", "QQ偶尔上，2837...", "QQ,2837..."
                 if crossed or text[p] not in ",，" or p - at > 5:
@@ -129,8 +129,10 @@ class QQRecognizer(Recognizer):
                 crossed = True
             p += 1
         run = runs.get(p)
-        if run is None or _LOOSE_VETO_RE.search(text, at, p) is not None or "[" in text[at:p]:
+        if run is None or _LOOSE_VETO_RE.search(text, kw_end, p) is not None or "[" in text[at:p]:
             return
+        if p - at > LOOSE_GAP and text[p - 2:p].rstrip()[-1:] != ":":
+            return  # a longer remark only before a label colon ("号码是我生日加幸运数字：2837...")
         span = self._number(text, run)
         if span is not None and _UNIT_AFTER_RE.match(text, span[1]) is None \
                 and not (text[span[1]:span[1] + 1] == "." and text[span[1] + 1:span[1] + 2].isdigit()):

@@ -18,7 +18,7 @@ import re
 from typing import List, Optional, Tuple
 
 from ..normalizer import DigitRun, NormalizedText
-from .base import Candidate, Recognizer, is_ip_or_version
+from .base import LOOSE_GAP, LOOSE_GAP_COLON, Candidate, Recognizer, is_ip_or_version, skip_remark
 
 # The first character is consumed by a character class (CPython's re then skips ahead quickly),
 # the rest of each keyword is checked with a lookbehind on it.
@@ -38,10 +38,10 @@ _KEYWORD_RE = re.compile(
 # Separators and filler words between the keyword and the id ("微信号码：", "微信（同名）：", "微信搜索 ",
 # "微信/QQ：", "微信【...】", "微信: @..."), bounded.
 _SEP_RE = re.compile(
-    r"(?:\([^()0-9A-Za-z]{1,4}\)|[ :=\-~>【】\[\]()「」『』“”\"'《》<@+➕]|[号號]码?|號碼|码|是|为|账号|(?:ID|id|Id)(?=[ :=])|→|👉|➡"
+    r"(?:\((?![^()]{0,3}群)[^()0-9A-Za-z]{1,4}\)|[ :=\-~>【】\[\]()「」『』“”\"'《》<@+➕]|[号號]码?|號碼|码|是|为|账号|(?:ID|id|Id)(?=[ :=])|→|👉|➡"
     r"|(?<=[ ])(?:is|IS|Is)(?=[ ])"
     r"|搜索?|添加|加我?|联系我?|找我|私聊|私信|私我|聊|我|同名|同号|同手机号?|同电话|的话|直接"
-    r"|\([^()0-9A-Za-z]{1,4}\)|/(?:QQ|qq|扣扣|电话|手机)(?:号)?){0,8}"
+    r"|\((?![^()]{0,3}群)[^()0-9A-Za-z]{1,4}\)|/(?:QQ|qq|扣扣|电话|手机)(?:号)?){0,8}"
 )
 # A WeChat id: a letter and 5-29 more (people also write dots); longer tokens are not ids.
 _ID_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{4,29}[A-Za-z0-9_-](?![A-Za-z0-9_-])")
@@ -73,7 +73,6 @@ _PARTS_RE = re.compile(r"[A-Za-z][A-Za-z0-9]*(?: [A-Za-z0-9]+){1,3}(?![A-Za-z0-9
 _NO_SPACE_NOTE_RE = re.compile(r"[ ]?\([^()]{0,6}(?:空格|连起来|连写)")
 # Looser: an id later in the keyword's clause ("微信和QQ都是 coco_li88", "vx白天不看 coco_li88"), after a keyword of
 # two or more characters, within a few characters, with no group / public-account word in between.
-_LOOSE_GAP = 10
 _CLAUSE_BREAK = frozenset(",，。；;!！?？|｜\n")
 _LOOSE_VETO_RE = re.compile("群|公众号|服务号|订阅号|视频号|小程序|频道|支付|读书|运动|步数|钱包|零钱|红包|转账|余额|官方|搜一搜|版本")
 # a number with a unit after it is an amount, a count or a year ("微信运动 ... 10000步"), not an id
@@ -162,23 +161,25 @@ class WeChatRecognizer(Recognizer):
 
     def _later_in_clause(self, nt: NormalizedText, at: int, out: List[Candidate]) -> None:
         text = nt.text
-        p = at
+        kw_end = p = at
         while p < len(text) and p - at < 2 and text[p] in " ,，|｜":
             p += 1  # "微信，mango_tree9", "vx｜mango_tree9": a break right after the keyword is a separator
-        at = p
+        p = at = skip_remark(text, p)
         crossed = False
-        while p < len(text) and p - at < _LOOSE_GAP and not (text[p].isascii() and text[p].isalnum()):
+        while p < len(text) and p - at < LOOSE_GAP_COLON and not (text[p].isascii() and text[p].isalnum()):
             if text[p] in _CLAUSE_BREAK:
                 # one comma after a short remark: "微信的话，mango_tree9", "vx偶尔看，mango_tree9"
                 if crossed or text[p] not in ",，" or p - at > 5:
                     break
                 crossed = True
             p += 1
-        if p >= len(text) or not (text[p].isascii() and text[p].isalnum()) or _LOOSE_VETO_RE.search(text, at, p) \
+        if p >= len(text) or not (text[p].isascii() and text[p].isalnum()) or _LOOSE_VETO_RE.search(text, kw_end, p) \
                 or "[" in text[at:p]:
             return
         if text[p - 1:p].isascii() and text[p - 1:p].isalpha():
             return
+        if p - at > LOOSE_GAP and text[p - 2:p].rstrip()[-1:] != ":":
+            return  # a longer remark only before a label colon ("是我名字的拼音加上生日：zhangsan0612")
         if text[p].isdigit():
             runs = {run.start: run for run in nt.digit_runs()}
             end = _digit_id_end(text, runs.get(p))
