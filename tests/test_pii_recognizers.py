@@ -460,6 +460,19 @@ def test_pinyin_labels_spaced_local_parts_and_mixed_passports(text, value, entit
     assert_masked(text, value, entity)
 
 
+@pytest.mark.parametrize("text, value", [
+    ("邮箱 lindong88@163com", "lindong88@163com"), ("lindong88@qq点com", "lindong88@qq点com"),   # a provider, dot missing
+    ("邮箱：lindong88@foxmail", "lindong88@foxmail"), ("lindong88(a)163.com", "lindong88(a)163.com"),  # no TLD; (a)
+])
+def test_email_at_a_known_provider_without_its_dot_or_tld_and_the_a_in_brackets(text, value):
+    assert_masked(text, value, "EMAIL")
+
+
+@pytest.mark.parametrize("text", ["关注@QQ", "git@github", "a@b", "user@localhost", "option (a) 163.com"])
+def test_handles_code_and_lists_are_not_emails(text):
+    assert_left_alone(text)
+
+
 def test_english_words_before_a_written_out_at_are_not_taken_into_the_local_part():
     out = mask_pii("email me at qq dot com").text
     assert out.startswith("email "), out
