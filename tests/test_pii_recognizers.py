@@ -380,6 +380,19 @@ def test_names_before_own_page_words_in_corner_brackets_or_dashed_to_a_phone(tex
     assert_masked(text, value, "PERSON_NAME")
 
 
+@pytest.mark.parametrize("text, value", [
+    ("我叫Tony ZHANG", "Tony ZHANG"), ("I am Tony ZHANG", "Tony ZHANG"),          # mixed-case English names
+    ("英文名Amy，中文名李想", "李想"), ("我叫王可。", "王可"),                         # a given name that is a word
+])
+def test_mixed_case_english_names_and_given_names_that_are_words_after_an_intro(text, value):
+    assert_masked(text, value, "PERSON_NAME")
+
+
+@pytest.mark.parametrize("text", ["我是 Jack Ma 的粉丝", "我叫周的", "ABC Company", "我在USA Today工作"])
+def test_fans_particles_and_capitalised_words_are_not_names(text):
+    assert not [f for f in analyze_pii(text) if f.entity == "PERSON_NAME"], masked_spans(text)
+
+
 @pytest.mark.parametrize("text", ["李白的简介", "周杰伦就是我的偶像", "「周末」", "我喜欢「王者荣耀」"])
 def test_public_figures_pages_and_bracketed_words_stay(text):
     assert_left_alone(text)

@@ -74,6 +74,8 @@ _CONTEXT_RE = re.compile(
 _STOP = frozenset("的了是在和与及或也都就还又很今昨来去到从住做当喜想要会能说叫姓岁男女啊呀吧呢哦哈嘛"
                   "哥姐弟妹爸妈们这那有没不我你他她它请加电手微扣邮号已目收打负帮给让被把将对向往为所而且但却"
                   "即便因此故则后里外内间")
+# Function words that never end a name, even alone in their clause ("我叫周的" is no name).
+_PARTICLES = frozenset("的了是在和与及或也都就还又很吧呢啊呀哦嘛哈们我你他她它这那")
 # Characters that may stand right before a name the right-context rule finds ("说是贾云鹏的同学").
 _LEFT_OF_NAME = frozenset("是叫说找和与及给让被把将对向为的了在从到我你他她班级校区市县人长员任师理书总")
 # Titles after a surname: 王先生, 张老师, 刘女士 (a surname with a title is not a name).
@@ -145,8 +147,10 @@ _PAGE_WORDS = frozenset(["的个人简介", "的简介", "的自我介绍", "的
 _GENDER_RE = re.compile("[，,][ ]?[男女](?=[，,。;； ]|$|[0-9])")  # "李娜，女，28岁"
 _PHONE_WORDS = ("电话", "手机", "微信", "tel", "Tel", "TEL")
 _EN_NAME_RE = re.compile(
-    r"[A-Z](?<![A-Za-z].)(?:[a-z]+(?:[ ][A-Z][a-z]+){0,2}|[A-Z]+(?:[ ][A-Z]{2,}){1,2})(?![A-Za-z])"
+    r"[A-Z](?<![A-Za-z].)(?:[a-z]+[ ][A-Z]{2,}(?![A-Za-z])|[A-Z]+[ ][A-Z][a-z]+(?![A-Za-z])"  # Tony ZHANG, ZHANG Tony
+    r"|[a-z]+(?:[ ][A-Z][a-z]+){0,2}(?![A-Za-z])|[A-Z]+(?:[ ][A-Z]{2,}){1,2}(?![A-Za-z]))"
 )
+_FAN_AFTER_RE = re.compile("[ ]?的?(?:粉丝|铁粉|歌迷|影迷|球迷|书迷|演唱会|新歌|电影|小说)")
 _EN_CONTEXT_RE = re.compile(
     r"(?:(?<![A-Za-z])(?:I'm|I am|my name is|My name is|this is|This is|ask for|Ask for|call me|Call me|by|By)[ ]|"
     r"(?:我叫|英文名字?|姓名拼音|拼音|联系人?|本人|姓名|名字|我是|叫我|称呼我?|签名|署名|全名|本名|大名|—)[ ]?[:]?[ ]?|"
@@ -333,6 +337,10 @@ class PersonNameRecognizer(Recognizer):
             if end > at + sl and _TITLE_RE.match(text, end) is not None:
                 break  # 汪卫东老师: the title is not part of the name
             end += 1
+        if end == at + sl and strength == INTRO and end < len(text) and _is_cjk(text[end]) \
+                and text[end] not in _PARTICLES \
+                and _at_boundary(text, end + 1) and _TITLE_RE.match(text, end) is None:
+            end += 1  # "中文名李想，", "我叫王可。": a given name that is also a common word, alone in its clause
         if end == at + sl or _TITLE_RE.match(text, at + sl) is not None:
             return None  # a surname alone, or with a title: 刘女士, 王先生
         if end - at - sl == 2 and _VERB_AFTER_NAME_RE.match(text, end - 1):
@@ -466,6 +474,8 @@ class PersonNameRecognizer(Recognizer):
             if words[0] in _EN_NOT_NAMES:
                 continue
             s, e = m.span()
+            if _FAN_AFTER_RE.match(text, e) is not None:
+                continue  # "我是 Jack Ma 的粉丝": a public figure
             if _EN_CONTEXT_RE.search(text, max(0, s - 14), s) is not None:
                 out.append(Candidate(s, e, self.entity, self.score))
             elif len(words) == 2 and words[-1].lower() in PINYIN_SURNAMES and (s == 0 or text[s - 1] in _BOUNDARY) \
