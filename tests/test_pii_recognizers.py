@@ -388,6 +388,11 @@ def test_mixed_case_english_names_and_given_names_that_are_words_after_an_intro(
     assert_masked(text, value, "PERSON_NAME")
 
 
+def test_a_chinese_name_right_after_an_english_name_may_use_rarer_given_characters():
+    assert_masked("Alex Chen，陈亚历，新加坡长大", "陈亚历", "PERSON_NAME")
+    assert_left_alone("Taylor Swift，周杰伦，林俊杰")
+
+
 @pytest.mark.parametrize("text", ["我是 Jack Ma 的粉丝", "我叫周的", "ABC Company", "我在USA Today工作"])
 def test_fans_particles_and_capitalised_words_are_not_names(text):
     assert not [f for f in analyze_pii(text) if f.entity == "PERSON_NAME"], masked_spans(text)

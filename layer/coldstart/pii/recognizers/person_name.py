@@ -74,6 +74,8 @@ _CONTEXT_RE = re.compile(
 _STOP = frozenset("的了是在和与及或也都就还又很今昨来去到从住做当喜想要会能说叫姓岁男女啊呀吧呢哦哈嘛"
                   "哥姐弟妹爸妈们这那有没不我你他她它请加电手微扣邮号已目收打负帮给让被把将对向往为所而且但却"
                   "即便因此故则后里外内间")
+# An English name (first and family name) as the clause right before: the Chinese name after it is the same person's.
+_EN_NAME_BEFORE_RE = re.compile(r"(?<![A-Za-z])[A-Z][a-z]+[ ][A-Z][a-z]+[ ]?[，,/|｜(]\Z")
 # Function words that never end a name, even alone in their clause ("我叫周的" is no name).
 _PARTICLES = frozenset("的了是在和与及或也都就还又很吧呢啊呀哦嘛哈们我你他她它这那")
 # Characters that may stand right before a name the right-context rule finds ("说是贾云鹏的同学").
@@ -458,7 +460,8 @@ class PersonNameRecognizer(Recognizer):
             sl = _surname_len(text, s)
             if sl == 0 or not 1 <= len(cand) - sl <= 2:
                 continue
-            if _not_a_name(cand) or not _common_given(cand[sl:]) or any(c in _STOP for c in cand[sl:]):
+            after_en = _EN_NAME_BEFORE_RE.search(text, max(0, s - 24), s) is not None  # "Alex Chen，陈亚历，"
+            if _not_a_name(cand) or not (after_en or _common_given(cand[sl:])) or any(c in _STOP for c in cand[sl:]):
                 continue
             if _TITLE_RE.match(cand, sl) is not None:
                 continue  # 王先生, 张老师
