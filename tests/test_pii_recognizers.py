@@ -345,6 +345,19 @@ def test_a_town_or_street_office_alone_is_not_an_address(text):
     assert_left_alone(text)
 
 
+@pytest.mark.parametrize("value", [
+    "Room 1201, Building 5, No. 88 Jianguo Road, Chaoyang District, Beijing", "18F, Tower A, 88 Jianguo Rd, Beijing",
+    "Flat 3A, Block 2, 1 Tai Koo Shing Road",
+])
+def test_english_addresses_with_building_tower_block_and_floor(value):
+    assert_masked("Office: " + value, value, "ADDRESS")
+
+
+@pytest.mark.parametrize("text", ["Building 5 is new", "I work on 18F", "Room 302 is mine"])
+def test_english_building_words_without_a_street_are_left_alone(text):
+    assert_left_alone(text)
+
+
 @pytest.mark.parametrize("text", ["坐3 号线到人民广场", "我住5 楼", "B 座的咖啡好喝"])
 def test_a_spaced_unit_without_a_street_is_not_an_address(text):
     assert_left_alone(text)

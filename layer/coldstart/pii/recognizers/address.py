@@ -89,7 +89,7 @@ _LEAD_RE = re.compile("我家|家住|家在|[" + _LEAD_WORDS + "]")
 _ADMIN_TOKEN_RE = re.compile("[^" + _LEAD_WORDS + "\\W0-9A-Za-z_]{2,6}?" + _ADMIN)
 _ROAD_NAME_RE = re.compile("[^" + _LEAD_WORDS + "\\W0-9A-Za-z_]{2,6}?(?:大道|大街|路|街)")
 _EN_ADDRESS_RE = re.compile(
-    r"(?:(?:Room|Rm\.?|Flat|Unit|Apt\.?|Suite)[ ]?[0-9A-Z-]+,?[ ]?)?"
+    r"(?:(?:(?:Room|Rm\.?|Flat|Unit|Apt\.?|Suite|Building|Bldg\.?|Block|Tower|Floor)[ ]?[0-9A-Z-]+|[0-9]{1,3}/?F),?[ ]?){0,3}"
     r"(?:No\.?[ ]?)?[0-9]+[A-Z]?,?[ ]"
     r"(?:[A-Z][A-Za-z']*[ ]){1,4}(?:Road|Street|Avenue|Lane|Boulevard|Rd\.?|St\.?|Ave\.?|Blvd\.?)"
     r"(?:,[ ]?(?:[A-Z][A-Za-z']*)(?:[ ][A-Z][A-Za-z']*){0,3}){0,4}"
