@@ -311,6 +311,11 @@ def test_groups_and_features_behind_a_remark_stay(text):
     assert_left_alone(text)
 
 
+@pytest.mark.parametrize("text", ["扫码进微信群，群号 wx_group_2023", "官方微信：brand_official", "QQ 版本 9.7.20.29"])
+def test_identifiers_starting_with_a_keyword_official_accounts_and_versions_stay(text):
+    assert_left_alone(text)
+
+
 def test_a_mobile_after_a_qq_number_keeps_its_label():
     assert masked_spans("QQ：20481632/" + MOBILE) == [("20481632", "QQ"), (MOBILE, "PHONE")]
 

@@ -53,7 +53,7 @@ _PLAIN_NUMBER_RE = re.compile(r"[1-9][0-9]{4,10}(?![0-9])")
 # after a two-character keyword, within a few characters, with no group / feature word in between.
 _CLAUSE_BREAK = frozenset(",，。；;!！?？|｜\n")
 _LOOSE_VETO_RE = re.compile("群|裙|频道|音乐|空间|飞车|等级|会员|邮箱|币|游戏|UID|uid|编号|订单|电话|手机|座机|tel|Tel|TEL"
-                            "|钱包|余额|红包|转账|充值|积分|成长值|排名|分数|粉丝|好友")
+                            "|钱包|余额|红包|转账|充值|积分|成长值|排名|分数|粉丝|好友|版本|更新|升级")
 # a number with a unit after it is an amount, a count or a year ("QQ会员 ... 10000元"), not an id
 _UNIT_AFTER_RE = re.compile("[ ]?(?:元|块|岁|年|月|日|天|分|万|个|人|次|斤|米|级|K|k|w|W)")
 # below a mobile (0.8) and a landline (0.75): a loose find never relabels a number another recognizer names

@@ -98,6 +98,8 @@ class WeChatRecognizer(Recognizer):
         for m in _KEYWORD_RE.finditer(text):
             if text[m.start() - 1:m.start()] == "[" and text[m.end():m.end() + 1] == "]":
                 continue  # a placeholder of an earlier pass ("[WECHAT]"), not a keyword
+            if text[m.end():m.end() + 1] == "_" and m.group(0)[-1:].isascii() or text[m.start() - 2:m.start()] == "官方":
+                continue  # part of an identifier ("wx_group_2023"), or an official account (官方微信)
             if first_keyword < 0:
                 first_keyword = m.start()
             kw_end = m.end()
