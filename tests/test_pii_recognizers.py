@@ -406,6 +406,12 @@ def test_mixed_case_english_names_and_given_names_that_are_words_after_an_intro(
     assert_masked(text, value, "PERSON_NAME")
 
 
+@pytest.mark.parametrize("text, value", [("我是维吾尔族，名字叫阿不都热合曼", "阿不都热合曼"), ("我叫欧阳 娜娜", "欧阳 娜娜"),
+                                         ("我叫司徒 雷，", "司徒 雷")])
+def test_long_transliterated_names_and_spaced_compound_surnames(text, value):
+    assert_masked(text, value, "PERSON_NAME")
+
+
 def test_a_chinese_name_right_after_an_english_name_may_use_rarer_given_characters():
     assert_masked("Alex Chen，陈亚历，新加坡长大", "陈亚历", "PERSON_NAME")
     assert_left_alone("Taylor Swift，周杰伦，林俊杰")

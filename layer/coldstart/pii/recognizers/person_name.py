@@ -97,6 +97,7 @@ _WEAK_BOUNDARY_ONLY = frozenset(["的", "员", "部", "信息", "中文", "叫",
 
 # A name written with a space between its characters ("我叫李 娜，", "我是王 建 军"): after a context word.
 _SPACED_NAME_RE = re.compile(r"[\u4e00-\u9fff](?: [\u4e00-\u9fff]){1,2}(?=$|[，,。；;！!？?|｜/、() ~～:])")
+_SPACED_COMPOUND_RE = re.compile(r"[\u4e00-\u9fff]{2} [\u4e00-\u9fff]{1,2}(?=$|[，,。；;！!？?|｜/、() ~～:])")
 # Ethnic-group introductions name a person without a Han surname: "彝族小伙吉克曲布", "藏族姑娘卓玛".
 _ETHNIC_INTRO_RE = re.compile(
     r"[\u4e00-\u9fff]{1,3}族(?P<w>小伙子?|姑娘|小姑娘|妹子|女孩|男孩|汉子|小哥|大叔|阿姨|大姐)"
@@ -321,13 +322,18 @@ class PersonNameRecognizer(Recognizer):
             dm = _dotted_name_at(text, at)
             if dm is not None:
                 return dm  # 买买提·艾力
+        if text[at:at + 2] in COMPOUND_SURNAMES and text[at + 2:at + 3] == " ":
+            sm = _SPACED_COMPOUND_RE.match(text, at)  # 我叫欧阳 娜娜, 司徒 雷
+            if sm is not None and _common_given(sm.group(0)[3:].replace(" ", "")):
+                return sm.span()
         if text[at + 1:at + 2] == " ":
             sm = _SPACED_NAME_RE.match(text, at)  # 我叫李 娜
             if sm is not None and _surname_len(text, at) == 1 and _common_given(sm.group(0)[2:].replace(" ", "")):
                 return sm.span()
         if text[at:at + 2] in _MINORITY_STARTS:
             end = at + 2
-            while end < len(text) and end - at < 6 and _is_cjk(text[end]) and text[end] not in _STOP:
+            # transliterated syllables, not the particles of a Han name (都 in 阿不都热合曼 is a syllable)
+            while end < len(text) and end - at < 6 and _is_cjk(text[end]) and text[end] not in _DOT_STOP:
                 end += 1
             return (at, end) if _at_boundary(text, end) else None
         sl = _surname_len(text, at)
