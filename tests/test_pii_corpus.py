@@ -8,7 +8,7 @@
   figures measured at the end of issue 12 minus a margin.
 
 The frozen test corpus (data/eval/pii/test) is deliberately *not* asserted here: a test that fails on it
-would invite tuning on its texts. Its figures are measured by bench/pii.py only (twice, both runs reported
+would invite tuning on its texts. Its figures are measured by bench/pii.py only (three times, every run reported
 in bench/README.md). Runs in a few seconds; Presidio is not needed here (only the bench runs it).
 """
 from __future__ import annotations
