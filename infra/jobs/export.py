@@ -33,8 +33,6 @@ LITE_EXPORT_VERSION = 2
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from infra.gates import GateThresholds
-
     p.add_argument("--student", required=True, help="student directory from `distill`")
     p.add_argument("--index", required=True, help="index directory from `build-index` (the teacher's space)")
     p.add_argument("--teacher", required=True, help="the teacher (name or dir) for the held-out targets")
@@ -48,6 +46,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--canary-texts", default=None,
                    help="file of canary texts, one per line (default: coldstart.release.canaries.DEFAULT_TEXTS, "
                         "fixed non-personal sentences; never user data: every release carries them)")
+    add_gate_arguments(p)
+
+
+def add_gate_arguments(p) -> None:
+    """--min-<gate> for each export gate (export and the student job)."""
+    from infra.gates import GateThresholds
+
     for f in fields(GateThresholds):
         p.add_argument("--min-" + f.name.replace("_", "-"), dest=f"gate_{f.name}", type=float, default=f.default,
                        metavar="X", help=f"release gate: {GATE_HELP.get(f.name, f.name.replace('_', ' '))} "

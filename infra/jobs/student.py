@@ -25,7 +25,8 @@ from infra.progress import summary
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    from infra.gates import GateThresholds
+    from infra.flags import add_device, add_max_seq_len, add_model_shape
+    from infra.jobs.export import add_gate_arguments
 
     p.add_argument("--release", required=True, help="s3://BUCKET/PREFIX (or a directory) holding current.json")
     p.add_argument("--index", required=True, help="the new index directory (build-index --out)")
@@ -38,22 +39,17 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="train a new student even if the current one fits")
     g = p.add_argument_group("distill")
     g.add_argument("--init", default="scratch", help="scratch | teacher | PaddleNLP name | model directory")
-    g.add_argument("--hidden-size", type=int, default=312)
-    g.add_argument("--layers", type=int, default=4)
-    g.add_argument("--heads", type=int, default=12)
-    g.add_argument("--intermediate-size", type=int, default=1248)
-    g.add_argument("--max-seq-len", type=int, default=128)
-    g.add_argument("--epochs", type=int, default=10)
-    g.add_argument("--augment", type=int, default=1)
-    g.add_argument("--batch-size", type=int, default=64)
-    g.add_argument("--lr", type=float, default=5e-4)
-    g.add_argument("--device", default="auto", choices=["auto", "cpu", "gpu"])
+    add_model_shape(g, hidden=312, layers=4, heads=12, intermediate=1248)
+    add_max_seq_len(g, 128)
+    g.add_argument("--epochs", type=int, default=10, help="passes over the training texts")
+    g.add_argument("--augment", type=int, default=1, help="augmented views per user text (0: none)")
+    g.add_argument("--batch-size", type=int, default=64, help="texts per optimiser step")
+    g.add_argument("--lr", type=float, default=5e-4, help="peak learning rate (one-cycle schedule)")
+    add_device(g)
     g = p.add_argument_group("export")
     g.add_argument("--lite", action=argparse.BooleanOptionalAction, default=True,
                    help="also convert to Paddle Lite .nb (needs the Python 3.9 toolchain); --no-lite: ONNX only")
-    for f in fields(GateThresholds):
-        g.add_argument("--min-" + f.name.replace("_", "-"), dest=f"gate_{f.name}", type=float, default=f.default)
-
+    add_gate_arguments(g)
 
 def decide(release_uri: str, index_dir: str) -> "tuple":
     """(carry_forward, why): whether the current release's student fits this index."""
