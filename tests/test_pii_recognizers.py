@@ -772,3 +772,16 @@ def test_every_mask_is_complete_and_idempotent_on_the_examples_above():
 
 def test_helpers_agree_with_the_reference():
     assert luhn_ok(CARD) and luhn_ok(AMEX) and luhn_ok(CARD16)
+
+
+# fuzz finding: a WeChat id after "mailbox:" hid the mailbox until the id was masked (mask_pii was not idempotent)
+@pytest.mark.parametrize("text, counts", [
+    ("aaa0[at]qq.co:wxid_abc178", {"EMAIL": 1, "WECHAT": 1}),
+    ("a@qq.com:wxid_abc178", {"EMAIL": 1, "WECHAT": 1}),
+    ("git@github.com:user/repo.git", {}),  # a git remote stays a remote
+])
+def test_a_mailbox_before_a_colon_is_masked_in_one_pass(text, counts):
+    from coldstart.pii import mask_pii
+
+    result = mask_pii(text)
+    assert result.counts == counts and mask_pii(result.text).counts == {}

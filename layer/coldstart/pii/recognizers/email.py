@@ -36,6 +36,9 @@ _OB_DOT_RE = re.compile(
     r"[ ]{0,2}(?:[.。]|[\[({【<「][ ]?(?:dot|DOT|Dot|点|\.)[ ]?[\])}】>」]|点|#)[ ]{0,2}|[ ]+(?:dot|DOT|Dot)[ ]+"
 )
 _TLD_LETTERS_RE = re.compile(r"[A-Za-z]{2,}")
+# ":owner/repo" after the host: only then is "x@host:..." a git remote ("a@qq.com:wxid_abc" is a mailbox
+# and a WeChat id; masking the id first must not turn the mailbox into one on a second pass)
+_GIT_REMOTE_PATH_RE = re.compile(r":[A-Za-z0-9_.~-]+/")
 # one character at a time against scrapers: "l i u x i n 8 8 @ q q . c o m"
 _SPACED_RE = re.compile(r"(?<![A-Za-z0-9])(?:[A-Za-z0-9._-] ){2,40}@(?: [A-Za-z0-9-]){1,40} \.(?: [A-Za-z0-9-]){0,40}"
                         r"(?: \.(?: [A-Za-z]){2,10})*(?: [A-Za-z]){0,10}")
@@ -92,8 +95,8 @@ class EmailRecognizer(Recognizer):
                 end = _provider_end(text, at_end)  # "zhangsan@163com", "zhangsan@163点com", "邮箱：zhangsan@qq"
             if end is None:
                 continue
-            if text[end:end + 1] == ":" and text[end + 1:end + 2].isalnum() and text[end + 1:end + 2].isascii():
-                continue  # git@github.com:user/repo is a remote, not a mailbox
+            if not obfuscated and _GIT_REMOTE_PATH_RE.match(text, end):
+                continue  # git@github.com:user/repo is a remote, not a mailbox (an "[at]" never is one)
             out.append(Candidate(local_start, end, self.entity, self.score))
             floor = end
             pos = end
