@@ -207,3 +207,20 @@ def test_shards_embed_the_same_frozen_profile_selection(small_users, tiny_teache
     assert embed(small_users, tmp_path / "e", tiny_teacher, "--shard", "1/2", *args) == 0
     spec, vectors, user_keys, _ = load(tmp_path / "e")
     assert spec.count == 301 and user_keys[-1] == KEYS.user_key("new-a") and KEYS.user_key("new-b") not in user_keys
+
+
+def test_replace_other_run_redoes_another_runs_chunks_and_keeps_a_resume(small_users, tiny_teacher, tmp_path, capsys):
+    from tests.tiny_models import make_tiny_teacher
+
+    other = make_tiny_teacher(tmp_path / "other", ["其他"], seed=5, teacher_id="other")
+    out = tmp_path / "e"
+    embed(small_users, out, tiny_teacher)
+    capsys.readouterr()
+    assert embed(small_users, out, other, "--replace-other-run") == 0  # what the pipeline does with its work dir
+    captured = capsys.readouterr()
+    assert "described another run" in captured.err and "chunks_done=5" in captured.out
+    assert load(out)[0].teacher.id == "other"
+    kept = out / "chunks" / "chunk-00000.npz"
+    before = kept.stat().st_mtime_ns
+    assert embed(small_users, out, other, "--replace-other-run") == 0  # the same run: a resume, nothing redone
+    assert "chunks_done=0" in capsys.readouterr().out and kept.stat().st_mtime_ns == before

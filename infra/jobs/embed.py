@@ -12,6 +12,7 @@ import argparse
 import hashlib
 import json
 import os
+import sys
 import time
 from typing import Tuple
 
@@ -52,6 +53,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     add_device(p)
     p.add_argument("--skip-bad", action="store_true", help="skip malformed lines (counted) instead of failing")
     p.add_argument("--force", action="store_true", help="discard existing chunks from another teacher/input")
+    p.add_argument("--replace-other-run", action="store_true",
+                   help="when --out holds another run (other teacher, input, preprocessing or key), discard its "
+                        "chunks and embed again; a resume of the same run keeps its chunks (the pipeline passes "
+                        "this for its own work directory)")
     p.add_argument("--profiles", default=None,
                    help="also embed the new users' stored profiles (the API's profile store, e.g. "
                         "s3://bucket/PREFIX/profiles): their masked text and confident tags join the input; "
@@ -101,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
     spec = EmbedSpec(teacher=teacher.info, input_sha256=input_sha, count=len(rows),
                      chunk_size=args.chunk_size, max_seq_len=args.max_seq_len,
                      preprocess=PREPROCESS_VERSION, skipped=report.skipped, pseudonym_key_id=keys.key_id)
-    _claim_output(store, spec, force=args.force, manifest_key=EMBED_MANIFEST)
+    _claim_output(store, spec, force=args.force or args.replace_other_run, manifest_key=EMBED_MANIFEST)
 
     mine = [c for c in range(spec.n_chunks) if c % shard_count == shard_index]
     done = set(store.list("chunks/"))
@@ -142,6 +147,8 @@ def _claim_output(store, spec, force: bool, manifest_key: str) -> None:
                 raise InputError(
                     f"{store.uri(manifest_key)} describes another run (differs in: {', '.join(changed)}); "
                     "use a new --out, or --force to discard it")
+            print(f"embed: {store.uri(manifest_key)} described another run; its chunks are discarded",
+                  file=sys.stderr, flush=True)
             for key in store.list("chunks/"):
                 store.delete(key)
         else:

@@ -222,7 +222,8 @@ def run(args: argparse.Namespace) -> int:
     if config.demo_teacher:
         _job(["train-demo-teacher", "--data", config.input, "--out", teacher])
     embeddings, index = str(work / "embeddings"), str(work / "index")
-    embed_argv = ["embed", "--input", config.input, "--out", embeddings, "--teacher", teacher,
+    # the work directory is the pipeline's own: embeddings of another run (e.g. an older masker) are redone
+    embed_argv = ["embed", "--replace-other-run", "--input", config.input, "--out", embeddings, "--teacher", teacher,
                   "--batch-size", str(config.batch_size), "--chunk-size", str(config.chunk_size),
                   "--max-seq-len", str(config.max_seq_len), "--device", config.device]
     embed_argv += ["--profiles", config.profiles] if config.profiles else []
