@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
     lines, source, input_sha = read_input_lines(args.input)
     report = parse_records(iter(lines), source, skip_bad=args.skip_bad)
     keys = load_keys(args)
-    rows = [KeyedUser(keys.user_key(r.user_id), r.text, r.tags) for r in report.records]
+    rows = [KeyedUser(keys.user_key(r.user_id), r.text, r.tags, r.activity) for r in report.records]
     store = open_store(args.out)
     if args.force and args.profiles:
         from infra.profile_users import SNAPSHOT_KEY
@@ -119,7 +119,7 @@ def run(args: argparse.Namespace) -> int:
                 texts.append(text)
             vectors = teacher.encode(texts, batch_size=args.batch_size)
             store.put_bytes(chunk_key(c), encode_chunk(vectors, [r.user_key for r in chunk], [r.tags for r in chunk],
-                                                       texts))
+                                                       texts, activity=[r.activity for r in chunk]))
             progress.update(len(chunk))
     summary("embed", teacher=teacher.id, demo=teacher.info.demo, dim=teacher.dim, users=len(rows),
             skipped_bad=report.skipped, shard=f"{shard_index}/{shard_count}", chunks_done=len(todo),
