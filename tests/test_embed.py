@@ -110,6 +110,8 @@ BAD_LINES = [
     (b'{"user_id": "x", "text": "\xff\xfe", "tags": []}\n', 1, "not UTF-8"),
     (b'[1, 2]\n', 1, "expected a JSON object"),
     (b'{"user_id": "x", "text": "a", "tags": "sport"}\n', 1, "tags must be a list"),
+    (b'{"user_id": "x", "text": "a", "tags": [], "activity": -1}\n', 1, "activity must be a number >= 0"),
+    (b'{"user_id": "x", "text": "a", "tags": [], "activity": "often"}\n', 1, "activity must be a number >= 0"),
 ]
 
 
@@ -207,3 +209,24 @@ def test_shards_embed_the_same_frozen_profile_selection(small_users, tiny_teache
     assert embed(small_users, tmp_path / "e", tiny_teacher, "--shard", "1/2", *args) == 0
     spec, vectors, user_keys, _ = load(tmp_path / "e")
     assert spec.count == 301 and user_keys[-1] == KEYS.user_key("new-a") and KEYS.user_key("new-b") not in user_keys
+
+
+def test_activity_is_kept_in_the_chunks_for_the_sample(tiny_teacher, tmp_path):
+    """The optional activity rides along to the chunks (NaN where a row has none), for the
+    serving index's stratified sample; chunks written without it read as unknown."""
+    from coldstart.storage import open_store
+    from infra.embeddings import encode_chunk, iter_chunks, read_spec
+
+    users = tmp_path / "users.jsonl"
+    rows = [{"user_id": "a", "text": "喜欢篮球", "tags": ["体育"], "activity": 12},
+            {"user_id": "b", "text": "爱做饭", "tags": ["美食"]},
+            {"user_id": "c", "text": "看电影", "tags": [], "activity": 0.5}]
+    users.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    assert embed(users, tmp_path / "e", tiny_teacher) == 0
+    store = open_store(str(tmp_path / "e"))
+    (chunk,) = list(iter_chunks(store, read_spec(store)))
+    np.testing.assert_array_equal(chunk.activity, np.array([12.0, np.nan, 0.5], dtype=np.float32))
+    old = encode_chunk(chunk.vectors, chunk.user_keys, chunk.tags, chunk.texts)  # no activity given
+    from infra.embeddings import read_chunk
+
+    assert np.isnan(read_chunk(old).activity).all()
