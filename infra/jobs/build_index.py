@@ -1,7 +1,12 @@
 """Build the Annoy index (angular) over the teacher embeddings, with its sidecar and manifest.
 
-Measures recall@10 against exact search on a sample of held-out (leave-one-out) queries,
-tunes search_k (then n_trees) to reach --min-recall, and refuses to write an index below it.
+The index holds a stratified sample of the users (--sample, default 100k) at the serving width
+(--width, default 128: a projection learned from the sample and written beside the index as
+projection.npz, which `export` folds into the student): its size does not grow with the user
+base (infra/serving_rows.py; the defaults come from bench/scale.py). The chunks are streamed.
+Measures recall@10 against exact search on held-out (leave-one-out) queries (on the GPU when
+Paddle sees one, else a bounded number of queries on the CPU: infra/exact.py), tunes search_k
+(then n_trees) to reach --min-recall, and refuses to write an index below it.
 The output directory is replaced whole, never left half-written.
 """
 from __future__ import annotations
@@ -25,6 +30,16 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--k", type=int, default=10, help="neighbours for the recall measurement")
     p.add_argument("--queries", type=int, default=500, help="held-out queries for recall")
     p.add_argument("--seed", type=int, default=42)
+    from infra.serving_rows import DEFAULT_SAMPLE, DEFAULT_WIDTH
+
+    p.add_argument("--sample", type=int, default=DEFAULT_SAMPLE,
+                   help="users in the serving index, a stratified sample by tags and activity (0: every user)")
+    p.add_argument("--width", type=int, default=DEFAULT_WIDTH,
+                   help="serving width: project the teacher's vectors to this many dims (0 or >= the "
+                        "teacher's dim: the teacher's width)")
+    p.add_argument("--sample-seed", type=int, default=0, help="seed of the sample (same seed, same users)")
+    p.add_argument("--exact-device", default="auto", choices=["auto", "gpu", "cpu"],
+                   help="exact search for the recall gate (auto: the GPU when Paddle sees one)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,16 +49,25 @@ def run(args: argparse.Namespace) -> int:
     from coldstart.storage import open_store
     from coldstart.vector_index import INDEX_FILE, build_tuned
     from coldstart.hashing import sha256_bytes
-    from infra.embeddings import EMBED_MANIFEST, load_all
+    from infra.embeddings import EMBED_MANIFEST, read_spec
+    from infra.exact import exact_top_k, recall_queries, resolve_device
+    from infra.serving_rows import load_serving_rows
 
     started = time.time()
     store = open_store(args.embeddings)
-    spec, vectors, user_keys, tags = load_all(store)
+    spec = read_spec(store)
     embed_sha = sha256_bytes(store.get_bytes(EMBED_MANIFEST))
-    print(f"build-index: {len(vectors)} vectors of dim {vectors.shape[1]} from {store.uri()}", flush=True)
-    tuned = build_tuned(vectors, min_recall=args.min_recall, k=args.k, n_queries=args.queries,
+    print(f"build-index: {spec.count} vectors of dim {spec.teacher.dim} from {store.uri()}", flush=True)
+    rows = load_serving_rows(store, spec, args.sample, args.width, args.sample_seed,
+                             log=lambda msg: print(f"  {msg}", flush=True))
+    vectors, user_keys, tags = rows.vectors, rows.user_keys, rows.tags
+    device = resolve_device(args.exact_device)
+    n_queries = recall_queries(len(vectors), vectors.shape[1], args.queries, device)
+    print(f"  recall gate: exact neighbours on the {device.upper()}, {n_queries} queries", flush=True)
+    tuned = build_tuned(vectors, min_recall=args.min_recall, k=args.k, n_queries=n_queries,
                         n_trees=args.n_trees, search_k=args.search_k, max_trees=args.max_trees,
-                        seed=args.seed, log=lambda msg: print(f"  {msg}", flush=True))
+                        seed=args.seed, log=lambda msg: print(f"  {msg}", flush=True),
+                        exact=lambda v, q, k, exclude: exact_top_k(v, q, k, exclude, device=device))
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=str(out.parent)))
@@ -52,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
         # a release names users only by opaque handles (coldstart.pseudonyms), never by id
         items = ItemTable.from_rows([handle_of(k) for k in user_keys], tags)
         items.save(staging / ITEMS_NPZ)
+        projection_sha = _save_projection(rows.projection, staging)
         m = tuned.measurement
         manifest = IndexManifest(
             teacher=spec.teacher, dim=int(vectors.shape[1]), count=len(vectors), n_trees=tuned.n_trees,
@@ -61,7 +86,8 @@ def run(args: argparse.Namespace) -> int:
                                 exact_ms_per_query=round(m.exact_ms_per_query, 4)),
             files=describe_files(staging, [INDEX_FILE, ITEMS_NPZ]),
             extra={"embeddings_manifest_sha256": embed_sha, "embeddings_input_sha256": spec.input_sha256, "preprocess": spec.preprocess,
-                   "max_seq_len": spec.max_seq_len, "tuning": [list(t) for t in tuned.tried]},
+                   "max_seq_len": spec.max_seq_len, "tuning": [list(t) for t in tuned.tried],
+                   "recall_device": device, **rows.manifest_extra(projection_sha)},
         )
         write_json_atomic(staging / INDEX_MANIFEST, manifest.to_dict())
         staging.chmod(0o755)  # mkdtemp makes it private
@@ -73,6 +99,19 @@ def run(args: argparse.Namespace) -> int:
             search_k=manifest.search_k, recall_at_10=f"{manifest.recall.recall:.4f}",
             gate=args.min_recall, teacher=manifest.teacher.id, seconds=f"{time.time() - started:.1f}", out=str(out))
     return 0
+
+
+def _save_projection(projection, folder: Path):
+    """projection.npz beside the index, for `export` to fold into the student (not published: the
+    student applies it). Its sha256 goes into the manifest; None at the teacher's width."""
+    if projection is None:
+        return None
+    from coldstart.hashing import sha256_bytes
+    from coldstart.projection import PROJECTION_FILE
+
+    data = projection.to_bytes()
+    (folder / PROJECTION_FILE).write_bytes(data)
+    return sha256_bytes(data)
 
 
 def _replace_dir(staging: Path, out: Path) -> None:
