@@ -81,6 +81,7 @@ def _export(args, thresholds, index_manifest, out: Path) -> dict:
 
     pick_device("cpu")
     student, tokenizer, card = load_student(Path(args.student))
+    projection = _fold_index_projection(student, args.index, index_manifest)
     teacher_info = TeacherInfo(**card["teacher"])
     if not teacher_info.same_space(index_manifest.teacher):
         from coldstart.errors import ColdstartError
@@ -105,6 +106,8 @@ def _export(args, thresholds, index_manifest, out: Path) -> dict:
 
     teacher = load_teacher(args.teacher, max_seq_len=max_len, device="cpu")
     teacher_vecs = teacher.encode(texts)
+    if projection is not None:  # the gates compare in the index's (reduced) space
+        teacher_vecs = projection.apply(teacher_vecs)
     index = load_annoy(Path(args.index) / "index.ann", index_manifest.dim)
     items = load_index_items(args.index)
     k, search_k = 10, index_manifest.search_k
@@ -173,7 +176,8 @@ def _export(args, thresholds, index_manifest, out: Path) -> dict:
     names = ["student.fp32.onnx", "student.int8.onnx", "vocab.txt", *lite_files]
     manifest = {
         "kind": "model", "schema_version": 1, "created_at": utc_now(),
-        "teacher": asdict(teacher_info), "student": {"shape": card["shape"], "out_dim": card["out_dim"],
+        "teacher": asdict(teacher_info), "student": {"shape": card["shape"],
+                                                      "out_dim": projection.width if projection else card["out_dim"],
                                                       "max_seq_len": max_len, "init": card["settings"]["init"],
                                                       "train_texts": card["train_texts"]},
         "inputs": ["input_ids", "token_type_ids", "position_ids", "attention_mask"],
@@ -185,9 +189,22 @@ def _export(args, thresholds, index_manifest, out: Path) -> dict:
         "figures": figures, "versions": {**_versions(), **{f"lite_{k}": v for k, v in lite_versions.items()}},
         "files": {n: asdict(e) for n, e in describe_files(out, names).items()},
         "inputs_sha256": _inputs_sha(args.student, args.index, args.heldout),
+        **({"projection": index_manifest.extra["projection"]} if projection else {}),
     }
     write_json_atomic(out / MODEL_MANIFEST, manifest)
     return manifest
+
+
+def _fold_index_projection(student, index_dir, index_manifest):
+    """An index built at a reduced width (build-index --width): fold its projection into the
+    student, so every exported model outputs the index's vectors. Returns it, or None."""
+    from infra.projection import fold_into_student, index_projection
+
+    projection = index_projection(index_dir, index_manifest)
+    if projection is not None:
+        fold_into_student(student, projection)
+        print(f"export: projection {projection.source_dim} -> {projection.width} folded into the student", flush=True)
+    return projection
 
 
 def _inputs_sha(student: str, index: str, heldout: str) -> dict:
