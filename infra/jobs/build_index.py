@@ -87,7 +87,9 @@ def run(args: argparse.Namespace) -> int:
             files=describe_files(staging, [INDEX_FILE, ITEMS_NPZ]),
             extra={"embeddings_manifest_sha256": embed_sha, "embeddings_input_sha256": spec.input_sha256, "preprocess": spec.preprocess,
                    "max_seq_len": spec.max_seq_len, "tuning": [list(t) for t in tuned.tried],
-                   "recall_device": device, **rows.manifest_extra(projection_sha)},
+                   "recall_device": device, **rows.manifest_extra(projection_sha),
+                   "serving_argv": ["--sample", str(args.sample), "--width", str(args.width),
+                                    "--sample-seed", str(args.sample_seed)]},
         )
         write_json_atomic(staging / INDEX_MANIFEST, manifest.to_dict())
         staging.chmod(0o755)  # mkdtemp makes it private

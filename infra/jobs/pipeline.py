@@ -4,7 +4,9 @@
 Config: a YAML file (--config) and/or flags; flags win. Steps whose outputs are already
 up to date are skipped, so a rerun after a finished pipeline costs seconds, not minutes.
 Keys (YAML) mirror the flags: input, teacher, demo_teacher, work_dir, publish_to, version,
-min_recall, n_trees, search_k, batch_size, chunk_size, max_seq_len, skip_bad, device, profiles
+min_recall, n_trees, search_k, serving_sample, serving_width, sample_seed (the serving index: a
+stratified sample of the users at a reduced width, infra/serving_rows.py), batch_size, chunk_size,
+max_seq_len, skip_bad, device, profiles
 (the API's stored new-user profiles, embedded along with the input), keywords (build the keyword
 baseline's table into the index for the `keyword` experiment variant), and for
 the student (distill + export run when `heldout` is set): heldout, student_dir, student_init,
@@ -36,6 +38,9 @@ class PipelineConfig:
     min_recall: float = 0.95
     n_trees: Optional[int] = None
     search_k: Optional[int] = None
+    serving_sample: int = 100_000     # users in the serving index (0: all); infra/serving_rows.py DEFAULT_SAMPLE
+    serving_width: int = 128          # its width (0: the teacher's); infra/serving_rows.py DEFAULT_WIDTH
+    sample_seed: int = 0
     batch_size: int = 64
     chunk_size: int = 2048
     max_seq_len: int = 128
@@ -103,10 +108,13 @@ def run(args: argparse.Namespace) -> int:
     key_argv = ["--pseudonym-key-file", config.pseudonym_key_file] if config.pseudonym_key_file else []
     embed_argv += key_argv
     _job(embed_argv + (["--skip-bad"] if config.skip_bad else []))
-    if _index_is_fresh(embeddings, index, config.min_recall):
+    serving = ["--sample", str(config.serving_sample), "--width", str(config.serving_width),
+               "--sample-seed", str(config.sample_seed)]
+    if _index_is_fresh(embeddings, index, config.min_recall, serving):
         print(f"build-index: up to date ({index})", flush=True)
     else:
-        argv = ["build-index", "--embeddings", embeddings, "--out", index, "--min-recall", str(config.min_recall)]
+        argv = ["build-index", "--embeddings", embeddings, "--out", index, "--min-recall", str(config.min_recall),
+                *serving]
         argv += ["--n-trees", str(config.n_trees)] if config.n_trees else []
         argv += ["--search-k", str(config.search_k)] if config.search_k else []
         _job(argv)
@@ -174,7 +182,7 @@ def _job(argv: List[str]) -> None:
         raise ColdstartError(f"step {argv[0]} failed with exit code {code}")
 
 
-def _index_is_fresh(embeddings: str, index: str, min_recall: float) -> bool:
+def _index_is_fresh(embeddings: str, index: str, min_recall: float, serving: List[str]) -> bool:
     from coldstart.errors import ColdstartError
     from coldstart.hashing import sha256_bytes
     from coldstart.manifest import read_index_manifest
@@ -186,7 +194,8 @@ def _index_is_fresh(embeddings: str, index: str, min_recall: float) -> bool:
         embed_sha = sha256_bytes(open_store(embeddings).get_bytes(EMBED_MANIFEST))
     except ColdstartError:
         return False
-    return manifest.extra.get("embeddings_manifest_sha256") == embed_sha and manifest.recall.threshold == min_recall
+    return (manifest.extra.get("embeddings_manifest_sha256") == embed_sha and manifest.recall.threshold == min_recall
+            and manifest.extra.get("serving_argv") == serving)
 
 
 def _keywords_are_fresh(input_uri: str, index: str) -> bool:
