@@ -23,6 +23,7 @@ JOBS = {
     "keywords": ("keywords", "keyword baseline: per-tag TF-IDF character n-grams → keywords.json"),
     "simulate-events": ("simulate_events", "simulate A/B exposure and outcome events (JSONL) with a planted lift"),
     "new-key": ("new_key", "write a new random pseudonym key file (user ids are replaced by keyed pseudonyms)"),
+    "plan": ("plan", "size a rebuild from the user count: embed shards, GPU-hours, serving index, Lambda, cost"),
     "ab-report": ("ab_report", "A/B report: CTR, retention, dwell with confidence intervals, lift, p-values, SRM check, chart"),
 }
 

@@ -230,3 +230,15 @@ def test_activity_is_kept_in_the_chunks_for_the_sample(tiny_teacher, tmp_path):
     from infra.embeddings import read_chunk
 
     assert np.isnan(read_chunk(old).activity).all()
+
+
+def test_each_shard_records_its_throughput_for_plan(small_users, tiny_teacher, tmp_path, capsys):
+    from coldstart.storage import open_store
+    from infra.sizing import read_measured_throughput
+
+    assert embed(small_users, tmp_path / "e", tiny_teacher, "--shard", "1/2") == 0
+    stats = json.loads((tmp_path / "e" / "stats" / "shard-00001-of-00002.json").read_text())
+    assert stats["users"] == 128 and stats["device"] == "cpu" and stats["encode_seconds"] > 0  # chunks 1, 3 of 64
+    assert "users_per_second=" in capsys.readouterr().out
+    measured = read_measured_throughput(open_store(str(tmp_path / "e")))
+    assert measured["users_per_second"] == pytest.approx(128 / stats["encode_seconds"])
