@@ -7,7 +7,7 @@ REQS := infra/requirements.txt function/requirements.txt requirements-dev.txt co
 STAMP := $(VENV)/.installed-$(shell cat $(REQS) 2>/dev/null | sha256sum | cut -c1-12)
 PYTEST_ARGS ?=
 
-.PHONY: help setup demo serve test browser-setup fonts-setup bench-index lint clean edge-setup sam-setup
+.PHONY: help setup demo serve test browser-setup fonts-setup bench-index lint clean edge-setup sam-setup kiosk arm64-setup
 
 help:
 	@echo "make demo   - install, start a local S3 server, run the batch pipeline on the demo data, publish"
@@ -15,6 +15,8 @@ help:
 	@echo "make serve  - after make demo: the profile API on http://127.0.0.1:8080 until Ctrl-C"
 	@echo "make setup  - create $(VENV) (Python 3.11) with everything pinned in constraints.txt"
 	@echo "make edge-setup - the kiosk toolchain: Python 3.9 + Paddle Lite in .toolchain/py39 (see edge/README.md)"
+	@echo "make kiosk  - after make demo: the kiosk on the demo release, http://127.0.0.1:8090/ (no S3 credentials)"
+	@echo "make arm64-setup - an arm64 kiosk Python under qemu-user in .toolchain/arm64 (see edge/README.md)"
 	@echo "make bench-index - Annoy vs exact search on the demo index and 100k x 768 synthetic vectors"
 	@echo "make clean  - remove build/ (demo artefacts and local S3 data)"
 
@@ -44,7 +46,7 @@ browser-setup:
 fonts-setup:
 	@fc-list 2>/dev/null | grep -qi wqy || test -f /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc || { apt-get update -qq && apt-get install -y -qq --no-install-recommends fonts-wqy-zenhei; }
 
-test: setup edge-setup sam-setup browser-setup fonts-setup
+test: setup edge-setup arm64-setup sam-setup browser-setup fonts-setup
 	$(PY) -m pytest -q $(PYTEST_ARGS) tests
 
 bench-index: setup
@@ -70,6 +72,16 @@ $(SAM_VENV)/.installed-$(SAM_VERSION):
 
 edge-setup: setup
 	bash edge/toolchain.sh
+
+# The kiosk's profiling path on arm64 under Debian's qemu-user-static (tests/test_arm64.py, bench/arm64.py).
+arm64-setup: setup edge-setup
+	bash edge/arm64.sh
+
+# After `make demo`: copy its release out of the demo's local S3 data into a folder (like a USB stick),
+# then run the kiosk (Python 3.9, Paddle Lite) on it; the operator token is in build/demo/kiosk-data/kiosk.json.
+kiosk: setup edge-setup
+	$(PY) -m edge demo-release
+	.toolchain/py39/bin/python -m edge kiosk --demo
 
 # Fuzzing beyond the bounded budget that `make test` runs (tests/fuzz/README.md): atheris on every
 # target for FUZZ_SECONDS in total (corpus kept in build/fuzz-corpus, findings in build/fuzz-findings),

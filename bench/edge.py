@@ -6,13 +6,15 @@ between the rows; everything runs in ONE Python 3.9 toolchain process (it has bo
 onnxruntime), the variants interleaved text by text so they share the machine's load.
 
   lite-fp32   the release's student.x86.fp32.nb            (coldstart.lite_encoder.LiteEncoder)
-  lite-int8   student.x86.int8.nb (INT8 weights), made here from the student when the release has
-              none (the export drops it when it misses its gate; it is then still timed, flagged)
+  lite-int8   the release's student.x86.int8.nb (INT8 weights; infra/lite.py says why the export
+              rewrites matmul_v2 first, without which Lite 2.13rc0 gave NaN); made here from the
+              student with the same conversion when the release has none (then timed and flagged)
   onnx-int8   the release's student.int8.onnx, 1 intra-op thread (coldstart.encoder.OnnxEncoder)
 
-Each row also gives the mean cosine of its vectors to ONNX FP32 on the same texts (INVALID when
-NaN or < 0.9) and cpu/wall (process CPU time / wall time: cores really used; the x86 Lite build
-has no thread setting, so OMP/MKL are pinned to 1 thread through the environment).
+Each row also gives the file size, the mean cosine of its vectors to ONNX FP32 on the same texts
+(INVALID when NaN or below the export's INT8 gate, 0.99) and cpu/wall (process CPU time / wall
+time: cores really used; the x86 Lite build has no thread setting, so OMP/MKL are pinned to 1
+thread through the environment).
 
     .venv/bin/python bench/edge.py                 # the demo release (make demo) + data/heldout.jsonl texts
     .venv/bin/python bench/edge.py --iters 3 --texts data/samples.jsonl
@@ -171,13 +173,14 @@ def main() -> int:
     print(f"kiosk path (mask → tokenize → encode → Annoy → vote), uncached, batch 1, 1 thread; release "
           f"{res['release']}; {len(texts)} texts × {args.iters} passes; Python {res['python']}, "
           f"paddlelite {res['paddlelite']}, onnxruntime {res['onnxruntime']}")
-    print(f"{'encoder':<10} {'median ms':>10} {'p99 ms':>9} {'cpu/wall':>9} {'cos vs ONNX FP32':>17}")
+    sizes = {"lite-fp32": model / "student.x86.fp32.nb", "lite-int8": int8_nb, "onnx-int8": model / "student.int8.onnx"}
+    print(f"{'encoder':<10} {'MB':>6} {'median ms':>10} {'p99 ms':>9} {'cpu/wall':>9} {'cos vs ONNX FP32':>17}")
     for name, times in res["times"].items():
         med = pct(times, 50)
         mean_cos = sum(res["cos"][name]) / len(res["cos"][name])
-        valid = mean_cos == mean_cos and mean_cos >= 0.9
-        print(f"{name:<10} {med:>10.2f} {pct(times, 99):>9.2f} {res['cpu'][name] / (sum(times) / 1000.0):>9.2f} "
-              f"{mean_cos:>17.4f}{'' if valid else '  INVALID'}")
+        valid = mean_cos == mean_cos and mean_cos >= 0.99
+        print(f"{name:<10} {sizes[name].stat().st_size / 1e6:>6.2f} {med:>10.2f} {pct(times, 99):>9.2f} "
+              f"{res['cpu'][name] / (sum(times) / 1000.0):>9.2f} {mean_cos:>17.4f}{'' if valid else '  INVALID'}")
         print(f"edge-bench encoder={name} median_ms={med:.3f} p99_ms={pct(times, 99):.3f} cos={mean_cos:.4f}")
     return 0
 

@@ -269,7 +269,7 @@ def warm_runs(app, events, texts, n, cache_off: bool) -> dict:
 
     bodies = [e["body"] for e in events]
     release = service.manager.current
-    settings = service._settings_for(service.settings.k)
+    settings = service.vote_settings(service.settings.k, release)
     handler_ms, service_ms, statuses, hits = [], [], {}, {"handler": 0, "service": 0}
     stages = {s: [] for s in ("preprocess", "tokenize", "encode", "annoy", "vote")}
     lengths = []

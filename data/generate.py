@@ -1,20 +1,32 @@
 #!/usr/bin/env python3
-"""Deterministic generator for the coldstart demo population.
+"""Deterministic generator for the coldstart demo population: sign-up bios that talk like users.
 
-Writes three JSON-lines files (UTF-8, one object per line, ``ensure_ascii=False``):
+Writes four JSON-lines files (UTF-8, one object per line, ``ensure_ascii=False``):
 
-* ``users.jsonl``   -- active users ``{"user_id", "text", "tags"}`` (the kNN index side)
-* ``heldout.jsonl`` -- new-user texts ``{"id", "text", "tags"}`` whose interest phrases are
-                       *phrase-disjoint* from every text in ``users.jsonl``
-* ``samples.jsonl`` -- a few showcase new-user inputs with the expected top tag
+* ``users.jsonl``       -- active users ``{"user_id", "text", "tags"}`` (the kNN index side and the
+                           teacher's training data); ``tags`` is ``[]`` for users who state no interest
+* ``heldout.jsonl``     -- new-user texts ``{"id", "text", "tags"}`` built only from *held-out*
+                           entity/phrase families, disjoint from every ``users.jsonl`` text
+* ``calibration.jsonl`` -- the same for a third, also disjoint, set of families: the split a
+                           confidence calibrator is fitted on (never used for training)
+* ``samples.jsonl``     -- a few showcase new-user inputs with the expected top tag
 
-Everything is synthetic and comes from ``random.Random`` with a fixed seed, so the
-same arguments always give byte-identical files (checked by ``tests/test_demo_data.py``).
-Only the standard library is used.  Importable: ``TAGS``, ``category_names()``,
-``phrase_split()``, ``generate()``, ``id_check_digit()``, ``luhn_check_digit()``.
+What a bio carries (why: real sign-ups name things rather than categories, see issue 14):
+named entities (teams, athletes, stars, shows, films, games, apps, brands, dishes, places, funds,
+stocks, exams, schools), occupations and life stages that imply an interest, slang, English and
+pinyin mixed in, traditional characters, homophone typos, negated interests (not in ``tags``),
+one to three interests, long bios padded with neutral sentences, and ~9% of users with no
+interest at all (greetings, gibberish, digits, neutral statements, personal details, questions,
+pure negation). Vocabulary comes from the plain-text lexicons in ``data/lexicons/`` (hand-written
+``<tag>.txt`` and ``neutral.txt``; ``derived/`` made by ``data/lexicons/build_derived.py`` from
+CC-CEDICT, jieba, OpenCC and pypinyin); this script only reads them, with the standard library,
+so the same arguments always give byte-identical files (checked by ``tests/test_demo_data.py``).
 
     python data/generate.py                      # rewrite data/*.jsonl with the defaults
     python data/generate.py --out /tmp/x --users 5000 --seed 7
+
+Importable: ``TAGS``, ``category_names()``, ``load_families()``, ``family_split()``,
+``phrase_split()``, ``generate()``, ``write()``, ``id_check_digit()``, ``luhn_check_digit()``.
 """
 from __future__ import annotations
 
@@ -23,16 +35,25 @@ import datetime as _dt
 import json
 import random
 import sys
+import unicodedata
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-DEFAULT_USERS = 3600
-DEFAULT_HELDOUT = 480
+DEFAULT_USERS = 16000
+DEFAULT_HELDOUT = 600
+DEFAULT_CALIBRATION = 1500
 DEFAULT_SEED = 20261127
 DEFAULT_OUT = Path(__file__).resolve().parent
+LEXICONS = Path(__file__).resolve().parent / "lexicons"
 
 #: The interest tags, in canonical order (output tag lists follow this order).
 TAGS: List[str] = ["体育", "科技", "娱乐", "教育", "旅游", "美食", "财经", "游戏", "汽车", "时尚", "健康", "母婴"]
+TAG_FILES: Dict[str, str] = {
+    "体育": "sports", "科技": "tech", "娱乐": "entertainment", "教育": "education", "旅游": "travel",
+    "美食": "food", "财经": "finance", "游戏": "games", "汽车": "cars", "时尚": "fashion", "健康": "health",
+    "母婴": "parenting",
+}
 
 
 def category_names() -> List[str]:
@@ -41,144 +62,251 @@ def category_names() -> List[str]:
 
 
 # --------------------------------------------------------------------------------------
-# Interest phrases.  Each category has >= 40 distinct verb phrases; ~25% of each list goes
-# to the held-out set (see phrase_split).  A phrase may carry a sampling weight as
-# (phrase, weight); the default weight is 1.
+# Lexicons: families of aliases (one line of a lexicon file), grouped by tag and kind
 # --------------------------------------------------------------------------------------
-PHRASES: Dict[str, List[object]] = {
-    "体育": [
-        ("踢足球", 3), ("打篮球", 3), ("看NBA比赛", 3), ("跑马拉松", 2), "游泳", ("打羽毛球", 2),
-        "打乒乓球", "打网球", "看世界杯", "看英超", "看CBA", "骑公路车", "练拳击", "打排球",
-        "滑雪", "攀岩", "冲浪", "打高尔夫", "看F1赛车", "练跆拳道", "打台球", "跳绳", "夜跑",
-        "晨跑", "踢五人制", "看欧冠", "看中超", "玩滑板", "练散打", "打棒球", "练击剑",
-        "划皮划艇", "练田径", "打壁球", "看奥运会", "练柔道", "玩飞盘", "练体操", "打冰球",
-        "练短跑", "支持皇马", "追湖人队", "玩匹克球", "看斯诺克", "骑山地车", "练跳水", "踢毽子",
-    ],
-    "科技": [
-        ("写代码", 2), ("研究人工智能", 2), ("玩数码产品", 2), "折腾树莓派", "关注芯片行业",
-        ("看科技新闻", 2), "研究大模型", "搞开源项目", "学Python", "玩机械键盘", "组装电脑",
-        "刷机", "研究区块链", "玩无人机", "关注新能源技术", "研究量子计算", "逛GitHub",
-        "看苹果发布会", "测评手机", "玩智能家居", "折腾NAS", "研究机器学习", "写技术博客",
-        "学前端开发", "搞嵌入式", "玩Arduino", "关注航天发射", "看极客视频", "研究网络安全",
-        "打CTF比赛", "玩3D打印", "研究Linux", "参加黑客松", "研究云计算", "玩VR设备",
-        "研究算法", "刷LeetCode", "搞机器人", "研究5G通信", "用ChatGPT", "玩单片机",
-        "研究操作系统", "折腾软路由", "关注SpaceX", "学Rust语言", "拆解电子产品", "钻研编程技术",
-    ],
-    "娱乐": [
-        ("看科幻电影", 3), ("追剧", 3), ("看综艺节目", 2), ("追星", 2), "听演唱会", "看脱口秀",
-        "刷短视频", "听流行音乐", "看动漫", "看漫威电影", "追韩剧", "看美剧", "听相声",
-        "看话剧", "去KTV唱歌", "看音乐剧", "去音乐节", "看悬疑片", "看喜剧片", "听播客",
-        "看B站UP主", "追日剧", "看选秀节目", "追网络小说", "看恐怖片", "听摇滚乐",
-        "看电影首映", "追偶像团体", "看周星驰电影", "听周杰伦", "看宫崎骏动画", "看漫画",
-        "看直播", "玩剧本杀", "看古装剧", "看Live House演出", "听说唱", "看豆瓣高分电影",
-        "追国漫", "看纪录片", "看舞台剧", "追港剧", "看春晚", "听古典乐", "看奥斯卡颁奖",
-        "刷抖音", "看小品", "看电视剧", "看真人秀", "听有声书",
-    ],
-    "教育": [
-        ("准备考研", 6), ("考研复习", 4), ("备考公务员", 3), ("学英语", 2), ("背单词", 2),
-        "考雅思", "考托福", ("学编程", 4), ("上编程课", 3), "读书学习", "上网课",
-        "考教师资格证", "学高数", ("做考研真题", 3), "读研究生", "学日语", "练书法", "学法语",
-        ("考四六级", 2), ("准备高考", 2), "学心理学", "听公开课", "刷慕课", "考证", "自学考试",
-        "学历史", "背古诗词", "学物理", "做学术研究", "写论文", "参加读书会", "学经济学",
-        "学韩语", "练口语", "考注册会计师", "学画画", "学钢琴", "学西班牙语", "准备留学申请",
-        "考在职研究生", "学德语", "学习哲学", "考法考", "参加辩论赛", "考CFA", "上夜校",
-        "学数据分析", ("备考期末考试", 2), "泡图书馆", "做家教", "学写作",
-    ],
-    "旅游": [
-        ("徒步", 3), ("摄影", 3), ("自驾游", 2), "背包旅行", "去西藏", "去海边看海", "露营",
-        "爬山", "去日本旅行", "逛古镇", "坐邮轮", "住特色民宿", "去云南大理", "看北极光",
-        "环游世界", "去欧洲旅行", "考潜水证", "登雪山", "穷游", "逛博物馆", "去泰国度假",
-        "坐绿皮火车旅行", "打卡网红景点", "去草原骑马", "拍星空", "去沙漠看日落", "做旅游攻略",
-        "去海岛度假", "逛古城", "走川藏线", "看樱花", "去冰岛", "去敦煌", "游三峡",
-        "去桂林山水", "收集景区门票", "看日出", "去丽江", "逛迪士尼", "去新西兰", "徒步穿越",
-        "骑行318", "看红叶", "去土耳其坐热气球", "去青海湖", "去张家界", "住青旅", "去长白山",
-        "环岛骑行",
-    ],
-    "美食": [
-        ("探店", 3), ("做饭", 2), ("烘焙", 2), ("吃火锅", 3), "吃烧烤", "做甜点", "喝咖啡",
-        "品茶", "吃日料", "吃川菜", "研究菜谱", "煲汤", "吃小龙虾", "做蛋糕", "喝精酿啤酒",
-        "品红酒", "吃麻辣烫", "做面包", "逛菜市场", "吃早茶", "吃湘菜", "拍美食vlog", "吃西餐",
-        "做寿司", "吃螺蛳粉", "吃路边摊", "做家常菜", "吃海鲜", "喝奶茶", "手冲咖啡",
-        "吃自助餐", "吃韩式烤肉", "做披萨", "包饺子", "吃粤菜", "吃甜品", "找苍蝇馆子",
-        "吃牛排", "做卤味", "学做西点", "吃东北菜", "吃烤鸭", "吃臭豆腐", "吃兰州拉面",
-        "泡茶馆", "吃泰国菜", "吃串串", "调鸡尾酒", "吃夜宵", "逛夜市",
-    ],
-    "财经": [
-        ("炒股", 3), ("买基金", 2), ("基金定投", 3), ("研究股票", 2), ("理财", 2), "看财经新闻",
-        "研究宏观经济", "买国债", "投资黄金", "研究比特币", "看财报", "价值投资", "做量化交易",
-        "买理财产品", "研究房地产", "记账", "存钱", "研究保险", "看巴菲特", "炒美股", "炒港股",
-        "研究期货", "买可转债", "关注A股", "读投资书籍", "研究外汇", "做副业赚钱", "研究创业",
-        "研究分红股", "看K线图", "买指数基金", "研究税务筹划", "关注央行政策", "研究ETF",
-        "打新股", "研究REITs", "关注美联储", "研究债券", "做财务规划", "研究私募",
-        "看经济学人", "研究消费趋势", "买银行理财", "关注汇率", "研究上市公司", "参加投资沙龙",
-        "看雪球", "玩模拟炒股", "研究养老金",
-    ],
-    "游戏": [
-        ("打游戏", 3), ("玩王者荣耀", 3), ("玩原神", 2), "玩LOL", "打CSGO", "玩Switch",
-        "玩主机游戏", "玩Steam", "玩吃鸡", "玩我的世界", "玩塞尔达", "打电竞", "看电竞比赛",
-        "玩桌游", "玩狼人杀", "玩独立游戏", "玩魔兽世界", "玩Dota2", "玩和平精英", "玩PS5",
-        "玩手游", "玩二次元手游", "玩宝可梦", "玩黑神话悟空", "玩艾尔登法环", "玩星露谷",
-        "玩三国杀", "玩炉石传说", "玩守望先锋", "玩GTA", "玩赛车游戏", "玩怪物猎人", "玩动森",
-        "玩大富翁", "玩崩坏星穹铁道", "看游戏直播", "玩VR游戏", "下围棋", "下象棋", "玩FIFA",
-        "玩2K", "玩光遇", "玩金铲铲", "速通游戏", "玩街机", "玩RPG游戏", "打副本", "玩蛋仔派对",
-    ],
-    "汽车": [
-        ("改装车", 2), ("研究新能源汽车", 3), ("看汽车评测", 2), "玩越野", "逛车展", "开特斯拉",
-        "自己洗车打蜡", "洗车", "玩卡丁车", "跑赛道日", "研究发动机", "看汽车杂志", "学车",
-        "考驾照", "修车", "保养汽车", "玩房车露营", "研究混动技术", "玩摩托车", "骑机车",
-        "收集车模", "看二手车", "研究充电桩", "开SUV", "试驾新车", "研究汽车改装", "玩老爷车",
-        "关注比亚迪", "开手动挡", "看拉力赛", "研究汽车音响", "贴车衣", "研究轮胎", "看懂车帝",
-        "研究自动驾驶", "玩漂移", "开皮卡", "研究汽车底盘", "研究电池续航", "研究车载系统",
-        "开敞篷车", "玩遥控车", "参加车友会", "研究德系车", "研究日系车", "研究豪车",
-    ],
-    "时尚": [
-        ("穿搭", 3), ("化妆", 2), ("逛街买衣服", 2), "买包包", "研究护肤", "美甲", "看时装周",
-        "收集口红", "买香水", "研究潮牌", "买球鞋", "研究发型", "玩汉服", "玩lolita", "买珠宝",
-        "研究复古穿搭", "逛vintage店", "研究配色", "拍穿搭照", "看时尚杂志", "研究奢侈品",
-        "做手工饰品", "画眼线", "研究彩妆", "逛买手店", "买设计师品牌", "玩JK制服",
-        "研究日系穿搭", "收集腕表", "戴首饰", "研究美妆教程", "关注明星同款", "逛淘宝",
-        "研究面料", "染头发", "烫发", "研究香氛", "学服装设计", "做模特", "收集耳环",
-        "研究胶囊衣橱", "关注快时尚", "逛ZARA", "穿小众品牌", "研究韩系妆容", "玩cosplay",
-        "穿西装", "搭配帽子", "改造旧衣服", "研究男士理容",
-    ],
-    "健康": [
-        ("健身", 3), ("练瑜伽", 2), ("养生", 2), ("减肥", 2), "吃轻食", "早睡早起", "冥想",
-        "练普拉提", "控糖", "泡脚", "喝养生茶", "做体检", "研究营养学", "练八段锦", "打太极拳",
-        "控制体重", "做拉伸", "针灸", "中医调理", "戒烟", "坚持散步", "研究睡眠", "护肝",
-        "补充维生素", "练核心力量", "做康复训练", "保护颈椎", "练腹肌", "研究心理健康",
-        "做艾灸", "低脂饮食", "喝蛋白粉", "健走", "练呼吸法", "按摩推拿", "测血压", "研究减脂",
-        "跳健身操", "吃素", "练站桩", "护眼", "拔罐", "做正念练习", "研究中药", "戒糖",
-        "跳广场舞", "喝温水", "练气功",
-    ],
-    "母婴": [
-        ("带娃", 3), ("育儿", 3), ("备孕", 2), "辅食", "早教", "亲子游", "给宝宝做辅食",
-        "研究奶粉", "选婴儿车", "读绘本", "陪孩子玩", "孕期瑜伽", "产后恢复", "母乳喂养",
-        "研究育儿经验", "买童装", "带孩子去游乐园", "亲子阅读", "宝宝睡眠训练", "研究儿童教育",
-        "陪娃学钢琴", "给娃报兴趣班", "逛母婴店", "研究纸尿裤", "做胎教", ("带娃去亲子乐园", 2),
-        "晒娃", "记录宝宝成长", "研究儿童安全座椅", "买玩具", "带娃露营", "做亲子手工",
-        "学习科学育儿", "研究辅食添加", "准备待产包", "带二胎", "参加妈妈群", "研究孕期营养",
-        "陪孩子写作业", "宝宝游泳", "讲睡前故事", "研究疫苗", "给宝宝拍照", "研究儿童心理",
-        "带娃上早教课", "准备幼升小", "做月子", "哄睡", "带娃旅行",
-    ],
-}
+@dataclass(frozen=True)
+class Family:
+    tag: str
+    kind: str          # decides the sentence frames: act, topic, person, team, title, brand, place, dish, job, ...
+    aliases: Tuple[str, ...]
+    source: str        # the lexicon file it came from
 
-#: Deliberately multi-label phrases: only used (always in training) by users holding both tags.
-BRIDGES: Dict[Tuple[str, str], List[str]] = {
-    ("体育", "健康"): ["去健身房撸铁", "练HIIT燃脂"],
-    ("科技", "教育"): ["学人工智能课程", "刷编程题"],
-    ("科技", "游戏"): ["自己装游戏电脑"],
-    ("旅游", "美食"): ["去各地探店", "吃当地小吃"],
-    ("娱乐", "时尚"): ["模仿明星穿搭"],
-    ("母婴", "健康"): ["产后健身"],
-    ("母婴", "教育"): ["给孩子辅导作业"],
-    ("财经", "汽车"): ["研究车企财报"],
-    ("科技", "汽车"): ["研究智能座舱"],
-    ("游戏", "娱乐"): ["看游戏改编动画"],
-    ("旅游", "体育"): ["徒步登山"],
-    ("美食", "健康"): ["做减脂餐"],
-}
+    @property
+    def key(self) -> str:
+        return "%s/%s/%s" % (self.tag, self.kind, self.aliases[0])
 
-#: Phrases used by the showcase samples; forced into the training split.
+
+#: How often each kind is drawn for a mention (entities dominate: that is what users name).
+KIND_WEIGHTS: Dict[str, float] = {
+    "act": 3.0, "topic": 2.0, "person": 2.5, "team": 2.0, "title": 3.0, "brand": 2.5, "place": 3.5,
+    "dish": 3.0, "job": 1.2, "stage": 0.8, "slang": 1.0, "item": 1.5,
+}
+#: Kinds that are whole clauses (used verbatim).
+VERBATIM = {"stage", "slang"}
+
+
+def _read_sections(path: Path) -> Dict[str, List[Tuple[str, ...]]]:
+    sections: Dict[str, List[Tuple[str, ...]]] = {}
+    kind = None
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            kind = line[1:-1]
+            sections.setdefault(kind, [])
+            continue
+        if kind is None:
+            raise ValueError("%s: entry before any [kind] header: %r" % (path, line))
+        aliases = tuple(a.strip() for a in line.split("|") if a.strip())
+        if aliases:
+            sections[kind].append(aliases)
+    return sections
+
+
+def _read_list(path: Path) -> List[str]:
+    return [w.strip() for w in path.read_text(encoding="utf-8").splitlines() if w.strip()]
+
+
+def load_families(lexicons: Path = LEXICONS) -> Tuple[List[Family], Dict[str, List[Tuple[str, ...]]]]:
+    """(interest families in a fixed order, the negation phrases per tag).
+
+    An alias belongs to one family only: a later duplicate (any tag) is dropped, so a text's
+    label never depends on which list a word was read from. Hand-written lexicons come first,
+    then CC-CEDICT items and people.
+    """
+    families: List[Family] = []
+    negations: Dict[str, List[Tuple[str, ...]]] = {t: [] for t in TAGS}
+    seen: Set[str] = set()
+
+    def add(tag: str, kind: str, aliases: Sequence[str], source: str) -> None:
+        fresh = tuple(a for a in aliases if _norm(a) not in seen)
+        if not fresh:
+            return
+        seen.update(_norm(a) for a in fresh)
+        families.append(Family(tag, kind, fresh, source))
+
+    for tag in TAGS:
+        name = TAG_FILES[tag] + ".txt"
+        for kind, rows in _read_sections(lexicons / name).items():
+            if kind == "neg":
+                negations[tag].extend(rows)
+                continue
+            if kind not in KIND_WEIGHTS:
+                raise ValueError("%s: unknown kind [%s]" % (name, kind))
+            for aliases in rows:
+                add(tag, kind, aliases, name)
+    for tag in TAGS:
+        for prefix, kind in (("cedict_people_", "person"), ("cedict_", "item")):
+            path = lexicons / "derived" / (prefix + TAG_FILES[tag] + ".txt")
+            if path.is_file():
+                for word in _read_list(path):
+                    add(tag, kind, (word,), "derived/" + path.name)
+    return families, negations
+
+
+def _norm(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).lower()
+
+
+# --------------------------------------------------------------------------------------
+# Neutral material, noise resources (data/lexicons/neutral.txt and derived/)
+# --------------------------------------------------------------------------------------
+class Resources:
+    def __init__(self, lexicons: Path = LEXICONS):
+        neutral = _read_sections(lexicons / "neutral.txt")
+        self.jobs = [a for row in neutral["job"] for a in row]
+        self.cities = [a for row in neutral["city"] for a in row]
+        self.sentences = [row for row in neutral["sentence"]]
+        self.hard = [row[0] for row in neutral["hard"]]
+        self.greetings = [a for row in neutral["greeting"] for a in row]
+        self.english = [a for row in neutral["english"] for a in row]
+        self.s2t: Dict[str, str] = {}
+        for line in _read_list(lexicons / "derived" / "s2t.txt"):
+            s, t = line.split("\t")
+            self.s2t[s] = t
+        self.pinyin: Dict[str, str] = {}
+        for line in _read_list(lexicons / "derived" / "pinyin.txt"):
+            c, p = line.split("\t")
+            self.pinyin[c] = p
+        common = set(_gb2312_level1())
+        by_sound: Dict[str, List[str]] = {}
+        for c in sorted(common):
+            if c in self.pinyin:
+                by_sound.setdefault(self.pinyin[c], []).append(c)
+        self.homophones = {c: [o for o in by_sound[self.pinyin[c]] if o != c]
+                           for c in sorted(common) if c in self.pinyin and len(by_sound[self.pinyin[c]]) > 1}
+        self.common = sorted(common)
+
+    def vocabulary(self) -> List[str]:
+        """Every neutral string that may appear in any text (for the split's leak rule)."""
+        return self.jobs + self.cities + [a for row in self.sentences for a in row] + self.hard + self.greetings
+
+
+def _gb2312_level1() -> List[str]:
+    chars = []
+    for hi in range(0xB0, 0xD8):
+        for lo in range(0xA1, 0xFF):
+            try:
+                chars.append(bytes([hi, lo]).decode("gb2312"))
+            except UnicodeDecodeError:
+                pass
+    return chars
+
+
+# --------------------------------------------------------------------------------------
+# Sentence frames per kind ({x} = the alias); (tag, kind) overrides the kind's default
+# --------------------------------------------------------------------------------------
+ACT_FRAMES = [
+    "我喜欢{x}", "平时爱{x}", "业余时间{x}", "周末常常{x}", "最近迷上了{x}", "一有空就{x}", "每天都要{x}",
+    "坚持{x}{n}年了", "下班后喜欢{x}", "没事就{x}", "最大的爱好是{x}", "热衷于{x}", "经常{x}", "超爱{x}",
+    "特别喜欢{x}", "从小就爱{x}", "想找人一起{x}", "求一起{x}的搭子", "爱好：{x}", "兴趣是{x}", "爱{x}",
+    "沉迷{x}无法自拔", "{x}是我的快乐源泉", "每周{x}两三次", "这几年一直在{x}", "最近开始{x}了",
+    "打算今年好好{x}", "周末基本都在{x}", "除了上班就是{x}", "偶尔{x}", "喜欢{x}，一发不可收拾",
+    "工作之余{x}", "{x}{n}年，乐此不疲", "放假就{x}", "有时间就会{x}", "闲下来就{x}", "每天晚上{x}",
+    "日常{x}", "不{x}浑身难受", "天天{x}", "又开始{x}了", "周末约人{x}", "跟朋友一起{x}",
+]
+TOPIC_FRAMES = [
+    "喜欢{x}", "关注{x}", "对{x}很感兴趣", "{x}爱好者", "{x}迷", "{x}发烧友", "痴迷{x}", "平时关注{x}",
+    "热爱{x}", "最近沉迷{x}", "入坑{x}{n}年", "研究{x}很多年了", "聊{x}可以聊一整天", "关于{x}的都感兴趣",
+    "喜欢一切和{x}有关的东西", "每天刷{x}相关的内容", "{x}重度爱好者", "{x}老粉", "{x}是我的精神食粮",
+    "对{x}有点研究", "{x}相关的都爱看", "最近在研究{x}", "爱好{x}", "{x}控", "着迷于{x}", "{x}狂热分子",
+]
+PERSON_FRAMES = [
+    "{x}的粉丝", "{x}铁粉", "喜欢{x}", "{x}是我偶像", "追{x}好多年", "{x}死忠粉", "{x}yyds", "最喜欢{x}",
+    "永远支持{x}", "粉了{x}{n}年", "为{x}疯狂", "{x}的每场都看", "心里只有{x}", "{x}太强了", "偶像是{x}",
+]
+FRAMES: Dict[Tuple[str, str], List[str]] = {
+    ("体育", "team"): ["{x}球迷", "支持{x}", "{x}死忠", "每场{x}的比赛都看", "{x}铁粉", "主队是{x}", "{x}加油",
+                      "老{x}球迷了", "看{x}的比赛长大", "{x}永远的神", "为{x}熬夜看球", "{x}球迷一枚"],
+    ("娱乐", "person"): PERSON_FRAMES + ["为{x}打call", "{x}的演唱会每场都去", "单推{x}", "{x}唯粉", "喜欢听{x}的歌",
+                                       "{x}的剧都看过"],
+    ("游戏", "person"): ["{x}粉丝", "喜欢看{x}的比赛", "{x}加油", "支持{x}", "{x}yyds", "看{x}直播", "{x}铁粉"],
+    ("娱乐", "title"): ["追《{x}》", "最近在看《{x}》", "二刷《{x}》", "《{x}》太好看了", "刚看完{x}", "{x}看了三遍",
+                       "最爱的是{x}", "安利《{x}》", "在追{x}", "{x}入坑", "喜欢{x}", "《{x}》粉", "{x}看哭了",
+                       "重温{x}", "最近追{x}上头了"],
+    ("游戏", "title"): ["玩{x}", "{x}玩家", "{x}老玩家", "{x}上分中", "在玩{x}", "{x}满级了", "{x}玩了{n}年",
+                       "沉迷{x}", "每天上线{x}", "{x}{n}级", "{x}国服", "{x}萌新", "求{x}固玩", "喜欢{x}",
+                       "{x}启动！", "{x}肝到凌晨", "在{x}里当大佬", "{x}开黑"],
+    ("科技", "brand"): ["{x}用户", "用{x}", "{x}忠实用户", "关注{x}", "刚入手{x}", "在等{x}新品", "{x}的发布会必看",
+                       "喜欢研究{x}", "{x}全家桶", "{x}的东西都想买"],
+    ("汽车", "brand"): ["开{x}", "{x}车主", "想买{x}", "刚提了{x}", "{x}真香", "在看{x}", "纠结要不要买{x}",
+                       "开{x}{n}年了", "梦想车是{x}", "{x}车友", "最近试驾了{x}", "喜欢{x}的设计"],
+    ("时尚", "brand"): ["种草{x}", "{x}爱用者", "最近在用{x}", "爱买{x}", "{x}真的好看", "收了{x}", "{x}粉",
+                       "囤了好多{x}", "{x}回购无数次", "梦中情包是{x}", "{x}新品必买", "最爱{x}"],
+    ("美食", "brand"): ["常去{x}", "{x}爱好者", "一周三次{x}", "最爱{x}", "{x}常客", "{x}的新品都会试",
+                       "经常吃{x}", "{x}会员"],
+    ("财经", "brand"): ["持有{x}", "买了{x}", "重仓{x}", "定投{x}", "关注{x}", "{x}套牢了", "研究{x}",
+                       "{x}拿了{n}年", "加仓{x}", "看好{x}"],
+    ("教育", "brand"): ["目标{x}", "想考{x}", "冲{x}", "梦校是{x}", "每天打卡{x}", "在用{x}学习", "备考{x}",
+                       "想去{x}读研"],
+    ("母婴", "brand"): ["给宝宝用{x}", "娃喝{x}", "{x}用着不错", "娃爱看{x}", "囤了{x}", "给娃买{x}"],
+    ("旅游", "place"): ["去过{x}", "想去{x}", "下个月去{x}", "刚从{x}回来", "打卡{x}", "{x}自由行", "{x}三日游",
+                       "去了三次{x}", "梦想是去{x}", "计划去{x}", "在{x}玩了一周", "最喜欢的地方是{x}", "下一站{x}",
+                       "{x}之旅", "国庆去{x}", "一个人去了{x}", "带着相机去{x}", "攒钱去{x}"],
+    ("美食", "dish"): ["爱吃{x}", "最爱{x}", "会做{x}", "{x}yyds", "为了一口{x}可以排队两小时", "每周都要吃{x}",
+                      "{x}爱好者", "无{x}不欢", "自己在家做{x}", "{x}真的好吃", "馋{x}了", "{x}吃不腻",
+                      "到处找好吃的{x}", "拿手菜是{x}"],
+}
+JOB_FRAMES = ["{x}一枚", "我是{x}", "职业：{x}", "{x}", "做{x}{n}年了", "一名{x}", "{age}后{x}", "在{city}做{x}",
+              "{x}，{city}人", "本职{x}", "{x}打工人"]
+PLACE_DEFAULT = FRAMES[("旅游", "place")]
+ITEM_FRAMES = TOPIC_FRAMES + ["喜欢{x}", "关注{x}", "对{x}感兴趣", "最近对{x}着迷"]
+
+NEG_FRAMES_ACT = ["不爱{x}", "从不{x}", "不会{x}", "讨厌{x}", "不喜欢{x}"]
+NEG_FRAMES_TOPIC = ["对{x}没兴趣", "不喜欢{x}", "{x}什么的不感兴趣", "不懂{x}", "对{x}无感", "{x}一点都不懂"]
+NEG_JOIN = ["{neg}，{pos}", "{neg}，但是{pos}", "虽然{neg}，但{pos}", "{pos}，不过{neg}", "{pos}，{neg}",
+            "{neg}，平时就{pos}", "{neg}，只是{pos}"]
+
+EDU_GOALS: List[Tuple[str, int]] = [
+    ("编程知识", 4), ("英语", 2), ("数学知识", 1), ("专业知识", 2), ("历史知识", 1), ("心理学知识", 1),
+]
+EDU_GOAL_TEMPLATES: List[str] = ["想多学点{g}", "打算好好学{g}", "希望多积累点{g}", "给自己定个目标多学{g}"]
+
+TAG_ENGLISH: Dict[str, List[str]] = {
+    "体育": ["basketball", "football", "running", "workout", "sports", "game day", "ball is life"],
+    "科技": ["coding", "tech", "geek", "developer", "AI", "gadgets", "hello world"],
+    "娱乐": ["movies", "music", "K-pop", "binge watching", "fangirl", "concert"],
+    "教育": ["study", "exam", "IELTS", "learning", "bookworm", "study hard"],
+    "旅游": ["travel", "wanderlust", "road trip", "backpacker", "explore"],
+    "美食": ["foodie", "coffee", "cooking", "yummy", "brunch"],
+    "财经": ["investing", "stocks", "finance", "money", "FIRE"],
+    "游戏": ["gamer", "gaming", "GG", "noob", "carry", "AFK"],
+    "汽车": ["car guy", "driving", "petrolhead", "EV", "road"],
+    "时尚": ["OOTD", "fashion", "makeup", "skincare", "style"],
+    "健康": ["healthy", "yoga", "wellness", "fitness", "self care"],
+    "母婴": ["mom life", "new mom", "baby", "dad life", "family"],
+}
+TAG_EMOJI: Dict[str, List[str]] = {
+    "体育": ["⚽", "🏀", "🏸", "🏃", "🏊"], "科技": ["💻", "📱", "🤖", "⌨️"], "娱乐": ["🎬", "🎵", "🎤", "📺"],
+    "教育": ["📚", "✏️", "🎓"], "旅游": ["✈️", "🏔️", "🏖️", "🧳"], "美食": ["🍜", "🍲", "🍰", "☕"],
+    "财经": ["📈", "💰", "📉"], "游戏": ["🎮", "🕹️"], "汽车": ["🚗", "🏎️", "🚙"], "时尚": ["👗", "💄", "👠", "💅"],
+    "健康": ["🧘", "🥗", "💪"], "母婴": ["👶", "🍼", "🧸"],
+}
+EMOJI: List[str] = ["😄", "😊", "✨", "🔥", "👍", "❤️", "🙌", "🌟", "😎", "🤣", "🥰", "🙏", "😂", "💤", "🌈"]
+SLANG_GENERIC = ["yyds", "绝绝子", "真的会谢", "hhh", "哈哈哈", "xswl", "u1s1", "awsl", "emmm", "笑死", "无语子",
+                 "救命", "谁懂啊", "家人们", "冲冲冲", "nb", "牛", "绝了", "狠狠爱了", "6"]
+PINYIN_CHUNKS = ["wo", "hen", "xi huan", "ai", "zui jin", "ping shi", "zhou mo", "hai xing", "haha", "mei shi",
+                 "jiu shi", "te bie", "zhen de"]
+FILLERS: List[str] = [
+    "求同好", "欢迎交流", "希望认识志同道合的朋友", "生活需要仪式感", "慢慢来比较快", "人生苦短", "保持热爱", "随缘",
+    "多多关照", "一起加油", "开心最重要", "请多指教", "欢迎私聊", "有同好吗", "交个朋友吧", "互关", "佛系青年",
+    "奔波在生活的路上", "努力搬砖中", "做一个快乐的人", "热爱生活",
+]
+SEPARATORS: List[Tuple[str, int]] = [("，", 12), ("。", 4), ("！", 1), ("~", 1), (" ", 2), ("；", 1), ("、", 1),
+                                     ("\n", 1), (",", 1), ("｜", 1), ("/", 1)]
+ENDINGS: List[Tuple[str, int]] = [("", 8), ("。", 4), ("！", 2), ("~", 1), ("!!", 1), ("…", 1), ("～", 1), ("。。。", 1)]
+
+TAG_WEIGHTS: Dict[str, float] = {
+    "体育": 1.1, "科技": 1.0, "娱乐": 1.2, "教育": 1.0, "旅游": 1.0, "美食": 1.1,
+    "财经": 0.85, "游戏": 1.0, "汽车": 0.8, "时尚": 0.85, "健康": 0.9, "母婴": 0.75,
+}
+RELATED: List[Tuple[str, str]] = [("体育", "健康"), ("科技", "教育"), ("科技", "游戏"), ("旅游", "美食"),
+                                  ("娱乐", "时尚"), ("母婴", "健康"), ("母婴", "教育"), ("财经", "汽车"),
+                                  ("科技", "汽车"), ("游戏", "娱乐"), ("旅游", "体育"), ("美食", "健康"),
+                                  ("科技", "财经"), ("娱乐", "旅游"), ("体育", "娱乐")]
+
+#: Showcase inputs; the families they use are forced into training.
 SAMPLES: List[Dict[str, object]] = [
     {"text": "我平时喜欢踢足球和看NBA比赛", "expect_top": "体育"},
     {"text": "最近在准备考研，想多学点编程知识", "expect_top": "教育"},
@@ -188,67 +316,15 @@ SAMPLES: List[Dict[str, object]] = [
     {"text": "周末喜欢带娃去亲子乐园", "expect_top": "母婴"},
     {"text": "喜欢探店，最爱吃火锅", "expect_top": "美食"},
 ]
-SAMPLE_PHRASES: List[str] = [
-    "踢足球", "看NBA比赛", "准备考研", "考研复习", "学编程", "上编程课", "看科幻电影", "打篮球",
-    "徒步", "摄影", "基金定投", "炒股", "带娃去亲子乐园", "探店", "吃火锅",
-]
 
-# 教育 learning goals ("想多学点编程知识") and the rarer 科技 variant -- training only.
-EDU_GOALS: List[Tuple[str, int]] = [
-    ("编程知识", 4), ("英语", 2), ("数学知识", 1), ("专业知识", 2), ("历史知识", 1), ("心理学知识", 1),
-]
-EDU_GOAL_TEMPLATES: List[str] = ["想多学点{g}", "打算好好学{g}", "希望多积累点{g}", "给自己定个目标多学{g}"]
-TECH_GOAL_TEMPLATES: List[str] = ["喜欢分享编程知识", "偶尔写写编程知识笔记"]
-
-# --------------------------------------------------------------------------------------
-# Sentence templates, bios and fillers (shared by users and held-out texts).
-# --------------------------------------------------------------------------------------
-TEMPLATES_1: List[str] = [
-    "我喜欢{a}", "平时爱{a}", "业余时间最大的爱好是{a}", "关注{a}很多年了", "最近迷上了{a}",
-    "一有空就{a}", "周末常常{a}", "特别热爱{a}", "对{a}很感兴趣", "{a}是我的日常",
-    "每天都要{a}", "坚持{a}3年了", "朋友都知道我爱{a}", "下班后喜欢{a}", "最大的快乐就是{a}",
-    "入坑{a}好久了", "偶尔{a}", "热衷于{a}", "没事就{a}", "想找人一起{a}", "最近在{a}",
-    "从小就爱{a}", "{a}爱好者", "我的爱好：{a}",
-]
-TEMPLATES_2: List[str] = [
-    "我喜欢{a}和{b}", "平时爱{a}，周末常常{b}", "喜欢{a}，也喜欢{b}", "{a}、{b}都是我的爱好",
-    "除了{a}，还喜欢{b}", "爱好是{a}和{b}", "工作之余{a}，偶尔{b}", "最近在{a}，顺便{b}",
-    "既爱{a}又爱{b}", "一边{a}一边{b}", "我平时喜欢{a}和{b}", "喜欢{a}，最爱{b}",
-]
-BIO_TEMPLATES: List[str] = [
-    "{job}，{city}人", "{city}{job}", "坐标{city}", "{age}后{job}", "在{city}工作的{job}",
-    "{job}一枚", "{job}，常驻{city}", "我是{job}",
-]
-JOBS: List[str] = [
-    "程序员", "产品经理", "设计师", "大学生", "研究生", "高中老师", "会计", "销售", "医生",
-    "护士", "律师", "公务员", "自由职业者", "全职妈妈", "退休教师", "工程师", "运营", "HR",
-    "外企白领", "创业者", "公司职员", "小学老师", "宝妈", "餐厅老板",
-]
-CITIES: List[str] = [
-    "北京", "上海", "广州", "深圳", "杭州", "成都", "武汉", "西安", "南京", "重庆", "长沙",
-    "苏州", "天津", "青岛", "厦门", "昆明", "沈阳", "郑州", "合肥", "大连", "哈尔滨", "福州",
-]
-AGES: List[str] = ["80", "85", "90", "95", "00"]
-FILLERS: List[str] = [
-    "求同好", "欢迎交流", "希望认识志同道合的朋友", "生活需要仪式感", "慢慢来比较快", "人生苦短",
-    "保持热爱", "随缘", "多多关照", "一起加油", "开心最重要", "请多指教",
-]
-ENGLISH: List[str] = ["enjoy life", "nice to meet you", "let's go", "so fun", "forever young",
-                      "stay hungry", "weekend vibes", "yyds", "hello", "btw"]
-EMOJI: List[str] = ["😄", "😊", "✨", "🔥", "👍", "❤️", "🙌", "🌟", "😎"]
-TAG_EMOJI: Dict[str, str] = {
-    "体育": "⚽", "科技": "💻", "娱乐": "🎬", "教育": "📚", "旅游": "✈️", "美食": "🍜",
-    "财经": "📈", "游戏": "🎮", "汽车": "🚗", "时尚": "👗", "健康": "🧘", "母婴": "👶",
-}
-SEPARATORS: List[Tuple[str, int]] = [("，", 10), ("。", 3), ("！", 1), ("~", 1), (" ", 1), ("；", 1)]
-ENDINGS: List[Tuple[str, int]] = [("", 6), ("。", 4), ("！", 2), ("~", 1), ("!!", 1), ("…", 1), ("～", 1)]
-
-# Tag-frequency weights and pairs that co-occur more often than chance.
-TAG_WEIGHTS: Dict[str, float] = {
-    "体育": 1.1, "科技": 1.0, "娱乐": 1.2, "教育": 1.0, "旅游": 1.0, "美食": 1.1,
-    "财经": 0.8, "游戏": 1.0, "汽车": 0.7, "时尚": 0.8, "健康": 0.9, "母婴": 0.6,
-}
-RELATED: List[Tuple[str, str]] = sorted(BRIDGES) + [("科技", "财经"), ("娱乐", "旅游"), ("体育", "娱乐")]
+NO_INTEREST_RATE = 0.09
+NEGATION_RATE = 0.14
+LONG_BIO_RATE = 0.15
+HELDOUT_FRACTION = 0.12
+CALIBRATION_FRACTION = 0.08
+USER_PII_RATE = 0.07
+HELDOUT_PII_RATE = 0.03
+MAX_LEN = 220
 
 # --------------------------------------------------------------------------------------
 # Fake personal data (for the PII-masking work).  All numbers are random and synthetic.
@@ -272,10 +348,6 @@ PII_TEMPLATES: Dict[str, List[str]] = {
 }
 PII_KINDS: List[Tuple[str, int]] = [("phone", 50), ("email", 25), ("id", 15), ("card", 10)]
 
-USER_PII_RATE = 0.08
-HELDOUT_PII_RATE = 0.03
-HELDOUT_FRACTION = 0.25
-MIN_LEN, MAX_LEN = 8, 80
 
 
 def id_check_digit(first17: str) -> str:
@@ -356,70 +428,87 @@ def _fake_card(rng: random.Random) -> str:
 _PII_MAKERS = {"phone": _fake_phone, "email": _fake_email, "id": _fake_id, "card": _fake_card}
 
 
-# --------------------------------------------------------------------------------------
-# Phrase split
-# --------------------------------------------------------------------------------------
-def _phrase_weights() -> Dict[str, Dict[str, int]]:
-    out: Dict[str, Dict[str, int]] = {}
-    for tag in TAGS:
-        weights: Dict[str, int] = {}
-        for item in PHRASES[tag]:
-            phrase, w = item if isinstance(item, tuple) else (item, 1)
-            if phrase in weights:
-                raise ValueError("duplicate phrase %r in %s" % (phrase, tag))
-            weights[phrase] = w
-        out[tag] = weights
-    return out
 
 
-def _shared_vocabulary() -> List[str]:
-    """Every non-phrase string that may appear in a users.jsonl text."""
-    vocab: List[str] = []
-    vocab += TEMPLATES_1 + TEMPLATES_2 + BIO_TEMPLATES + JOBS + CITIES + FILLERS + ENGLISH
-    vocab += [t.format(g=g) for t in EDU_GOAL_TEMPLATES for g, _ in EDU_GOALS] + TECH_GOAL_TEMPLATES
-    vocab += [p for phrases in BRIDGES.values() for p in phrases]
-    vocab += [t for ts in PII_TEMPLATES.values() for t in ts]
-    return vocab
+# --------------------------------------------------------------------------------------
+# Family split: train / heldout / calibration, disjoint by construction
+# --------------------------------------------------------------------------------------
+def _forced_train(families: List[Family], extra_vocab: Sequence[str]) -> Set[str]:
+    """Families that must stay in training: used by a showcase sample, or with an alias that is
+    short ASCII (too easy to meet by accident inside other words), or that occurs inside another
+    family's alias or a neutral/frame string -- otherwise a held-out alias would leak into
+    users.jsonl through an innocent text."""
+    samples = [_norm(str(s["text"])) for s in SAMPLES]
+    frames = [f for fs in FRAMES.values() for f in fs] + ACT_FRAMES + TOPIC_FRAMES + PERSON_FRAMES + JOB_FRAMES
+    frames += FILLERS + SLANG_GENERIC + [w for ws in TAG_ENGLISH.values() for w in ws]
+    frames += [t.format(g=g) for t in EDU_GOAL_TEMPLATES for g, _ in EDU_GOALS]
+    pool: Set[str] = set()
+    for v in list(extra_vocab) + frames:
+        pool.update(_substrings(_norm(v)))
+    owners: Dict[str, Set[str]] = {}  # substring of some alias -> the families whose alias contains it
+    for f in families:
+        for a in f.aliases:
+            for s in _substrings(_norm(a)):
+                owners.setdefault(s, set()).add(f.key)
+    forced: Set[str] = set()
+    for f in families:
+        for a in (_norm(x) for x in f.aliases):
+            if (len(a) < 2 or (a.isascii() and len(a) <= 3) or any(a in s for s in samples) or a in pool
+                    or owners.get(a, set()) - {f.key}):
+                forced.add(f.key)
+                break
+    return forced
+
+
+def _substrings(text: str) -> Set[str]:
+    return {text[i:j] for i in range(len(text)) for j in range(i + 1, len(text) + 1)}
+
+
+def family_split(seed: int = DEFAULT_SEED, families: Optional[List[Family]] = None,
+                 resources: Optional[Resources] = None) -> Dict[str, List[Family]]:
+    """Deterministic {"train", "heldout", "calibration"} lists of families.
+
+    Per (tag, kind), the families not forced into training are shuffled with the seed;
+    HELDOUT_FRACTION of the group goes to heldout, CALIBRATION_FRACTION to calibration.
+    Verbatim clauses (stages, slang) stay in training: they are shared phrasing, not entities.
+    """
+    if families is None:
+        families = load_families()[0]
+    resources = resources or Resources()
+    forced = _forced_train(families, resources.vocabulary())
+    groups: Dict[Tuple[str, str], List[Family]] = {}
+    for f in families:
+        groups.setdefault((f.tag, f.kind), []).append(f)
+    split: Dict[str, List[Family]] = {"train": [], "heldout": [], "calibration": []}
+    for gi, (key, members) in enumerate(sorted(groups.items())):
+        free = [f for f in members if f.key not in forced and f.kind not in VERBATIM]
+        rng = random.Random("%d/%s/%s" % (seed, key[0], key[1]))
+        rng.shuffle(free)
+        n_held = int(round(HELDOUT_FRACTION * len(members)))
+        n_cal = int(round(CALIBRATION_FRACTION * len(members)))
+        held = {f.key for f in free[:n_held]}
+        cal = {f.key for f in free[n_held:n_held + n_cal]}
+        for f in members:
+            split["heldout" if f.key in held else "calibration" if f.key in cal else "train"].append(f)
+    return split
 
 
 def phrase_split(seed: int = DEFAULT_SEED) -> Tuple[Dict[str, List[str]], Dict[str, List[str]]]:
-    """Deterministic (train, heldout) phrase lists per tag.
-
-    A phrase is forced into train when it is a sample phrase, or a substring of another
-    phrase (any category) or of any template/filler/bio/bridge string -- otherwise it would
-    leak into users.jsonl.  Of the rest, ~25% per category (shuffled with the seed) go to
-    heldout.  Bridge phrases and 教育 learning goals are always training-only.
-    """
-    weights = _phrase_weights()
-    all_phrases = [p for tag in TAGS for p in weights[tag]]
-    if len(set(all_phrases)) != len(all_phrases):
-        raise ValueError("a phrase is listed under two categories; use BRIDGES for that")
-    vocab = _shared_vocabulary()
-    train: Dict[str, List[str]] = {}
-    heldout: Dict[str, List[str]] = {}
-    for ti, tag in enumerate(TAGS):
-        phrases = list(weights[tag])
-        forced = [
-            p for p in phrases
-            if p in SAMPLE_PHRASES
-            or any(p != q and p in q for q in all_phrases)
-            or any(p in v for v in vocab)
-        ]
-        free = [p for p in phrases if p not in forced]
-        rng = random.Random(seed * 1009 + ti)
-        rng.shuffle(free)
-        n_held = min(len(free), int(round(HELDOUT_FRACTION * len(phrases))))
-        held = set(free[:n_held])
-        # keep the source order inside each split (stable, readable)
-        train[tag] = [p for p in phrases if p not in held]
-        heldout[tag] = [p for p in phrases if p in held]
-    return train, heldout
+    """(train, heldout) aliases per tag: the flat view of ``family_split``."""
+    split = family_split(seed)
+    out = []
+    for name in ("train", "heldout"):
+        per_tag: Dict[str, List[str]] = {t: [] for t in TAGS}
+        for f in split[name]:
+            per_tag[f.tag].extend(f.aliases)
+        out.append(per_tag)
+    return out[0], out[1]
 
 
 # --------------------------------------------------------------------------------------
 # Text composition
 # --------------------------------------------------------------------------------------
-def _wchoice(rng: random.Random, items: Sequence[Tuple[str, float]]) -> str:
+def _wchoice(rng: random.Random, items: Sequence[Tuple[object, float]]):
     total = sum(w for _, w in items)
     x = rng.random() * total
     acc = 0.0
@@ -439,98 +528,219 @@ def _to_fullwidth(text: str) -> str:
 
 def _pick_tags(rng: random.Random) -> List[str]:
     r = rng.random()
-    n = 1 if r < 0.55 else (2 if r < 0.90 else 3)
+    n = 1 if r < 0.6 else (2 if r < 0.9 else 3)
     tags = [_wchoice(rng, [(t, TAG_WEIGHTS[t]) for t in TAGS])]
     while len(tags) < n:
-        if rng.random() < 0.5:
+        if rng.random() < 0.4:
             pairs = [p for p in RELATED if (p[0] in tags) != (p[1] in tags)]
             if pairs:
                 a, b = rng.choice(pairs)
                 tags.append(b if a in tags else a)
                 continue
-        cand = [(t, TAG_WEIGHTS[t]) for t in TAGS if t not in tags]
-        tags.append(_wchoice(rng, cand))
+        tags.append(_wchoice(rng, [(t, TAG_WEIGHTS[t]) for t in TAGS if t not in tags]))
     return tags
 
 
-class _Composer:
-    def __init__(self, pools: Dict[str, List[Tuple[str, float]]], training: bool, pii_rate: float):
-        self.pools = pools
-        self.training = training
+def _is_cjk(ch: str) -> bool:
+    return "\u4e00" <= ch <= "\u9fff"
+
+
+class Composer:
+    """Builds texts from one split's families; the noise is shared by every split."""
+
+    def __init__(self, families: List[Family], negations: Dict[str, List[Tuple[str, ...]]], res: Resources,
+                 pii_rate: float, edu_goals: bool):
+        self.res = res
         self.pii_rate = pii_rate
+        self.edu_goals = edu_goals
+        self.negations = negations
+        self.by_tag: Dict[str, Dict[str, List[Family]]] = {t: {} for t in TAGS}
+        for f in families:
+            self.by_tag[f.tag].setdefault(f.kind, []).append(f)
+        self.kind_weights = {t: [(k, KIND_WEIGHTS[k]) for k in sorted(kinds)] for t, kinds in self.by_tag.items()}
+        self.neg_families = {t: [f for k in ("act", "topic") for f in self.by_tag[t].get(k, [])] for t in TAGS}
 
-    def _phrases(self, rng: random.Random, tags: List[str]) -> List[str]:
-        per_tag = {1: (1, 3), 2: (1, 2), 3: (1, 1)}[len(tags)]
-        chosen: List[str] = []
-        for tag in tags:
-            k = rng.randint(*per_tag)
-            for _ in range(k):
-                for _try in range(5):
-                    p = _wchoice(rng, self.pools[tag])
-                    if p not in chosen:
-                        chosen.append(p)
-                        break
-        if self.training and len(tags) > 1:
-            for pair in sorted(BRIDGES):
-                if pair[0] in tags and pair[1] in tags and rng.random() < 0.3:
-                    chosen[rng.randrange(len(chosen))] = rng.choice(BRIDGES[pair])
-        if len(chosen) > 1 and rng.random() < 0.5:
-            rng.shuffle(chosen)
-        return chosen
+    # -- one interest mention -------------------------------------------------------
+    def mention(self, rng: random.Random, tag: str) -> str:
+        kind = _wchoice(rng, self.kind_weights[tag])
+        fam = rng.choice(self.by_tag[tag][kind])
+        alias = rng.choice(fam.aliases)
+        if kind in VERBATIM:
+            return alias
+        if kind == "act":
+            frames = ACT_FRAMES
+        elif kind == "job":
+            frames = JOB_FRAMES
+        elif kind == "item":
+            frames = ITEM_FRAMES
+        else:
+            frames = FRAMES.get((tag, kind)) or (PERSON_FRAMES if kind in ("person", "team") else
+                                                 PLACE_DEFAULT if kind == "place" else TOPIC_FRAMES)
+        return self._fill(rng, rng.choice(frames), alias)
 
-    def _sentences(self, rng: random.Random, phrases: List[str]) -> List[str]:
-        out: List[str] = []
-        i = 0
-        while i < len(phrases):
-            if i + 1 < len(phrases) and rng.random() < 0.6:
-                out.append(rng.choice(TEMPLATES_2).format(a=phrases[i], b=phrases[i + 1]))
-                i += 2
-            else:
-                out.append(rng.choice(TEMPLATES_1).format(a=phrases[i]))
-                i += 1
-        return out
+    def _fill(self, rng: random.Random, frame: str, x: str) -> str:
+        return frame.format(x=x, n=rng.choice(["两", "三", "五", "十", "2", "3", "6", "8", "10"]),
+                            age=rng.choice(["80", "85", "90", "95", "00", "05"]), city=rng.choice(self.res.cities))
 
+    def negation(self, rng: random.Random, tag: str) -> str:
+        if self.negations[tag] and rng.random() < 0.6:
+            return rng.choice(rng.choice(self.negations[tag]))
+        fam = rng.choice(self.neg_families[tag])
+        frames = NEG_FRAMES_ACT if fam.kind == "act" else NEG_FRAMES_TOPIC
+        return rng.choice(frames).format(x=rng.choice(fam.aliases))
+
+    def neutral(self, rng: random.Random) -> str:
+        r = rng.random()
+        if r < 0.45:
+            s = rng.choice(rng.choice(self.res.sentences))
+            return s.format(city=rng.choice(self.res.cities), city2=rng.choice(self.res.cities))
+        if r < 0.75:
+            return rng.choice(self.res.hard)
+        if r < 0.9:
+            return rng.choice(FILLERS)
+        return rng.choice(self.res.greetings)
+
+    def bio(self, rng: random.Random) -> str:
+        job, city = rng.choice(self.res.jobs), rng.choice(self.res.cities)
+        return rng.choice(["{job}，{city}人", "{city}{job}", "坐标{city}", "{age}后{job}", "在{city}工作的{job}",
+                           "{job}一枚", "{job}，常驻{city}", "我是{job}", "{city}人"]).format(
+            job=job, city=city, age=rng.choice(["80", "85", "90", "95", "00"]))
+
+    # -- whole texts ------------------------------------------------------------------
     def compose(self, rng: random.Random, tags: List[str]) -> str:
-        for _attempt in range(100):
-            parts = self._sentences(rng, self._phrases(rng, tags))
-            if self.training and "教育" in tags and rng.random() < 0.45:
-                goal = _wchoice(rng, EDU_GOALS)
-                parts.append(rng.choice(EDU_GOAL_TEMPLATES).format(g=goal))
-            if self.training and "科技" in tags and rng.random() < 0.08:
-                parts.append(rng.choice(TECH_GOAL_TEMPLATES))
-            if rng.random() < 0.35:
-                bio = rng.choice(BIO_TEMPLATES).format(
-                    job=rng.choice(JOBS), city=rng.choice(CITIES), age=rng.choice(AGES))
-                parts.insert(0, bio)
-            if rng.random() < 0.25:
-                parts.append(rng.choice(FILLERS))
-            if rng.random() < 0.06:
-                parts.append(rng.choice(ENGLISH))
-            text = parts[0]
-            for p in parts[1:]:
-                text += _wchoice(rng, SEPARATORS) + p
-            text += _wchoice(rng, ENDINGS)
-            if rng.random() < 0.12:
-                text += rng.choice(EMOJI) if rng.random() < 0.5 else TAG_EMOJI[tags[0]]
-            if rng.random() < 0.04:
-                text = _to_fullwidth(text)
-            if rng.random() < self.pii_rate:
-                n_items = 2 if rng.random() < 0.2 else 1
-                for _ in range(n_items):
-                    kind = _wchoice(rng, PII_KINDS)
-                    snippet = rng.choice(PII_TEMPLATES[kind]).format(v=_PII_MAKERS[kind](rng))
-                    if rng.random() < 0.8:
-                        text = text.rstrip("。！~!…～") + "，" + snippet
-                    else:
-                        text = snippet + "。" + text
-            if MIN_LEN <= len(text) <= MAX_LEN:
-                return text
-        raise RuntimeError("could not compose a text of %d..%d chars for %r" % (MIN_LEN, MAX_LEN, tags))
+        per_tag = {1: (1, 3), 2: (1, 2), 3: (1, 1)}[len(tags)]
+        parts = []
+        for tag in tags:
+            for _ in range(rng.randint(*per_tag)):
+                parts.append(self.mention(rng, tag))
+        if self.edu_goals and "教育" in tags and rng.random() < 0.25:
+            parts.append(rng.choice(EDU_GOAL_TEMPLATES).format(g=_wchoice(rng, EDU_GOALS)))
+        if len(parts) > 1 and rng.random() < 0.5:
+            rng.shuffle(parts)
+        if rng.random() < NEGATION_RATE:
+            neg_tag = rng.choice([t for t in TAGS if t not in tags])
+            i = rng.randrange(len(parts))
+            parts[i] = rng.choice(NEG_JOIN).format(neg=self.negation(rng, neg_tag), pos=parts[i])
+        if rng.random() < 0.3:
+            parts.insert(0, self.bio(rng))
+        n_neutral = rng.randint(3, 6) if rng.random() < LONG_BIO_RATE else (1 if rng.random() < 0.2 else 0)
+        for _ in range(n_neutral):
+            parts.insert(rng.randrange(len(parts) + 1), self.neutral(rng))
+        if rng.random() < 0.15:
+            parts.append(rng.choice(FILLERS))
+        text = self._join(rng, parts)
+        return self._noise(rng, text, tags)
 
+    def compose_empty(self, rng: random.Random) -> str:
+        """A text that states no interest (tags: [])."""
+        r = rng.random()
+        res = self.res
+        if r < 0.14:
+            text = rng.choice(res.greetings)
+            if rng.random() < 0.3:
+                text += rng.choice(["，", "！", "~", " ", "。"]) + self.neutral(rng)
+        elif r < 0.27:
+            text = self._gibberish(rng)
+        elif r < 0.34:
+            text = self._digits(rng)
+        elif r < 0.55:
+            text = self._join(rng, [self.neutral(rng) for _ in range(rng.randint(1, 3))])
+        elif r < 0.65:
+            text = self._join(rng, [self._personal(rng) for _ in range(rng.randint(1, 3))])
+        elif r < 0.71:
+            text = rng.choice(rng.choice(res.sentences[-40:]))  # fillers, questions, mottos
+        elif r < 0.81:
+            negs = [self.negation(rng, t) for t in rng.sample(TAGS, rng.randint(1, 3))]
+            lead = rng.choice(["", "", "没什么爱好，", "什么都不感兴趣，", "没啥兴趣爱好，"])
+            text = lead + self._join(rng, negs) if len(negs) > 1 or lead else negs[0]
+        elif r < 0.85:
+            text = "".join(rng.choice(EMOJI + [e for es in TAG_EMOJI.values() for e in es])
+                           for _ in range(rng.randint(1, 4)))
+        elif r < 0.89:
+            text = rng.choice(res.english)
+        else:
+            text = self._join(rng, [self.bio(rng) if rng.random() < 0.5 else self.neutral(rng),
+                                    self._personal(rng) if rng.random() < 0.5 else rng.choice(res.hard)])
+        return self._noise(rng, text, [])
 
-def _pools(split: Dict[str, List[str]]) -> Dict[str, List[Tuple[str, float]]]:
-    weights = _phrase_weights()
-    return {tag: [(p, float(weights[tag][p])) for p in split[tag]] for tag in TAGS}
+    def _join(self, rng: random.Random, parts: List[str]) -> str:
+        text = parts[0]
+        for p in parts[1:]:
+            text += _wchoice(rng, SEPARATORS) + p
+        return text + _wchoice(rng, ENDINGS)
+
+    def _gibberish(self, rng: random.Random) -> str:
+        r = rng.random()
+        rows = ["qwertyuiop", "asdfghjkl", "zxcvbnm", "1234567890"]
+        if r < 0.3:
+            row = rng.choice(rows)
+            i = rng.randrange(len(row) - 3)
+            return row[i:i + rng.randint(4, len(row) - i)]
+        if r < 0.55:
+            letters = "abcdefghijklmnopqrstuvwxyz"
+            words = ["".join(rng.choice(letters) for _ in range(rng.randint(2, 6))) for _ in range(rng.randint(1, 3))]
+            return " ".join(words)
+        if r < 0.7:
+            ch = rng.choice(["啊", "哈", "嗯", "哦", "呃", "6", "a", "。", "？", "1"])
+            return ch * rng.randint(3, 10)
+        if r < 0.9:
+            return "".join(rng.choice(self.res.common) for _ in range(rng.randint(2, 7)))
+        return "".join(rng.choice("abcdefghijklmnopqrstuvwxyz0123456789_") for _ in range(rng.randint(4, 12)))
+
+    def _digits(self, rng: random.Random) -> str:
+        r = rng.random()
+        if r < 0.4:
+            return "".join(rng.choice("0123456789") for _ in range(rng.randint(1, 9)))
+        if r < 0.7:
+            return rng.choice(["！", "。", "？", "…", "~", ".", "?", "!", "-", "*", "+"]) * rng.randint(1, 6)
+        return rng.choice(["123", "666", "888", "111", "000", "520", "1314"]) + rng.choice(["", "！", "。", "~"])
+
+    def _personal(self, rng: random.Random) -> str:
+        return rng.choice([
+            "年龄%d" % rng.randint(16, 60), "%d岁" % rng.randint(16, 60), "身高%d" % rng.randint(150, 190),
+            "身高%dcm" % rng.randint(150, 190), "体重%dkg" % rng.randint(40, 90), "%d年生" % rng.randint(1965, 2008),
+            "男", "女", "性别男", "性别女", "%s人" % rng.choice(self.res.cities), "老家%s" % rng.choice(self.res.cities),
+            "联系方式见主页", "电话%s" % _fake_phone(rng), "邮箱%s" % _fake_email(rng), "微信同号",
+            "QQ %d" % rng.randint(10_000_000, 999_999_999), "学历本科", "%s座" % rng.choice("白羊金牛双子巨蟹狮子处女天秤天蝎射手摩羯水瓶双鱼"),
+        ])
+
+    def _noise(self, rng: random.Random, text: str, tags: List[str]) -> str:
+        res = self.res
+        if rng.random() < 0.06:  # pinyin for one CJK word
+            runs = [i for i in range(len(text) - 1) if _is_cjk(text[i]) and _is_cjk(text[i + 1])]
+            if runs:
+                i = rng.choice(runs)
+                n = 2 if rng.random() < 0.7 else 3
+                chunk = text[i:i + n]
+                if all(c in res.pinyin for c in chunk):
+                    py = [res.pinyin[c] for c in chunk]
+                    text = text[:i] + (" ".join(py) if rng.random() < 0.4 else "".join(py)) + text[i + n:]
+        if rng.random() < 0.03:
+            text = rng.choice(PINYIN_CHUNKS) + " " + text
+        if rng.random() < 0.1:  # homophone typo
+            spots = [i for i, c in enumerate(text) if c in res.homophones]
+            if spots:
+                i = rng.choice(spots)
+                text = text[:i] + rng.choice(res.homophones[text[i]]) + text[i + 1:]
+        if rng.random() < 0.08:
+            text += rng.choice(["，", " ", "！"]) + rng.choice(SLANG_GENERIC)
+        if tags and rng.random() < 0.07:
+            text += rng.choice([" ", "，", " #"]) + rng.choice(TAG_ENGLISH[rng.choice(tags)])
+        elif rng.random() < 0.03:
+            text += " " + rng.choice(self.res.english)
+        if rng.random() < 0.15:
+            pool = EMOJI + (TAG_EMOJI[rng.choice(tags)] if tags else [])
+            text += "".join(rng.choice(pool) for _ in range(rng.randint(1, 3)))
+        if rng.random() < 0.07:  # traditional characters
+            text = "".join(res.s2t.get(c, c) for c in text)
+        if rng.random() < 0.03:
+            text = _to_fullwidth(text)
+        if rng.random() < self.pii_rate:
+            for _ in range(2 if rng.random() < 0.2 else 1):
+                kind = _wchoice(rng, PII_KINDS)
+                snippet = rng.choice(PII_TEMPLATES[kind]).format(v=_PII_MAKERS[kind](rng))
+                text = (text.rstrip("。！~!…～") + "，" + snippet) if rng.random() < 0.8 else snippet + "。" + text
+        return text[:MAX_LEN]
 
 
 def _ordered(tags: Iterable[str]) -> List[str]:
@@ -538,45 +748,56 @@ def _ordered(tags: Iterable[str]) -> List[str]:
     return [t for t in TAGS if t in s]
 
 
-def generate(n_users: int = DEFAULT_USERS, n_heldout: int = DEFAULT_HELDOUT,
-             seed: int = DEFAULT_SEED) -> Tuple[List[dict], List[dict], List[dict]]:
-    """Return (users, heldout, samples) records; pure function of the arguments."""
-    train, held = phrase_split(seed)
-    sample_texts = {str(s["text"]) for s in SAMPLES}
+class _LeakGuard:
+    """Rejects a text that contains any alias of the families it must not use."""
 
-    users: List[dict] = []
-    seen = set(sample_texts)
-    rng = random.Random(seed)
-    composer = _Composer(_pools(train), training=True, pii_rate=USER_PII_RATE)
-    while len(users) < n_users:
-        tags = _pick_tags(rng)
-        text = composer.compose(rng, tags)
-        if text in seen:
+    def __init__(self, families: Iterable[Family]):
+        self.aliases = {_norm(a) for f in families for a in f.aliases}
+        self.max_len = max((len(a) for a in self.aliases), default=0)
+
+    def leaks(self, text: str) -> Optional[str]:
+        t = _norm(text)
+        for i in range(len(t)):
+            for n in range(2, min(self.max_len, len(t) - i) + 1):
+                if t[i:i + n] in self.aliases:
+                    return t[i:i + n]
+        return None
+
+
+def _population(rng: random.Random, composer: Composer, n: int, guard: _LeakGuard, seen: Set[str],
+                prefix: str, width: int, id_key: str) -> List[dict]:
+    out: List[dict] = []
+    while len(out) < n:
+        if rng.random() < NO_INTEREST_RATE:
+            tags: List[str] = []
+            text = composer.compose_empty(rng)
+        else:
+            tags = _pick_tags(rng)
+            text = composer.compose(rng, tags)
+        if not text.strip() or text in seen or guard.leaks(text):
             continue
         seen.add(text)
-        users.append({"user_id": "u%06d" % (len(users) + 1), "text": text, "tags": _ordered(tags)})
+        out.append({id_key: "%s%0*d" % (prefix, width, len(out) + 1), "text": text, "tags": _ordered(tags)})
+    return out
 
-    held_records: List[dict] = []
-    hrng = random.Random(seed + 1)
-    hcomposer = _Composer(_pools(held), training=False, pii_rate=HELDOUT_PII_RATE)
-    while len(held_records) < n_heldout:
-        tags = _pick_tags(hrng)
-        text = hcomposer.compose(hrng, tags)
-        if text in seen:
-            continue
-        seen.add(text)
-        held_records.append({"id": "h%04d" % (len(held_records) + 1), "text": text, "tags": _ordered(tags)})
 
-    # Phrase-disjointness is a hard guarantee, not a hope: fail loudly if a held-out
-    # phrase ever shows up inside a training text (e.g. across a template boundary).
-    held_phrases = [p for tag in TAGS for p in held[tag]]
-    for u in users:
-        for p in held_phrases:
-            if p in u["text"]:
-                raise AssertionError("held-out phrase %r leaked into %s: %r" % (p, u["user_id"], u["text"]))
-
-    samples = [dict(s) for s in SAMPLES]
-    return users, held_records, samples
+def generate(n_users: int = DEFAULT_USERS, n_heldout: int = DEFAULT_HELDOUT, seed: int = DEFAULT_SEED,
+             n_calibration: int = DEFAULT_CALIBRATION) -> Tuple[List[dict], List[dict], List[dict], List[dict]]:
+    """Return (users, heldout, calibration, samples) records; a pure function of the arguments."""
+    families, negations = load_families()
+    res = Resources()
+    split = family_split(seed, families, res)
+    seen = {str(s["text"]) for s in SAMPLES}
+    others = {name: [f for k, fs in split.items() if k != name for f in fs] for name in split}
+    users = _population(random.Random(seed), Composer(split["train"], negations, res, USER_PII_RATE, True), n_users,
+                        _LeakGuard(others["train"]), seen, "u", 6, "user_id")
+    held = _population(random.Random(seed + 1),
+                       Composer(split["heldout"], negations, res, HELDOUT_PII_RATE, False),
+                       n_heldout, _LeakGuard(split["calibration"]), seen, "h", 4, "id")
+    cal = _population(random.Random(seed + 2),
+                      Composer(split["calibration"], negations, res, HELDOUT_PII_RATE, False),
+                      n_calibration, _LeakGuard(split["heldout"]), seen, "c", 4, "id")
+    return users, held, cal, [dict(s) for s in SAMPLES]
 
 
 def _write_jsonl(path: Path, records: List[dict]) -> None:
@@ -585,35 +806,39 @@ def _write_jsonl(path: Path, records: List[dict]) -> None:
             f.write(json.dumps(r, ensure_ascii=False) + "\n")
 
 
-def write(out: Path, n_users: int = DEFAULT_USERS, n_heldout: int = DEFAULT_HELDOUT,
-          seed: int = DEFAULT_SEED) -> Dict[str, int]:
-    """Generate and write the three files into ``out``; return per-tag user counts."""
-    users, held, samples = generate(n_users, n_heldout, seed)
+def write(out: Path, n_users: int = DEFAULT_USERS, n_heldout: int = DEFAULT_HELDOUT, seed: int = DEFAULT_SEED,
+          n_calibration: int = DEFAULT_CALIBRATION) -> Dict[str, int]:
+    """Generate and write the four files into ``out``; return per-tag user counts (and "none")."""
+    users, held, cal, samples = generate(n_users, n_heldout, seed, n_calibration)
     out.mkdir(parents=True, exist_ok=True)
     _write_jsonl(out / "users.jsonl", users)
     _write_jsonl(out / "heldout.jsonl", held)
+    _write_jsonl(out / "calibration.jsonl", cal)
     _write_jsonl(out / "samples.jsonl", samples)
     counts = {t: 0 for t in TAGS}
+    counts["none"] = 0
     for u in users:
-        for t in u["tags"]:
+        for t in u["tags"] or ["none"]:
             counts[t] += 1
     return counts
 
 
 def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(description="Generate the synthetic coldstart demo population "
-                                             "(users.jsonl, heldout.jsonl, samples.jsonl).")
+                                             "(users.jsonl, heldout.jsonl, calibration.jsonl, samples.jsonl).")
     ap.add_argument("--users", type=int, default=DEFAULT_USERS, help="number of active users (default %(default)s)")
-    ap.add_argument("--heldout", type=int, default=DEFAULT_HELDOUT, help="number of held-out new-user texts (default %(default)s)")
+    ap.add_argument("--heldout", type=int, default=DEFAULT_HELDOUT, help="held-out new-user texts (default %(default)s)")
+    ap.add_argument("--calibration", type=int, default=DEFAULT_CALIBRATION,
+                    help="calibration-split texts (default %(default)s)")
     ap.add_argument("--seed", type=int, default=DEFAULT_SEED, help="random seed (default %(default)s)")
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default: the data/ folder)")
     args = ap.parse_args(argv)
-    if args.users < 1 or args.heldout < 0:
-        ap.error("--users must be >= 1 and --heldout >= 0")
-    counts = write(args.out, args.users, args.heldout, args.seed)
-    print("wrote %d users, %d heldout, %d samples to %s; users per tag: %s" % (
-        args.users, args.heldout, len(SAMPLES), args.out,
-        " ".join("%s=%d" % (t, counts[t]) for t in TAGS)))
+    if args.users < 1 or args.heldout < 0 or args.calibration < 0:
+        ap.error("--users must be >= 1, --heldout and --calibration >= 0")
+    counts = write(args.out, args.users, args.heldout, args.seed, args.calibration)
+    print("wrote %d users, %d heldout, %d calibration, %d samples to %s; users per tag: %s" % (
+        args.users, args.heldout, args.calibration, len(SAMPLES), args.out,
+        " ".join("%s=%d" % (t, c) for t, c in counts.items())))
     return 0
 
 

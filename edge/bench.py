@@ -44,19 +44,15 @@ def run(args) -> int:
     kiosk = Kiosk(KioskConfig(release=args.release, data=Path(args.data).expanduser(), backend=args.backend,
                               target=args.target, sync_every=0, threads=args.threads))
     try:
-        from coldstart.api import ProfileRequest
-
-        service = kiosk.service
-        service.embedder.cache = None  # the uncached path: every request encodes
         if kiosk.manager.current is None:
             print(f"no release could be loaded: {kiosk.manager.last_error}")
             return 1
         for t in texts[:5]:
-            service.profile(ProfileRequest(text=t))  # warm-up
+            kiosk.profile_uncached(t)  # warm-up
         times = []
         for i in range(args.repeat):
             started = time.perf_counter()
-            service.profile(ProfileRequest(text=texts[i % len(texts)]))
+            kiosk.profile_uncached(texts[i % len(texts)])
             times.append((time.perf_counter() - started) * 1000.0)
         cpu = cpu_info()
         print("device: " + ", ".join(f"{k}={v}" for k, v in cpu.items()))

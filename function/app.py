@@ -224,9 +224,20 @@ def handler(event: Dict[str, Any], context: Any) -> Dict[str, Any]:
                 "body": json.dumps(error_body("invalid_event", f"not an API Gateway event: {problem}"),
                                    ensure_ascii=False)}
     if event.get("version") == "2.0":
-        event.setdefault("requestContext", {}).setdefault("stage", "$default")
-        return HTTP.resolve(event, context)
+        return HTTP.resolve(_stage_as_routed(event), context)
     return REST.resolve(event, context)
+
+
+def _stage_as_routed(event: Dict[str, Any]) -> Dict[str, Any]:
+    """HTTP API with a named stage puts it in rawPath (``/prod/profile``) and Powertools strips
+    ``/{stage}`` from rawPath without looking. `sam local generate-event` (and a direct invoke) may
+    carry a stage with a rawPath that lacks it: route that path as it is instead of cutting it."""
+    context = event.get("requestContext") or {}
+    stage = context.get("stage", "$default")
+    raw = event["rawPath"]
+    if stage == "$default" or raw == f"/{stage}" or raw.startswith(f"/{stage}/"):
+        return event if "stage" in context else {**event, "requestContext": {**context, "stage": "$default"}}
+    return {**event, "requestContext": {**context, "stage": "$default"}}
 
 
 # ---------------------------------------------------------------- profile updates (SQS)

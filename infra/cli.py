@@ -25,6 +25,8 @@ JOBS = {
     "new-key": ("new_key", "write a new random pseudonym key file (user ids are replaced by keyed pseudonyms)"),
     "plan": ("plan", "size a rebuild from the user count: embed shards, GPU-hours, serving index, Lambda, cost"),
     "ab-report": ("ab_report", "A/B report: CTR, retention, dwell with confidence intervals, lift, p-values, SRM check, chart"),
+    "calibrate": ("calibrate", "fit the confidence calibrator on a calibration split → index/calibration.json"),
+    "evaluate": ("evaluate", "top-1/top-3, per-tag P/R, ECE, abstention: release vs keyword baseline vs seed method"),
 }
 
 

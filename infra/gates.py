@@ -14,7 +14,8 @@ class GateThresholds:
     student_recall: float = 0.80       # student queries' top-10 vs the teacher's own top-10
     top_tag_agreement: float = 0.95    # voted top tag, student vs teacher
     lite_fp32_cosine: float = 0.999    # Paddle Lite FP32 .nb vs ONNX FP32
-    lite_int8_cosine: float = 0.99     # Paddle Lite INT8 .nb vs ONNX FP32
+    lite_int8_cosine: float = 0.99     # Paddle Lite quantized .nb vs ONNX FP32 (also the INT16 fallback's bar)
+    lite_int8_overlap: float = 0.90    # Paddle Lite quantized .nb vs ONNX FP32, top-10 neighbour overlap
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,9 @@
-"""Reading active-user records (JSONL: user_id, text, tags) with errors that name file and line."""
+"""Reading active-user records (JSONL: user_id, text, tags) with errors that name file and line.
+
+``tags`` may be an empty list: a user who states no interest ("你好", "暂无", gibberish). Such users
+are indexed like any other, so that a new text without an interest signal finds neighbours
+that carry no tag instead of a confident stranger's (data/README.md: ~8% of the demo users).
+"""
 from __future__ import annotations
 
 import json
@@ -65,7 +70,8 @@ def _parse_line(raw: bytes, source: str, lineno: int) -> Optional[UserRecord]:
     if len(text) > MAX_TEXT_CHARS:
         raise InputError(f"text longer than {MAX_TEXT_CHARS} characters", source, lineno)
     if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
-        raise InputError("tags must be a list of non-empty strings", source, lineno)
+        raise InputError("tags must be a list of non-empty strings (an empty list: no stated interest)",
+                         source, lineno)
     return UserRecord(user_id, text, tuple(dict.fromkeys(t.strip() for t in tags)), _activity(obj, source, lineno))
 
 

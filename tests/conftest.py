@@ -88,6 +88,10 @@ def s3_env(s3_server, monkeypatch):
 
 DATA = ROOT / "data"
 
+# Headless Debian Chromium through Playwright, one per session: a second sync_playwright() while the first
+# runs fails ("Sync API inside the asyncio loop"), so the fixture lives here and test modules do not import it.
+from tests.browser import chromium  # noqa: E402,F401
+
 
 @pytest.fixture(scope="session")
 def users_file():

@@ -1,18 +1,20 @@
-"""The checked-in demo population (data/*.jsonl) is sound and is exactly what
-data/generate.py produces with its defaults."""
+"""The checked-in demo population (data/*.jsonl) is sound, carries what real sign-ups carry, keeps
+its held-out and calibration families out of training, and is exactly what data/generate.py
+produces with its defaults."""
 from __future__ import annotations
 
 import hashlib
 import importlib.util
 import json
 import re
+import sys
 import unicodedata
 from pathlib import Path
 
 import pytest
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-FILES = ("users.jsonl", "heldout.jsonl", "samples.jsonl")
+FILES = ("users.jsonl", "heldout.jsonl", "calibration.jsonl", "samples.jsonl")
 ID_RE = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
 CARD_RE = re.compile(r"(?:卡号|银行卡|转账请打到)([0-9]{4}(?: ?[0-9]{4}){3}(?:[0-9]{3})?)(?![0-9])")
 
@@ -21,6 +23,7 @@ def _load_generate():
     spec = importlib.util.spec_from_file_location("coldstart_demo_generate", DATA / "generate.py")
     mod = importlib.util.module_from_spec(spec)
     assert spec.loader is not None
+    sys.modules[spec.name] = mod  # dataclasses look their module up there
     spec.loader.exec_module(mod)
     return mod
 
@@ -33,6 +36,10 @@ def _read(name: str):
         return [json.loads(line) for line in f]
 
 
+def _norm(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).lower()
+
+
 @pytest.fixture(scope="module")
 def users():
     return _read("users.jsonl")
@@ -43,48 +50,136 @@ def heldout():
     return _read("heldout.jsonl")
 
 
-def test_tags_and_phrase_lists():
-    assert len(gen.TAGS) >= 12 and len(set(gen.TAGS)) == len(gen.TAGS)
+@pytest.fixture(scope="module")
+def calibration():
+    return _read("calibration.jsonl")
+
+
+@pytest.fixture(scope="module")
+def split():
+    return gen.family_split(gen.DEFAULT_SEED)
+
+
+def test_tags_and_lexicons():
     assert gen.category_names() == gen.TAGS
     assert set(gen.TAGS) == {"体育", "科技", "娱乐", "教育", "旅游", "美食", "财经", "游戏", "汽车", "时尚", "健康", "母婴"}
-    train, held = gen.phrase_split(gen.DEFAULT_SEED)
+    families, negations = gen.load_families()
+    assert len(families) >= 4000, "lexicons in the thousands of entries"
+    per_tag = {t: [f for f in families if f.tag == t] for t in gen.TAGS}
+    for tag, fams in per_tag.items():
+        kinds = {f.kind for f in fams}
+        assert len(fams) >= 150, tag
+        assert {"act", "topic", "job"} <= kinds, (tag, kinds)
+        assert negations[tag], tag
+    # named entities, not only generic words
+    entity_kinds = {"person", "team", "title", "brand", "place", "dish"}
+    assert sum(f.kind in entity_kinds for f in families) >= 1200
+    # an alias belongs to one family only: a word never carries two labels
+    owners = {}
+    for f in families:
+        for a in f.aliases:
+            owners.setdefault(_norm(a), set()).add(f.key)
+    assert all(len(keys) == 1 for keys in owners.values())
+
+
+def test_family_split_is_disjoint_and_deterministic(split):
+    keys = {name: {f.key for f in fams} for name, fams in split.items()}
+    assert not keys["train"] & keys["heldout"]
+    assert not keys["train"] & keys["calibration"]
+    assert not keys["heldout"] & keys["calibration"]
     for tag in gen.TAGS:
-        assert len(train[tag]) + len(held[tag]) >= 40, tag
-        assert held[tag], tag
-        assert not set(train[tag]) & set(held[tag]), tag
-    all_held = {p for tag in gen.TAGS for p in held[tag]}
-    assert not all_held & set(gen.SAMPLE_PHRASES)
+        assert any(f.tag == tag for f in split["heldout"]), tag
+        assert any(f.tag == tag for f in split["calibration"]), tag
+    again = gen.family_split(gen.DEFAULT_SEED)
+    assert [f.key for f in again["heldout"]] == [f.key for f in split["heldout"]]
+    assert [f.key for f in gen.family_split(1)["heldout"]] != [f.key for f in split["heldout"]]
 
 
 def test_users(users):
-    assert len(users) >= 3000
+    assert len(users) >= 10000
     ids = [u["user_id"] for u in users]
     assert len(set(ids)) == len(ids)
     assert len({u["text"] for u in users}) == len(users)
     for u in users:
         assert set(u) == {"user_id", "text", "tags"}
         assert u["text"].strip()
-        assert 1 <= len(u["tags"]) <= 3 and len(set(u["tags"])) == len(u["tags"])
+        assert len(u["tags"]) <= 3 and len(set(u["tags"])) == len(u["tags"])
         assert all(t in gen.TAGS for t in u["tags"])
+        assert u["tags"] == [t for t in gen.TAGS if t in u["tags"]]  # canonical order
     assert {t for u in users for t in u["tags"]} == set(gen.TAGS)
+    empty = sum(not u["tags"] for u in users) / len(users)
+    assert 0.05 < empty < 0.15, "users with no stated interest"
+    multi = sum(len(u["tags"]) >= 2 for u in users) / len(users)
+    assert 0.2 < multi < 0.5
 
 
-def test_heldout_is_phrase_disjoint(users, heldout):
-    assert len(heldout) >= 400
-    assert len({h["id"] for h in heldout}) == len(heldout)
-    _, held = gen.phrase_split(gen.DEFAULT_SEED)
-    phrases = [p for tag in gen.TAGS for p in held[tag]]
-    blob = "\n".join(u["text"] for u in users)
-    blob_nfkc = unicodedata.normalize("NFKC", blob)
-    leaked = [p for p in phrases if p in blob or unicodedata.normalize("NFKC", p) in blob_nfkc]
-    assert not leaked
-    for h in heldout:
-        assert h["text"].strip() and 1 <= len(h["tags"]) <= 3
-        assert all(t in gen.TAGS for t in h["tags"])
-    # held-out texts really use held-out phrases (full-width variants aside)
-    uses = sum(any(unicodedata.normalize("NFKC", p) in unicodedata.normalize("NFKC", h["text"])
-                   for t in h["tags"] for p in held[t]) for h in heldout)
-    assert uses == len(heldout)
+def test_users_talk_like_users(users):
+    texts = [u["text"] for u in users]
+    lengths = [len(t) for t in texts]
+    assert min(lengths) <= 4 and max(lengths) >= 100, "very short and long noisy bios"
+    assert sum(n >= 60 for n in lengths) > 0.05 * len(texts)
+    res = gen.Resources()
+    traditional = set(res.s2t.values()) - set(res.s2t)
+    assert sum(any(c in traditional for c in t) for t in texts) > 0.03 * len(texts)
+    assert sum(bool(re.search(r"[a-z]{4,}", t)) for t in texts) > 0.05 * len(texts)  # English / pinyin
+    emoji = sum(any(ord(c) > 0x1F000 for c in t) for t in texts)
+    assert emoji > 0.05 * len(texts)
+
+
+def test_negated_interest_is_not_labelled(users, split):
+    """A text that negates a category ("不爱运动", "对游戏没兴趣") and names nothing else of it does
+    not carry that tag; a text made only of negations carries no tag at all."""
+    _, negations = gen.load_families()
+    phrases = {tag: {p for row in rows for p in row if len(p) >= 4} for tag, rows in negations.items()}
+    aliases = {tag: {_norm(a) for f in split["train"] if f.tag == tag for a in f.aliases if len(a) >= 2}
+               for tag in gen.TAGS}
+    checked = 0
+    for u in users:
+        text = _norm(u["text"])
+        for tag, ps in phrases.items():
+            if any(p in u["text"] for p in ps) and not any(a in text for a in aliases[tag]):
+                assert tag not in u["tags"], u
+                checked += 1
+    assert checked > 200
+    pure = [u for u in users if not u["tags"] and any(p in u["text"] for ps in phrases.values() for p in ps)]
+    assert len(pure) > 50, "pure negation is a no-interest text"
+
+
+def test_negation_is_always_about_another_tag(monkeypatch):
+    import random
+
+    families, negations = gen.load_families()
+    composer = gen.Composer(families, negations, gen.Resources(), pii_rate=0.0, edu_goals=False)
+    monkeypatch.setattr(gen, "NEGATION_RATE", 1.0)
+    rng = random.Random(3)
+    own = {p for row in negations["游戏"] for p in row}
+    others = {p for t, rows in negations.items() if t != "游戏" for row in rows for p in row}
+    texts = [composer.compose(rng, ["游戏"]) for _ in range(300)]
+    assert not [t for t in texts if any(p in t for p in own if len(p) >= 4)]
+    assert sum(any(p in t for p in others if len(p) >= 4) for t in texts) > 60
+
+
+def test_heldout_and_calibration_are_family_disjoint(users, heldout, calibration, split):
+    assert len(heldout) >= 400 and len(calibration) >= 1000
+    blob = _norm("\n".join(u["text"] for u in users))
+    for name, rows in (("heldout", heldout), ("calibration", calibration)):
+        aliases = {_norm(a) for f in split[name] for a in f.aliases}
+        leaked = [a for a in aliases if a in blob]
+        assert not leaked, (name, leaked[:5])
+        assert len({r["id"] for r in rows}) == len(rows)
+        for r in rows:
+            assert set(r) == {"id", "text", "tags"} and r["text"].strip() and len(r["tags"]) <= 3
+            assert all(t in gen.TAGS for t in r["tags"])
+        # every in-interest text names at least one family of its own split
+        with_tags = [r for r in rows if r["tags"]]
+        uses = sum(any(a in _norm(r["text"]) for a in aliases) for r in with_tags)
+        assert uses >= 0.9 * len(with_tags)
+        assert sum(not r["tags"] for r in rows) > 0.04 * len(rows)
+    held_aliases = {_norm(a) for f in split["heldout"] for a in f.aliases}
+    cal_blob = _norm("\n".join(r["text"] for r in calibration))
+    assert not [a for a in held_aliases if a in cal_blob]
+    texts = [r["text"] for r in users + heldout + calibration]
+    assert len(set(texts)) == len(texts)
 
 
 def test_fake_personal_data_is_well_formed(users, heldout):
@@ -111,6 +206,15 @@ def test_samples():
         assert s["expect_top"] is None or s["expect_top"] in gen.TAGS
 
 
+def test_records_accept_users_with_no_interest():
+    from infra.records import parse_records
+
+    lines = [b'{"user_id": "a", "text": "\xe4\xbd\xa0\xe5\xa5\xbd", "tags": []}',
+             '{"user_id": "b", "text": "爱打篮球", "tags": ["体育"]}'.encode()]
+    report = parse_records(iter(lines), "mem")
+    assert [r.tags for r in report.records] == [(), ("体育",)]
+
+
 def test_checked_in_files_match_generator(tmp_path):
     gen.write(tmp_path)  # defaults: same counts and seed as the checked-in files
     for name in FILES:
@@ -120,9 +224,9 @@ def test_checked_in_files_match_generator(tmp_path):
 
 
 def test_seed_changes_output(tmp_path):
-    gen.write(tmp_path, n_users=50, n_heldout=10, seed=1)
+    gen.write(tmp_path, n_users=50, n_heldout=10, seed=1, n_calibration=10)
     first = (tmp_path / "users.jsonl").read_bytes()
-    gen.write(tmp_path, n_users=50, n_heldout=10, seed=1)
+    gen.write(tmp_path, n_users=50, n_heldout=10, seed=1, n_calibration=10)
     assert (tmp_path / "users.jsonl").read_bytes() == first
-    gen.write(tmp_path, n_users=50, n_heldout=10, seed=2)
+    gen.write(tmp_path, n_users=50, n_heldout=10, seed=2, n_calibration=10)
     assert (tmp_path / "users.jsonl").read_bytes() != first

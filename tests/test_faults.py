@@ -460,14 +460,14 @@ def test_disk_full_in_the_kiosk_outbox_answers_reports_and_recovers(local_releas
                     break
                 saved.append(headers["X-Outbox-Record"])
             assert headers["X-Outbox-Record"] == "not-saved"
-            health = running.json("GET", "/api/health")[1]
+            health = running.operator_json()[1]
             assert "disk full" in health["kiosk"]["disk_full"]
             assert "disk is full" in health["kiosk"]["outbox"]["last_error"]
 
             filler.unlink()
             status, _, headers = running.json("POST", "/api/profile", PROFILE)
             assert status == 200 and headers["X-Outbox-Record"] != "not-saved"
-            assert running.json("GET", "/api/health")[1]["kiosk"]["disk_full"] is None
+            assert running.operator_json()[1]["kiosk"]["disk_full"] is None
             ob = running.kiosk.outbox
             assert ob.integrity() == "ok"
             ids = {r["id"] for r in ob.pending(10000)}
@@ -490,12 +490,12 @@ def test_disk_full_while_the_kiosk_syncs_a_release_keeps_the_old_one(local_relea
             fill(filler)
             out = k.sync_once()["release"]
             assert out["after"] == "v1" and "No space left on device" in out["error"]
-            assert "No space left" in k.health()[1]["kiosk"]["disk_full"]
+            assert "No space left" in k.status()[1]["kiosk"]["disk_full"]
             assert answer_profile(k.service, PROFILE, "application/json")[0] == 200
             assert sorted(p.name for p in (data / "releases").iterdir()) == ["state.json", "v1"]
             filler.unlink()
             out = k.sync_once()["release"]
-            assert out["after"] == "v2" and out["error"] is None and k.health()[1]["kiosk"]["disk_full"] is None
+            assert out["after"] == "v2" and out["error"] is None and k.status()[1]["kiosk"]["disk_full"] is None
         finally:
             k.close()
 

@@ -27,6 +27,7 @@ PARAMS = {
     "InputUri": "s3://in-bucket/active/users.jsonl",
     "Teacher": "ernie-3.0-medium-zh",
     "ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/coldstart-batch:1",
+    "PseudonymSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:coldstart-pseudonym-AbCdEf",
     "AWS::Partition": "aws",
     "AWS::Region": "us-east-1",
     "AWS::AccountId": "123456789012",
@@ -130,12 +131,16 @@ def test_job_role_s3_access_is_the_input_object_and_the_release_prefix(template)
     allowed = {f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/{prefix}/*", input_object}
     write_actions = {"s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"}
     seen = set()
+    secrets = []
     for holder, statement in _statements(template):
         if holder != role:
             continue
         assert "NotResource" not in statement and "NotAction" not in statement
         actions = set(_as_list(statement["Action"]))
-        assert all(a.startswith("s3:") for a in actions), actions  # the jobs need S3 only
+        if actions == {"secretsmanager:GetSecretValue"}:  # the pseudonym key, and nothing else
+            secrets.append(_resolve(statement["Resource"]))
+            continue
+        assert all(a.startswith("s3:") for a in actions), actions  # otherwise the jobs need S3 only
         for resource in (_resolve(r) for r in _as_list(statement["Resource"])):
             assert resource in allowed, f"{resource} is not the input object, the release bucket or its prefix"
             # every ARN names the bucket itself: no wildcard in the bucket part
@@ -148,6 +153,7 @@ def test_job_role_s3_access_is_the_input_object_and_the_release_prefix(template)
             if actions & write_actions:
                 assert resource == f"arn:aws:s3:::{bucket}/{prefix}/*", "writes only under the release prefix"
     assert seen == allowed
+    assert secrets == [PARAMS["PseudonymSecretArn"]]
 
 
 def test_job_role_can_be_assumed_only_by_ecs_tasks(template):

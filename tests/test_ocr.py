@@ -64,15 +64,14 @@ def test_jpeg_and_webp_are_read_too(reader, fmt):
     assert "摄影" in result.text
 
 
-def test_large_photo_is_downscaled_and_ocr_time_stays_bounded(reader):
+def test_large_photo_is_downscaled_before_ocr_and_still_read(reader):
+    """The detector only ever sees <= 960 px a side (what bounds OCR time; bench/ocr.py measures the
+    time itself, side by side: tests assert values, never seconds)."""
     data = render("篮球", size=(3000, 2000), font_size=300, fmt="JPEG", quality=85)
     img = decode_image(data)
-    assert max(img.size) <= 960
-    reader.read(data)  # warm
-    started = time.perf_counter()
+    assert max(img.size) == 960 and img.size == (960, 640)
     result = reader.read(data)
     assert "篮球" in result.text
-    assert time.perf_counter() - started < 2.0  # tens of ms on a dev machine; generous for shared CI
 
 
 def test_a_phone_number_written_in_the_image_is_masked(reader):
@@ -350,28 +349,21 @@ def test_the_kiosk_reports_the_masked_ocr_lines_and_keeps_no_raw_number(kiosk_se
     assert "跑步" in record and "[PHONE]" in record and "13812345678" not in record
 
 
-def test_the_kiosk_page_sends_the_chosen_avatar_and_shows_what_it_read(kiosk_server, tmp_path):
-    from tests.cdp import Browser, find_chromium
-
-    if not find_chromium():  # `make test` installs Debian's chromium (make browser-setup)
-        pytest.fail("chromium is not installed: run `make browser-setup` (apt-get install chromium)")
+def test_the_kiosk_page_sends_the_chosen_avatar_and_shows_what_it_read(kiosk_server, chromium, tmp_path):
     _, url = kiosk_server
     image = tmp_path / "avatar.png"
     image.write_bytes(render("程序员 | 跑步爱好者"))
-    with Browser() as browser:
-        page = browser.page()
-        page.call("Page.navigate", url=url + "/")
-        page.wait_for("document.readyState === 'complete' && !!document.getElementById('avatar')")
-        page.call("DOM.enable")
-        root = page.call("DOM.getDocument")["root"]["nodeId"]
-        node = page.call("DOM.querySelector", nodeId=root, selector="#avatar")["nodeId"]
-        page.call("DOM.setFileInputFiles", nodeId=node, files=[str(image)])
-        page.eval("document.getElementById('text').value = '喜欢'")
-        page.eval("document.getElementById('submit').click()")
-        page.wait_for("document.body.dataset.state === 'done'", timeout=60)
-        lines = page.eval("document.getElementById('ocr-lines').textContent")
-        hidden = page.eval("document.getElementById('ocr').hidden")
-        change = page.eval("document.getElementById('ocr-change').textContent")
-        error = page.eval("document.getElementById('error').textContent")
-    assert error == "" and hidden is False
+    page = chromium.new_page(viewport={"width": 1080, "height": 1920})
+    try:
+        page.goto(url + "/")
+        page.wait_for_selector("#avatar-group:not([hidden])")  # offered: this runtime has OCR
+        page.set_input_files("#avatar", str(image))
+        page.fill("#text", "喜欢")
+        page.click("#submit")
+        page.wait_for_selector("body[data-state='done']", timeout=60000)
+        lines = page.text_content("#ocr-lines")
+        change = page.text_content("#ocr-change")
+        assert page.locator("#error").is_hidden() and page.locator("#ocr").is_visible()
+    finally:
+        page.close()
     assert "程序员" in lines and "画像变化" in change

@@ -108,7 +108,8 @@ def test_fallback_without_neighbours(items):
     assert [t.tag for t in p.tags] == ["体育", "科技", "美食", "旅游"]
     assert [t.score for t in p.tags] == pytest.approx([0.8, 0.6, 0.4, 0.2])
     assert p.top_tag == "体育" and p.confidence == 0.0 and p.neighbors == ()
-    assert p.why == "没有找到相近的用户，按全体用户最常见的兴趣推荐：体育、科技、美食、旅游"
+    assert p.why == "没有找到相近的用户；以下只是全体用户最常见的兴趣，不是根据你的文字推荐的：体育、科技、美食、旅游"
+    assert p.about_user is False and p.guess == () and p.features is None
 
 
 def test_fallback_on_low_confidence_keeps_neighbours(items):
@@ -130,9 +131,10 @@ def test_fallback_for_empty_text(items):
 def test_to_dict_shape_and_json(items):
     sims = np.array([0.912345678, 0.8, 0.1], dtype=np.float32)
     p = vote(np.array([0, 2, 1], dtype=np.int64), sims, items, ProfileSettings(min_confidence=0.0))
-    assert set(p.to_dict()) == {"tags", "top_tag", "confidence", "fallback", "reason", "why"}  # no neighbours by default
+    assert set(p.to_dict()) == {"tags", "top_tag", "confidence", "fallback", "about_user", "reason", "why"}  # no neighbours by default
     d = p.to_dict(expose_neighbors=True)
-    assert set(d) == {"tags", "top_tag", "confidence", "fallback", "neighbors", "reason", "why"}
+    assert set(d) == {"tags", "top_tag", "confidence", "fallback", "about_user", "neighbors", "reason", "why"}
+    assert d["about_user"] is True and fallback_profile(items, "x").to_dict()["about_user"] is False
     assert all(set(t) == {"tag", "score"} for t in d["tags"])
     assert all(set(n) == {"handle", "similarity"} for n in d["neighbors"])
     assert d["neighbors"][0] == {"handle": "u1", "similarity": 0.9123}

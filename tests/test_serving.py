@@ -99,7 +99,7 @@ def test_repeated_and_near_identical_inputs_hit_the_cache(release_uri, tmp_path)
 def test_empty_text_after_masking_falls_back_to_popular_tags(release_uri, tmp_path):
     svc = service(release_uri, tmp_path)
     status, body, _ = answer_profile(svc, json.dumps({"text": "13812345678"}), "application/json")
-    assert status == 200 and body["fallback"] is True and body["reason"] == "empty_text"
+    assert status == 200 and body["fallback"] is True and body["reason"] == "no_signal" and body["about_user"] is False
     assert body["pii_masked"] == {"PHONE": 1} and "neighbors" not in body
 
 

@@ -84,6 +84,40 @@ def print_profile(sample: dict, body: dict) -> None:
     print(f"  why      {body.get('why', '')}   [{body['latency_ms']:.1f} ms, cache {body['cache']}]")
 
 
+# Issue 14's acceptance figures on the independent test set (data/eval/interests/README.md)
+TARGET_TOP1, TARGET_MARGIN, TARGET_ECE, TARGET_ABSTAIN_NO, TARGET_ABSTAIN_IN = 0.85, 0.10, 0.05, 0.95, 0.05
+
+
+def print_test_figures(work_dir: str, name: str = "test") -> None:
+    """The independent test set's figures against the targets, from the pipeline's evaluation."""
+    path = os.path.join(work_dir, "quality", name, "evaluation.json")
+    if not os.path.isfile(path):
+        print(f"\n== independent test set: not evaluated ({path} missing; see data/eval/interests/README.md) ==")
+        return
+    with open(path, encoding="utf-8") as fh:
+        report = json.load(fh)
+    sem, kw, seed = (report["methods"][m] for m in ("semantic", "keyword", "seed"))
+
+    def mark(ok):
+        return "ok" if ok else "NOT REACHED"
+
+    def pct(v):
+        return "–" if v is None else f"{100 * v:.1f}%"
+
+    top1_ok = sem["top1"] >= TARGET_TOP1 and sem["top1"] >= kw["top1"] + TARGET_MARGIN
+    print(f"\n== independent test set ({', '.join(report['data'])}: {report['n_in_interest']} in-interest, "
+          f"{report['n_no_interest']} no-interest texts; never used for training or tuning) ==")
+    print(f"semantic top-1        {sem['top1']:.3f}   target >= {TARGET_TOP1} and >= keyword {kw['top1']:.3f} + "
+          f"{TARGET_MARGIN}   {mark(top1_ok)}   (seed top-5 vote {seed['top1']:.3f})")
+    print(f"ECE                   {sem['ece']:.3f}   target <= {TARGET_ECE}   {mark(sem['ece'] <= TARGET_ECE)}   "
+          f"(a perfectly calibrated confidence would measure {sem['ece_floor']:.3f} here; keyword {kw['ece']:.3f})")
+    no_ok = sem["abstain_no"] is not None and sem["abstain_no"] >= TARGET_ABSTAIN_NO
+    in_ok = sem["abstain_in"] is not None and sem["abstain_in"] <= TARGET_ABSTAIN_IN
+    print(f"no-interest abstain   {pct(sem['abstain_no'])}   target >= {pct(TARGET_ABSTAIN_NO)}   {mark(no_ok)}")
+    print(f"in-interest abstain   {pct(sem['abstain_in'])}   target <= {pct(TARGET_ABSTAIN_IN)}   {mark(in_ok)}")
+    print(f"command               {report['command']}")
+
+
 def run(args: argparse.Namespace) -> int:
     from infra.cli import main
 
@@ -92,6 +126,7 @@ def run(args: argparse.Namespace) -> int:
         code = main(["pipeline", "--config", args.config])
         if code:
             return code
+        print_test_figures(config.work_dir)
         samples = [json.loads(line) for line in open(args.samples, encoding="utf-8") if line.strip()]
         with local_function(config.publish_to) as function:
             print("\n== profiles (POST /profile through the local API → awslambdaric → app.handler) ==")

@@ -3,11 +3,13 @@
 student → Paddle static model (legacy .pdmodel, four explicit inputs) →
   ONNX FP32 (paddle2onnx) and ONNX INT8 (onnxruntime quantize_dynamic, QInt8; per-tensor and
   per-channel are both tried, the better one that holds the gates is kept) →
-  Paddle Lite .nb for x86 and arm (FP32, and INT8 weights where they hold the gate),
+  Paddle Lite .nb for x86 and arm (FP32, and INT8 weights where they hold the gates, else INT16
+  where those do; infra/lite.py says why a quantized conversion rewrites matmul_v2 first),
 plus vocab.txt and model_manifest.json (versions, teacher, shape, sha256 of every file, gates).
 
 Gates, on the held-out texts (thresholds configurable): INT8 vs FP32 cosine and neighbour
-overlap; student vs teacher recall@10 and top-tag agreement; Lite vs ONNX cosine. A model
+overlap; student vs teacher recall@10 and top-tag agreement; Lite FP32 vs ONNX FP32 cosine; the
+quantized Lite .nb (optional: shipped only when it passes) vs ONNX FP32 cosine and overlap. A model
 that misses any gate is not written (the previous export in --out stays).
 """
 from __future__ import annotations
@@ -21,6 +23,10 @@ from dataclasses import asdict, fields
 from pathlib import Path
 
 from infra.progress import summary
+
+# Bumped when the Lite conversion changes what an export writes (2: quantized .nb via legacy_weight_ops),
+# so a model exported before is not taken as fresh by the pipeline.
+LITE_EXPORT_VERSION = 2
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -148,27 +154,31 @@ def _export(args, thresholds, index_manifest, out: Path) -> dict:
 
         lite_versions = lite.versions()
         targets = [t.strip() for t in args.lite_targets.split(",") if t.strip()]
-        for quant in ("fp32", "int8"):
-            print(f"export: Paddle Lite {quant} for {', '.join(targets)}", flush=True)
-            nbs = {t: lite.convert(pdmodel, pdiparams, out / f"student.{t}.{quant}", t, quant) for t in targets}
-            # arm .nb cannot run on this machine; it comes from the same opt settings as x86
+        print(f"export: Paddle Lite fp32 for {', '.join(targets)}", flush=True)
+        nbs = _lite_variant(lite, pdmodel, pdiparams, out, targets, "fp32")
+        measured = lite.encode(nbs["x86"], batches) if "x86" in nbs else None
+        # required: the kiosk must agree with the cloud (the arm .nb cannot run here; same opt settings as x86)
+        gates.append(G.Gate("lite_fp32_cosine", G.mean_cosine(measured, fp32_vecs) if measured is not None
+                            else float("nan"), thresholds.lite_fp32_cosine))
+        lite_files += [nb.name for nb in nbs.values()]
+        lite_serving.update({t: nb.name for t, nb in nbs.items()})
+        # Quantized weights: the same bar as ONNX INT8 (cosine and neighbour overlap against FP32).
+        # INT8 first; INT16 only when INT8 misses; neither ships unless it holds both gates.
+        for quant in ("int8", "int16"):
+            print(f"export: Paddle Lite {quant} weights for {', '.join(targets)}", flush=True)
+            nbs = _lite_variant(lite, pdmodel, pdiparams, out, targets, quant)
             measured = lite.encode(nbs["x86"], batches) if "x86" in nbs else None
-            name = f"lite_{quant}_cosine"
-            gate = G.Gate(name, G.mean_cosine(measured, fp32_vecs) if measured is not None else float("nan"),
-                          getattr(thresholds, name))
-            if quant == "fp32":
-                gates.append(gate)  # required: the kiosk must agree with the cloud
-            elif not gate.passed:
-                # INT8 weights are optional: shipped only where they hold their gate
-                print(f"export: Paddle Lite INT8 .nb dropped ({name} {gate.value:.4f} < {gate.threshold})", flush=True)
-                optional_gates.append(gate)
-                for nb in nbs.values():
-                    nb.unlink()
-                continue
-            else:
-                gates.append(gate)
-            lite_files += [nb.name for nb in nbs.values()]
-            lite_serving.update({t: nb.name for t, nb in nbs.items()})  # int8 overrides fp32 when it passed
+            quant_gates = _lite_quant_gates(G, quant, measured, fp32_vecs, fp32_nn, index, k, search_k, thresholds)
+            if all(g.passed for g in quant_gates):
+                gates.extend(quant_gates)
+                lite_files += [nb.name for nb in nbs.values()]
+                lite_serving.update({t: nb.name for t, nb in nbs.items()})  # the quantized .nb is what kiosks run
+                break
+            names = ", ".join(f"{g.name} {g.value:.4f} < {g.threshold}" for g in quant_gates if not g.passed)
+            print(f"export: Paddle Lite {quant} .nb dropped ({names})", flush=True)
+            optional_gates.extend(quant_gates)
+            for nb in nbs.values():
+                nb.unlink()
     print("export: gates on %d held-out texts\n%s" % (len(texts), G.format_table(gates + optional_gates)), flush=True)
 
     shutil.copyfile(Path(args.student) / "ernie" / "vocab.txt", out / "vocab.txt")
@@ -207,12 +217,30 @@ def _fold_index_projection(student, index_dir, index_manifest):
     return projection
 
 
+def _lite_variant(lite, pdmodel: Path, pdiparams: Path, out: Path, targets, quant: str) -> dict:
+    return {t: lite.convert(pdmodel, pdiparams, out / f"student.{t}.{quant}", t, quant) for t in targets}
+
+
+def _lite_quant_gates(G, quant: str, measured, fp32_vecs, fp32_nn, index, k: int, search_k: int, thresholds) -> list:
+    """Cosine to ONNX FP32 and top-k neighbour overlap with FP32's neighbours (NaN when nothing ran)."""
+    import numpy as np
+
+    if measured is None or not np.all(np.isfinite(measured)):
+        cosine = overlap = float("nan")  # a NaN vector must fail, not crash Annoy or read as a match
+    else:
+        cosine = G.mean_cosine(measured, fp32_vecs)
+        overlap = G.overlap(G.neighbours(index, measured, k, search_k), fp32_nn, k)
+    return [G.Gate(f"lite_{quant}_cosine", cosine, thresholds.lite_int8_cosine),
+            G.Gate(f"lite_{quant}_overlap", overlap, thresholds.lite_int8_overlap)]
+
+
 def _inputs_sha(student: str, index: str, heldout: str) -> dict:
     from coldstart.hashing import sha256_file
     from infra.student import STUDENT_CARD
 
     return {"student_card": sha256_file(Path(student) / STUDENT_CARD),
-            "index_manifest": sha256_file(Path(index) / "manifest.json"), "heldout": sha256_file(heldout)}
+            "index_manifest": sha256_file(Path(index) / "manifest.json"), "heldout": sha256_file(heldout),
+            "lite_export": LITE_EXPORT_VERSION}
 
 
 def export_is_fresh(student: str, index: str, heldout: str, model: str) -> bool:

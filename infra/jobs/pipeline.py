@@ -12,6 +12,13 @@ baseline's table into the index for the `keyword` experiment variant), and for
 the student (distill + export run when `heldout` is set): heldout, student_dir, student_init,
 student_hidden_size, student_layers, student_heads, student_intermediate_size,
 distill_epochs, distill_augment, distill_batch_size, distill_lr, lite, train_fusion.
+
+Quality (with a student): `calibrate` fits the confidence calibrator into the index directory on
+the calibration split (`calibration`: JSONL files/directories, plus `calibration_from_heldout`, a
+seeded share of `heldout` set aside for it); `evaluate` measures the release on the rest of
+`heldout` (the gate set) and on each of `eval_sets` ({name: path}); `publish` gets the gate
+(`max_ece`, `min_top1_margin`) and records every set's figures in release.json. All three refit or
+re-measure by themselves when the data, index, model or keywords change. `quality: false` skips them.
 """
 from __future__ import annotations
 
@@ -64,6 +71,13 @@ class PipelineConfig:
     # Train the avatar fusion gate (COLDSTART_FUSION=gated). Off by default: OCR of a few hundred
     # rendered avatars costs minutes, and on the demo data the gate does not beat concat (bench/ocr.py).
     train_fusion: bool = False
+    quality: bool = True              # calibrate + evaluate + the publish quality gate (needs heldout)
+    calibration: Optional[str] = None  # calibration JSONL files/dirs (YAML list, or comma-separated)
+    calibration_from_heldout: float = 0.3  # share of heldout set aside for calibration (seeded); 0: none
+    calibration_seed: int = 14
+    eval_sets: Optional[str] = None   # more sets to evaluate and record: YAML {name: path}, or "name=path,..."
+    max_ece: float = 0.05             # quality gate on the held-out evaluation
+    min_top1_margin: float = 0.0      # quality gate: semantic top-1 must beat the keyword baseline by more
 
     @classmethod
     def load(cls, path: Optional[str], overrides: dict) -> "PipelineConfig":
@@ -143,19 +157,27 @@ def run(args: argparse.Namespace) -> int:
                   "--heldout", config.heldout, "--out", model, "--lite", "yes" if config.lite else "no"])
         if config.train_fusion:
             _train_fusion(config, model, index)
+    evaluations: List[str] = []
+    if model and config.quality:
+        evaluations = _quality(config, work, index, model)
     published = None
     if config.publish_to:
-        published = _published_version(config.publish_to, index, model)
+        published = _published_version(config.publish_to, index, model, evaluations)
         if published:
             print(f"publish: up to date (current release {published} carries this index and model)", flush=True)
         else:
             _job(["publish", "--to", config.publish_to, "--index", index]
                  + (["--model", model] if model else [])
-                 + (["--version", config.version] if config.version else []))
-            published = _published_version(config.publish_to, index, model)
+                 + (["--version", config.version] if config.version else [])
+                 + (["--evaluation", evaluations[0], "--max-ece", str(config.max_ece),
+                     "--min-top1-margin", str(config.min_top1_margin)] if evaluations else [])
+                 + [a for path in evaluations[1:] for a in ("--report", path)])
+            published = _published_version(config.publish_to, index, model, evaluations)
     _print_release(index, config.publish_to, published)
     if model:
         _print_model(model)
+    for path in evaluations:
+        _print_quality(path)
     summary("pipeline", seconds=f"{time.time() - started:.1f}", release=published or "-")
     return 0
 
@@ -212,8 +234,10 @@ def _keywords_are_fresh(input_uri: str, index: str) -> bool:
     return built_from == read_input_lines(input_uri)[2]
 
 
-def _published_version(publish_to: str, index: str, model: Optional[str] = None) -> Optional[str]:
-    """The current release's version if it carries exactly this index (and model), else None."""
+def _published_version(publish_to: str, index: str, model: Optional[str] = None,
+                       evaluations: List[str] = ()) -> Optional[str]:
+    """The current release's version if it carries exactly this index (and model) and records the
+    figures of exactly these evaluations, else None."""
     from coldstart.errors import ColdstartError
     from coldstart.hashing import sha256_file
     from coldstart.release import read_current, read_release
@@ -224,12 +248,16 @@ def _published_version(publish_to: str, index: str, model: Optional[str] = None)
         current = read_current(store)
         if current is None:
             return None
-        files = read_release(store, current.version).files
+        release = read_release(store, current.version)
     except ColdstartError:
         return None
+    files = release.files
+    if evaluations and not _records_evaluations(release.components.get("quality", {}), evaluations):
+        return None
     wanted = {"index/manifest.json": Path(index) / "manifest.json"}
-    if (Path(index) / "keywords.json").is_file():
-        wanted["index/keywords.json"] = Path(index) / "keywords.json"
+    for extra in ("keywords.json", "calibration.json"):
+        if (Path(index) / extra).is_file():
+            wanted[f"index/{extra}"] = Path(index) / extra
     if model:
         wanted["model/model_manifest.json"] = Path(model) / "model_manifest.json"
     for name, local in wanted.items():
@@ -272,3 +300,114 @@ def _print_model(model: str) -> None:
     for name, gate in m.get("optional_gates", {}).items():
         value = "nan" if gate["value"] is None else f"{gate['value']:.4f}"
         print(f"optional     {name:<20} {value} (needs >= {gate['threshold']})  missed: that variant is not shipped")
+
+
+def _paths(value) -> List[str]:
+    """A YAML list or a comma-separated string of paths."""
+    if not value:
+        return []
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    return [v.strip() for v in str(value).split(",") if v.strip()]
+
+
+def _eval_sets(value) -> List[tuple]:
+    """[(name, [paths])] from a YAML mapping or "name=path,name=path"."""
+    if not value:
+        return []
+    if isinstance(value, dict):
+        return [(str(k), _paths(v)) for k, v in value.items()]
+    out = []
+    for part in _paths(value):
+        name, _, path = part.partition("=")
+        if not path:
+            raise ValueError(f"eval_sets: {part!r} is not name=path")
+        out.append((name.strip(), [path.strip()]))
+    return out
+
+
+def split_heldout(heldout: str, fraction: float, seed: int, out: Path) -> tuple:
+    """(calibration part, evaluation part) of ``heldout``: a row goes to calibration when
+    sha256("<seed>:<text>") falls in the first ``fraction`` of the range, so the split is fixed
+    for a seed and a row keeps its side when others are added."""
+    import hashlib
+
+    out.mkdir(parents=True, exist_ok=True)
+    cal, rest = [], []
+    for line in Path(heldout).read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        text = json.loads(line).get("text", "")
+        h = int(hashlib.sha256(f"{seed}:{text}".encode("utf-8")).hexdigest()[:8], 16) / float(1 << 32)
+        (cal if h < fraction else rest).append(line)
+    paths = (out / "calibration-split.jsonl", out / "heldout-eval.jsonl")
+    for path, lines in zip(paths, (cal, rest)):
+        text = "\n".join(lines) + "\n"
+        if not path.is_file() or path.read_text(encoding="utf-8") != text:
+            path.write_text(text, encoding="utf-8")
+    return str(paths[0]), str(paths[1])
+
+
+def _quality(config: PipelineConfig, work: Path, index: str, model: str) -> List[str]:
+    """calibrate → evaluate (held-out rest first, then eval_sets); the evaluation.json paths."""
+    quality = work / "quality"
+    calibration = _paths(config.calibration)
+    gate_set = config.heldout
+    if config.calibration_from_heldout > 0:
+        carved, gate_set = split_heldout(config.heldout, config.calibration_from_heldout, config.calibration_seed,
+                                         quality / "split")
+        calibration = [carved] + calibration
+    if not calibration:
+        raise ValueError("quality: no calibration data (set `calibration` or `calibration_from_heldout` > 0)")
+    _job(["calibrate", "--index", index, "--model", model] + [a for p in calibration for a in ("--data", p)])
+    out = []
+    for name, paths in [("heldout", [gate_set])] + _eval_sets(config.eval_sets):
+        folder = quality / name
+        missing = [path for path in paths if not Path(path).exists()]
+        if missing:
+            print(f"evaluate: skipped {name}: {', '.join(missing)} does not exist", flush=True)
+            continue
+        if _evaluation_is_fresh(folder, paths, index, model):
+            print(f"evaluate: up to date ({folder})", flush=True)
+        else:
+            _job(["evaluate", "--index", index, "--model", model, "--out", str(folder), "--name", name]
+                 + [a for p in paths for a in ("--data", p)])
+        out.append(str(folder / "evaluation.json"))
+    return out
+
+
+def _evaluation_is_fresh(folder: Path, paths: List[str], index: str, model: str) -> bool:
+    from infra.jobs.evaluate import EVALUATION_FILE, REPORT_FORMAT, fingerprint_of, read_labelled, rows_sha256
+
+    try:
+        report = json.loads((folder / EVALUATION_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (report.get("format") == REPORT_FORMAT and report.get("fingerprint") == fingerprint_of(index, model)
+            and report.get("data_sha256") == rows_sha256(read_labelled(paths)))
+
+
+def _print_quality(path: str) -> None:
+    report = json.loads(Path(path).read_text(encoding="utf-8"))
+    m = report["methods"]
+
+    def f(v):
+        return "–" if v is None else f"{v:.3f}"
+
+    print(f"quality      {report['name']} ({report['n_in_interest']} in-interest, {report['n_no_interest']} no-interest): "
+          + "; ".join(f"{name} top-1 {f(m[name]['top1'])} ECE {f(m[name]['ece'])} abstain in/no "
+                      f"{f(m[name]['abstain_in'])}/{f(m[name]['abstain_no'])}" for name in ("semantic", "keyword", "seed")),
+          flush=True)
+
+
+def _records_evaluations(quality: dict, evaluations: List[str]) -> bool:
+    """True when release.json's components.quality holds exactly these evaluations' figures."""
+    from infra.jobs.evaluate import headline
+
+    sets = {name: {k: v for k, v in figures.items() if k != "same_release"}
+            for name, figures in quality.get("sets", {}).items()}
+    wanted = {}
+    for path in evaluations:
+        report = json.loads(Path(path).read_text(encoding="utf-8"))
+        wanted[report["name"]] = json.loads(json.dumps(headline(report)))
+    return sets == wanted

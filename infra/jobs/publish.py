@@ -6,6 +6,12 @@ switch is atomic). A failed or killed publish leaves current.json as it was, and
 the same command finishes it (a run killed after release.json was uploaded is resumed: the
 stored release is verified and switched to, instead of being refused as "already exists").
 Earlier releases stay, for --rollback.
+
+Quality gate: with ``--evaluation EVALUATION.json`` (``python -m infra evaluate`` on the held-out
+split, of exactly this index, model, keyword table and calibrator: their sha256s must match) the
+release is refused, before anything is uploaded, when its semantic top-1 is not above the keyword
+baseline's by more than --min-top1-margin, or its ECE exceeds --max-ece. The headline figures of
+that evaluation and of every ``--report`` go into release.json (``components.quality``).
 """
 from __future__ import annotations
 
@@ -27,6 +33,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--version", help="release version (default: UTC time, e.g. 20261127T101500Z)")
     p.add_argument("--rollback", metavar="VERSION", help="point current.json back to an earlier, verified release")
     p.add_argument("--list", action="store_true", help="list published releases and the current one")
+    p.add_argument("--evaluation", help="evaluation.json of this index + model on the held-out split: the quality gate")
+    p.add_argument("--report", action="append", default=[],
+                   help="further evaluation.json files whose figures are recorded in release.json (not gated); repeatable")
+    p.add_argument("--max-ece", type=float, default=0.05, help="quality gate: highest ECE of the semantic confidence")
+    p.add_argument("--min-top1-margin", type=float, default=0.0,
+                   help="quality gate: semantic top-1 must exceed the keyword baseline's by more than this")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,13 +65,74 @@ def _collect(args) -> "tuple":
     files["index/manifest.json"] = index_dir / "manifest.json"
     if (index_dir / "keywords.json").is_file():  # the keyword baseline's table (`python -m infra keywords`)
         files["index/keywords.json"] = index_dir / "keywords.json"
+    if (index_dir / "calibration.json").is_file():  # the confidence calibrator (`python -m infra calibrate`)
+        _check_calibration(index_dir, args.model)
+        files["index/calibration.json"] = index_dir / "calibration.json"
     components = {"index": {"count": manifest.count, "dim": manifest.dim,
                             "recall_at_10": manifest.recall.recall, "created_at": manifest.created_at}}
     if args.model:
         model_files, model_summary = check_model_component(Path(args.model), manifest.teacher)
         files.update({f"model/{n}": p for n, p in model_files.items()})
         components["model"] = model_summary
+    quality = quality_component(args)
+    if quality:
+        components["quality"] = quality
     return files, manifest.teacher, components
+
+
+def _check_calibration(index_dir: Path, model) -> None:
+    """A calibrator is only valid for the index, model and keyword table it was fitted on."""
+    from coldstart.calibration import Calibrator
+    from coldstart.errors import ManifestError
+
+    try:
+        calibrator = Calibrator.load(index_dir / "calibration.json")
+    except ValueError as exc:
+        raise ManifestError(f"refusing the release: {exc}") from None
+    if not model:
+        raise ManifestError("refusing the release: index/calibration.json calibrates a model, but no --model is published")
+    from infra.jobs.evaluate import fingerprint_of
+
+    now = fingerprint_of(str(index_dir), str(model))
+    fitted = calibrator.info.get("fitted_for", {})
+    stale = [k for k in ("index_manifest", "model_manifest", "keywords") if fitted.get(k) != now[k]]
+    if stale:
+        raise ManifestError(f"refusing the release: calibration.json was fitted on another {', '.join(stale)}; "
+                            "rerun `python -m infra calibrate`")
+
+
+def quality_component(args) -> dict:
+    """components.quality of release.json, after the gate; {} without --evaluation."""
+    from coldstart.errors import ColdstartError
+    from coldstart.manifest import read_json
+    from infra.jobs.evaluate import fingerprint_of, headline
+
+    if not getattr(args, "evaluation", None):
+        if getattr(args, "model", None):
+            print("publish: no --evaluation given, so no quality gate (the pipeline always passes one)",
+                  file=sys.stderr, flush=True)
+        return {}
+    if not args.model:
+        raise ColdstartError("quality gate: --evaluation needs --model (an evaluation is of an index and a model)")
+    report = read_json(args.evaluation)
+    now = fingerprint_of(args.index, args.model)
+    if report.get("fingerprint") != now:
+        raise ColdstartError(f"quality gate: {args.evaluation} was measured on another index, model, keyword table "
+                             "or calibrator than this release; rerun `python -m infra evaluate`")
+    sem, kw = report["methods"]["semantic"], report["methods"]["keyword"]
+    gate = {"set": report["name"], "semantic_top1": sem["top1"], "keyword_top1": kw["top1"],
+            "min_top1_margin": args.min_top1_margin, "ece": sem["ece"], "max_ece": args.max_ece}
+    if sem["top1"] is None or kw["top1"] is None or not sem["top1"] > kw["top1"] + args.min_top1_margin:
+        raise ColdstartError(f"quality gate: semantic top-1 {sem['top1']} is not above the keyword baseline's "
+                             f"{kw['top1']} (+{args.min_top1_margin}) on {report['name']}; not publishing")
+    if sem["ece"] is None or sem["ece"] > args.max_ece:
+        raise ColdstartError(f"quality gate: ECE {sem['ece']} exceeds --max-ece {args.max_ece} on {report['name']}; "
+                             "not publishing")
+    sets = {report["name"]: headline(report)}
+    for path in args.report:
+        other = read_json(path)
+        sets[other["name"]] = {**headline(other), "same_release": other.get("fingerprint") == now}
+    return {"gate": {**gate, "passed": True}, "sets": sets}
 
 
 def _publish(store, args) -> int:

@@ -42,7 +42,7 @@ FORMAT_VERSION = 1
 _PLACEHOLDERS = tuple(sorted(set(PLACEHOLDERS.values()), key=len, reverse=True))
 
 
-def _segments(text: str) -> List[str]:
+def word_segments(text: str) -> List[str]:
     """Runs of letters/digits, with masking placeholders cut out (they are not words)."""
     for p in _PLACEHOLDERS:
         text = text.replace(p, " ")
@@ -62,7 +62,7 @@ def _segments(text: str) -> List[str]:
 def char_ngrams(text: str, ngram: Tuple[int, int] = (2, 3)) -> List[str]:
     grams: List[str] = []
     lo, hi = ngram
-    for seg in _segments(text):
+    for seg in word_segments(text):
         for n in range(lo, hi + 1):
             grams.extend(seg[i:i + n] for i in range(len(seg) - n + 1))
     return grams

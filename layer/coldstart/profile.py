@@ -1,4 +1,5 @@
-"""The vote: nearest active users' tags -> a new user's interest profile, with a confidence.
+"""The vote: nearest active users' tags -> a new user's interest profile, with a confidence,
+or an honest "no signal" when the text or the neighbourhood says nothing about interests.
 
 Weights
     Neighbour i (cosine similarity s_i) votes with w_i = max(s_i, 0) ** ``sharpen`` if
@@ -9,31 +10,38 @@ Weights
 Scores
     score(tag) = sum of w_i over neighbours carrying the tag / sum of all w_i, the
     similarity-weighted share of the voting neighbours that carry the tag, in [0, 1]. Users
-    carry 1-3 tags, so scores do not sum to 1. Ranked by score, then by population frequency
-    (the ItemTable's tag order), so ties are deterministic. Tags with score 0 are left out.
+    carry 0-3 tags, so scores do not sum to 1 (and sum to less than 1 when some voters stated
+    no interest). Ranked by score, then by population frequency (the ItemTable's tag order), so
+    ties are deterministic. Tags with score 0 are left out.
+
+Negation and "no interest"
+    The vote counts the neighbours' *labels*, never words of the text: a user who wrote
+    "不爱运动，就喜欢追剧" carries 娱乐 only, so a newcomer who writes the same lands among users
+    whose 体育 was never counted. Active users who stated no interest (tags []) vote for
+    "nothing": their weighted share is ``no_interest_share``, and when it is at least the top
+    tag's score the profile falls back with ``reason`` ``no_signal``.
 
 Confidence
-    confidence = agreement x closeness, in [0, 1]:
-    agreement = the top tag's score (how much the neighbourhood agrees);
-    closeness = mean of clip(s_i, 0, 1) over all k neighbours, voting or not (how close the
-    neighbourhood is; neighbours under the floor count as far, not as absent).
-    A product, so either a split neighbourhood or a far one is enough to distrust the vote.
+    With a calibrator (``coldstart.calibration``, the release's ``index/calibration.json``):
+    the calibrated probability that ``top_tag`` is one of the user's interests, from the vote's
+    features (top share, margin, no-interest share, nearest and mean similarity) and the text's
+    (length, keyword evidence); it falls back (``low_confidence``) below the calibrator's
+    threshold. Without one (older releases) the uncalibrated score of before:
+    agreement x closeness = the top tag's score x mean of clip(s_i, 0, 1) over all k neighbours,
+    falling back below ``min_confidence``.
 
-Fallback
-    When there are no neighbours, the masked text is empty, or confidence <
-    ``min_confidence``, the profile is the population's most common tags (share of users
-    carrying each, ItemTable.tag_counts), ``fallback=True``, with the reason.
+Fallback (``fallback: true``, ``about_user: false``)
+    The tags are then the population's most common ones (share of users carrying each,
+    ItemTable.tag_counts): exploration suggestions, *not* a statement about this user, and ``why``
+    says so. ``reason``: ``no_signal`` (no letters left after masking PII, e.g. digits, emoji,
+    only a phone number; or a neighbourhood of users without interests), ``low_confidence``,
+    ``no_neighbors``. ``confidence`` on a fallback is the withheld vote's (why it was withheld),
+    0 when no vote ran.
 
-``min_confidence`` = 0.35, measured with the demo teacher (models/demo-teacher) on the 480
-held-out bios against the 3,600 demo users: 10 *random* users as neighbours (at their real
-similarities, median cosine 0.64) give confidence 0.23 on average, 0.36 at the 95th
-percentile, so 0.35 sends ~95% of meaningless neighbourhoods to the fallback; the real
-top-10 neighbourhoods (median cosine 0.96, median agreement 1.0) all clear it, and their
-top tag is right 74% of the time (population fallback: 16%). On the demo teacher the
-threshold hardly filters real neighbourhoods (the wrong ones agree just as much), so it is
-a guard against unrelated neighbours, not a precision knob. Cosine scales depend on the
-teacher: re-measure both numbers when the teacher changes (raw ERNIE [CLS] cosines are
-high for everything, which would inflate closeness).
+``min_confidence`` = 0.35 (uncalibrated releases only), measured with the demo teacher on the
+480 held-out bios: 10 *random* users as neighbours give confidence 0.23 on average, 0.36 at the
+95th percentile, so 0.35 sends ~95% of meaningless neighbourhoods to the fallback; it does not
+filter real neighbourhoods (the wrong ones agree just as much), which is why calibration exists.
 
 No text is ever part of a profile: tags, neighbour handles, similarities and a short explanation
 (``why``) built from counts only.
@@ -44,29 +52,47 @@ import heapq
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
+from .calibration import NO_EVIDENCE, TextEvidence, feature_row
 from .items import ItemTable
+from .pii import PLACEHOLDERS
 
-__all__ = ["Neighbor", "Profile", "ProfileSettings", "TagScore", "fallback_profile", "vote"]
+__all__ = ["Neighbor", "Profile", "ProfileSettings", "TagScore", "fallback_profile", "has_signal_words", "vote"]
 
 REASON_VOTE = "vote"
 REASON_LOW_CONFIDENCE = "low_confidence"
 REASON_NO_NEIGHBORS = "no_neighbors"
-REASON_EMPTY_TEXT = "empty_text"
+REASON_NO_SIGNAL = "no_signal"
+REASON_EMPTY_TEXT = "empty_text"  # kept for callers that still name it; serving now says no_signal
 
 _FALLBACK_WHY = {
     REASON_NO_NEIGHBORS: "没有找到相近的用户",
-    REASON_LOW_CONFIDENCE: "相近用户的兴趣不够一致",
+    REASON_LOW_CONFIDENCE: "相近用户的兴趣不够一致，无法可靠判断你的兴趣",
+    REASON_NO_SIGNAL: "文字中没有可判断兴趣的内容",
     REASON_EMPTY_TEXT: "屏蔽个人信息后没有可用的文字",
 }
+_NOT_ABOUT_USER = "以下只是全体用户最常见的兴趣，不是根据你的文字推荐的"
+
+_PLACEHOLDER_WORDS = tuple(sorted(set(PLACEHOLDERS.values()), key=len, reverse=True))
+
+
+def has_signal_words(text: str) -> bool:
+    """False when the masked text has no letters at all (CJK or any script): nothing but digits,
+    punctuation, emoji, symbols or masking placeholders. Such a text cannot state an interest,
+    whatever its neighbours; no word lists, so nothing language-specific to maintain."""
+    rest = text or ""
+    for p in _PLACEHOLDER_WORDS:
+        rest = rest.replace(p, " ")
+    return any(ch.isalpha() for ch in rest)
 
 
 @dataclass(frozen=True)
 class ProfileSettings:
     k: int = 10  # neighbours that vote (the first k given, by similarity)
-    min_confidence: float = 0.35
+    min_confidence: float = 0.35  # uncalibrated releases only; a calibrator brings its own threshold
     fallback_top_n: int = 5
     min_similarity: float = 0.0  # floor: neighbours below it do not vote (but count in closeness)
     sharpen: float = 1.0  # weight exponent
+    calibrator: Optional[Any] = field(default=None, compare=False, repr=False)  # coldstart.calibration.Calibrator
 
     def __post_init__(self) -> None:
         if self.k < 1 or self.fallback_top_n < 1:
@@ -75,6 +101,11 @@ class ProfileSettings:
             raise ValueError("min_confidence must be in [0, 1]")
         if self.sharpen <= 0:
             raise ValueError("sharpen must be > 0")
+
+    @property
+    def threshold(self) -> float:
+        """Below this confidence the profile falls back (low_confidence)."""
+        return self.calibrator.threshold if self.calibrator is not None else self.min_confidence
 
 
 DEFAULT_SETTINGS = ProfileSettings()
@@ -102,6 +133,12 @@ class Profile:
     neighbors: Tuple[Neighbor, ...] = ()
     reason: str = REASON_VOTE
     why: str = field(default="")
+    # False: ``tags`` are the population's most common interests, not a statement about this user
+    about_user: bool = True
+    # For evaluation and calibration, never serialised: the vote's ranking even when it was
+    # withheld (a fallback), and the calibrator's feature row (None when no vote ran).
+    guess: Tuple[TagScore, ...] = field(default=(), compare=False, repr=False)
+    features: Optional[Dict[str, float]] = field(default=None, compare=False, repr=False)
 
     def to_dict(self, expose_neighbors: bool = False) -> Dict[str, Any]:
         """JSON-ready: plain Python floats rounded to 4 decimals, no numpy types. Neighbours (opaque
@@ -111,6 +148,7 @@ class Profile:
             "top_tag": self.top_tag,
             "confidence": round(float(self.confidence), 4),
             "fallback": bool(self.fallback),
+            "about_user": bool(self.about_user),
             "reason": self.reason,
             "why": self.why,
         }
@@ -121,18 +159,20 @@ class Profile:
 
 
 def fallback_profile(items: ItemTable, reason: str, settings: ProfileSettings = DEFAULT_SETTINGS,
-                     neighbors: Sequence[Neighbor] = (), confidence: float = 0.0) -> Profile:
-    """The population's ``fallback_top_n`` most common tags, score = share of users carrying each."""
+                     neighbors: Sequence[Neighbor] = (), confidence: float = 0.0,
+                     guess: Sequence[TagScore] = (), features: Optional[Dict[str, float]] = None) -> Profile:
+    """The population's ``fallback_top_n`` most common tags, score = share of users carrying each,
+    flagged ``about_user=False``; ``guess``/``features``: the withheld vote, when there was one."""
     total = float(len(items)) or 1.0
     top = heapq.nsmallest(settings.fallback_top_n, range(len(items.tag_names)),
                           key=lambda i: (-items.tag_counts[i], i))
     tags = tuple(TagScore(items.tag_names[i], items.tag_counts[i] / total) for i in top)
     names = "、".join(t.tag for t in tags)
     lead = _FALLBACK_WHY.get(reason)
-    why = (f"{lead}，按全体用户最常见的兴趣推荐：{names}" if lead
-           else f"按全体用户最常见的兴趣推荐：{names}")
+    why = f"{lead}；{_NOT_ABOUT_USER}：{names}" if lead else f"{_NOT_ABOUT_USER}：{names}"
     return Profile(tags=tags, top_tag=tags[0].tag if tags else None, confidence=float(confidence),
-                   fallback=True, neighbors=tuple(neighbors), reason=reason, why=why)
+                   fallback=True, neighbors=tuple(neighbors), reason=reason, why=why, about_user=False,
+                   guess=tuple(guess), features=features)
 
 
 def _cosine(s: Any) -> float:
@@ -144,10 +184,12 @@ def _cosine(s: Any) -> float:
 
 
 def vote(neighbor_items: Sequence[int], similarities: Sequence[float], items: ItemTable,
-         settings: ProfileSettings = DEFAULT_SETTINGS) -> Profile:
+         settings: ProfileSettings = DEFAULT_SETTINGS, evidence: Optional[TextEvidence] = None) -> Profile:
     """Similarity-weighted tag vote of the neighbours (item numbers in ``items``), see module doc.
 
     Neighbours are taken in order of similarity (stable), the first ``settings.k`` vote.
+    ``evidence``: what the text itself shows (``coldstart.calibration.text_evidence``), for the
+    calibrator; None counts as an empty text's.
     """
     if len(neighbor_items) != len(similarities):
         raise ValueError("neighbor_items and similarities differ in length")
@@ -164,6 +206,7 @@ def vote(neighbor_items: Sequence[int], similarities: Sequence[float], items: It
     acc: Dict[int, float] = {}
     count: Dict[int, int] = {}
     total = 0.0
+    no_interest = 0.0
     voters = 0
     closeness = 0.0
     for s, item in pairs:
@@ -175,19 +218,33 @@ def vote(neighbor_items: Sequence[int], similarities: Sequence[float], items: It
         w = s if power == 1.0 else s ** power
         total += w
         voters += 1
-        for t in item_tags[item]:
+        row = item_tags[item]
+        if len(row) == 0:
+            no_interest += w  # a user who stated no interest votes for "nothing"
+        for t in row:
             acc[t] = acc.get(t, 0.0) + w
             count[t] = count.get(t, 0) + 1
     closeness /= len(pairs)
-    if not acc:
+    if total <= 0.0:
         return fallback_profile(items, REASON_LOW_CONFIDENCE, settings, neighbors, 0.0)
 
-    ranked: List[Tuple[float, int]] = sorted([(-w / total, t) for t, w in acc.items()])
-    confidence = min(max(-ranked[0][0] * closeness, 0.0), 1.0)  # agreement x closeness
-    if confidence < settings.min_confidence:
-        return fallback_profile(items, REASON_LOW_CONFIDENCE, settings, neighbors, confidence)
     names = items.tag_names
+    ranked: List[Tuple[float, int]] = sorted([(-w / total, t) for t, w in acc.items()])
+    guess = tuple([TagScore(names[t], -neg) for neg, t in ranked])
+    top_share = guess[0].score if guess else 0.0
+    no_share = no_interest / total
+    features = feature_row(top_share, guess[1].score if len(guess) > 1 else 0.0, no_share, pairs[0][0],
+                           closeness, guess[0].tag if guess else None, evidence or NO_EVIDENCE)
+    calibrator = settings.calibrator
+    if calibrator is not None:
+        confidence = calibrator.confidence(features) if guess else 0.0
+    else:
+        confidence = min(max(top_share * closeness, 0.0), 1.0)  # agreement x closeness (uncalibrated)
+    if no_share > 0.0 and no_share >= top_share:
+        return fallback_profile(items, REASON_NO_SIGNAL, settings, neighbors, confidence, guess, features)
+    if confidence < settings.threshold:
+        return fallback_profile(items, REASON_LOW_CONFIDENCE, settings, neighbors, confidence, guess, features)
     top = ranked[0][1]
-    return Profile(tags=tuple([TagScore(names[t], -neg) for neg, t in ranked]), top_tag=names[top],
-                   confidence=confidence, fallback=False, neighbors=neighbors, reason=REASON_VOTE,
-                   why=f"最相近的{voters}位用户中，{count[top]}位喜欢{names[top]}")
+    return Profile(tags=guess, top_tag=names[top], confidence=confidence, fallback=False, neighbors=neighbors,
+                   reason=REASON_VOTE, why=f"最相近的{voters}位用户中，{count[top]}位喜欢{names[top]}",
+                   guess=guess, features=features)

@@ -41,6 +41,7 @@ MIN_KEY_BYTES = 32
 _USER = b"coldstart/user\x00"
 _HANDLE = b"coldstart/handle\x00"
 KEY_FILE_ENV = "COLDSTART_PSEUDONYM_KEY_FILE"
+KEY_ENV = "COLDSTART_PSEUDONYM_KEY"  # the key text itself (AWS Batch injects a secret this way)
 
 
 def _decode_key(line: str) -> bytes:
@@ -92,8 +93,12 @@ class Pseudonymizer:
 
     @classmethod
     def from_env(cls, env=None) -> Optional["Pseudonymizer"]:
-        """From ``COLDSTART_PSEUDONYM_KEY_FILE``; None when it is not set."""
-        path = (os.environ if env is None else env).get(KEY_FILE_ENV)
+        """From ``COLDSTART_PSEUDONYM_KEY`` (the key text) or ``COLDSTART_PSEUDONYM_KEY_FILE``; None
+        when neither is set."""
+        env = os.environ if env is None else env
+        if env.get(KEY_ENV):
+            return cls.from_text(env[KEY_ENV])
+        path = env.get(KEY_FILE_ENV)
         return cls.from_file(path) if path else None
 
     @property

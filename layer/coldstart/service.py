@@ -9,7 +9,9 @@ through the steps below once and comes back as a typed ``Outcome``; the front do
       4. experiment arm         coldstart.experiments (keyword baseline or semantic)
       5. encode                 coldstart.embedding (student + near-duplicate cache), fused with the
                                 avatar text as coldstart.fusion says
-      6. search + vote          the release's Annoy index → coldstart.profile.vote
+      6. search + vote          the release's Annoy index → coldstart.profile.vote, with the release's
+                                calibrator (coldstart.calibration): confidence is the probability that
+                                top_tag is right, and text without interest signal abstains
       7. store                  coldstart.profile_store, masked data only
 
 Nothing below this module knows about HTTP, and nothing here holds raw text after step 2.
@@ -32,7 +34,8 @@ from .fusion import DEFAULT_TYPED_WEIGHT, Fused, FusionSelector, concat_text, ha
 from .keyword_baseline import KeywordProfiler, keyword_or_fallback
 from .outcome import Assignment, AvatarReport, Outcome
 from .preprocess import MaskedInput, mask_input
-from .profile import REASON_EMPTY_TEXT, Profile, ProfileSettings, fallback_profile, vote
+from .calibration import Calibrator, TextEvidence, text_evidence
+from .profile import REASON_NO_SIGNAL, Profile, ProfileSettings, fallback_profile, has_signal_words, vote
 from .profile_store import ProfileStore, StoredProfile
 from .pseudonyms import Pseudonymizer
 from .release_loader import EncoderBackend, LoadedRelease, ReleaseLoader, ReleaseManager
@@ -91,8 +94,12 @@ class ProfileService:
         self.experiment: Optional[Experiment] = Experiment.parse(settings.experiment)  # invalid → error at init
         weight = DEFAULT_TYPED_WEIGHT if settings.fusion_typed_weight is None else settings.fusion_typed_weight
         self.fusion = FusionSelector(settings.fusion, weight)  # an unknown mode → error at init, not per request
-        self._vote_settings: Dict[int, ProfileSettings] = {}
+        self._vote_settings: Dict[Tuple[int, str], ProfileSettings] = {}
         self._keywords: Tuple[Optional[str], Optional[KeywordProfiler]] = (None, None)
+        self._calibration: Tuple[Optional[str], Optional[Calibrator]] = (None, None)
+        # True: the calibrator's text evidence on every vote, calibrated release or not (the calibrate
+        # and evaluate jobs: features must not depend on whether a calibrator exists yet)
+        self.collect_features = False
         self._avatar_reader = avatar_reader
         self._avatar_source = None
         self.profile_store: Optional[ProfileStore] = None
@@ -169,15 +176,16 @@ class ProfileService:
                      arm: Optional[Assignment] = None, use_cache: bool = True, fusion=None,
                      release: Optional[LoadedRelease] = None) -> TextProfile:
         """Steps 5-6 for already-masked text: (profile, vector or None, cache hit, fusion record or
-        None). Offline tools (evaluate, train-fusion, bench) call this with their own ``fusion``."""
+        None). Offline tools (evaluate, calibrate, train-fusion, bench) call this with their own ``fusion``."""
         release = release or self.current_release()
-        settings = self._settings_for(k or self.settings.k)
+        settings = self.vote_settings(k or self.settings.k, release)
         combined = concat_text(typed, image_text) if image_text else typed
-        if not has_words(combined):
-            return TextProfile(fallback_profile(release.items, REASON_EMPTY_TEXT, settings), None, False, None)
+        if not has_signal_words(combined):  # digits, emoji, punctuation, only PII: nothing states an interest
+            return TextProfile(fallback_profile(release.items, REASON_NO_SIGNAL, settings), None, False, None)
         if arm is not None and arm.variant == "keyword":
-            return TextProfile(keyword_or_fallback(self._keyword_table(release), combined, release.items, settings),
+            return TextProfile(keyword_or_fallback(self.keyword_table(release), combined, release.items, settings),
                                None, False, None)
+        evidence = self._evidence(release, combined)
         if image_text:
             hits: List[bool] = []
 
@@ -188,26 +196,44 @@ class ProfileService:
 
             fusion = fusion or self.fusion.for_release(release.version, release.model_manifest)
             fused = fusion.fuse(typed, image_text, embed, lambda v: self.vote_vector(release, v, settings))
-            return TextProfile(self.vote_vector(release, fused.vector, settings), fused.vector,
+            return TextProfile(self.vote_vector(release, fused.vector, settings, evidence), fused.vector,
                                bool(hits) and all(hits), fused)
         vector, hit = self.embedder.embed(release, typed, use_cache)
-        return TextProfile(self.vote_vector(release, vector, settings), vector, hit, None)
+        return TextProfile(self.vote_vector(release, vector, settings, evidence), vector, hit, None)
 
     @staticmethod
-    def vote_vector(release: LoadedRelease, vector: np.ndarray, settings: ProfileSettings) -> Profile:
-        """Step 6: the k nearest active users in the release's index, and their vote."""
+    def vote_vector(release: LoadedRelease, vector: np.ndarray, settings: ProfileSettings,
+                    evidence: Optional[TextEvidence] = None) -> Profile:
+        """Step 6: the k nearest active users in the release's index, and their (calibrated) vote."""
         ids, distances = release.index.get_nns_by_vector(vector, settings.k, search_k=release.search_k,
                                                          include_distances=True)
-        return vote(ids, [1.0 - d * d / 2.0 for d in distances], release.items, settings)
+        return vote(ids, [1.0 - d * d / 2.0 for d in distances], release.items, settings, evidence)
 
-    def _settings_for(self, k: int) -> ProfileSettings:
-        found = self._vote_settings.get(k)
+    def vote_settings(self, k: int, release: LoadedRelease) -> ProfileSettings:
+        found = self._vote_settings.get((k, release.version))
         if found is None:
-            found = ProfileSettings(k=k, min_confidence=self.settings.min_confidence)
-            self._vote_settings[k] = found
+            if len(self._vote_settings) > 64:
+                self._vote_settings.clear()  # older releases' entries
+            found = ProfileSettings(k=k, min_confidence=self.settings.min_confidence,
+                                    calibrator=self.calibrator(release))
+            self._vote_settings[(k, release.version)] = found
         return found
 
-    def _keyword_table(self, release: LoadedRelease) -> Optional[KeywordProfiler]:
+    def calibrator(self, release: LoadedRelease) -> Optional[Calibrator]:
+        """The release's index/calibration.json, read once per release; None: an uncalibrated release."""
+        version, calibrator = self._calibration
+        if version != release.version:
+            calibrator = Calibrator.for_release_dir(release.root)
+            self._calibration = (release.version, calibrator)
+        return calibrator
+
+    def _evidence(self, release: LoadedRelease, text: str) -> Optional[TextEvidence]:
+        """What the text shows besides its neighbours (length, keyword evidence): calibrated releases only."""
+        if self.calibrator(release) is None and not self.collect_features:
+            return None  # ~0.1 ms a request that only a calibrator would use
+        return text_evidence(text, self.keyword_table(release))
+
+    def keyword_table(self, release: LoadedRelease) -> Optional[KeywordProfiler]:
         """The release's keyword table (index/keywords.json), read once per release; None if absent."""
         version, table = self._keywords
         if version != release.version:
@@ -251,12 +277,12 @@ class ProfileService:
 
         if fused is None:  # the keyword arm: no vectors to compare
             return replace(avatar, text_only_top_tag=profile.top_tag)
-        settings = self._settings_for(k or self.settings.k)
-        if not has_words(typed):
-            text_only = fallback_profile(release.items, REASON_EMPTY_TEXT, settings)
+        settings = self.vote_settings(k or self.settings.k, release)
+        if not has_signal_words(typed):
+            text_only = fallback_profile(release.items, REASON_NO_SIGNAL, settings)
         else:
             vector = fused.text_vector if fused.text_vector is not None else self.embedder.embed(release, typed)[0]
-            text_only = self.vote_vector(release, vector, settings)
+            text_only = self.vote_vector(release, vector, settings, self._evidence(release, typed))
         return replace(avatar, fusion=fused.mode, image_weight=fused.image_weight,
                        text_only_top_tag=text_only.top_tag, changed_top_tag=text_only.top_tag != profile.top_tag,
                        profile_shift=profile_shift(text_only, profile))

@@ -1,0 +1,119 @@
+"""Fit the confidence calibrator (coldstart.calibration) on a calibration split and write it into
+the index directory as ``calibration.json``; ``publish`` ships it as ``index/calibration.json`` and
+the serving core (Lambda and kiosk) applies it to every vote.
+
+Each calibration text goes through the serving path (masking, the INT8 student, Annoy, the vote)
+against the index and model being released, so the features are exactly those served. Label:
+1 when the vote's top tag is one of the text's tags, 0 otherwise (always 0 for ``tags: []``).
+Texts with no letters (no vote runs) are left out. The abstention threshold is the highest one
+that abstains on at most --max-in-interest-abstention of the in-interest texts, unless
+--threshold fixes it.
+
+The file records what it was fitted on (sha256 of the index and model manifests, the keyword
+table and the data), so the pipeline refits it whenever any of them changes.
+"""
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+from infra.progress import bar, summary
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--index", required=True, help="index directory (the calibrator is written into it)")
+    p.add_argument("--model", required=True, help="model directory from export")
+    p.add_argument("--data", action="append", required=True,
+                   help="calibration JSONL file or directory ({\"text\", \"tags\"}; tags [] = no interest); repeatable")
+    p.add_argument("--out", help="where to write calibration.json (default: INDEX/calibration.json)")
+    p.add_argument("--k", type=int, default=10, help="neighbours voted (as served)")
+    p.add_argument("--l2", type=float, default=1.0, help="L2 penalty on the standardised feature weights")
+    p.add_argument("--max-in-interest-abstention", type=float, default=0.05,
+                   help="the threshold abstains on at most this share of in-interest calibration texts")
+    p.add_argument("--threshold", type=float, help="fixed abstention threshold instead of the chosen one")
+    p.add_argument("--force", action="store_true", help="refit even when the calibrator is up to date")
+
+
+def inputs_sha256(fingerprint: dict, data_sha: str, args) -> str:
+    import hashlib
+    import json
+
+    settings = {"k": args.k, "l2": args.l2, "max_in": args.max_in_interest_abstention, "threshold": args.threshold}
+    keep = {k: fingerprint[k] for k in ("index_manifest", "model_manifest", "keywords")}  # not the calibrator itself
+    return hashlib.sha256(json.dumps([keep, data_sha, settings], sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def run(args: argparse.Namespace) -> int:
+    from coldstart.calibration import CALIBRATION_FILE, FEATURES, fit_calibrator
+    from coldstart.errors import InputError
+    from coldstart.manifest import utc_now
+    from infra.jobs.evaluate import open_service, read_labelled, reliability, rows_sha256
+
+    started = time.time()
+    if not 0.0 <= args.max_in_interest_abstention < 1.0:
+        raise InputError("--max-in-interest-abstention must be in [0, 1)")
+    if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
+        raise InputError("--threshold must be in [0, 1]")
+    rows = read_labelled(args.data)
+    out = Path(args.out) if args.out else Path(args.index) / CALIBRATION_FILE
+    if not args.force and _is_fresh(out, args, rows):
+        print(f"calibrate: up to date ({out})", flush=True)
+        return 0
+    features, labels, in_interest = [], [], []
+    from coldstart.preprocess import mask_input
+
+    with open_service(index=args.index, model=args.model, k=args.k) as (service, root):
+        from infra.jobs.evaluate import release_fingerprint
+
+        fingerprint = release_fingerprint(root)
+        with bar(len(rows), "calibrate", unit="text") as progress:
+            for row in rows:
+                masked = mask_input(row.text, None, service.settings.max_text_chars).composed
+                profile = service.profile_text(masked, use_cache=False).profile
+                progress.update(1)
+                if profile.features is None or not profile.guess:
+                    continue  # no vote ran (no letters, no neighbours): nothing to calibrate
+                features.append(profile.features)
+                labels.append(int(profile.guess[0].tag in row.tags))
+                in_interest.append(row.in_interest)
+    if len(features) < 20:
+        raise InputError(f"only {len(features)} calibration texts produced a vote; need at least 20")
+    data_sha = rows_sha256(rows)
+    info = {"created_at": utc_now(), "rows": len(features), "right": sum(labels),
+            "in_interest": sum(in_interest), "no_interest": len(in_interest) - sum(in_interest),
+            "data": list(args.data), "data_sha256": data_sha, "k": args.k, "l2": args.l2,
+            "max_in_interest_abstention": args.max_in_interest_abstention,
+            "fitted_for": {k: fingerprint[k] for k in ("index_manifest", "model_manifest", "keywords")},
+            "inputs_sha256": inputs_sha256(fingerprint, data_sha, args)}
+    model = fit_calibrator(features, labels, in_interest, FEATURES, l2=args.l2,
+                           max_in_interest_abstention=args.max_in_interest_abstention, threshold=args.threshold,
+                           info=info)
+    conf = model.confidences(features)
+    fit_ece = reliability(conf, [bool(y) for y in labels])["ece"]
+    ins = [c for c, i in zip(conf, in_interest) if i]
+    nos = [c for c, i in zip(conf, in_interest) if not i]
+    model.info["fit"] = {"ece": fit_ece,
+                         "abstain_in": round(sum(c < model.threshold for c in ins) / len(ins), 4) if ins else None,
+                         "abstain_no": round(sum(c < model.threshold for c in nos) / len(nos), 4) if nos else None}
+    model.save(out)
+    summary("calibrate", rows=len(features), right=sum(labels), no_interest=info["no_interest"],
+            threshold=f"{model.threshold:.4f}", fit_ece=fit_ece, abstain_in=model.info["fit"]["abstain_in"],
+            abstain_no=model.info["fit"]["abstain_no"], out=str(out), seconds=f"{time.time() - started:.1f}")
+    weights = ", ".join(f"{f} {w:+.2f}" for f, w in zip(model.features, model.weights))
+    print(f"calibrate: weights (standardised) {weights}; bias {model.bias:+.2f}", flush=True)
+    return 0
+
+
+def _is_fresh(out: Path, args, rows) -> bool:
+    """True when ``out`` was fitted on exactly this index, model, keyword table, data and settings."""
+    from coldstart.calibration import Calibrator
+    from infra.jobs.evaluate import fingerprint_of, rows_sha256
+
+    if not out.is_file():
+        return False
+    try:
+        fitted = Calibrator.load(out).info.get("inputs_sha256")
+    except ValueError:
+        return False
+    return fitted == inputs_sha256(fingerprint_of(args.index, args.model), rows_sha256(rows), args)

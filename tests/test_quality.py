@@ -1,0 +1,436 @@
+"""Issue 14: negation not voted, "no signal" abstention, the calibrator (fit, file, serving parity
+between the Lambda's service and the kiosk), the evaluation figures and publish's quality gate."""
+import json
+import math
+import shutil
+import zlib
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from coldstart.calibration import (CALIBRATION_FILE, FEATURES, Calibrator, TextEvidence, choose_threshold,
+                                   fit_calibrator, text_evidence)
+from coldstart.items import ItemTable
+from coldstart.profile import REASON_LOW_CONFIDENCE, REASON_NO_SIGNAL, ProfileSettings, has_signal_words, vote
+from infra.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "data"
+
+# A hand-made population: who negates sport carries only what they do like, and two people
+# stated no interest at all (tags []).
+USERS = [
+    ("u1", "喜欢运动，天天打篮球", ["体育"]),
+    ("u2", "热爱运动，周末踢足球", ["体育"]),
+    ("u3", "运动达人，每天跑步健身打球", ["体育"]),
+    ("u4", "不爱运动，就喜欢宅家追剧", ["娱乐"]),
+    ("u5", "不爱运动，喜欢宅在家里追剧看综艺", ["娱乐"]),
+    ("u6", "平时喜欢追剧看综艺听音乐", ["娱乐"]),
+    ("u7", "没什么爱好，也不爱运动", []),
+    ("u8", "没什么兴趣爱好，随便看看", []),
+]
+
+
+# -- the vote on a hand-made items table ------------------------------------------------------------
+@pytest.fixture
+def items():
+    return ItemTable.from_rows([u for u, _, _ in USERS], [t for _, _, t in USERS])
+
+
+def test_the_vote_counts_labels_so_a_negated_interest_is_never_voted(items):
+    # "我不爱运动，只喜欢追剧" lands among u4, u5 (negated sport, 娱乐) and u6 (娱乐), u1 further off.
+    p = vote([3, 4, 5, 0], [0.95, 0.93, 0.80, 0.40], items, ProfileSettings(min_confidence=0.0))
+    scores = {t.tag: t.score for t in p.tags}
+    assert p.top_tag == "娱乐" and scores["娱乐"] == pytest.approx((0.95 + 0.93 + 0.80) / 3.08)
+    assert scores["体育"] == pytest.approx(0.40 / 3.08)  # only u1's own label; the negated mentions add 0
+    assert not p.fallback and p.about_user
+
+
+def test_a_neighbourhood_of_users_without_interests_gives_no_signal(items):
+    p = vote([6, 7, 3], [0.9, 0.9, 0.5], items, ProfileSettings(min_confidence=0.0))
+    assert p.fallback and p.reason == REASON_NO_SIGNAL and p.about_user is False
+    assert p.features["no_interest_share"] == pytest.approx(1.8 / 2.3)
+    assert [t.tag for t in p.guess] == ["娱乐"]  # the withheld guess, for evaluation only
+    assert "不是根据你的文字推荐的" in p.why and p.to_dict()["about_user"] is False
+    # a minority of no-interest neighbours lowers the share but does not take the vote
+    q = vote([0, 1, 6], [0.9, 0.9, 0.9], items, ProfileSettings(min_confidence=0.0))
+    assert q.top_tag == "体育" and not q.fallback and q.features["no_interest_share"] == pytest.approx(1 / 3)
+
+
+@pytest.mark.parametrize("text", ["12345", "!!!。。。", "😀😀👍", "[PHONE]", "[PHONE] [EMAIL] 2024", "", "   "])
+def test_texts_without_letters_have_no_signal(text):
+    assert not has_signal_words(text)
+
+
+@pytest.mark.parametrize("text", ["你好", "asdfghjkl", "hello world", "年龄25", "喜欢[PHONE]打篮球", "Ｆｏｏ"])
+def test_texts_with_letters_go_to_the_vote(text):
+    assert has_signal_words(text)  # whether they say anything is the neighbourhood's and calibrator's call
+
+
+# -- the whole serving path on a hand-made index ----------------------------------------------------
+class BigramEncoder:
+    """A deterministic stand-in for the student: hashed character bigrams, L2-normalised."""
+
+    dim = 128
+
+    def vector(self, text):
+        v = np.zeros(self.dim, np.float32)
+        chars = [c for c in text if c.isalnum()]
+        for a, b in zip(chars, chars[1:]):
+            v[zlib.crc32((a + b).encode("utf-8")) % self.dim] += 1.0
+        v[-1] += 0.05  # no text is the zero vector
+        return v / np.linalg.norm(v)
+
+    def encode_ids(self, texts, attention_mask=None, token_type_ids=None):
+        return np.stack([self.vector(t) for t in texts])
+
+
+class TextTokenizer:
+    def encode(self, text):
+        return SimpleNamespace(input_ids=[text], attention_mask=None, token_type_ids=None)
+
+
+def hand_made_service(root, calibrator=None):
+    from annoy import AnnoyIndex
+
+    from coldstart.release_loader import LoadedRelease, ReleaseManager
+    from coldstart.service import ProfileService
+    from coldstart.settings import ServingSettings
+
+    encoder = BigramEncoder()
+    index = AnnoyIndex(encoder.dim, "angular")
+    for i, (_, text, _) in enumerate(USERS):
+        index.add_item(i, encoder.vector(text))
+    index.build(5)
+    (root / "index").mkdir(parents=True, exist_ok=True)
+    if calibrator is not None:
+        calibrator.save(root / "index")
+    release = LoadedRelease(version="hand", root=root, manifest=SimpleNamespace(files={}),
+                            index_manifest=SimpleNamespace(search_k=-1), model_manifest={"serving": {"onnx": "x"}},
+                            index=index, items=ItemTable.from_rows([u for u, _, _ in USERS], [t for _, _, t in USERS]),
+                            encoder=encoder, tokenizer=TextTokenizer())
+    manager = ReleaseManager(loader=None, refresh_seconds=0)
+    manager.current = release
+    return ProfileService(ServingSettings(cache_size=0, k=3, min_confidence=0.0), manager=manager)
+
+
+def ask(service, text):
+    """POST /profile through the shared API layer: the response body."""
+    from coldstart.api import answer_profile
+
+    status, body, _ = answer_profile(service, json.dumps({"text": text}), "application/json")
+    assert status == 200, body
+    return body
+
+
+def test_negation_and_no_interest_through_the_serving_path(tmp_path):
+    service = hand_made_service(tmp_path)
+    negated = ask(service, "不爱运动，就喜欢宅家追剧看综艺")
+    assert negated["top_tag"] == "娱乐" and not negated["fallback"]
+    assert "体育" not in [t["tag"] for t in negated["tags"]]
+    nothing = ask(service, "没什么兴趣爱好，也不爱运动")
+    assert nothing["fallback"] and nothing["reason"] == "no_signal" and nothing["about_user"] is False
+    for text in ["12345", "！！！", "😀😀", "13812345678"]:
+        body = ask(service, text)
+        assert body["fallback"] and body["reason"] == "no_signal" and body["about_user"] is False
+        assert body["confidence"] == 0.0 and "neighbors" not in body
+
+
+def test_a_calibrated_release_abstains_below_the_calibrators_threshold(tmp_path):
+    # weight only on log_chars: short texts are unlikely to be right, long ones likely
+    cal = Calibrator(FEATURES, [0.0] * len(FEATURES), [1.0] * len(FEATURES),
+                     [0, 0, 0, 0, 0, 4.0, 0, 0], -10.0, threshold=0.5)
+    service = hand_made_service(tmp_path, cal)
+    short = ask(service, "追剧")
+    assert short["fallback"] and short["reason"] == REASON_LOW_CONFIDENCE and short["about_user"] is False
+    assert short["confidence"] == pytest.approx(round(1 / (1 + math.exp(-(4.0 * math.log1p(2) - 10))), 4))
+    long_text = "不爱运动，就喜欢宅家追剧看综艺听音乐"
+    body = ask(service, long_text)
+    chars = sum(c.isalnum() for c in long_text)
+    assert not body["fallback"] and body["reason"] == "vote"
+    assert body["confidence"] == pytest.approx(round(1 / (1 + math.exp(-(4.0 * math.log1p(chars) - 10))), 4))
+
+
+# -- the calibrator itself ----------------------------------------------------------------------------
+def synthetic_rows(n, seed):
+    """Rows whose true P(right) is a known logistic of two features."""
+    rng = np.random.default_rng(seed)
+    rows, labels = [], []
+    for _ in range(n):
+        row = {f: float(rng.uniform(0, 1)) for f in FEATURES}
+        p = 1 / (1 + math.exp(-(6 * row["top_share"] - 3 * row["no_interest_share"] - 2)))
+        rows.append(row)
+        labels.append(int(rng.random() < p))
+    return rows, labels
+
+
+def test_fit_recovers_a_known_logistic_and_is_calibrated():
+    from infra.jobs.evaluate import reliability
+
+    rows, labels = synthetic_rows(4000, 0)
+    cal = fit_calibrator(rows, labels, [True] * len(rows), l2=0.1)
+    raw = dict(zip(cal.features, [w / s for w, s in zip(cal.weights, cal.scale)]))  # back to feature units
+    assert raw["top_share"] == pytest.approx(6.0, abs=0.6) and raw["no_interest_share"] == pytest.approx(-3.0, abs=0.5)
+    assert abs(raw["log_chars"]) < 0.5
+    test_rows, test_labels = synthetic_rows(4000, 1)
+    assert reliability(cal.confidences(test_rows), [bool(y) for y in test_labels])["ece"] < 0.03
+    # the threshold abstains on at most 5% of the in-interest rows
+    conf = cal.confidences(rows)
+    assert sum(c < cal.threshold for c in conf) <= 0.05 * len(conf) < sum(c <= cal.threshold for c in conf) + 1
+
+
+def test_calibration_file_round_trip_and_refusals(tmp_path):
+    rows, labels = synthetic_rows(300, 2)
+    cal = fit_calibrator(rows, labels, [True] * 300, info={"note": "x"})
+    path = cal.save(tmp_path)
+    assert path.name == CALIBRATION_FILE
+    again = Calibrator.load(tmp_path)
+    assert again.confidences(rows) == cal.confidences(rows) and again.threshold == cal.threshold
+    assert again.info == {"note": "x"} and again.sha256() == cal.sha256()
+    assert Calibrator.for_release_dir(tmp_path) is None  # not under index/
+    data = json.loads(path.read_text())
+    for bad in ({**data, "format": 99}, {**data, "features": data["features"][:-1] + ["shoe_size"]},
+                {**data, "scale": [0.0] * len(FEATURES)}, {**data, "threshold": 1.5}, {"kind": "logistic"}):
+        path.write_text(json.dumps(bad))
+        with pytest.raises(ValueError):
+            Calibrator.load(path)
+    extreme = cal.confidence({f: 1e9 for f in FEATURES})
+    assert 0.0 <= extreme <= 1.0 and 0.0 <= cal.confidence({}) <= 1.0
+    with pytest.raises(ValueError):
+        fit_calibrator(rows, [1] * 300, [True] * 300)  # nothing wrong: nothing to calibrate
+
+
+def test_choose_threshold():
+    conf = [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95]
+    assert choose_threshold(conf, [True] * 10, 0.0) == 0.1    # nobody abstains
+    assert choose_threshold(conf, [True] * 10, 0.2) == 0.3    # 0.1 and 0.2 abstain
+    assert choose_threshold(conf + [0.99], [True] * 10 + [False], 0.1) == 0.2  # no-interest rows do not count
+    assert choose_threshold([0.5], [False]) == 0.0
+
+
+def test_text_evidence():
+    from coldstart.keyword_baseline import KeywordProfiler
+
+    kw = KeywordProfiler({"format": 1, "ngram": [2, 2], "tags": {"体育": [["篮球", 1.0]], "娱乐": [["追剧", 0.5]]}})
+    ev = text_evidence("喜欢打篮球和追剧，电话[PHONE]", kw)
+    assert ev == TextEvidence(10, {"体育": 1.0, "娱乐": 0.5})  # 喜欢打篮球和追剧 + 电话; the placeholder is no word
+    assert text_evidence("你好").keyword_scores == {} and text_evidence("你好").chars == 2
+
+
+# -- evaluation figures --------------------------------------------------------------------------------
+def test_score_counts_abstentions_as_misses_and_measures_ece():
+    from infra.jobs.evaluate import Labelled, Prediction, reliability, score
+
+    rows = [Labelled("a", ("体育",)), Labelled("b", ("娱乐", "体育")), Labelled("c", ("科技",)),
+            Labelled("d", ()), Labelled("e", ())]
+    preds = [Prediction(True, ("体育",), ("体育",), 0.9), Prediction(True, ("科技", "体育"), ("科技", "体育"), 0.6),
+             Prediction(False, (), ("科技",), 0.2), Prediction(False, (), ("体育",), 0.1),
+             Prediction(True, ("娱乐",), ("娱乐",), 0.7)]
+    s = score(rows, preds, ["体育", "娱乐", "科技"])
+    assert s["top1"] == round(1 / 3, 4) and s["top3"] == round(2 / 3, 4)  # figures carry 4 decimals
+    assert s["top1_vote"] == round(2 / 3, 4)  # the abstained guess 科技 for "c" was right
+    assert s["abstain_in"] == round(1 / 3, 4) and s["abstain_no"] == 0.5
+    # bins: 0.1 (wrong), 0.2 (right), 0.6 (wrong), 0.7 (wrong), 0.9 (right)
+    assert s["ece"] == pytest.approx((0.1 + 0.8 + 0.6 + 0.7 + 0.1) / 5, abs=1e-4)
+    assert s["per_tag"]["体育"] == {"precision": 1.0, "recall": 0.5, "support": 2, "predicted": 1}
+    conf = s["confusion"]
+    assert conf["counts"][conf["rows"].index("(none)")][conf["columns"].index("(abstain)")] == 1
+    assert reliability([], [])["ece"] is None
+
+
+def test_read_labelled_names_the_bad_line(tmp_path):
+    from coldstart.errors import InputError
+    from infra.jobs.evaluate import read_labelled
+
+    good = tmp_path / "a.jsonl"
+    good.write_text('{"text": "喜欢打篮球", "tags": ["体育"]}\n\n{"text": "你好", "tags": []}\n', encoding="utf-8")
+    assert [r.in_interest for r in read_labelled([str(tmp_path)])] == [True, False]
+    (tmp_path / "b.jsonl").write_text('{"text": "x", "tags": "体育"}\n', encoding="utf-8")
+    with pytest.raises(InputError, match=r"b.jsonl:1: .*tags"):
+        read_labelled([str(tmp_path)])
+
+
+def test_split_heldout_is_fixed_by_the_seed(tmp_path):
+    from infra.jobs.pipeline import split_heldout
+
+    cal, rest = split_heldout(str(DATA / "heldout.jsonl"), 0.3, 14, tmp_path / "a")
+    cal_lines = Path(cal).read_text(encoding="utf-8").splitlines()
+    rest_lines = Path(rest).read_text(encoding="utf-8").splitlines()
+    assert len(cal_lines) + len(rest_lines) == 480 and 100 < len(cal_lines) < 190
+    assert not set(cal_lines) & set(rest_lines)
+    again = split_heldout(str(DATA / "heldout.jsonl"), 0.3, 14, tmp_path / "b")
+    assert Path(again[0]).read_text(encoding="utf-8") == Path(cal).read_text(encoding="utf-8")
+    other = split_heldout(str(DATA / "heldout.jsonl"), 0.3, 15, tmp_path / "c")
+    assert Path(other[0]).read_text(encoding="utf-8") != Path(cal).read_text(encoding="utf-8")
+
+
+# -- on a real (tiny) release: calibrate, serve on Lambda service and kiosk, evaluate, gate ------------
+@pytest.fixture(scope="module")
+def calibrated(tiny_pipeline, tmp_path_factory):
+    """The tiny pipeline's index with a keyword table and a calibrator fitted on 200 held-out texts
+    plus a few no-interest ones, and the evaluation of the rest."""
+    root = tmp_path_factory.mktemp("calibrated")
+    index = root / "idx"
+    shutil.copytree(tiny_pipeline / "idx", index)
+    users = root / "users.jsonl"
+    lines = (DATA / "users.jsonl").read_text(encoding="utf-8").splitlines()[:300]
+    users.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert main(["keywords", "--input", str(users), "--out", str(index)]) == 0
+    held = (DATA / "heldout.jsonl").read_text(encoding="utf-8").splitlines()
+    nothing = [json.dumps({"text": t, "tags": []}, ensure_ascii=False)
+               for t in ["你好", "asdf", "今天天气不错", "随便看看", "hello", "刚注册", "没什么好说的", "嗯嗯"]]
+    cal_file, eval_file = root / "cal.jsonl", root / "eval.jsonl"
+    cal_file.write_text("\n".join(held[:200] + nothing[:4]) + "\n", encoding="utf-8")
+    eval_file.write_text("\n".join(held[200:320] + nothing[4:]) + "\n", encoding="utf-8")
+    model = tiny_pipeline / "model"
+    assert main(["calibrate", "--index", str(index), "--model", str(model), "--data", str(cal_file)]) == 0
+    assert main(["evaluate", "--index", str(index), "--model", str(model), "--data", str(eval_file),
+                 "--out", str(root / "eval"), "--name", "tiny"]) == 0
+    return SimpleNamespace(root=root, index=index, model=model, evaluation=root / "eval" / "evaluation.json",
+                           cal_file=cal_file)
+
+
+TEXTS = ["我平时喜欢踢足球和看NBA比赛", "最近在准备考研，想多学点编程知识", "你好", "asdfghjkl", "12345",
+         "周末喜欢带娃去亲子乐园，电话13812345678", "喜欢探店，最爱吃火锅"]
+
+
+def test_the_calibrator_is_applied_identically_by_the_service_and_the_kiosk(calibrated, tmp_path):
+    from coldstart.api import answer_profile
+    from coldstart.service import ProfileService
+    from coldstart.settings import ServingSettings
+    from edge.kiosk import Kiosk, KioskConfig
+
+    store = tmp_path / "releases"
+    assert main(["publish", "--to", str(store), "--index", str(calibrated.index), "--model", str(calibrated.model),
+                 "--version", "cal1"]) == 0
+    service = ProfileService(ServingSettings(release_uri=str(store), cache_dir=str(tmp_path / "lambda"),
+                                             refresh_seconds=0, cache_size=0))
+    kiosk = Kiosk(KioskConfig(release=str(store), data=tmp_path / "kiosk", backend="onnx", sync_every=0,
+                              kiosk_id="k1"))
+    try:
+        assert (kiosk.manager.current.root / "index" / CALIBRATION_FILE).is_file()
+        calibrator = Calibrator.load(calibrated.index / CALIBRATION_FILE)
+        legacy = []
+        for text in TEXTS:
+            body = json.dumps({"text": text})
+            s_status, s_body, s_result = answer_profile(service, body, "application/json")
+            k_status, k_body, _ = kiosk.profile(body.encode("utf-8"), "application/json")
+            assert s_status == k_status == 200
+            for key in ("confidence", "fallback", "reason", "top_tag", "tags", "about_user"):
+                assert s_body[key] == k_body[key], (text, key)
+            profile = s_result.profile
+            if profile.features is not None:  # the served number is the calibrator's, from the vote's features
+                assert profile.confidence == pytest.approx(calibrator.confidence(profile.features))
+                assert s_body["fallback"] == (profile.confidence < calibrator.threshold
+                                              or profile.reason == "no_signal")
+                legacy.append(profile.features["top_share"] * profile.features["mean_similarity"])
+                assert set(profile.features) == set(FEATURES) and profile.features["log_chars"] > 0
+            else:
+                assert s_body["reason"] == "no_signal" and s_body["confidence"] == 0.0
+        served = [answer_profile(service, json.dumps({"text": t}), "application/json")[1]["confidence"]
+                  for t in TEXTS if has_signal_words(t)]
+        assert any(abs(a - round(b, 4)) > 1e-3 for a, b in zip(served, legacy))  # not the uncalibrated score
+    finally:
+        kiosk.close()
+
+
+def test_evaluation_report_and_figures(calibrated):
+    report = json.loads(calibrated.evaluation.read_text(encoding="utf-8"))
+    assert report["n_in_interest"] == 120 and report["n_no_interest"] == 4
+    assert set(report["methods"]) == {"semantic", "keyword", "seed"}
+    for m in report["methods"].values():
+        assert 0.0 <= m["top1"] <= m["top3"] <= 1.0 and 0.0 <= m["ece"] <= 1.0
+        assert m["abstain_in"] is not None and m["abstain_no"] is not None
+        assert sum(map(sum, m["confusion"]["counts"])) == 124
+    assert report["fingerprint"]["calibration"] and report["fingerprint"]["keywords"]
+    folder = calibrated.evaluation.parent
+    for name in ("reliability.png", "confusion.png"):
+        assert (folder / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "| top1 |" in (folder / "evaluation.md").read_text(encoding="utf-8")
+
+
+def test_publish_refuses_a_release_that_fails_the_quality_gate(calibrated, tmp_path, capsys):
+    from coldstart.release import read_current, read_release
+    from coldstart.storage import open_store
+
+    store = str(tmp_path / "releases")
+    base = ["publish", "--to", store, "--index", str(calibrated.index), "--model", str(calibrated.model),
+            "--evaluation", str(calibrated.evaluation)]
+    report = json.loads(calibrated.evaluation.read_text(encoding="utf-8"))
+    sem, kw = report["methods"]["semantic"], report["methods"]["keyword"]
+
+    assert main(base + ["--version", "strict-ece", "--max-ece", str(max(sem["ece"] - 0.001, 0.0)),
+                        "--min-top1-margin", "-1"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: quality gate: ECE") and "not publishing" in err[0]
+
+    margin = sem["top1"] - kw["top1"]  # a margin the release just fails
+    assert main(base + ["--version", "strict-top1", "--max-ece", "1", "--min-top1-margin", str(margin)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "is not above the keyword baseline" in err[0]
+
+    forged = tmp_path / "forged.json"  # figures of another release
+    forged.write_text(json.dumps({**report, "fingerprint": {**report["fingerprint"], "model_manifest": "0" * 64}}))
+    assert main(base[:-1] + [str(forged), "--version", "forged", "--max-ece", "1", "--min-top1-margin", "-1"]) == 1
+    assert "measured on another" in capsys.readouterr().err
+    assert read_current(open_store(store)) is None  # nothing was switched, nothing uploaded
+    assert not (Path(store) / "releases").exists()
+
+    assert main(base + ["--version", "ok", "--max-ece", "1", "--min-top1-margin", "-1"]) == 0
+    quality = read_release(open_store(store), "ok").components["quality"]
+    assert quality["gate"]["passed"] and quality["sets"]["tiny"]["semantic"]["top1"] == sem["top1"]
+
+
+def test_publish_refuses_a_calibrator_fitted_on_another_model(calibrated, tmp_path, tiny_pipeline, capsys):
+    index = tmp_path / "idx"
+    shutil.copytree(calibrated.index, index)
+    cal = Calibrator.load(index / CALIBRATION_FILE)
+    cal.info["fitted_for"]["model_manifest"] = "f" * 64
+    cal.save(index)
+    assert main(["publish", "--to", str(tmp_path / "r"), "--index", str(index), "--model",
+                 str(calibrated.model), "--version", "v1"]) == 1
+    assert "calibration.json was fitted on another model_manifest" in capsys.readouterr().err
+
+
+def test_calibrate_skips_while_up_to_date(calibrated, capsys):
+    assert main(["calibrate", "--index", str(calibrated.index), "--model", str(calibrated.model),
+                 "--data", str(calibrated.cal_file)]) == 0
+    assert "calibrate: up to date" in capsys.readouterr().out
+
+
+def test_the_kiosks_python_39_computes_the_same_confidence(calibrated, tmp_path):
+    """The kiosk runs the core on Python 3.9: same features, same calibrator file → same number."""
+    from tests.py39 import require_toolchain, run_py39_json
+
+    require_toolchain()
+    shutil.copy(calibrated.index / "keywords.json", tmp_path / "keywords.json")
+    Calibrator(FEATURES, [0.8, 0.4, 0.1, 0.9, 0.8, 2.0, 0.5, 0.5], [0.2, 0.3, 0.2, 0.05, 0.1, 0.6, 0.5, 0.4],
+               [0.5, 0.4, -0.8, 0.3, 0.3, 0.6, 0.2, 0.9], 0.2, threshold=0.3).save(tmp_path)
+    code = """
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from coldstart.calibration import Calibrator, text_evidence
+from coldstart.items import ItemTable
+from coldstart.keyword_baseline import KeywordProfiler
+from coldstart.profile import ProfileSettings, vote
+cal = Calibrator.load(sys.argv[2] + "/calibration.json")
+kw = KeywordProfiler.load(sys.argv[2] + "/keywords.json")
+items = ItemTable.from_rows(["a", "b", "c", "d"], [["体育"], ["体育", "娱乐"], [], ["科技"]])
+out = [vote([0, 1, 2, 3], sims, items, ProfileSettings(calibrator=cal), text_evidence(text, kw)).to_dict()
+       for text, sims in [("喜欢打篮球", [0.9, 0.8, 0.7, 0.1]), ("你好", [0.6, 0.5, 0.5, 0.5]),
+                          ("最近在研究基金定投，偶尔炒股", [0.99, 0.98, 0.2, 0.97])]]
+print(json.dumps(out))
+"""
+    got = run_py39_json(code, str(ROOT / "layer"), str(tmp_path))
+    cal = Calibrator.load(tmp_path / CALIBRATION_FILE)
+    from coldstart.keyword_baseline import KeywordProfiler
+
+    kw = KeywordProfiler.load(tmp_path / "keywords.json")
+    items = ItemTable.from_rows(["a", "b", "c", "d"], [["体育"], ["体育", "娱乐"], [], ["科技"]])
+    want = [vote([0, 1, 2, 3], sims, items, ProfileSettings(calibrator=cal), text_evidence(text, kw)).to_dict()
+            for text, sims in [("喜欢打篮球", [0.9, 0.8, 0.7, 0.1]), ("你好", [0.6, 0.5, 0.5, 0.5]),
+                               ("最近在研究基金定投，偶尔炒股", [0.99, 0.98, 0.2, 0.97])]]
+    assert got == want
+    assert len({d["confidence"] for d in want}) == 3  # three different numbers, all reproduced
