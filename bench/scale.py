@@ -11,36 +11,43 @@ enough for a fast Lambda cold start? For each population below and each cell (sa
              made like the population's, not in it): reference = the similarity-weighted vote
              (coldstart.profile.vote) of the exact top-10 over all users at the teacher's width;
              served = the vote of the cell's Annoy top-10 (search_k from its manifest) for the
-             query projected like the index. Also "exact": the same with exact search over the
+             query projected like the index. A profile that falls back to the population's
+             common tags (no signal, low confidence) counts as "no top tag" on either side. Also
+             "exact": the same with exact search over the
              sample (sampling + projection alone, without Annoy); for cells not built (index over
              --max-build-mb) it is the only agreement figure.
-  texts      (demo population) the 480 held-out texts of data/heldout.jsonl: reference = the demo
-             student at full width (ONNX INT8, as served before this change) + exact search over
-             all users; served = the cell's release model, made by `python -m infra export`
-             (which folds the cell's projection into the student) + the cell's Annoy index.
+  texts      the held-out texts of data/heldout.jsonl as the demo teacher embeds them (lifted like
+             the population for medium): agreement as above, and accuracy (the top tag is one of the
+             text's labels) next to the reference's. Real texts often sit between interests, where
+             the vote is close and any change of neighbours can flip it, so this agreement is lower
+             than the synthetic users' at every cell; the accuracy says whether that matters.
+  release    (demo) the held-out texts through the request path's stages with the cell's release
+             model, made by `python -m infra export` (which folds a projection into the student):
+             top tag vs the demo student in FP32 with exact search over every user.
   index MB   index.ann + items.npz (what a cold start downloads for the index).
   serving    publish to a local S3 server (SeaweedFS), then bench/serving.py's serve worker in
              fresh processes: cold start = python start + imports + `import app` (download,
              verify, open), median of --cold-runs; warm = --requests through app.handler with the
-             embedding cache off (p50/p99), peak RSS. The model is the cell's export (demo) or a
+             embedding cache off (p50/p99), RSS after them. The model is the cell's export (demo) or a
              random ernie-3.0-nano-shape student with the cell's output width (medium: latency
              depends on the shape, not the weights; its answers are not used).
 
 Populations (--populations):
-  demo    1,000,000 users made from the 3,600 demo users' teacher vectors (build/demo/pipeline/
+  demo    1,000,000 users made from the 16,000 demo users' teacher vectors (build/demo/pipeline/
           embeddings, `make demo` first) as bench/serving.py makes its 100k: a random demo user's
           vector + isotropic Gaussian noise, renormalised, whose median cosine to its source equals
-          the demo users' median cosine to their 10th neighbour; that user's tags. 192 wide (the
-          demo teacher), so widths 192 and 128 apply.
-  medium  1,000,000 x 768 (the ernie-3.0-medium width), from the same sources: the demo vector
-          lifted by a fixed random orthonormal 768 x 192 map, plus noise with a power-law spectrum
-          (variance of component i ~ 1/i over all 768 dims, random basis) of the same size. The
-          neighbour structure is the demo teacher's; what is stressed is a projection of a wide
-          space whose variation is spread unevenly over many dims. Widths 768, 384, 192, 128.
+          the demo users' median cosine to their 10th neighbour; that user's tags. As wide as the
+          demo teacher (128), so of the widths only 128 applies: this population measures the sample.
+  medium  1,000,000 x 768 (the ernie-3.0-medium width), from the same sources: each demo vector
+          lifted to 768 dims with its variation spread over many of them (``medium_lift``), plus
+          noise with a power-law spectrum (variance of component i ~ 1/i over all 768 dims, random
+          basis) of the same size as the demo population's. Widths 768, 384, 192, 128: this one
+          measures the projection.
   Every user also gets an activity (active days of 30, from a gamma whose mean depends on the
   user's first tag), which the sample is stratified on.
-  Both are models, not ERNIE: the demo teacher's vectors are nearly low-rank (64 components keep
-  99.97% of their energy), so real embeddings may need more width. build-index prints (and its
+  Both are models, not ERNIE: the demo teacher's vectors are nearly low-rank (16 components keep
+  99.8% of their energy) and the medium lift is one guess at a wider spectrum, so real embeddings
+  may need more width. build-index prints (and its
   manifest keeps) the kept energy of the projection on the real embeddings: check it there.
 
 The default is picked at the knee: the smallest index (MB) whose served agreement is >= 0.99 on
@@ -74,7 +81,7 @@ for _p in (ROOT, ROOT / "layer"):
 
 K = 10
 SAMPLES = (10_000, 30_000, 100_000, 300_000, 1_000_000)
-WIDTHS = (768, 384, 192, 128)
+WIDTHS = (768, 384, 192, 128, 64, 32)
 MEDIUM_DIM = 768
 TARGETS = {"agreement": 0.99, "index_mb": 100.0, "cold_start_ms": 1500.0, "p50_ms": 5.0}
 BUCKET = "coldstart-scale"
@@ -172,13 +179,13 @@ def make_demo_population(spec, base, tags, n: int, seed: int) -> Population:
 def make_medium_population(spec, base, tags, n: int, seed: int) -> Population:
     from coldstart.manifest import TeacherInfo
 
+    lift = medium_lift(base, seed)
+    lifted = lift(base)
     rng = np.random.default_rng(seed + 100)
-    lift = np.linalg.qr(rng.standard_normal((MEDIUM_DIM, base.shape[1])))[0].astype(np.float32)  # 768 x 192
-    lifted = _normalise(base @ lift.T)
     basis = np.linalg.qr(rng.standard_normal((MEDIUM_DIM, MEDIUM_DIM)))[0].astype(np.float32)
     spectrum = 1.0 / np.arange(1, MEDIUM_DIM + 1)
     shape = (np.sqrt(spectrum / spectrum.sum())).astype(np.float32)  # unit expected norm
-    scale = float(np.sqrt(1.0 / tenth_neighbour_cosine(lifted) ** 2 - 1.0))
+    scale = float(np.sqrt(1.0 / tenth_neighbour_cosine(lifted[:8000]) ** 2 - 1.0))
 
     def draw(count, s):
         r = np.random.default_rng(s)
@@ -195,8 +202,26 @@ def make_medium_population(spec, base, tags, n: int, seed: int) -> Population:
     key = _key("medium", spec.teacher.weights_sha256, _sha_array(base), n, seed, scale)
     teacher = TeacherInfo(id="synthetic-medium-768", weights_sha256=hashlib.sha256(key.encode()).hexdigest(),
                           dim=MEDIUM_DIM, demo=True)
-    return Population("medium", teacher, MEDIUM_DIM, src, tags, activity, key, draw, seed,
-                      from_teacher=lambda v: _normalise(v @ lift.T))
+    return Population("medium", teacher, MEDIUM_DIM, src, tags, activity, key, draw, seed, from_teacher=lift)
+
+
+def medium_lift(base: np.ndarray, seed: int):
+    """The demo teacher's space -> 768 dims with its variation spread over many of them: centre,
+    scale each principal direction by variance^-1/4 (half-way to whitening: the demo teacher keeps
+    99.8% of its energy in 16 directions), then a fixed random tanh layer 128 -> 768. On the demo
+    users this keeps the tag structure (neighbours sharing a tag: 0.964, as in the teacher's space)
+    while 128 principal components keep only ~97.6% of the energy (the teacher's own: 100%)."""
+    mean = base.mean(axis=0)
+    values, vectors = np.linalg.eigh(np.cov((base - mean).T))
+    scaling = (vectors / np.maximum(values, 1e-9) ** 0.25).astype(np.float32)
+    norm = float(np.sqrt((((base - mean) @ scaling) ** 2).sum(axis=1).mean() / base.shape[1]))
+    gain = np.random.default_rng(seed + 200).standard_normal((MEDIUM_DIM, base.shape[1])).astype(np.float32)
+    gain /= np.sqrt(base.shape[1])
+
+    def lift(v: np.ndarray) -> np.ndarray:
+        return _normalise(np.tanh((((v - mean) @ scaling) / norm) @ gain.T))
+
+    return lift
 
 
 def _normalise(x: np.ndarray) -> np.ndarray:
@@ -241,8 +266,14 @@ def write_chunks(pop: Population, out: Path) -> Path:
 class _NoHandles:
     """vote() names neighbours by handle; the reference vote has no use for them."""
 
+    def __init__(self, n: int):
+        self.n = n
+
     def __getitem__(self, i):
         return ""
+
+    def __len__(self):
+        return self.n
 
 
 def population_items(pop: Population):
@@ -256,14 +287,20 @@ def population_items(pop: Population):
     np.cumsum(lengths, out=offsets[1:])
     ids = np.concatenate([per_source[s] for s in pop.src]) if len(pop) else np.zeros(0, np.int32)
     counts = np.bincount(ids, minlength=len(table.tag_names)).tolist()
-    return ItemTable(_NoHandles(), table.tag_names, RaggedTags(offsets, ids), counts)
+    return ItemTable(_NoHandles(len(pop)), table.tag_names, RaggedTags(offsets, ids), counts)
 
 
 # ----------------------------------------------------------------------------- reference and agreement
+def answer(profile) -> Optional[str]:
+    """What is compared: the profile's top tag, or None when it falls back to the population's
+    common tags (no signal, low confidence): a fallback's "top tag" says nothing about the user."""
+    return None if profile.fallback else profile.top_tag
+
+
 def top_tags(ids: np.ndarray, sims: np.ndarray, items) -> List[Optional[str]]:
     from coldstart.profile import vote
 
-    return [vote(i.tolist(), s.tolist(), items).top_tag for i, s in zip(ids, sims)]
+    return [answer(vote(i.tolist(), s.tolist(), items)) for i, s in zip(ids, sims)]
 
 
 def exact_votes(vectors: np.ndarray, queries: np.ndarray, items) -> List[Optional[str]]:
@@ -280,7 +317,8 @@ def agreement(a, b) -> float:
 
 
 def accuracy(tops, labels) -> float:
-    return float(np.mean([t is not None and t in label for t, label in zip(tops, labels)]))
+    """The answer is one of the text's labels, or no profile for a text labelled with no interest."""
+    return float(np.mean([(t in label) if t is not None else not label for t, label in zip(tops, labels)]))
 
 
 def teacher_text_vectors(cache: Path, args) -> np.ndarray:
@@ -396,7 +434,7 @@ def served_votes(cell: Cell, queries: np.ndarray, search_k_factor: int = 1) -> L
     out = []
     for v in q:
         ids, dist = index.get_nns_by_vector(v, K, search_k=cell.search_k * search_k_factor, include_distances=True)
-        out.append(vote(ids, [1.0 - d * d / 2.0 for d in dist], items).top_tag)
+        out.append(answer(vote(ids, [1.0 - d * d / 2.0 for d in dist], items)))
     index.unload()
     return out
 
@@ -414,21 +452,36 @@ def exact_sample_votes(cell: Cell, pop: Population, rows: np.ndarray, queries: n
         from coldstart.items import load_index_items
 
         items = load_index_items(cell.index_dir)
-        vectors = _reduce(cell, pop.vectors[rows])
-        q = _reduce(cell, queries)
-    else:  # not built: the whole population at a projection fitted like build-index would
-        from infra.projection import fit_projection
+        return exact_votes(_reduce(cell, pop.vectors[rows]), _reduce(cell, queries), items)
+    # not built: the sample build-index would take, projected as it would (fit on its first 100k rows)
+    from infra.projection import fit_projection
 
-        items = population_items(pop) if len(rows) == len(pop) else None
-        if items is None:
-            raise ValueError("unbuilt cells must be the whole population")
-        if cell.width < pop.dim:
-            projection = fit_projection(pop.vectors[rows], cell.width)
-            cell.kept_energy = projection.kept_energy
-            vectors, q = _blockwise(projection.apply, pop.vectors), projection.apply(queries)
-        else:
-            vectors, q = pop.vectors, queries
-    return exact_votes(vectors, q, items)
+    items = population_items(pop) if len(rows) == len(pop) else subset_items(pop, rows)
+    if cell.width < pop.dim:
+        projection = fit_projection(pop.vectors[rows[:100_000]], cell.width)
+        cell.kept_energy = projection.kept_energy
+        return exact_votes(_blockwise(projection.apply, pop.vectors[rows]), projection.apply(queries), items)
+    return exact_votes(pop.vectors[rows], queries, items)
+
+
+def sampled_rows(pop: Population, size: int, seed: int) -> np.ndarray:
+    """The rows build-index's sampler picks (same priorities, strata and activity), in its order."""
+    from infra.sampling import StratifiedSampler
+
+    if size >= len(pop):
+        return np.arange(len(pop))
+    sampler = StratifiedSampler(size, len(pop), seed=seed)
+    for start in range(0, len(pop), CHUNK):
+        rows = range(start, min(len(pop), start + CHUNK))
+        sampler.offer(np.arange(rows.start, rows.stop)[:, None], [user_key(i) for i in rows],
+                      [pop.base_tags[s] for s in pop.src[rows.start:rows.stop]], pop.activity[rows.start:rows.stop])
+    return sampler.finish().vectors[:, 0].astype(np.int64)
+
+
+def subset_items(pop: Population, rows: np.ndarray):
+    from coldstart.items import ItemTable
+
+    return ItemTable.from_rows([""] * len(rows), [pop.base_tags[s] for s in pop.src[rows]])
 
 
 def _blockwise(fn, x, block=BLOCK):
@@ -594,7 +647,7 @@ def text_votes(model: Path, index_dir: Path, texts: List[str]) -> List[Optional[
     out = []
     for v in q:
         ids, dist = index.get_nns_by_vector(v, K, search_k=m.search_k, include_distances=True)
-        out.append(vote(ids, [1.0 - d * d / 2.0 for d in dist], table).top_tag)
+        out.append(answer(vote(ids, [1.0 - d * d / 2.0 for d in dist], table)))
     index.unload()
     return out
 
@@ -653,7 +706,7 @@ def grid(args, pop: Population) -> List[Cell]:
 
 def run_population(pop: Population, args, cache: Path, server, tmp: Path, texts: List[str]) -> List[Cell]:
     cells = grid(args, pop)
-    log(f"\n== {pop.name}: {len(pop):,} users x {pop.dim} ({len(pop.base_tags):,} demo sources), cells "
+    log(f"\n== {pop.name}: {len(pop):,} users x {pop.dim} (from {len(pop.base_tags):,} demo users), cells "
         + ", ".join(f"{c.sample // 1000}k x {c.width}" for c in cells) + f" (load avg {loadavg()})")
     emb = write_chunks(pop, cache / pop.name / "embeddings")
     queries, _ = pop.make_queries(args.queries, args.seed + 7)
@@ -684,8 +737,9 @@ def run_population(pop: Population, args, cache: Path, server, tmp: Path, texts:
         if predicted > args.max_build_mb:
             cell.index_mb, cell.predicted_mb = predicted, True
             cell.note = f"not built (predicted {predicted:.0f} MB > --max-build-mb {args.max_build_mb:.0f})"
-            if args.exact and cell.sample >= len(pop):
-                cell.agreement_exact = agreement(reference, exact_sample_votes(cell, pop, np.arange(len(pop)), queries))
+            if args.exact:
+                cell.agreement_exact = agreement(reference, exact_sample_votes(
+                    cell, pop, sampled_rows(pop, cell.sample, args.seed), queries))
             log(f"   {cell.name}: {cell.note}; exact agreement {cell.agreement_exact:.4f}")
             continue
         build_cell(cell, emb, cache, args.seed)
@@ -723,20 +777,23 @@ def run_population(pop: Population, args, cache: Path, server, tmp: Path, texts:
 
 def pick_default(cells: List[Cell]) -> Optional[tuple]:
     """The knee: the (sample, width) with the smallest index whose served agreement is >= 0.99 on
-    every population measured, under the index target."""
-    by_setting: Dict[tuple, List[Cell]] = {}
+    every population measured, under the index target. A width above a population's own is that
+    population's full width (as build-index treats it)."""
+    dims = {}
     for c in cells:
-        if c.built:
-            by_setting.setdefault((c.sample, c.width), []).append(c)
-    populations = {c.population for c in cells}
-    ok = [(max(c.index_mb for c in group), key) for key, group in by_setting.items()
-          if {c.population for c in group} == populations
-          and all(c.agreement >= TARGETS["agreement"] and c.index_mb <= TARGETS["index_mb"] for c in group)]
-    return min(ok)[1] if ok else None
+        dims[c.population] = max(dims.get(c.population, 0), c.width)
+    found = {(c.population, c.sample, c.width): c for c in cells if c.built}
+    ok = []
+    for sample, width in sorted({(c.sample, c.width) for c in cells}):
+        group = [found.get((p, sample, min(width, d))) for p, d in dims.items()]
+        if all(g is not None and g.agreement >= TARGETS["agreement"] and g.index_mb <= TARGETS["index_mb"]
+               for g in group):
+            ok.append((max(g.index_mb for g in group), -width, sample, width))
+    return (ok and (min(ok)[2], min(ok)[3])) or None
 
 
 def report(cells: List[Cell], default, args) -> None:
-    log(f"\n== the curve ({args.queries} synthetic queries per population; texts: 480 held-out texts; "
+    log(f"\n== the curve ({args.queries} synthetic queries per population; texts: {args.n_texts} held-out texts; "
         "agreement = same top tag as the vote over all 1M users at full width)")
     log(f"   {'population':<10}{'sample':>9}{'width':>6}{'index MB':>10}{'trees':>6}{'search_k':>9}{'kept':>8}"
         f"{'served':>8}{'exact':>8}{'texts':>8}{'acc':>7}{'release':>8}{'cold ms':>9}{'p50 ms':>8}{'p99 ms':>8}{'RSS MB':>8}")
@@ -830,7 +887,7 @@ def parse_args(argv):
     p.add_argument("--population", type=int, default=1_000_000, help="synthetic users per population")
     p.add_argument("--samples", default=",".join(str(s) for s in SAMPLES))
     p.add_argument("--widths", default=",".join(str(w) for w in WIDTHS))
-    p.add_argument("--queries", type=int, default=4000, help="synthetic query users per population")
+    p.add_argument("--queries", type=int, default=3000, help="synthetic query users per population")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--max-build-mb", type=float, default=1200.0,
                    help="cells whose index would be larger are not built (size predicted, exact agreement only)")
@@ -889,6 +946,7 @@ def main(argv=None) -> int:
     cache = Path(args.cache_root)
     spec, base, tags = demo_sources(emb)
     texts = [json.loads(line)["text"] for line in Path(args.texts).read_text(encoding="utf-8").splitlines() if line.strip()]
+    args.n_texts = len(texts)
     makers = {"demo": make_demo_population, "medium": make_medium_population}
     cells: List[Cell] = []
     with tempfile.TemporaryDirectory(prefix="scale-bench-") as tmp:
@@ -907,11 +965,13 @@ def main(argv=None) -> int:
         Path(args.json).write_text(json.dumps([{k: (str(v) if isinstance(v, Path) else v) for k, v in c.__dict__.items()}
                                                for c in cells], indent=1))
     log(f"\nwall {time.time() - started:.0f} s, load avg {loadavg()}")
-    chosen = next((c for c in cells if c.population == "demo" and default and (c.sample, c.width) == default), None)
+    demo_dim = max((c.width for c in cells if c.population == "demo"), default=0)
+    chosen = next((c for c in cells if c.population == "demo" and default
+                   and (c.sample, c.width) == (default[0], min(default[1], demo_dim))), None)
     if chosen is None:
         log("scale: no default cell was measured on the demo population")
         return 1
-    if (DEFAULT_SAMPLE, DEFAULT_WIDTH) != default:
+    if default and (DEFAULT_SAMPLE, DEFAULT_WIDTH) != tuple(default):
         log(f"note: the knee ({default[0]} x {default[1]}) differs from the pipeline's defaults "
             f"({DEFAULT_SAMPLE} x {DEFAULT_WIDTH}, infra/serving_rows.py)")
     checks = [("agreement", chosen.agreement >= TARGETS["agreement"]), ("index_mb", chosen.index_mb <= TARGETS["index_mb"]),

@@ -6,6 +6,9 @@ student → Paddle static model (legacy .pdmodel, four explicit inputs) →
   Paddle Lite .nb for x86 and arm (FP32, and INT8 weights where they hold the gates, else INT16
   where those do; infra/lite.py says why a quantized conversion rewrites matmul_v2 first),
 plus vocab.txt and model_manifest.json (versions, teacher, shape, sha256 of every file, gates).
+An index built at a reduced width (build-index --width) has its projection folded into the
+student's last layer first (infra/projection.py), so every model outputs the index's vectors and
+the gates compare in that space; both manifests record the projection's sha256.
 
 Gates, on the held-out texts (thresholds configurable): INT8 vs FP32 cosine and neighbour
 overlap; student vs teacher recall@10 and top-tag agreement; Lite FP32 vs ONNX FP32 cosine; the
