@@ -59,7 +59,7 @@ model = release.root / "model"
 src = Path(release_dir) / "releases" / release.version / "model"
 variants = {"lite-fp32": LiteEncoder(str(src / "student.x86.fp32.nb")),
             "lite-int8": LiteEncoder(int8_nb),
-            "onnx-int8": OnnxEncoder(str(model / release.model_manifest["serving"]["onnx"]), threads=1)}
+            "onnx-int8": OnnxEncoder(str(model / release.model_manifest.serving.onnx), threads=1)}
 reference = OnnxEncoder(str(src / "student.fp32.onnx"), threads=1)
 
 class Manager:

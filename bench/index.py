@@ -34,7 +34,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "layer"))
 from coldstart import vector_index as vi  # noqa: E402
-from coldstart.manifest import read_index_manifest  # noqa: E402
+from coldstart.release import read_index_manifest  # noqa: E402
 
 K = 10
 

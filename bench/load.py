@@ -44,7 +44,6 @@ import os
 import random
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -59,6 +58,7 @@ for _p in (ROOT, ROOT / "layer", ROOT / "function"):
         sys.path.insert(0, str(_p))
 
 from bench.serving import FakeContext, load_texts  # noqa: E402  (reused, not copied)
+from local.procs import free_port  # noqa: E402
 
 RSS_LIMIT = 0.05
 FD_TOLERANCE = 2
@@ -321,12 +321,6 @@ def part_handler(args, uri, out):
 
 
 # ------------------------------------------------------------------------------ part 2: kiosk
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def part_kiosk(args, uri, out):
     work = Path(tempfile.mkdtemp(prefix="load-kiosk-"))
     port = free_port()

@@ -106,7 +106,7 @@ def main(argv=None) -> int:
     fusions = {"concat": ConcatFusion()}
     for w in (float(x) for x in args.weights.split(",")):
         fusions[f"weighted w={w}"] = WeightedFusion(w)
-    gate_entry = (release.model_manifest.get("fusion") or {}).get("gate")
+    gate_entry = (release.model_manifest.fusion or {}).get("gate")
     if gate_entry:
         fusions["gated"] = GatedFusion(LogisticGate.from_dict(gate_entry))
     names = ["full text", "text only", "image only"] + list(fusions)

@@ -182,7 +182,7 @@ def main(argv=None) -> int:
         gap = (np.mean([answers[sem_name][i] in rows[i]["tags"] for i in interest])
                - np.mean([answers["keyword"][i] in rows[i]["tags"] for i in interest]))
         print(f"{sem_name} top-1 minus keyword top-1: {gap:+.3f}")
-    print(f"\nno-interest neighbourhood (>= half the top-10 vote weight from users with tags: [])")
+    print("\nno-interest neighbourhood (>= half the top-10 vote weight from users with tags: [])")
     print(f"{'encoder':<10} {'on no-interest texts':>21} {'on in-interest texts':>21}")
     for name, share in empty_share.items():
         on_none = np.mean([share[i] >= 0.5 for i in none]) if none else float("nan")

@@ -106,7 +106,7 @@ def mb(path: Path) -> float:
 @dataclass
 class Population:
     name: str
-    teacher: object                  # coldstart.manifest.TeacherInfo
+    teacher: object                  # coldstart.release.TeacherInfo
     dim: int
     src: np.ndarray                  # the demo user each synthetic user was made from
     base_tags: List[List[str]]       # tags of the demo users
@@ -177,7 +177,7 @@ def make_demo_population(spec, base, tags, n: int, seed: int) -> Population:
 
 
 def make_medium_population(spec, base, tags, n: int, seed: int) -> Population:
-    from coldstart.manifest import TeacherInfo
+    from coldstart.release import TeacherInfo
 
     lift = medium_lift(base, seed)
     lifted = lift(base)
@@ -401,7 +401,7 @@ def predicted_index_mb(n: int, width: int) -> float:
 
 
 def build_cell(cell: Cell, emb: Path, cache: Path, seed: int) -> None:
-    from coldstart.manifest import read_index_manifest
+    from coldstart.release import IndexManifest
     from infra.cli import main as cli
 
     out = cache / "indexes" / f"{cell.name}-{_key(emb.name, json.loads((emb / 'embed.json').read_text())['input_sha256'], seed)}"
@@ -416,11 +416,11 @@ def build_cell(cell: Cell, emb: Path, cache: Path, seed: int) -> None:
         if code:
             raise RuntimeError(f"build-index failed for {cell.name}:\n{buf.getvalue()[-2000:]}")
         cell.build_s = time.perf_counter() - t0
-    m = read_index_manifest(out, verify=False)
+    m = IndexManifest.load(out, verify=False)
     cell.built, cell.index_dir, cell.count = True, out, m.count
     cell.n_trees, cell.search_k, cell.recall = m.n_trees, m.search_k, m.recall.recall
     cell.index_mb = mb(out / "index.ann") + mb(out / "items.npz")
-    cell.kept_energy = (m.extra.get("projection") or {}).get("kept_energy", 1.0)
+    cell.kept_energy = m.projection.kept_energy if m.projection is not None else 1.0
 
 
 def served_votes(cell: Cell, queries: np.ndarray, search_k_factor: int = 1) -> List[Optional[str]]:
@@ -512,7 +512,7 @@ def export_demo_model(cell: Cell, args, cache: Path) -> Path:
         # gates measured against a synthetic index (near-duplicate users) say little about the student:
         # reported, not enforced (the texts column is the figure here)
         code = cli(["export", "--student", args.student, "--index", str(cell.index_dir), "--teacher", args.teacher,
-                    "--heldout", args.texts, "--out", str(out), "--lite", "no", "--min-int8-overlap", "0",
+                    "--heldout", args.texts, "--out", str(out), "--no-lite", "--min-int8-overlap", "0",
                     "--min-student-recall", "0", "--min-top-tag-agreement", "0"])
     (cache / "logs" / f"export-{cell.name}.log").write_text(buf.getvalue())
     if code:
@@ -576,60 +576,64 @@ def worker_teacher_texts(args) -> int:
 
 def raw_model(cache: Path, student: str, out_dim: int, teacher, vocab: Path, max_seq_len: int) -> Path:
     """A release model dir around a worker export: the demo student at full width (the texts'
-    reference), or a random nano-shape student (the medium population's serving shape)."""
-    from coldstart.manifest import describe_files, write_json_atomic
+    reference), or a random nano-shape student (the medium population's serving shape). Its
+    canaries are its own INT8 answers (the loader checks them before serving, as for export's)."""
+    from coldstart.release import (CANARIES, MODEL_MANIFEST, ONNX_INT8, VOCAB, Canaries, ModelManifest, ServingFiles,
+                                   StudentInfo, describe_files)
+    from coldstart.release.canaries import default_texts
 
-    out = cache / "models" / f"raw-{Path(student).name}-d{out_dim}-{teacher.weights_sha256[:12]}"
-    if (out / "model_manifest.json").is_file():
+    out = cache / "models" / f"raw2-{Path(student).name}-d{out_dim}-{teacher.weights_sha256[:12]}"
+    if (out / MODEL_MANIFEST).is_file():
         return out
     paddle_worker(["--worker", "export", "--worker-student", student, "--out-dim", str(out_dim), "--out", str(out)],
                   cache)
-    (out / "vocab.txt").write_bytes(vocab.read_bytes())
-    from dataclasses import asdict
-
+    (out / VOCAB).write_bytes(vocab.read_bytes())
+    texts = default_texts()
+    Canaries.record(texts, encode_texts(out, texts, ONNX_INT8, max_seq_len=max_seq_len, masked=False)).save(out)
     shape = {"hidden_size": 312, "num_hidden_layers": 4, "num_attention_heads": 12, "intermediate_size": 1248}
-    manifest = {"kind": "model", "schema_version": 1, "teacher": asdict(teacher),
-                "student": {"shape": shape, "out_dim": out_dim, "max_seq_len": max_seq_len, "init": "bench",
-                            "train_texts": 0},
-                "inputs": ["input_ids", "token_type_ids", "position_ids", "attention_mask"],
-                "serving": {"onnx": "student.int8.onnx", "lite": {}}, "gates": {}, "optional_gates": {},
-                "files": {n: asdict(e) for n, e in describe_files(out, ["student.int8.onnx", "vocab.txt"]).items()}}
-    write_json_atomic(out / "model_manifest.json", manifest)
+    ModelManifest(teacher=teacher, student=StudentInfo(shape=shape, out_dim=out_dim, max_seq_len=max_seq_len,
+                                                       init="bench", train_texts=0),
+                  serving=ServingFiles(onnx=ONNX_INT8), files=describe_files(out, [ONNX_INT8, VOCAB, CANARIES]),
+                  inputs=["input_ids", "token_type_ids", "position_ids", "attention_mask"]).save(out)
     return out
 
 
 def with_projection_record(model: Path, cell: Cell, cache: Path) -> Path:
     """A copy of a raw (random) model whose manifest names the cell's projection, so the loader
     pairs it with the cell's index (its weights are random: the answers are not used)."""
-    from coldstart.manifest import read_index_manifest, write_json_atomic
+    from dataclasses import replace
 
-    record = read_index_manifest(cell.index_dir, verify=False).extra.get("projection")
+    from coldstart.release import CANARIES, MODEL_MANIFEST, ONNX_INT8, VOCAB, IndexManifest, ModelManifest
+
+    record = IndexManifest.load(cell.index_dir, verify=False).projection
     if record is None:
         return model
-    out = cache / "models" / f"{model.name}-{record['sha256'][:12]}"
-    if not (out / "model_manifest.json").is_file():
+    out = cache / "models" / f"{model.name}-{record.sha256[:12]}"
+    if not (out / MODEL_MANIFEST).is_file():
         out.mkdir(parents=True, exist_ok=True)
-        for name in ("student.int8.onnx", "vocab.txt"):
+        for name in (ONNX_INT8, VOCAB, CANARIES):
             (out / name).write_bytes((model / name).read_bytes())
-        manifest = json.loads((model / "model_manifest.json").read_text())
-        manifest["projection"] = record
-        write_json_atomic(out / "model_manifest.json", manifest)
+        replace(ModelManifest.load(model), projection=record).save(out)
     return out
 
 
-def encode_texts(model: Path, texts: List[str], onnx_file: Optional[str] = None) -> np.ndarray:
+def encode_texts(model: Path, texts: List[str], onnx_file: Optional[str] = None, max_seq_len: Optional[int] = None,
+                 masked: bool = True) -> np.ndarray:
     """The request path's first stages (mask, tokenize, encode) for each text, with a release model."""
     from coldstart.encoder import OnnxEncoder
-    from coldstart.manifest import read_json
     from coldstart.preprocess import mask_input
+    from coldstart.release import VOCAB, ModelManifest
     from coldstart.tokenizer import WordPieceTokenizer
 
-    manifest = read_json(model / "model_manifest.json")
-    encoder = OnnxEncoder(str(model / (onnx_file or manifest["serving"]["onnx"])), threads=1)
-    tokenizer = WordPieceTokenizer(str(model / "vocab.txt"), max_seq_len=int(manifest["student"]["max_seq_len"]))
+    if max_seq_len is None or onnx_file is None:
+        manifest = ModelManifest.load(model, verify=False)
+        onnx_file = onnx_file or manifest.serving.onnx
+        max_seq_len = max_seq_len or manifest.student.max_seq_len
+    encoder = OnnxEncoder(str(model / onnx_file), threads=1)
+    tokenizer = WordPieceTokenizer(str(model / VOCAB), max_seq_len=int(max_seq_len))
     vectors = []
     for text in texts:
-        enc = tokenizer.encode(mask_input(text, None, 2000).composed)
+        enc = tokenizer.encode(mask_input(text, None, 2000).composed if masked else text)
         vectors.append(encoder.encode_ids(enc.input_ids, enc.attention_mask, enc.token_type_ids)[0])
     return np.asarray(vectors, dtype=np.float32)
 
@@ -638,11 +642,11 @@ def text_votes(model: Path, index_dir: Path, texts: List[str]) -> List[Optional[
     """The request path for each text with the cell's release: encode, Annoy top-10, vote."""
     q = encode_texts(model, texts)
     from coldstart.items import load_index_items
-    from coldstart.manifest import read_index_manifest
     from coldstart.profile import vote
+    from coldstart.release import IndexManifest
     from coldstart.vector_index import load_annoy
 
-    m = read_index_manifest(index_dir, verify=False)
+    m = IndexManifest.load(index_dir, verify=False)
     index, table = load_annoy(index_dir / "index.ann", m.dim), load_index_items(index_dir)
     out = []
     for v in q:
@@ -934,7 +938,7 @@ def main(argv=None) -> int:
     os.environ.setdefault("TQDM_DISABLE", "1")
     import zlib  # noqa: F401  (infra's rule, though no paddle runs in this process)
 
-    from infra.local_s3 import LocalS3Server
+    from local.s3 import LocalS3Server
     from infra.serving_rows import DEFAULT_SAMPLE, DEFAULT_WIDTH
 
     started = time.time()

@@ -21,7 +21,9 @@ itself imported is counted:
               Cache off, the three are interleaved request by request (each from its own offset
               in the texts); cache on, handler then service, each starting from an empty cache.
               The worker's stdout (Powertools' JSON log lines and EMF metrics) goes to /dev/null.
-  memory      peak RSS (ru_maxrss) of each warm worker after its runs.
+  memory      peak RSS (VmHWM from /proc/self/status, never ru_maxrss: that one survives exec and
+              reports the launcher's peak) of each cold-start worker right after init, and of each
+              warm worker after its runs (index.ann pages the queries touched count there).
   seed        the seed article's approach on the same texts: the paddlenlp teacher in FP32
               (dygraph, batch 1) + brute-force cosine over ALL users (numpy `vectors @ q`,
               argpartition top-k) + the same tag vote (coldstart.profile.vote), in its own
@@ -63,8 +65,9 @@ serving workers and to --seed-threads in the seed workers.
 Reading the numbers: "python start" is launch -> first line of this script (interpreter + site);
 the in-process total starts after this script's own imports. "Handler overhead" is the difference
 of two medians (handler, service), so it is only good to about 0.1 ms. Peak RSS
-counts the mmapped index.ann pages the queries have touched (clean, shared page cache), so for a
-large index it grows towards the file size. --max-load waits before each measured phase; every
+counts the mmapped index.ann pages the queries have touched (clean, shared page cache): the canary
+texts every release answers at init already fault in nearly the whole file (64 KB fault-around per
+page fault), so for the 100k release the figure after init is the steady state, index.ann + ~110 MB. --max-load waits before each measured phase; every
 phase prints the load average it ran at.
 
 Not a test: nothing asserts on timings. The last lines, `serving-bench release=… metric=… value=…`,
@@ -140,16 +143,25 @@ class FakeContext:
 
 
 def rss_mb() -> tuple:
-    """(peak RSS, current RSS) of this process in MB."""
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
-    current = float("nan")
+    """(peak RSS, current RSS) of this process in MB, from /proc/self/status (VmHWM, VmRSS).
+
+    Not ``getrusage().ru_maxrss``: Linux carries it across fork and exec, so a worker started by a
+    parent holding 1 GB reports >= 1 GB however little it touched itself (bench/README.md)."""
+    status = memory_status()
+    return status.get("VmHWM", float("nan")), status.get("VmRSS", float("nan"))
+
+
+def memory_status() -> dict:
+    """VmHWM, VmRSS, RssAnon, RssFile, RssShmem of this process (MB), plus ru_maxrss for contrast."""
+    out = {"ru_maxrss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0}  # KiB on Linux
     try:
         for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
-                current = int(line.split()[1]) / 1024.0
+            name, _, value = line.partition(":")
+            if name in ("VmHWM", "VmRSS", "RssAnon", "RssFile", "RssShmem"):
+                out[name] = int(value.split()[0]) / 1024.0
     except OSError:
         pass
-    return peak, current
+    return out
 
 
 def loadavg() -> str:
@@ -207,12 +219,13 @@ def worker_serve(args) -> int:
         setattr(owner, name, staticmethod(timed) if static else timed)
 
     wrap(svc, "open_store", "s3_client")
-    wrap(rl.ReleaseLoader, "current_version", "current_json")
+    wrap(rl.ReleaseLoader, "current_pointer", "current_json")
     wrap(rl.ReleaseLoader, "fetch", "download_verify", fetching=True)
     wrap(rl.ReleaseLoader, "open", "open")
+    wrap(rl.ReleaseLoader, "_smoke_test", "open_smoke_test")  # the canaries, inside open
     wrap(rl.ReleaseLoader, "prune", "prune")
-    wrap(rl, "load_annoy", "open_index_mmap")
-    wrap(ItemTable, "load", "open_items_json", static=True)
+    wrap(rl, "open_annoy", "open_index_mmap")  # the file check, then mmap
+    wrap(ItemTable, "load", "open_items", static=True)
     wrap(rl.OnnxBackend, "create", "open_onnx_session")
     wrap(tok, "WordPieceTokenizer", "open_tokenizer")
 
@@ -222,13 +235,14 @@ def worker_serve(args) -> int:
 
     timings["app_init"] = (time.perf_counter() - t0) * 1000.0
     timings["total"] = (time.perf_counter() - t_start) * 1000.0
+    memory_after_init = memory_status()  # before any request: what init itself needed
     app_ready_wall = time.time()
     known = ("s3_client", "current_json", "download_verify", "open", "prune")
     timings["app_other"] = timings["app_init"] - sum(timings.get(k, 0.0) for k in known)
     timings["open_other"] = timings.get("open", 0.0) - sum(  # components built during the download are not in open
-        timings.get(k, 0.0) for k in ("open_index_mmap", "open_items_json", "open_onnx_session", "open_tokenizer"))
+        timings.get(k, 0.0) for k in ("open_index_mmap", "open_items", "open_onnx_session", "open_tokenizer", "open_smoke_test"))
     release = app.SERVICE.manager.current if app.SERVICE.manager else None
-    out = {"t0_wall": _T0_WALL, "ready_wall": app_ready_wall, "cold": timings,
+    out = {"t0_wall": _T0_WALL, "ready_wall": app_ready_wall, "cold": timings, "memory_after_init": memory_after_init,
            "ready": release is not None, "error": app.SERVICE.manager.last_error if app.SERVICE.manager else None}
     if release is None:
         Path(args.out).write_text(json.dumps(out))
@@ -243,7 +257,7 @@ def worker_serve(args) -> int:
     first = app.handler(events[0], ctx)
     timings["first_request"] = (time.perf_counter() - t0) * 1000.0
     out["first_status"] = first["statusCode"]
-    out["rss_after_init_mb"] = rss_mb()
+    out["rss_after_first_request_mb"] = rss_mb()
 
     n = args.requests
     if n > 0:
@@ -352,10 +366,10 @@ def worker_seed(args) -> int:
     import numpy as np
 
     sys.path[:0] = [str(ROOT), str(ROOT / "layer")]
-    from coldstart.items import ItemTable
-    from coldstart.manifest import read_index_manifest
+    from coldstart.items import load_index_items
     from coldstart.preprocess import prepare_text
     from coldstart.profile import ProfileSettings, vote
+    from coldstart.release import INDEX_FILE, IndexManifest
     from coldstart.vector_index import l2_normalise, load_annoy
     from infra.teacher import Teacher, load_teacher, pick_device
 
@@ -365,8 +379,8 @@ def worker_seed(args) -> int:
 
     timings["import_paddle"] = (time.perf_counter() - t0) * 1000.0
     index_dir = Path(args.index)
-    manifest = read_index_manifest(index_dir, verify=False)
-    items = ItemTable.load(index_dir / "items.npz")
+    manifest = IndexManifest.load(index_dir, verify=False)
+    items = load_index_items(index_dir)
     max_len = int(manifest.extra.get("max_seq_len") or 64)
     t0 = time.perf_counter()
     if args.variant == "demo-teacher":
@@ -390,7 +404,7 @@ def worker_seed(args) -> int:
 
     t0 = time.perf_counter()
     if args.variant == "demo-teacher":
-        index = load_annoy(index_dir / "index.ann", manifest.dim)
+        index = load_annoy(index_dir / INDEX_FILE, manifest.dim)
         vectors = l2_normalise(np.array([index.get_item_vector(i) for i in range(index.get_n_items())],
                                         dtype=np.float32))
         index.unload()
@@ -464,7 +478,7 @@ def worker_prod(args) -> int:
     import numpy as np
 
     from coldstart.encoder import OnnxEncoder
-    from coldstart.items import ItemTable
+    from coldstart.items import load_index_items
     from coldstart.preprocess import prepare_text
     from coldstart.profile import ProfileSettings, vote
     from coldstart.tokenizer import WordPieceTokenizer
@@ -477,9 +491,9 @@ def worker_prod(args) -> int:
     session_ms = (time.perf_counter() - t0) * 1000.0
     tokenizer = WordPieceTokenizer(args.vocab, max_seq_len=128)
     index = load_annoy(prod / "index.ann", MEDIUM_DIM)
-    items = ItemTable.load(args.items)
+    items = load_index_items(args.items)
     if len(items) != index.get_n_items():
-        raise SystemExit(f"items.json has {len(items)} rows, the index {index.get_n_items()}")
+        raise SystemExit(f"{args.items} has {len(items)} items, the index {index.get_n_items()}")
     queries = np.load(prod / "queries.npy")
     texts = load_texts(Path(args.texts))
     settings = ProfileSettings(k=K)
@@ -560,7 +574,7 @@ def bench_production(res100k: dict, args, texts_path: Path) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         r = run_worker(["--worker", "prod", "--index", str(prod), "--teacher", str(nano), "--texts", str(texts_path),
                         "--requests", str(args.requests), "--vocab", str(Path(args.demo_model) / "vocab.txt"),
-                        "--items", str(res100k["index_dir"] / "items.npz")],
+                        "--items", str(res100k["index_dir"])],
                        worker_env({}, args.threads, {}), Path(tmp) / "prod.json", timeout=1800)
     off = res100k["off"]["warm"]
     # everything around the stages (handler: Powertools + event/response JSON; service: parse, response dict)
@@ -592,42 +606,66 @@ def bench_production(res100k: dict, args, texts_path: Path) -> dict:
 
 
 # ----------------------------------------------------------------------------- the 100k release
+def synthetic_key(demo_index: Path, users: int, noise_cos, min_recall: float, seed: int) -> dict:
+    from coldstart.release import INDEX_FILE, IndexManifest
+
+    source = IndexManifest.load(demo_index, verify=False)
+    return {"source_index_sha256": source.files[INDEX_FILE].sha256, "users": users, "noise_cos": noise_cos,
+            "min_recall": min_recall, "seed": seed, "recipe": "demo-user+gaussian-v1",
+            "tuner": "fewest-trees-first", "items": "handles-npz-v2",
+            "writer": "coldstart.release"}  # a new writer: a new cache entry
+
+
 def synthetic_release(demo_index: Path, out_root: Path, users: int, noise_cos, min_recall: float, seed: int,
                       log=print) -> Path:
-    """The 100k index directory (cached): demo users' vectors + noise, tags copied."""
+    """The 100k index directory (cached): demo users' vectors + noise, tags copied. Built in a worker
+    process: building it holds ~1 GB, and this process starts every measured worker (bench/README.md)."""
+    from coldstart.release import IndexManifest
+
+    key = synthetic_key(demo_index, users, noise_cos, min_recall, seed)
+    out = out_root / f"index-{users}"
+    try:
+        cached = IndexManifest.load(out, verify=True)
+        if cached.extra.get("bench_synthetic", {}).get("key") == key:
+            log(f"100k: reusing the cached synthetic index {out} ({users} users)")
+            return out
+        log("100k: the cached synthetic index was made differently; rebuilding")
+    except Exception as exc:  # absent, stale or damaged: rebuild
+        log(f"100k: no usable cached index ({exc.__class__.__name__}); building it")
+    with tempfile.TemporaryDirectory() as tmp:
+        argv = ["--worker", "synthetic", "--index", str(demo_index), "--out-dir", str(out), "--users", str(users),
+                "--min-recall", str(min_recall), "--seed", str(seed)]
+        argv += ["--noise-cos", str(noise_cos)] if noise_cos is not None else []
+        result = run_worker(argv, worker_env({}, 2, {}), Path(tmp) / "synthetic.json", timeout=3600,
+                            stdout=None)
+    log(f"100k: built in a worker in {result['wall_s']:.1f} s (its peak RSS {result['peak_rss_mb']:.0f} MB)")
+    return out
+
+
+def worker_synthetic(args) -> int:
+    """Fresh process: build the synthetic index directory the way build-index writes one."""
     import numpy as np
 
     from coldstart.hashing import sha256_file
-    from coldstart.items import ITEMS_NPZ, ItemTable
-    from coldstart.manifest import (INDEX_MANIFEST, IndexManifest, RecallReport, describe_files,
-                                    read_index_manifest, read_json, write_json_atomic)
-    from coldstart.vector_index import INDEX_FILE, build_tuned, l2_normalise, load_annoy
+    from coldstart.items import ItemTable, load_index_items
+    from coldstart.release import INDEX_FILE, ITEMS_NPZ, IndexManifest, RecallReport, describe_files, staged_directory
+    from coldstart.vector_index import build_tuned, l2_normalise, load_annoy
 
-    source = read_index_manifest(demo_index, verify=False)
-    key = {"source_index_sha256": source.files[INDEX_FILE].sha256, "users": users, "noise_cos": noise_cos,
-           "min_recall": min_recall, "seed": seed, "recipe": "demo-user+gaussian-v1",
-           "tuner": "fewest-trees-first", "items": "handles-npz-v2"}  # build_tuned tries 10 trees first (was 50): a new cache entry
-    out = out_root / f"index-{users}"
-    if (out / INDEX_MANIFEST).is_file():
-        try:
-            cached = read_json(out / INDEX_MANIFEST)
-            if cached.get("extra", {}).get("bench_synthetic", {}).get("key") == key:
-                read_index_manifest(out, verify=True)
-                log(f"100k: reusing the cached synthetic index {out} ({users} users)")
-                return out
-        except Exception as exc:  # stale or damaged: rebuild
-            log(f"100k: cached index unusable ({exc.__class__.__name__}); rebuilding")
+    demo_index, out, users, noise_cos = Path(args.index), Path(args.out_dir), args.users, args.noise_cos
+    log = lambda m: print(m, flush=True)  # noqa: E731
+    key = synthetic_key(demo_index, users, noise_cos, args.min_recall, args.seed)
+    source = IndexManifest.load(demo_index, verify=False)
     t_start = time.perf_counter()
     index = load_annoy(demo_index / INDEX_FILE, source.dim)
     base = l2_normalise(np.array([index.get_item_vector(i) for i in range(index.get_n_items())], dtype=np.float32))
     index.unload()
-    items = ItemTable.load(demo_index / ITEMS_NPZ)
+    items = load_index_items(demo_index)
     sims = base @ base.T
     np.fill_diagonal(sims, -2.0)
     tenth = float(np.median(-np.partition(-sims, K - 1, axis=1)[:, K - 1]))
     target = tenth if noise_cos is None else float(noise_cos)
     scale = float(np.sqrt(1.0 / target ** 2 - 1.0))  # isotropic noise of norm s: cos(v, v + n) ~ 1/sqrt(1 + s^2)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(args.seed)
     src = rng.integers(0, len(base), users)
     noise = rng.standard_normal((users, source.dim), dtype=np.float32) * np.float32(scale / np.sqrt(source.dim))
     vectors = l2_normalise(base[src] + noise)
@@ -638,40 +676,32 @@ def synthetic_release(demo_index: Path, out_root: Path, users: int, noise_cos, m
     handles = [f"{i:016x}" for i in range(users)]
     tags = [items.tags_of(int(s)) for s in src]
     t0 = time.perf_counter()
-    tuned = build_tuned(vectors, min_recall=min_recall, k=K, n_queries=500, seed=42,
+    tuned = build_tuned(vectors, min_recall=args.min_recall, k=K, n_queries=500, seed=42,
                         log=lambda m: log(f"  build_tuned: {m}"))
     build_s = time.perf_counter() - t0
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=str(out.parent)))
-    try:
+    with staged_directory(out) as staging:  # as build-index writes it
         tuned.index.save(str(staging / INDEX_FILE))
         table = ItemTable.from_rows(handles, tags)
         table.save(staging / ITEMS_NPZ)  # as build-index writes it
         m = tuned.measurement
-        manifest = IndexManifest(
+        IndexManifest(
             teacher=source.teacher, dim=source.dim, count=users, n_trees=tuned.n_trees, search_k=m.search_k,
             recall=RecallReport(k=K, recall=round(m.recall, 4), search_k=m.search_k, n_queries=m.n_queries,
-                                threshold=min_recall, annoy_ms_per_query=round(m.annoy_ms_per_query, 4),
+                                threshold=args.min_recall, annoy_ms_per_query=round(m.annoy_ms_per_query, 4),
                                 exact_ms_per_query=round(m.exact_ms_per_query, 4)),
             files=describe_files(staging, [INDEX_FILE, ITEMS_NPZ]),
             extra={**{k: v for k, v in source.extra.items() if k in ("max_seq_len", "preprocess")},
                    "tuning": [list(t) for t in tuned.tried],
                    "bench_synthetic": {"key": key, "noise_norm": scale, "median_source_cosine": achieved,
-                                       "demo_tenth_neighbour_cosine": tenth,
-                                       "source_index": str(demo_index), "sha256_of_source": sha256_file(
-                                           demo_index / INDEX_FILE), "build_seconds": round(build_s, 1)}},
-        )
-        write_json_atomic(staging / INDEX_MANIFEST, manifest.to_dict())
-        staging.chmod(0o755)
-        if out.exists():
-            shutil.rmtree(out)
-        staging.rename(out)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
+                                       "demo_tenth_neighbour_cosine": tenth, "source_index": str(demo_index),
+                                       "sha256_of_source": sha256_file(demo_index / INDEX_FILE),
+                                       "build_seconds": round(build_s, 1)}},
+        ).save(staging)
     log(f"100k: built in {time.perf_counter() - t_start:.1f} s (build_tuned {build_s:.1f} s): n_trees={tuned.n_trees} "
         f"search_k={m.search_k} recall@10={m.recall:.4f} -> {out}")
-    return out
+    peak, _ = rss_mb()
+    Path(args.out).write_text(json.dumps({"peak_rss_mb": peak}))
+    return 0
 
 
 # ----------------------------------------------------------------------------- orchestration
@@ -686,6 +716,9 @@ def worker_env(server_env: dict, threads: int, extra: dict) -> dict:
 
 
 def run_worker(argv, env, out_file: Path, timeout: float, stdout=subprocess.DEVNULL) -> dict:
+    """Run this script as ``--worker ...`` in a fresh process. The parent stays small (no index is
+    built here), and each worker reads its own peak from /proc/self/status (VmHWM), which, unlike
+    ru_maxrss, is not inherited across fork + exec."""
     launched = time.time()
     proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), *argv, "--out", str(out_file)],
                           env=env, cwd=str(ROOT), stdout=stdout, stderr=subprocess.PIPE, timeout=timeout)
@@ -728,24 +761,24 @@ def wait_quiet(max_load, max_wait: float) -> None:
 
 
 def bench_release(name: str, index_dir: Path, model_dir: Path, args, texts_path: Path) -> dict:
-    import numpy as np
 
-    from coldstart.manifest import read_index_manifest, read_json
+    from coldstart.release import INDEX_FILE, ITEMS_NPZ, IndexManifest, ModelManifest
 
-    manifest = read_index_manifest(index_dir, verify=False)
-    model = read_json(model_dir / "model_manifest.json")
-    onnx_file = model["serving"]["onnx"]
-    items_file = "items.npz" if (index_dir / "items.npz").is_file() else "items.json"  # what the loader reads
-    sizes = {"index.ann": (index_dir / "index.ann").stat().st_size, "items": (index_dir / items_file).stat().st_size,
+    manifest = IndexManifest.load(index_dir, verify=False)
+    model = ModelManifest.load(model_dir, verify=False)
+    onnx_file = model.serving.onnx
+    items_file = ITEMS_NPZ  # what the loader reads
+    sizes = {"index.ann": (index_dir / INDEX_FILE).stat().st_size, "items": (index_dir / items_file).stat().st_size,
              onnx_file: (model_dir / onnx_file).stat().st_size}
-    shape = model["student"]["shape"]
+    shape = model.student.shape
     print(f"\n== release {name}: {manifest.count:,} users x {manifest.dim} (n_trees {manifest.n_trees}, search_k "
           f"{manifest.search_k}, recall@10 {manifest.recall.recall:.4f}); student {shape} INT8 "
           f"({sizes[onnx_file] / 1e6:.1f} MB); index.ann {sizes['index.ann'] / 1e6:.1f} MB, {items_file} "
           f"{sizes['items'] / 1e6:.2f} MB", flush=True)
-    from infra.local_s3 import LocalS3Server
+    from local.s3 import LocalS3Server
 
-    res = {"name": name, "users": manifest.count, "dim": manifest.dim, "index_dir": index_dir}
+    res = {"name": name, "users": manifest.count, "dim": manifest.dim, "index_dir": index_dir,
+           "index_mb": sizes["index.ann"] / 1e6}
     with tempfile.TemporaryDirectory(prefix="serving-bench-") as tmp:
         tmp = Path(tmp)
         with LocalS3Server(tmp / "s3", buckets=[BUCKET]) as server:
@@ -818,8 +851,9 @@ def report(res, args) -> None:
                 f"{med('open_tokenizer_during_download'):.1f}" if med("open_onnx_session_during_download") else "")),
             ("open", med("open"), " · ".join(
                 f"{lbl} {med(k):.1f}" if med(k) or not med(k + "_during_download") else f"{lbl}: during the download"
-                for lbl, k in (("index mmap", "open_index_mmap"), ("items", "open_items_json"),
+                for lbl, k in (("index check + mmap", "open_index_mmap"), ("items", "open_items"),
                                ("ONNX session", "open_onnx_session"), ("tokenizer", "open_tokenizer"),
+                               ("canaries", "open_smoke_test"),
                                ("manifests/checks", "open_other")))),
             ("rest of app init (Powertools Logger/Metrics, prune)", med("app_other") + med("prune"), ""),
             ("= in-process total (imports + import app)", total, ""),
@@ -852,8 +886,15 @@ def report(res, args) -> None:
     p50, p99 = off["handler"]["p50"], off["handler"]["p99"]
     print(f"     targets, cache off: p50 <= {TARGETS['p50_ms']:.0f} ms {'met' if p50 <= TARGETS['p50_ms'] else 'NOT met'}, "
           f"p99 <= {TARGETS['p99_ms']:.0f} ms {'met' if p99 <= TARGETS['p99_ms'] else 'NOT met'}")
-    print(f"   peak RSS of the serving process: cache off {res['off']['peak_rss_mb']:.0f} MB, cache on "
-          f"{res['on']['peak_rss_mb']:.0f} MB (after init: {res['off']['rss_after_init_mb'][0]:.0f} MB)")
+    init_mem = [c["memory_after_init"] for c in colds]
+    init_peak = max(m["VmHWM"] for m in init_mem)
+    print(f"   peak RSS after init (VmHWM of each fresh cold-start process, /proc/self/status): {init_peak:.0f} MB "
+          "(" + "; ".join(f"{m['VmHWM']:.0f} MB = anon {m.get('RssAnon', 0):.0f} + file {m.get('RssFile', 0):.0f} now; "
+                          f"ru_maxrss {m['ru_maxrss']:.0f}" for m in init_mem)
+          + "; ru_maxrss is inherited from the launcher, see bench/README.md)")
+    print(f"   peak RSS after the warm requests (VmHWM): cache off {res['off']['peak_rss_mb']:.0f} MB, cache on "
+          f"{res['on']['peak_rss_mb']:.0f} MB (includes the index.ann pages the queries touched: "
+          f"{res['index_mb']:.0f} MB file)")
     lines = [("publish_s", res["publish_s"]), ("cold_total_ms", total), ("cold_python_start_ms", py),
              ("cold_imports_ms", med("imports")), ("cold_s3_client_ms", med("s3_client")),
              ("cold_download_verify_ms", med("download_verify")), ("cold_open_ms", med("open")),
@@ -865,6 +906,7 @@ def report(res, args) -> None:
              ("handler_cache_on_p99_ms", res["on"]["warm"]["handler"]["p99"]),
              ("cache_hit_rate", res["on"]["warm"]["handler"]["hit_rate"]),
              ("encode_p50_ms", st["encode"]["p50"]), ("annoy_p50_ms", st["annoy"]["p50"]),
+             ("peak_rss_after_init_mb", init_peak),
              ("peak_rss_mb_cache_off", res["off"]["peak_rss_mb"]), ("peak_rss_mb_cache_on", res["on"]["peak_rss_mb"])]
     if "seed" in res:
         print(f"\n   seed approach: teacher FP32 (paddle dygraph, batch 1) + brute-force cosine over all users + vote "
@@ -916,7 +958,9 @@ def parse_args(argv):
     # internal: worker processes
     p.add_argument("--skip-production-shape", action="store_true",
                    help="skip the production-shape estimate (nano INT8 + 768-d index)")
-    p.add_argument("--worker", choices=["serve", "seed", "export-nano", "prod"], help=argparse.SUPPRESS)
+    p.add_argument("--worker", choices=["serve", "seed", "export-nano", "prod", "synthetic"], help=argparse.SUPPRESS)
+    p.add_argument("--out-dir", help=argparse.SUPPRESS)
+    p.add_argument("--seed", type=int, default=0, help=argparse.SUPPRESS)
     p.add_argument("--vocab", help=argparse.SUPPRESS)
     p.add_argument("--items", help=argparse.SUPPRESS)
     p.add_argument("--out", help=argparse.SUPPRESS)
@@ -939,6 +983,8 @@ def main(argv=None) -> int:
         return worker_export_nano(args)
     if args.worker == "prod":
         return worker_prod(args)
+    if args.worker == "synthetic":
+        return worker_synthetic(args)
 
     os.chdir(ROOT)
     os.environ.setdefault("TQDM_DISABLE", "1")

@@ -110,7 +110,7 @@ def _demo_release() -> str:
 
     if copied_version(DEMO_RELEASE):
         return str(DEMO_RELEASE)
-    try:  # needs infra.local_s3 and the venv's weed binary: the 3.11 venv, not the kiosk's 3.9
+    try:  # needs local.s3 and the venv's weed binary: the 3.11 venv, not the kiosk's 3.9
         mirror_demo_release()
     except DemoReleaseMissing:
         raise

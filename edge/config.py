@@ -13,7 +13,6 @@ Keys (all optional; a command-line flag wins over the file, the file over the de
 from __future__ import annotations
 
 import json
-import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,16 +71,11 @@ def read_config(path: Path) -> KioskFileConfig:
 
 
 def _write_private(path: Path, data: Dict[str, Any]) -> None:
-    """0600 from the first byte (tmp file created with that mode), then renamed over the old file."""
+    """0600 from the first byte (atomic_write's temporary file is created 0600), then renamed over the old file."""
+    from coldstart.release import atomic_write_json
+
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.tmp")
-    fd = os.open(str(tmp), os.O_CREAT | os.O_WRONLY | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, indent=2, sort_keys=True)
-        fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
+    atomic_write_json(path, data, mode=0o600)
 
 
 def ensure_operator_token(path: Path) -> str:

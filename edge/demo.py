@@ -12,8 +12,6 @@ matches the published ``current.json`` is kept as it is.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 import time
 from pathlib import Path
 from typing import Optional
@@ -64,14 +62,19 @@ def copied_version(out: Path = DEMO_RELEASE) -> Optional[str]:
 
 def mirror_demo_release(s3_data: Path = DEMO_S3_DATA, out: Path = DEMO_RELEASE, config: Path = DEMO_CONFIG) -> str:
     """Copy the demo's published release out of its local S3 data into ``out``; returns the version."""
-    from infra.local_s3 import LocalS3Server  # 3.11 only: the weed binary comes with the venv
+    from contextlib import nullcontext
+
+    from local.s3 import LocalS3Server, serving  # 3.11 only: the weed binary comes with the venv
 
     if not Path(s3_data).is_dir():
         raise DemoReleaseMissing(f"no demo S3 data in {s3_data}: run `make demo` first")
     uri = demo_publish_uri(config)
     bucket, _, prefix = uri[len("s3://"):].partition("/")
     prefix = prefix.strip("/")
-    with LocalS3Server(s3_data, buckets=[bucket]) as server:
+    running = serving(s3_data)  # `python -m infra local-s3` may be serving it already: use that one
+    server_cm = nullcontext(LocalS3Server(s3_data, port=running[1])) if running else \
+        LocalS3Server(s3_data, buckets=[bucket])
+    with server_cm as server:
         client = server.client()
         try:
             pointer = _retried(lambda: client.get_object(Bucket=bucket, Key=f"{prefix}/current.json")["Body"].read())
@@ -81,15 +84,14 @@ def mirror_demo_release(s3_data: Path = DEMO_S3_DATA, out: Path = DEMO_RELEASE, 
         if copied_version(out) == version and (out / "releases" / version / "release.json").is_file() \
                 and (out / "current.json").read_bytes() == pointer:
             return version
-        staging = out.with_name(f".{out.name}.partial")
-        shutil.rmtree(staging, ignore_errors=True)
+        from coldstart.release import staged_directory
+
         release_prefix = f"{prefix}/releases/{version}/"
-        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=release_prefix):
-            for item in page.get("Contents", []):
-                target = staging / "releases" / version / item["Key"][len(release_prefix):]
-                target.parent.mkdir(parents=True, exist_ok=True)
-                _retried(lambda: client.download_file(bucket, item["Key"], str(target)))
-        (staging / "current.json").write_bytes(pointer)  # last: the copy is complete before it names a release
-    shutil.rmtree(out, ignore_errors=True)
-    os.replace(staging, out)
+        with staged_directory(out) as staging:  # swapped in whole, only once every object is copied
+            for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=release_prefix):
+                for item in page.get("Contents", []):
+                    target = staging / "releases" / version / item["Key"][len(release_prefix):]
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    _retried(lambda: client.download_file(bucket, item["Key"], str(target)))
+            (staging / "current.json").write_bytes(pointer)  # last: the copy is complete before it names a release
     return version

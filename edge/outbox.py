@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import numpy as np
+from coldstart.release import atomic_write_text
 
 from .releases import is_disk_full
 
@@ -213,8 +214,5 @@ def kiosk_id(data_dir: Path) -> str:
     except OSError:
         pass
     new = f"kiosk-{uuid.uuid4().hex[:12]}"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(".kiosk_id.tmp")
-    tmp.write_text(new + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    atomic_write_text(path, new + "\n")
     return new

@@ -12,11 +12,11 @@ from __future__ import annotations
 import errno
 import json
 import logging
-import os
 import time
 from pathlib import Path
 from typing import Any, Dict, Optional
 
+from coldstart.release import RELEASE_MANIFEST, atomic_write_json
 from coldstart.release_loader import EncoderBackend, ReleaseLoader, ReleaseManager
 from coldstart.storage import open_store
 
@@ -29,21 +29,6 @@ def is_disk_full(exc: BaseException) -> bool:
     if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
         return True
     return "disk is full" in str(exc) or "No space left" in str(exc)
-
-
-def write_json_atomic(path: Path, data: Dict[str, Any]) -> None:
-    """tmp file + fsync + rename + fsync(dir): the file is the old or the new one, never partial."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(data, fh, sort_keys=True)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-    fd = os.open(str(path.parent), os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 class KioskReleaseManager(ReleaseManager):
@@ -65,7 +50,7 @@ class KioskReleaseManager(ReleaseManager):
             return
         try:
             self.loader.cache_dir.mkdir(parents=True, exist_ok=True)
-            write_json_atomic(self.state_path, {"current": self.current.version, "previous": self.previous_version})
+            atomic_write_json(self.state_path, {"current": self.current.version, "previous": self.previous_version})
         except OSError as exc:
             if is_disk_full(exc):
                 self.disk_full = f"cannot write {STATE_FILE}: {exc.strerror or exc}"
@@ -73,16 +58,16 @@ class KioskReleaseManager(ReleaseManager):
 
     # -- lifecycle -------------------------------------------------------------------------
     def open_cached(self) -> bool:
-        """Serve the release remembered in state.json (verified when it was downloaded)."""
+        """Serve the release remembered in state.json, after verifying its cached files again
+        (size + sha256 against the cached release.json) and its smoke test."""
         state = self._read_state()
         for version in (state.get("current"), state.get("previous")):
             if not version:
                 continue
-            root = self.loader.cache_dir / version
-            if not (root / "release.json").is_file():
+            if not (self.loader.cache_dir / version / RELEASE_MANIFEST).is_file():
                 continue
             try:
-                self.current = self.loader.open(version, root)
+                self.current = self.loader.open_cached(version)
                 self.previous_version = state.get("previous") if version == state.get("current") else None
                 return True
             except Exception as exc:  # a damaged cache: try the previous one, then the network
@@ -115,9 +100,9 @@ class KioskReleaseManager(ReleaseManager):
         """Serve the previous release again (kept in the cache since the last swap)."""
         state = self._read_state()
         previous = state.get("previous") or self.previous_version
-        if not previous or not (self.loader.cache_dir / previous / "release.json").is_file():
+        if not previous or not (self.loader.cache_dir / previous / RELEASE_MANIFEST).is_file():
             raise RuntimeError("no previous release is cached; nothing to roll back to")
-        loaded = self.loader.open(previous, self.loader.cache_dir / previous)
+        loaded = self.loader.open_cached(previous)  # verified again: the cache may have changed on disk
         self.previous_version = self.current.version if self.current else None
         self.current = loaded
         self._write_state()

@@ -20,7 +20,7 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 import numpy as np
 
 from coldstart.errors import InputError, ManifestError
-from coldstart.manifest import TeacherInfo
+from coldstart.release import TeacherInfo
 from coldstart.storage import ObjectNotFound, ObjectStore
 
 EMBED_MANIFEST = "embed.json"

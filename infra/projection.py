@@ -71,11 +71,11 @@ def index_projection(index_dir, index_manifest) -> Optional[Projection]:
 
     from coldstart.errors import VerificationError
     from coldstart.hashing import sha256_bytes
-    from coldstart.projection import PROJECTION_FILE, projection_sha
+    from coldstart.release import PROJECTION_FILE
 
-    wanted = projection_sha(index_manifest.extra.get("projection"))
-    if wanted is None:
+    if index_manifest.projection is None:
         return None
+    wanted = index_manifest.projection.sha256
     path = Path(index_dir) / PROJECTION_FILE
     if not path.is_file():
         raise VerificationError(f"{path}: missing (the index manifest says the index was built with a projection)")

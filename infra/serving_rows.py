@@ -31,19 +31,18 @@ class ServingRows:
     sample: Optional[Dict[str, Any]]        # the SampleReport, or None when every user is indexed
     projection: Optional[Projection]        # None at the teacher's width
 
-    def manifest_extra(self, projection_sha256: Optional[str]) -> Dict[str, Any]:
-        """What the index manifest's ``extra`` records about the rows (the loader checks
-        ``projection`` against the model's)."""
-        extra: Dict[str, Any] = {"population": self.population, "sample": self.sample}
-        if self.projection is not None:
-            extra["projection"] = self.projection.describe(projection_sha256 or "")
-        return extra
+    def manifest_extra(self) -> Dict[str, Any]:
+        """What the index manifest's ``extra`` records about the rows (the projection has its own
+        typed field, ``IndexManifest.projection``)."""
+        return {"population": self.population, "sample": self.sample}
 
 
 def load_serving_rows(store, spec, sample: int, width: int, seed: int = 0,
-                      log: Callable[[str], None] = print) -> ServingRows:
+                      log: Callable[[str], None] = print, reuse: Optional[Projection] = None) -> ServingRows:
     """Read every chunk once; sample to ``sample`` users (0: all) and reduce to ``width`` dims
-    (0, or >= the teacher's dim: the teacher's width)."""
+    (0, or >= the teacher's dim: the teacher's width). ``reuse``: apply this projection instead of
+    fitting one (the daily refresh keeps the one folded into the current student, so the student
+    can be carried forward)."""
     from infra.embeddings import iter_chunks
     from infra.projection import fit_projection
     from infra.sampling import StratifiedSampler
@@ -61,7 +60,16 @@ def load_serving_rows(store, spec, sample: int, width: int, seed: int = 0,
     else:
         vectors, user_keys, tags, report = _every_row(store, spec)
     projection = None
-    if width and width < dim:
+    if reuse is not None:
+        if reuse.source_dim != dim or (width and width < dim and reuse.width != width):
+            from coldstart.errors import ConfigError
+
+            raise ConfigError(f"the projection to reuse maps {reuse.source_dim} -> {reuse.width} dims; these embeddings "
+                              f"are {dim} wide and --width is {width}: drop --projection to fit a new one")
+        projection = reuse
+        vectors = projection.apply(vectors)
+        log(f"projection: {dim} -> {projection.width} dims reused (fitted with kept energy {projection.kept_energy:.4f})")
+    elif width and width < dim:
         projection = fit_projection(vectors, width)
         vectors = projection.apply(vectors)
         log(f"projection: {dim} -> {width} dims (uncentred PCA on {min(len(vectors), 100_000):,} rows), "

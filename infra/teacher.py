@@ -14,7 +14,8 @@ from typing import Any, List, Optional, Sequence
 
 import numpy as np
 
-from coldstart.manifest import TeacherInfo
+from coldstart.errors import ConfigError
+from coldstart.release import TeacherInfo
 
 DEFAULT_TEACHER = "ernie-3.0-medium-zh"
 MODEL_CARD = "coldstart_model.json"  # marks a model this project made (e.g. the demo teacher)
@@ -93,6 +94,31 @@ class Teacher:
         return cls / np.maximum(np.linalg.norm(cls, axis=1, keepdims=True), 1e-12)
 
 
+def teacher_load_failure(name_or_dir: str, is_dir: bool, exc: BaseException) -> str:
+    """One line for a teacher that did not load. PaddleNLP wraps an unreachable model hub in an
+    OSError ("Can't load the model for …") after five chained tracebacks; the cause is the network."""
+    if not is_dir and _network_failure(exc):
+        return (f"cannot download teacher {name_or_dir!r}: the model hub (bj.bcebos.com) is unreachable; "
+                "use a local model directory instead (--teacher DIR; README, \"Swapping in real ERNIE\": "
+                "save_pretrained on a machine with access), or for the demo `--teacher models/demo-teacher`")
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+    return f"cannot load teacher {name_or_dir!r}: {exc.__class__.__name__}: {first[:200]}"
+
+
+def _network_failure(exc: BaseException) -> bool:
+    import socket
+
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        name = type(exc).__name__
+        if isinstance(exc, (socket.gaierror, ConnectionError, TimeoutError)) or name in (
+                "NameResolutionError", "MaxRetryError", "ConnectTimeout", "ReadTimeout", "NewConnectionError", "ConnectionError"):
+            return True
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
 def read_model_card(path: str) -> Optional[dict]:
     card = Path(path) / MODEL_CARD
     return json.loads(card.read_text(encoding="utf-8")) if card.is_file() else None
@@ -105,13 +131,12 @@ def load_teacher(name_or_dir: str = DEFAULT_TEACHER, max_seq_len: int = 128, dev
 
     is_dir = os.path.isdir(name_or_dir)
     if not is_dir and ("/" in name_or_dir or name_or_dir.startswith(".")):
-        raise FileNotFoundError(f"teacher directory {name_or_dir!r} does not exist")
+        raise ConfigError(f"teacher directory {name_or_dir!r} does not exist (pass --teacher DIR or a PaddleNLP name)")
     try:
         tokenizer = AutoTokenizer.from_pretrained(name_or_dir)
         model = AutoModel.from_pretrained(name_or_dir)
     except Exception as exc:  # paddlenlp raises many kinds; the cause matters most
-        hint = "" if is_dir else " (a model name is downloaded on first use: is the model hub reachable?)"
-        raise RuntimeError(f"cannot load teacher {name_or_dir!r}{hint}: {exc.__class__.__name__}: {exc}") from exc
+        raise ConfigError(teacher_load_failure(name_or_dir, is_dir, exc)) from exc
     card = read_model_card(name_or_dir) if is_dir else None
     teacher_id = (card or {}).get("id") or (Path(name_or_dir).resolve().name if is_dir else name_or_dir)
     return Teacher(

@@ -1,4 +1,5 @@
-"""Synthetic embedding sets for index and publish tests (no model needed)."""
+"""Synthetic embedding sets for index and publish tests, and a tiny model component in the
+synthetic index's space (so a synthetic release is a whole release: publish refuses half ones)."""
 from __future__ import annotations
 
 import json
@@ -25,7 +26,7 @@ def synthetic_user_key(i: int) -> str:
 
 def write_embeddings(out: Path, vectors: np.ndarray, chunk_size: int = 256, teacher_id: str = "synthetic",
                      weights_sha256: Optional[str] = None) -> Path:
-    from coldstart.manifest import TeacherInfo
+    from coldstart.release import TeacherInfo
     from coldstart.storage import LocalStore
     from infra.embeddings import EMBED_MANIFEST, EmbedSpec, chunk_key, encode_chunk
 
@@ -40,3 +41,55 @@ def write_embeddings(out: Path, vectors: np.ndarray, chunk_size: int = 256, teac
                                                    [(TAGS[i % len(TAGS)],) for i in rows],
                                                    [f"text {i}" for i in rows]))
     return Path(out)
+
+
+def write_model(out: Path, index_dir: Path, seed: int = 0, vocab: Optional[Path] = None) -> Path:
+    """A model component for ``index_dir`` (same teacher, same dim) without paddle: an ONNX graph
+    that averages a random table's rows for the input ids and normalises (the four inputs of the
+    real student), a character vocabulary (or a copy of ``vocab``), canaries recorded with it, and
+    a ModelManifest."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from coldstart.encoder import OnnxEncoder
+    from coldstart.release import (ONNX_INT8, VOCAB, Canaries, IndexManifest, ModelManifest, ServingFiles,
+                                   StudentInfo, describe_files)
+    from coldstart.release.canaries import default_texts
+    from coldstart.tokenizer import WordPieceTokenizer
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    index = IndexManifest.load(index_dir, verify=False)
+    texts = default_texts()
+    if vocab is None:
+        chars = sorted({c for t in texts for c in t.lower() if not c.isspace()})
+        (out / VOCAB).write_text("\n".join(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *chars]) + "\n",
+                                 encoding="utf-8")
+    else:
+        (out / VOCAB).write_bytes(Path(vocab).read_bytes())
+    size = len((out / VOCAB).read_text(encoding="utf-8").splitlines())
+    table = np.random.default_rng(seed).normal(size=(size, index.dim)).astype(np.float32)
+    inputs = [helper.make_tensor_value_info(n, TensorProto.INT64, ["batch", "seq"])
+              for n in ("input_ids", "token_type_ids", "position_ids")]
+    inputs.append(helper.make_tensor_value_info("attention_mask", TensorProto.FLOAT, ["batch", 1, 1, "seq"]))
+    graph = helper.make_graph(
+        [helper.make_node("Gather", ["table", "input_ids"], ["rows"]),
+         helper.make_node("ReduceMean", ["rows"], ["mean"], axes=[1], keepdims=0),
+         helper.make_node("LpNormalization", ["mean"], ["vector"], axis=1, p=2)],
+        "synthetic-student", inputs,
+        [helper.make_tensor_value_info("vector", TensorProto.FLOAT, ["batch", index.dim])],
+        [numpy_helper.from_array(table, "table")])
+    onnx.save(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 13)], ir_version=8), str(out / ONNX_INT8))
+    tokenizer, encoder = WordPieceTokenizer(str(out / VOCAB), max_seq_len=32), OnnxEncoder(str(out / ONNX_INT8))
+    vectors = []
+    for text in texts:
+        enc = tokenizer.encode(text)
+        vectors.append(encoder.encode_ids(enc.input_ids, enc.attention_mask, enc.token_type_ids)[0])
+    Canaries.record(texts, np.array(vectors)).save(out)
+    from coldstart.release import CANARIES
+
+    ModelManifest(teacher=index.teacher, student=StudentInfo(shape={"kind": "synthetic"}, out_dim=index.dim,
+                                                             max_seq_len=32),
+                  serving=ServingFiles(onnx=ONNX_INT8), files=describe_files(out, [ONNX_INT8, VOCAB, CANARIES])
+                  ).save(out)
+    return out

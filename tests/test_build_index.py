@@ -147,9 +147,10 @@ def test_a_sample_at_a_reduced_width_is_indexed_with_its_projection(embeddings, 
     manifest = read_index_manifest(tmp_path / "idx")
     assert manifest.count == 600 and manifest.dim == 12 and manifest.teacher.dim == 32
     assert set(manifest.files) == {"index.ann", "items.npz"}
-    record = manifest.extra["projection"]
-    assert record["sha256"] == sha256_file(tmp_path / "idx" / PROJECTION_FILE)
-    assert record["width"] == 12 and record["source_dim"] == 32 and 0.5 < record["kept_energy"] <= 1.0
+    record = manifest.projection  # typed (coldstart.release.ProjectionInfo), not a raw dict in extra
+    assert "projection" not in manifest.extra
+    assert record.sha256 == sha256_file(tmp_path / "idx" / PROJECTION_FILE)
+    assert record.width == 12 and record.source_dim == 32 and 0.5 < record.kept_energy <= 1.0
     assert manifest.extra["population"] == 2000 and manifest.extra["sample"]["size"] == 600
     projection = Projection.load(tmp_path / "idx" / PROJECTION_FILE)
     items = load_index_items(tmp_path / "idx")

@@ -149,7 +149,7 @@ def test_a_broken_student_is_refused_and_nothing_is_released(trained, tiny_teach
     paddle.save({k: paddle.to_tensor(rng.normal(size=v.shape).astype("float32")) for k, v in proj.items()},
                 str(broken / "proj.pdparams"))  # a projection that points anywhere
     code = main(["export", "--student", str(broken), "--index", str(trained / "idx"), "--teacher", str(tiny_teacher),
-                 "--heldout", str(DATA / "heldout.jsonl"), "--out", str(tmp_path / "model"), "--lite", "no"])
+                 "--heldout", str(DATA / "heldout.jsonl"), "--out", str(tmp_path / "model"), "--no-lite"])
     assert code == 1
     err = capsys.readouterr().err
     assert "export refused: gate(s) missed" in err and "student_recall" in err

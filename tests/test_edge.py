@@ -25,7 +25,7 @@ from coldstart.storage import StoreSettings, open_store
 from edge.kiosk import Kiosk, KioskConfig, serve
 from edge.outbox import OUTBOX_FILE, PREFIX, Outbox
 from infra.cli import main
-from infra.local_s3 import free_port
+from local.procs import free_port
 
 from tests.conftest import DATA, LENIENT_GATES, ROOT
 from tests.py39 import run_py39_json
@@ -332,7 +332,7 @@ def test_a_profile_made_offline_reaches_s3_when_the_network_returns(local_releas
 def test_the_scheduler_uploads_once_the_stopped_s3_server_is_started_again(local_release, s3_env, tmp_path):
     """The acceptance scenario: a profile made while the S3 server is stopped reaches S3 by itself
     (the kiosk's scheduler) after the server is started again on the same port."""
-    from infra.local_s3 import LocalS3Server
+    from local.s3 import LocalS3Server
 
     server = LocalS3Server(tmp_path / "s3", buckets=["fleet"]).start()
     settings = StoreSettings(endpoint_url=server.endpoint_url, max_attempts=1, connect_timeout=1, read_timeout=5)
@@ -600,7 +600,7 @@ def test_the_demo_route_needs_no_s3_credentials(tiny_pipeline, tmp_path):
     """make demo's S3 data (SeaweedFS, stopped) → `edge demo-release`'s folder copy → a kiosk started with
     no AWS variables at all serves it, the operator page names it, SIGTERM stops it cleanly."""
     from edge.demo import copied_version, mirror_demo_release
-    from infra.local_s3 import LocalS3Server
+    from local.s3 import LocalS3Server
 
     s3_data = tmp_path / "s3"
     config = tmp_path / "demo.yaml"

@@ -4,6 +4,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,12 +13,13 @@ from pathlib import Path
 import pytest
 
 from coldstart.api import answer_profile  # noqa: E402
+from coldstart.errors import ConfigError
 from coldstart.experiments import Experiment, ExperimentError, assign, resolve, user_key
 from coldstart.outcome import Assignment
 from coldstart.service import ProfileService
 from coldstart.settings import ServingSettings
 from infra.cli import main
-from infra.jobs.ab_report import analyze, srm_check
+from infra.jobs.ab_report import analyze, pick_control, proportion_interval, srm_check, two_proportion_p
 from infra.jobs.simulate_events import simulate
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -144,7 +146,7 @@ def test_keyword_variant_without_a_keyword_table_falls_back(s3_bucket, s3_env, t
 
 def test_planted_lift_is_recovered_through_the_cli_pipe(tmp_path):
     """The acceptance command: simulate-events --lift 0.05 | ab-report -."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "layer")])}  # this tree's coldstart
     sim = subprocess.Popen([sys.executable, "-m", "infra", "simulate-events", "--users", "60000", "--lift", "0.05",
                             "--seed", "8"], stdout=subprocess.PIPE, cwd=str(ROOT), env=env)
     report = subprocess.run([sys.executable, "-m", "infra", "ab-report", "-", "--out", str(tmp_path / "r")],
@@ -191,6 +193,74 @@ def test_sample_ratio_mismatch_flags_a_52_48_split():
                          "user_key": f"k{i}", "ts": 0}) for i in range(100_000)]
     r = analyze(lines, expected={"a": 0.5, "b": 0.5}, control="a")
     assert r["srm"]["mismatch"] is True and r["srm"]["p"] < 1e-10
+
+
+# The statistics come from statsmodels/scipy since they replaced hand-written formulas; these values were
+# printed by the hand-written Wilson interval, pooled z-test and SRM chi-square before the change.
+
+def test_wilson_interval_and_two_proportion_test_keep_their_values():
+    assert proportion_interval(45, 500) == pytest.approx((0.0679425478891394, 0.11830941128933344), abs=1e-12)
+    assert proportion_interval(0, 20) == pytest.approx((0.0, 0.16112515805281938), abs=1e-12)
+    assert proportion_interval(20, 20) == pytest.approx((0.8388748419471806, 1.0), abs=1e-12)
+    control, treated = {"n": 6000, "successes": 480}, {"n": 6000, "successes": 540}
+    assert two_proportion_p(control, treated) == pytest.approx(0.049530546065980625, rel=1e-9)
+
+
+def test_sample_ratio_chi_square_keeps_its_values():
+    two = srm_check({"a": 52_000, "b": 48_000}, {"a": 0.5, "b": 0.5})
+    assert two["chi2"] == pytest.approx(160.0) and two["p"] == pytest.approx(1.1314837902433038e-36, rel=1e-9)
+    three = srm_check({"a": 2050, "b": 2990, "c": 4960}, {"a": 0.2, "b": 0.3, "c": 0.5})
+    assert three["chi2"] == pytest.approx(1.6033333333333335) and three["p"] == pytest.approx(0.44858070623180535)
+    assert three["df"] == 2 and three["mismatch"] is False
+    assert srm_check({"a": 10, "b": 1}, {"a": 1.0})["mismatch"] is True  # users where none were expected
+
+
+def test_report_figures_on_simulated_events_keep_their_values():
+    r = analyze(simulate(6000, lift=0.05, seed=3))
+    lift = r["overall"]["lift"]["semantic"]
+    assert lift["ctr"]["lift"] == pytest.approx(0.07469687308535256, rel=1e-9)
+    assert lift["ctr"]["ci"] == pytest.approx((0.020482900898210143, 0.1317910060059293), rel=1e-9)
+    assert lift["ctr"]["p"] == pytest.approx(0.006418033015967074, rel=1e-9)
+    assert lift["first_day_ctr"]["p"] == pytest.approx(0.5754910926794699, rel=1e-9)
+    assert lift["retention_d1"]["p"] == pytest.approx(0.42970561926323536, rel=1e-9)
+    assert lift["dwell"]["p"] == pytest.approx(0.7072527673476416, rel=1e-9)
+    keyword = r["overall"]["metrics"]["keyword"]
+    assert keyword["first_day_ctr"]["ci"] == pytest.approx((0.5156035615204062, 0.5511547279501625), rel=1e-9)
+    assert keyword["dwell"]["ci"] == pytest.approx((64.24055237105262, 67.98844072717938), rel=1e-9)
+    assert (r["srm"]["chi2"], r["srm"]["p"]) == pytest.approx((0.32266666666666666, 0.5700094659199787), rel=1e-9)
+
+
+def test_the_control_is_the_first_listed_variant_everywhere():
+    lines = list(simulate(3000, seed=5))  # simulate-events' default lists keyword first
+    assert analyze(lines)["control"] == "keyword"  # named by the exposures, as the serving log writes them
+    # the definition says so too; listing semantic first makes semantic the control, whatever the names
+    flipped = Experiment.parse('{"name": "semantic-vs-keyword", "variants": {"semantic": 0.5, "keyword": 0.5}}')
+    bare = [json.dumps({k: v for k, v in json.loads(line).items() if k != "control"}) for line in lines]
+    r = analyze(bare, definition=flipped)
+    assert r["control"] == "semantic" and r["variants"] == ["semantic", "keyword"]
+    assert r["control_source"] == "experiment definition" and set(r["overall"]["lift"]) == {"keyword"}
+    with pytest.raises(ConfigError, match="cannot tell the control"):
+        analyze(bare)  # no definition, no control field: nothing is guessed from the names
+    assert analyze(bare, control="keyword")["control"] == "keyword"
+    with pytest.raises(ConfigError, match="contradicts"):
+        analyze(lines, control="semantic")
+    with pytest.raises(ConfigError, match="has no exposed users"):
+        pick_control(["a", "b"], control="c")
+
+
+def test_report_states_the_control_and_prints_p_values_in_scientific_notation(tmp_path):
+    events = tmp_path / "events.jsonl"
+    events.write_text("\n".join(simulate(20000, lift=0.1, seed=2)) + "\n", encoding="utf-8")
+    assert main(["ab-report", str(events), "--out", str(tmp_path / "r")]) == 0
+    md = (tmp_path / "r" / "report.md").read_text(encoding="utf-8")
+    assert "**Control (对照组): `keyword`**, the first variant listed in the experiment's definition" in md
+    assert "| 点击率 CTR (clicks / impressions) | semantic |" in md
+    ctr_row = next(line for line in md.splitlines() if line.startswith("| 点击率") and "| semantic |" in line)
+    assert re.search(r"\| \d\.\d\de-\d\d \|$", ctr_row), ctr_row  # e.g. 3.21e-08, never 0.0000
+    from PIL import Image
+
+    width, height = Image.open(tmp_path / "r" / "report.png").size
+    assert width == 1000 and 900 <= height <= 1300  # four stacked panels, readable at 100%
 
 
 def test_kiosk_python39_assigns_the_same_variants_and_runs_the_keyword_baseline():

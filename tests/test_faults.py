@@ -530,26 +530,35 @@ def verified(store, version):
 
 
 def test_publish_killed_at_every_step_never_switches_to_an_incomplete_release(s3_bucket, s3_env, tmp_path):
+    """The daily refresh (index only: v1's student carried forward) killed at every storage step."""
+    from tests.synthetic import write_model
     from tests.test_publish import make_index
 
     _, bucket = s3_bucket
     base = f"s3://{bucket}"
     idx1 = make_index(tmp_path, "idx1", n=400, dim=16)
     idx2 = make_index(tmp_path, "idx2", n=400, dim=16, seed=9)
+    assert main(["publish", "--to", f"{base}/seed", "--index", str(idx1), "--model",
+                 str(write_model(tmp_path / "model1", idx1)), "--version", "v1"]) == 0
+    client = s3_bucket[0].client()
+    seed = [o["Key"] for o in client.list_objects_v2(Bucket=bucket, Prefix="seed/")["Contents"]]
+
+    def copy_seed(k):  # every run starts from its own copy of a published v1
+        for key in seed:
+            client.copy_object(Bucket=bucket, Key=f"k{k}/" + key[len("seed/"):], CopySource={"Bucket": bucket, "Key": key})
+
+    copy_seed(-1)
     results, stderr = run_killed(PUBLISH_CHILD, base, idx2, "[-1]")  # a dry run lists the steps
     assert results == {-1: 0}
     steps = steps_from(stderr)
-    assert steps[0].startswith("before put_file releases/v2/") and steps[-1] == "after put_bytes current.json"
-    assert any(s.startswith("before download") for s in steps)
+    assert steps[0].startswith("before download releases/v1/model/")  # the student carried forward
+    assert any(s.startswith("before put_file releases/v2/") for s in steps)
+    assert steps[-1] == "after put_bytes current.json"
+    assert any(s.startswith("before download releases/v2/") for s in steps)
     # "after step i" is "before step i+1": every point between two storage operations, plus the very end
     kill_points = [i for i, s in enumerate(steps) if s.startswith("before ")] + [len(steps) - 1]
-    assert main(["publish", "--to", f"{base}/seed", "--index", str(idx1), "--version", "v1"]) == 0
-    client = s3_bucket[0].client()
-    seed = [o["Key"] for o in client.list_objects_v2(Bucket=bucket, Prefix="seed/")["Contents"]]
-    for k in kill_points:  # every kill point starts from its own copy of a published v1
-        for key in seed:
-            client.copy_object(Bucket=bucket, Key=f"k{k}/" + key[len("seed/"):],
-                               CopySource={"Bucket": bucket, "Key": key})
+    for k in kill_points:
+        copy_seed(k)
     results, _ = run_killed(PUBLISH_CHILD, base, idx2, json.dumps(kill_points))
     for k in kill_points:
         assert results[k] == -signal.SIGKILL, steps[k]

@@ -3,7 +3,6 @@ the awslambdaric entrypoint through the local Runtime API; and no raw PII in log
 import importlib
 import json
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -125,7 +124,7 @@ def test_awslambdaric_entrypoint_serves_a_profile(local_release, tmp_path):
     """The container's real entrypoint: python -m awslambdaric app.handler, via a local Runtime API."""
     import urllib.request
 
-    from infra.local_lambda import LocalLambda
+    from local.lambda_api import LocalLambda
 
     env = {"COLDSTART_RELEASE_URI": str(local_release), "COLDSTART_CACHE_DIR": str(tmp_path / "cache")}
     with LocalLambda(env=env, payload_version="1.0", log_path=tmp_path / "lambda.log") as function:

@@ -25,6 +25,7 @@ PARAMS = {
     "ReleaseBucketName": "rel-bucket",
     "ReleasePrefix": "coldstart",
     "InputUri": "s3://in-bucket/active/users.jsonl",
+    "HeldoutUri": "s3://in-bucket/heldout/heldout.jsonl",
     "Teacher": "ernie-3.0-medium-zh",
     "ImageUri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/coldstart-batch:1",
     "PseudonymSecretArn": "arn:aws:secretsmanager:us-east-1:123456789012:secret:coldstart-pseudonym-AbCdEf",
@@ -124,11 +125,11 @@ def test_no_s3_wildcards_in_any_policy(template):
     assert s3_statements >= 2
 
 
-def test_job_role_s3_access_is_the_input_object_and_the_release_prefix(template):
+def test_job_role_s3_access_is_the_input_objects_and_the_release_prefix(template):
     role = _job_role_name(template)
     bucket, prefix = PARAMS["ReleaseBucketName"], PARAMS["ReleasePrefix"]
-    input_object = "arn:aws:s3:::in-bucket/active/users.jsonl"
-    allowed = {f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/{prefix}/*", input_object}
+    input_objects = {"arn:aws:s3:::in-bucket/active/users.jsonl", "arn:aws:s3:::in-bucket/heldout/heldout.jsonl"}
+    allowed = {f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/{prefix}/*", *input_objects}
     write_actions = {"s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"}
     seen = set()
     secrets = []
@@ -142,12 +143,12 @@ def test_job_role_s3_access_is_the_input_object_and_the_release_prefix(template)
             continue
         assert all(a.startswith("s3:") for a in actions), actions  # otherwise the jobs need S3 only
         for resource in (_resolve(r) for r in _as_list(statement["Resource"])):
-            assert resource in allowed, f"{resource} is not the input object, the release bucket or its prefix"
+            assert resource in allowed, f"{resource} is not an input object, the release bucket or its prefix"
             # every ARN names the bucket itself: no wildcard in the bucket part
             assert re.fullmatch(r"arn:aws:s3:::[a-z0-9.-]+(/.*)?", resource), resource
             seen.add(resource)
-            if resource == input_object:
-                assert actions == {"s3:GetObject"}, "the input is read-only"
+            if resource in input_objects:
+                assert actions == {"s3:GetObject"}, "the inputs are read-only"
             if resource == f"arn:aws:s3:::{bucket}":
                 assert actions == {"s3:ListBucket"}, "bucket-level ARN only for listing"
             if actions & write_actions:
@@ -182,7 +183,7 @@ def test_compute_environment_is_managed_ec2_gpu(template):
 
 def test_brief_parameters_and_outputs_exist(template):
     params = template["Parameters"]
-    for name in ("ImageUri", "ReleaseBucketName", "ReleasePrefix", "InputUri", "Teacher", "ArraySize",
+    for name in ("ImageUri", "ReleaseBucketName", "ReleasePrefix", "InputUri", "HeldoutUri", "Teacher", "ArraySize",
                  "SubnetIds", "SecurityGroupIds", "MaxvCpus"):
         assert name in params
     assert params["ReleasePrefix"]["Default"] == "coldstart"
@@ -231,31 +232,63 @@ def test_no_job_definition_sets_the_reserved_aws_batch_variables(template):
         assert not any(e["Name"].startswith("AWS_BATCH") for e in json.loads(env))
 
 
-def test_finish_job_builds_the_index_then_publishes_it(template):
+def test_finish_job_builds_the_index_then_the_student_then_publishes_a_whole_release(template):
     props = template["Resources"]["FinishJobDefinition"]["Properties"]
     (task,) = props["EcsProperties"]["TaskProperties"]
     assert task["TaskRoleArn"] == {"Fn::GetAtt": [_job_role_name(template), "Arn"]}
     containers = {c["Name"]: c for c in task["Containers"]}
-    build, publish = containers["build-index"], containers["publish"]
-    assert build["Essential"] is False and publish["Essential"] is True
-    assert publish["DependsOn"] == [{"ContainerName": "build-index", "Condition": "SUCCESS"}]
-    for c in (build, publish):
-        assert "GPU" not in {r["Type"] for r in c["ResourceRequirements"]}
+    assert list(containers) == ["build-index", "student", "publish"]
+    build, student, publish = containers["build-index"], containers["student"], containers["publish"]
+    assert build["Essential"] is False and student["Essential"] is False and publish["Essential"] is True
+    assert student["DependsOn"] == [{"ContainerName": "build-index", "Condition": "SUCCESS"}]
+    assert publish["DependsOn"] == [{"ContainerName": "student", "Condition": "SUCCESS"}]
+    gpus = {name: "GPU" in {r["Type"] for r in c["ResourceRequirements"]} for name, c in containers.items()}
+    assert gpus == {"build-index": False, "student": True, "publish": False}  # only distillation needs one
     build_args = _parse_job(build["Command"], props)
+    student_args = _parse_job(student["Command"], props)
     publish_args = _parse_job(publish["Command"], props)
-    assert build_args.job == "build-index" and publish_args.job == "publish"
+    assert (build_args.job, student_args.job, publish_args.job) == ("build-index", "student", "publish")
     embed_props = template["Resources"]["EmbedJobDefinition"]["Properties"]
-    assert build_args.embeddings == _parse_job(embed_props["ContainerProperties"]["Command"], embed_props).out
+    embed_args = _parse_job(embed_props["ContainerProperties"]["Command"], embed_props)
+    assert build_args.embeddings == student_args.embeddings == embed_args.out
+    assert student_args.input == embed_args.input and student_args.teacher == embed_args.teacher
+    assert student_args.heldout == PARAMS["HeldoutUri"] and student_args.device == "gpu"
     assert build_args.min_recall == 0.95
-    assert publish_args.to == "s3://rel-bucket/coldstart"
-    assert publish_args.index == build_args.out
-    # the index directory is on a volume both containers mount
+    assert publish_args.to == student_args.release == "s3://rel-bucket/coldstart"
+    assert publish_args.index == student_args.index == build_args.out
+    # a new student when the student step exported one, else the current release's carried forward: never none
+    assert publish_args.model is None and publish_args.model_if_present == student_args.out
+    # the directories are on a volume the three containers mount
     volumes = {v["Name"] for v in task["Volumes"]}
     mounts = {name: {(m["SourceVolume"], m["ContainerPath"]) for m in c["MountPoints"]}
               for name, c in containers.items()}
-    shared = mounts["build-index"] & mounts["publish"]
+    shared = mounts["build-index"] & mounts["student"] & mounts["publish"]
     assert shared and all(v in volumes for v, _ in shared)
-    assert any(build_args.out.startswith(path.rstrip("/") + "/") for _, path in shared)
+    for path in (build_args.out, student_args.out):
+        assert any(path.startswith(p.rstrip("/") + "/") for _, p in shared)
+
+
+def test_batch_jobs_wait_longer_for_s3_than_the_lambda(tmp_path, monkeypatch):
+    """Every `python -m infra` job runs with the batch S3 defaults (read 30 s, 4 attempts: uploads of
+    hundreds of MB); outside a job the serving defaults apply (read 2 s, 2 attempts); the environment
+    overrides both."""
+    from coldstart.storage import StoreSettings
+    from coldstart.storage.base import BATCH_DEFAULTS, SERVING_DEFAULTS
+    from infra.cli import main
+
+    for var in StoreSettings.ENV.values():
+        monkeypatch.delenv(var, raising=False)
+    seen = []
+    monkeypatch.setattr("infra.jobs.publish._list", lambda store: seen.append(StoreSettings.from_env()) or 0)
+    assert main(["publish", "--to", str(tmp_path), "--list"]) == 0
+    (inside,) = seen
+    assert (inside.read_timeout, inside.max_attempts) == (BATCH_DEFAULTS["read_timeout"], BATCH_DEFAULTS["max_attempts"])
+    outside = StoreSettings.from_env()
+    assert (outside.read_timeout, outside.max_attempts) == (SERVING_DEFAULTS["read_timeout"], 2)
+    monkeypatch.setenv("COLDSTART_S3_READ_TIMEOUT", "7")
+    seen.clear()
+    assert main(["publish", "--to", str(tmp_path), "--list"]) == 0
+    assert seen[0].read_timeout == 7.0
 
 
 # ---------------------------------------------------------------- Dockerfile

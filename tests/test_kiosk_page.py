@@ -13,7 +13,7 @@ import threading
 import pytest
 
 from coldstart.storage import StoreSettings
-from infra.local_s3 import free_port
+from local.procs import free_port
 from tests.browser import LANDSCAPE, PORTRAIT, save_screenshot
 from tests.test_edge import PHONE_TEXT, Running, make_kiosk, no_network, publish  # noqa: F401  (fixture)
 

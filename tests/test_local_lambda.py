@@ -1,4 +1,4 @@
-"""infra/local_lambda.py: the real entrypoint (python -m awslambdaric app.handler) behind a local
+"""local/lambda_api.py: the real entrypoint (python -m awslambdaric app.handler) behind a local
 Lambda Runtime API and an API Gateway HTTP API-like front.
 
 No coldstart release is needed: app.handler is pointed at an EMPTY release directory, where the
@@ -9,7 +9,6 @@ import json
 import os
 import subprocess
 import sys
-import textwrap
 import time
 import urllib.error
 import urllib.request
@@ -17,7 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from infra.local_lambda import (
+from local.procs import pid_alive
+from local.lambda_api import (
     MAX_PAYLOAD_BYTES,
     FunctionError,
     InitError,
@@ -47,18 +47,6 @@ def _request(url, method="GET", data=None, headers=None, timeout=30):
             return r.status, dict(r.headers), r.read()
     except urllib.error.HTTPError as e:
         return e.code, dict(e.headers), e.read()
-
-
-def _alive(pid):
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    try:
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return True
 
 
 @pytest.fixture(scope="module")
@@ -240,7 +228,7 @@ def test_timeout_recycles_the_instance(tmp_path, timeouts, expected):
         t0 = time.monotonic()
         status, _, body = _request(fn.url + "/sleep?s=10")
         assert status == expected and time.monotonic() - t0 < 4
-        assert not _alive(pid)
+        assert not pid_alive(pid)
         assert _request(fn.url + "/ok")[0] == 200  # a fresh cold start
         assert fn.cold_starts == 2 and fn.pid != pid
         if "function_timeout" in timeouts:
@@ -271,9 +259,9 @@ def test_stop_leaves_no_child_and_is_idempotent(tmp_path):
     fn = LocalLambda(handler="boom.handler", task_root=tmp_path, log_path=tmp_path / "l.log")
     fn.start()
     pid, url = fn.pid, fn.url
-    assert pid and _alive(pid)
+    assert pid and pid_alive(pid)
     fn.stop()
-    assert not _alive(pid) and fn.pid is None
+    assert not pid_alive(pid) and fn.pid is None
     fn.stop()
     with pytest.raises(OSError):
         _OPENER.open(url + "/ok", timeout=2)
@@ -294,7 +282,7 @@ def test_cli_invoke_prints_the_lambda_response(tmp_path):
     release = tmp_path / "rel"
     release.mkdir()
     env = {**os.environ, "COLDSTART_CACHE_DIR": str(tmp_path / "cache")}
-    proc = subprocess.run([sys.executable, "-m", "infra.local_lambda", "invoke", str(event), "--release-uri",
+    proc = subprocess.run([sys.executable, "-m", "local.lambda_api", "invoke", str(event), "--release-uri",
                            str(release), "--log", str(tmp_path / "l.log")],
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0, proc.stderr

@@ -1,4 +1,4 @@
-"""infra/local_s3.py against the real SeaweedFS server it starts on 127.0.0.1."""
+"""local/s3.py against the real SeaweedFS server it starts on 127.0.0.1."""
 from __future__ import annotations
 
 import hashlib
@@ -15,13 +15,8 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from infra.local_s3 import (
-    READER_ACCESS_KEY,
-    READER_SECRET_KEY,
-    LocalS3Error,
-    LocalS3Server,
-    free_port,
-)
+from local.procs import free_port
+from local.s3 import READER_ACCESS_KEY, READER_SECRET_KEY, LocalS3Error, LocalS3Server
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -151,7 +146,7 @@ def test_start_failure_reports_log_tail(tmp_path):
 
 
 def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "infra.local_s3", *args],
+    return subprocess.run([sys.executable, "-m", "local.s3", *args],
                           cwd=ROOT, capture_output=True, text=True, timeout=60)
 
 
@@ -190,3 +185,36 @@ def test_object_survives_restart_and_stop_leaves_no_process(tmp_path):
     assert stopped.returncode == 0, stopped.stderr
     assert not pidfile.exists()
     _assert_gone(cli_pid, data.resolve())
+
+
+def test_volume_id_notation_and_files_on_disk(tmp_path):
+    from local.s3 import _parse_id_ranges, volumes_on_disk
+
+    assert _parse_id_ranges(" 1-3,7") == {1, 2, 3, 7} and _parse_id_ranges("") == set()
+    for name in ("3.dat", "releases_12.dat", "my_bucket_5.dat", "12.idx", "notes.dat"):
+        (tmp_path / name).write_bytes(b"")
+    assert volumes_on_disk(tmp_path) == {3, 5, 12}
+
+
+def test_restart_is_ready_only_once_the_master_lists_the_volumes_on_disk(tmp_path, monkeypatch):
+    """After a restart on an existing data dir, weed answers ListBuckets before the volume server has
+    re-registered its volumes, and GETs answer InternalError meanwhile. start() must wait for them:
+    here the master is made to 'not know' the volumes for the first polls."""
+    data = tmp_path / "s3data"
+    with LocalS3Server(data, buckets=["kept"]) as server:
+        server.client().put_object(Bucket="kept", Key="k", Body=b"still here")
+    from local import s3 as local_s3
+
+    assert local_s3.volumes_on_disk(data.resolve())  # the restart below has volumes to wait for
+    real = LocalS3Server.master_volume_ids
+    calls = []
+
+    def late_registration(self):
+        calls.append(time.monotonic())
+        return set() if len(calls) <= 5 else real(self)
+
+    monkeypatch.setattr(LocalS3Server, "master_volume_ids", late_registration)
+    with LocalS3Server(data) as server:
+        assert len(calls) == 6  # polled until the volumes were listed, not one poll more
+        assert server.client().get_object(Bucket="kept", Key="k")["Body"].read() == b"still here"
+        assert local_s3.volumes_on_disk(data.resolve()) <= real(server)

@@ -98,42 +98,117 @@ def test_exported_models_agree_with_the_paddle_reference_in_the_reduced_space(re
 
 
 def test_both_manifests_name_the_same_projection(reduced):
-    from coldstart.manifest import read_index_manifest
+    from coldstart.release import Canaries, IndexManifest, ModelManifest
 
-    index = read_index_manifest(reduced / "idx")
+    index = IndexManifest.load(reduced / "idx")
+    model = ModelManifest.load(reduced / "model")
+    assert index.dim == 16 and model.student.out_dim == 16
+    assert model.projection == index.projection and index.projection.width == 16
+    assert index.projection.source_dim == 32
+    assert model.gates["lite_fp32_cosine"].value >= 0.999
+    # the files hold the typed record, read back equal
+    raw = json.loads((reduced / "model" / "model_manifest.json").read_text())
+    assert raw["projection"] == json.loads((reduced / "idx" / "manifest.json").read_text())["projection"]
+    # the canaries export records are the folded student's outputs: in the reduced space
+    assert {len(c.vector) for c in Canaries.load(reduced / "model").canaries} == {16}
+
+
+def test_a_manifest_whose_projection_disagrees_with_its_dim_is_malformed(reduced):
+    from coldstart.release import IndexManifest, ModelManifest
+
+    index = json.loads((reduced / "idx" / "manifest.json").read_text())
     model = json.loads((reduced / "model" / "model_manifest.json").read_text())
-    assert index.dim == 16 and model["student"]["out_dim"] == 16
-    assert model["projection"] == index.extra["projection"]
-    assert model["gates"]["lite_fp32_cosine"]["value"] >= 0.999
+    for data, cls in ((index, IndexManifest), (model, ModelManifest)):
+        with pytest.raises(ManifestError, match="projection"):
+            cls.from_dict(dict(data, projection=dict(data["projection"], width=8)))
+        with pytest.raises(ManifestError, match="projection"):
+            cls.from_dict(dict(data, projection={"sha256": "a" * 64}))
+        assert cls.from_dict({k: v for k, v in data.items() if k != "projection"}).projection is None
 
 
 def test_a_release_with_an_index_and_a_student_reduced_differently_is_refused():
-    a, b = {"sha256": "a" * 64, "width": 16}, {"sha256": "b" * 64, "width": 16}
-    check_projection_pair("v1", a, dict(a))
+    from coldstart.release import ProjectionInfo
+
+    a = ProjectionInfo(sha256="a" * 64, width=16, source_dim=32, kept_energy=0.9)
+    b = ProjectionInfo(sha256="b" * 64, width=16, source_dim=32, kept_energy=0.9)
+    check_projection_pair("v1", a, ProjectionInfo(**vars(a)))
     check_projection_pair("v1", None, None)
     for index, model in ((a, b), (a, None), (None, b)):
         with pytest.raises(ManifestError, match="mismatched pair"):
             check_projection_pair("v1", index, model)
 
 
-def test_the_loader_refuses_a_student_of_another_projection(reduced, tiny_pipeline, tmp_path):
-    """Publish the reduced index with a student folded with the *same width* but another projection:
-    the dims match, only the recorded projection tells them apart."""
+def _other_projection_model(reduced, tmp_path):
+    """The reduced student with its manifest naming another projection of the same width: the dims
+    match, only the recorded projection tells them apart."""
     import shutil
-
-    from coldstart.release_loader import ReleaseLoader
-    from coldstart.storage import LocalStore
 
     model = tmp_path / "model"
     shutil.copytree(reduced / "model", model)
     manifest = json.loads((model / "model_manifest.json").read_text())
     manifest["projection"] = dict(manifest["projection"], sha256="f" * 64)
     (model / "model_manifest.json").write_text(json.dumps(manifest))
+    return model
+
+
+def test_publish_refuses_a_student_of_another_projection(reduced, tmp_path):
+    releases = tmp_path / "releases"
+    model = _other_projection_model(reduced, tmp_path)
+    assert main(["publish", "--to", str(releases), "--index", str(reduced / "idx"), "--model", str(model),
+                 "--version", "v1"]) == 1
+    assert not (releases / "current.json").exists()
+    # the same index with its own student: published
+    assert main(["publish", "--to", str(releases), "--index", str(reduced / "idx"), "--model",
+                 str(reduced / "model"), "--version", "v1"]) == 0
+
+
+def test_the_daily_refresh_does_not_carry_a_student_into_another_projection(reduced, tiny_pipeline, tmp_path, capsys):
+    """A refresh whose build-index fitted another projection: publish will not carry the current
+    student forward, and the student step says a new export is needed."""
+    from infra.jobs.student import decide
+
+    releases = tmp_path / "releases"
+    assert main(["publish", "--to", str(releases), "--index", str(reduced / "idx"), "--model",
+                 str(reduced / "model"), "--version", "v1"]) == 0
+    assert decide(str(releases), str(reduced / "idx"))[0] is True
+    day2 = tmp_path / "idx-day2"
+    assert main(["build-index", "--embeddings", str(tiny_pipeline / "emb"), "--out", str(day2),
+                 "--min-recall", "0.9", "--queries", "100", "--width", "16", "--sample", "150"]) == 0
+    carry, why = decide(str(releases), str(day2))
+    assert carry is False and "another projection" in why
+    capsys.readouterr()
+    assert main(["publish", "--to", str(releases), "--index", str(day2), "--version", "v2"]) == 1
+    assert "another projection" in capsys.readouterr().err
+    assert json.loads((releases / "current.json").read_text())["version"] == "v1"
+    # the same refresh reusing the current student's projection (as the pipeline does): carried forward
+    assert main(["build-index", "--embeddings", str(tiny_pipeline / "emb"), "--out", str(day2),
+                 "--min-recall", "0.9", "--queries", "100", "--width", "16", "--sample", "150",
+                 "--projection", str(reduced / "idx" / PROJECTION_FILE)]) == 0
+    assert decide(str(releases), str(day2))[0] is True
+    assert main(["publish", "--to", str(releases), "--index", str(day2), "--version", "v2"]) == 0
+    assert json.loads((releases / "current.json").read_text())["version"] == "v2"
+
+
+def test_the_loader_refuses_a_student_of_another_projection(reduced, tmp_path, monkeypatch):
+    """A release made without publish's check (an older publisher): the loader refuses it itself."""
+    import infra.model_manifest
+    from coldstart.release import ModelManifest
+    from coldstart.release_loader import ReleaseLoader
+    from coldstart.storage import LocalStore
+
+    def unchecked(model_dir, index):
+        manifest = ModelManifest.load(model_dir, verify=True)
+        return manifest, manifest.paths(model_dir)
+
+    monkeypatch.setattr(infra.model_manifest, "check_model_component", unchecked)
+    model = _other_projection_model(reduced, tmp_path)
     releases = tmp_path / "releases"
     assert main(["publish", "--to", str(releases), "--index", str(reduced / "idx"), "--model", str(model),
                  "--version", "v1"]) == 0
+    from coldstart.errors import SmokeTestError
+
     loader = ReleaseLoader(LocalStore(releases), str(tmp_path / "cache"))
-    with pytest.raises(ManifestError, match="mismatched pair"):
+    with pytest.raises(SmokeTestError, match="mismatched pair"):  # opening is refused before any canary runs
         loader.load("v1")
 
 

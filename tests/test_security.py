@@ -4,7 +4,7 @@ Template: every API route needs auth and nothing else is reachable without it; n
 resources in any Allow statement; encryption at rest on the bucket and both queues, TLS-only access to
 them; API Gateway never logs request bodies. Supply chain: function/requirements.lock pins every
 package to one version with sha256 hashes and nothing else. Repository: no credentials in tracked files
-(the documented local test credentials of infra/local_s3.py excepted). Storage: profile object keys
+(the documented local test credentials of local/s3.py excepted). Storage: profile object keys
 carry no personal data. The detailed template checks (routes, auth modes, exact IAM resources, bucket
 properties) are in tests/test_template.py; this file reuses its helpers and adds what it does not cover.
 """
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TEMPLATES = [ROOT / "template.yaml", ROOT / "infra" / "batch.yaml"]
 LOCK = ROOT / "function" / "requirements.lock"
 
-# The documented credentials of the local S3 test server (infra/local_s3.py, 127.0.0.1 only): not secrets.
+# The documented credentials of the local S3 test server (local/s3.py, 127.0.0.1 only): not secrets.
 ALLOWED_CREDENTIALS = {"coldstart-test", "coldstart-test-secret", "coldstart-reader", "coldstart-reader-secret"}
 
 

@@ -1,15 +1,15 @@
 """Serving: a release loaded from the real S3 server, the profile path, refresh and refusals."""
 import hashlib
+import io
 import json
 import shutil
 
 import pytest
 
 from coldstart.api import answer_health, answer_profile  # noqa: E402
-from coldstart.release import read_current
+from coldstart.release import IndexManifest, describe_files
 from coldstart.service import ProfileService
 from coldstart.settings import ServingSettings
-from coldstart.storage import open_store
 from infra.cli import main
 
 
@@ -229,30 +229,36 @@ def test_a_due_refresh_runs_in_the_background_and_the_request_does_not_wait(rele
     assert svc.manager.current.version == "v2"
 
 
-def test_a_release_from_before_pseudonymous_items_is_refused(s3_bucket, s3_env, tiny_pipeline, tmp_path):
+def test_a_release_from_before_pseudonymous_items_is_refused(tiny_pipeline, tmp_path, capsys):
     """Releases published before items carried handles named every neighbour by raw user id (items.json,
-    items.npz format 1). Serving one would hand other users' ids to callers: it is refused (503), and
-    the service keeps serving nothing rather than a leaking table."""
+    items.npz format 1). Serving one would hand other users' ids to callers: publish refuses to make one,
+    and a loader that meets one (published earlier) refuses it (503), serving nothing rather than a
+    leaking table."""
+    import numpy as np
+
     from coldstart.items import ITEMS_NPZ
-    from coldstart.manifest import describe_files, read_json, write_json_atomic
+    from tests.test_release_safety import forge
 
     old = tmp_path / "old-pipeline"
     shutil.copytree(tiny_pipeline / "idx", old / "idx")
-    (old / "idx" / ITEMS_NPZ).unlink()
-    import numpy as np
+    buf = io.BytesIO()  # the format-1 table: user ids in clear
+    np.savez(buf, format=np.array([1]), user_ids=np.frombuffer(b"13812345678\nalice@example.com", dtype=np.uint8),
+             tag_names=np.array('["体育"]'), tag_counts=np.array([2]), tag_offsets=np.array([0, 1, 2]),
+             tag_ids=np.array([0, 0], dtype=np.uint16))
+    (old / "idx" / ITEMS_NPZ).write_bytes(buf.getvalue())
+    manifest = IndexManifest.load(old / "idx", verify=False)
+    manifest.files = describe_files(old / "idx", manifest.files)
+    manifest.save(old / "idx")
+    store = tmp_path / "store"
+    assert main(["publish", "--to", str(store), "--index", str(old / "idx"), "--model", str(tiny_pipeline / "model"),
+                 "--version", "v0"]) == 1
+    assert "raw user ids" in capsys.readouterr().err and not (store / "current.json").exists()
 
-    with open(old / "idx" / ITEMS_NPZ, "wb") as fh:  # the format-1 table: user ids in clear
-        np.savez(fh, format=np.array([1]), user_ids=np.frombuffer(b"13812345678\nalice@example.com", dtype=np.uint8),
-                 tag_names=np.array('["体育"]'), tag_counts=np.array([2]), tag_offsets=np.array([0, 1, 2]),
-                 tag_ids=np.array([0, 0], dtype=np.uint16))
-    manifest = read_json(old / "idx" / "manifest.json")
-    manifest["files"].update({k: {"sha256": v.sha256, "size": v.size}
-                              for k, v in describe_files(old / "idx", [ITEMS_NPZ]).items()})
-    write_json_atomic(old / "idx" / "manifest.json", manifest)
-    (old / "model").symlink_to(tiny_pipeline / "model")
-    uri = f"s3://{s3_bucket[1]}/old"
-    publish(uri, old, "v1")
-    svc = service(uri, tmp_path / "old")
+    publish(str(store), tiny_pipeline, "v1")  # a good release, then one forged with the old table
+    forge(store, "v1", "v2", {"index/items.npz": buf.getvalue()})
+    (store / "current.json").write_bytes(json.dumps({**json.loads((store / "current.json").read_text()),
+                                                     "previous": None}).encode())
+    svc = service(str(store), tmp_path / "old")
     assert svc.manager.current is None and "raw user ids" in (svc.manager.last_error or "")
     status, payload, _ = answer_profile(svc, '{"text": "我喜欢打篮球"}', "application/json")
     assert status == 503 and "13812345678" not in json.dumps(payload)

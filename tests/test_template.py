@@ -501,3 +501,15 @@ def test_lock_leaves_out_exactly_the_documented_packages():
     dockerfile = DOCKERFILE.read_text(encoding="utf-8")
     for name in ("sympy", "huggingface-hub"):
         assert name in dockerfile, f"the Dockerfile should say why {name} is left out"
+
+
+def test_the_default_memory_size_is_chosen_from_the_measured_peak(template):
+    """MemorySize >= 1.5 x the serving bench's peak RSS after init for the 100k release (bench/README.md)."""
+    import re
+
+    figures = re.findall(r"serving-bench release=100k metric=peak_rss_after_init_mb value=([0-9.]+)",
+                         (ROOT / "bench" / "README.md").read_text(encoding="utf-8"))
+    assert figures, "bench/README.md records no peak_rss_after_init_mb for the 100k release"
+    peak = float(figures[0])
+    memory = template["Parameters"]["MemorySize"]
+    assert peak <= 300 and memory["Default"] >= 1.5 * peak and memory["MinValue"] >= 1.5 * peak

@@ -12,12 +12,10 @@ The output directory is replaced whole, never left half-written.
 from __future__ import annotations
 
 import argparse
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
-from infra.progress import summary
+from infra.progress import Activity, summary
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
@@ -29,7 +27,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-trees", type=int, default=200, help="upper bound when tuning n_trees")
     p.add_argument("--k", type=int, default=10, help="neighbours for the recall measurement")
     p.add_argument("--queries", type=int, default=500, help="held-out queries for recall")
-    p.add_argument("--seed", type=int, default=42)
+    p.add_argument("--seed", type=int, default=42, help="Annoy's and the query sample's random seed")
     from infra.serving_rows import DEFAULT_SAMPLE, DEFAULT_WIDTH
 
     p.add_argument("--sample", type=int, default=DEFAULT_SAMPLE,
@@ -38,17 +36,20 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="serving width: project the teacher's vectors to this many dims (0 or >= the "
                         "teacher's dim: the teacher's width)")
     p.add_argument("--sample-seed", type=int, default=0, help="seed of the sample (same seed, same users)")
+    p.add_argument("--projection", default=None,
+                   help="reuse this projection.npz (e.g. the previous index's) instead of fitting one, so the "
+                        "current student, which has it folded in, can be carried forward")
     p.add_argument("--exact-device", default="auto", choices=["auto", "gpu", "cpu"],
                    help="exact search for the recall gate (auto: the GPU when Paddle sees one)")
 
 
 def run(args: argparse.Namespace) -> int:
-    from coldstart.items import ITEMS_NPZ, ItemTable
-    from coldstart.pseudonyms import handle_of
-    from coldstart.manifest import INDEX_MANIFEST, IndexManifest, RecallReport, describe_files, write_json_atomic
-    from coldstart.storage import open_store
-    from coldstart.vector_index import INDEX_FILE, build_tuned
     from coldstart.hashing import sha256_bytes
+    from coldstart.items import ItemTable
+    from coldstart.pseudonyms import handle_of
+    from coldstart.release import INDEX_FILE, ITEMS_NPZ, IndexManifest, RecallReport, describe_files, staged_directory
+    from coldstart.storage import open_store
+    from coldstart.vector_index import build_tuned
     from infra.embeddings import EMBED_MANIFEST, read_spec
     from infra.exact import exact_top_k, recall_queries, resolve_device
     from infra.serving_rows import load_serving_rows
@@ -58,25 +59,33 @@ def run(args: argparse.Namespace) -> int:
     spec = read_spec(store)
     embed_sha = sha256_bytes(store.get_bytes(EMBED_MANIFEST))
     print(f"build-index: {spec.count} vectors of dim {spec.teacher.dim} from {store.uri()}", flush=True)
+    reuse = None
+    if args.projection:
+        from coldstart.errors import ConfigError
+        from coldstart.projection import Projection
+
+        if not Path(args.projection).is_file():
+            raise ConfigError(f"--projection {args.projection}: no such file (a build-index --out holds one when it "
+                              "was built at a reduced --width)")
+        reuse = Projection.load(args.projection)  # read now: --out (which may hold it) is replaced below
     rows = load_serving_rows(store, spec, args.sample, args.width, args.sample_seed,
-                             log=lambda msg: print(f"  {msg}", flush=True))
+                             log=lambda msg: print(f"  {msg}", flush=True), reuse=reuse)
     vectors, user_keys, tags = rows.vectors, rows.user_keys, rows.tags
     device = resolve_device(args.exact_device)
     n_queries = recall_queries(len(vectors), vectors.shape[1], args.queries, device)
     print(f"  recall gate: exact neighbours on the {device.upper()}, {n_queries} queries", flush=True)
-    tuned = build_tuned(vectors, min_recall=args.min_recall, k=args.k, n_queries=n_queries,
-                        n_trees=args.n_trees, search_k=args.search_k, max_trees=args.max_trees,
-                        seed=args.seed, log=lambda msg: print(f"  {msg}", flush=True),
-                        exact=lambda v, q, k, exclude: exact_top_k(v, q, k, exclude, device=device))
+    with Activity("build-index: Annoy build + recall tuning") as activity:
+        tuned = build_tuned(vectors, min_recall=args.min_recall, k=args.k, n_queries=n_queries,
+                            n_trees=args.n_trees, search_k=args.search_k, max_trees=args.max_trees,
+                            seed=args.seed, log=lambda msg: activity.note(f"  {msg}"),
+                            exact=lambda v, q, k, exclude: exact_top_k(v, q, k, exclude, device=device))
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=str(out.parent)))
-    try:
+    with staged_directory(out) as staging:  # the directory is replaced whole, never half-written
         tuned.index.save(str(staging / INDEX_FILE))
         # a release names users only by opaque handles (coldstart.pseudonyms), never by id
         items = ItemTable.from_rows([handle_of(k) for k in user_keys], tags)
         items.save(staging / ITEMS_NPZ)
-        projection_sha = _save_projection(rows.projection, staging)
+        projection = _save_projection(rows.projection, staging)
         m = tuned.measurement
         manifest = IndexManifest(
             teacher=spec.teacher, dim=int(vectors.shape[1]), count=len(vectors), n_trees=tuned.n_trees,
@@ -87,16 +96,12 @@ def run(args: argparse.Namespace) -> int:
             files=describe_files(staging, [INDEX_FILE, ITEMS_NPZ]),
             extra={"embeddings_manifest_sha256": embed_sha, "embeddings_input_sha256": spec.input_sha256, "preprocess": spec.preprocess,
                    "max_seq_len": spec.max_seq_len, "tuning": [list(t) for t in tuned.tried],
-                   "recall_device": device, **rows.manifest_extra(projection_sha),
+                   "recall_device": device, **rows.manifest_extra(),
                    "serving_argv": ["--sample", str(args.sample), "--width", str(args.width),
                                     "--sample-seed", str(args.sample_seed)]},
+            projection=projection,
         )
-        write_json_atomic(staging / INDEX_MANIFEST, manifest.to_dict())
-        staging.chmod(0o755)  # mkdtemp makes it private
-        _replace_dir(staging, out)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
+        manifest.save(staging)
     summary("build-index", count=manifest.count, dim=manifest.dim, n_trees=manifest.n_trees,
             search_k=manifest.search_k, recall_at_10=f"{manifest.recall.recall:.4f}",
             gate=args.min_recall, teacher=manifest.teacher.id, seconds=f"{time.time() - started:.1f}", out=str(out))
@@ -105,25 +110,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _save_projection(projection, folder: Path):
     """projection.npz beside the index, for `export` to fold into the student (not published: the
-    student applies it). Its sha256 goes into the manifest; None at the teacher's width."""
+    student applies it). Its record (sha256, widths) goes into the manifest; None at the teacher's width."""
     if projection is None:
         return None
     from coldstart.hashing import sha256_bytes
-    from coldstart.projection import PROJECTION_FILE
+    from coldstart.release import PROJECTION_FILE, atomic_write
 
     data = projection.to_bytes()
-    (folder / PROJECTION_FILE).write_bytes(data)
-    return sha256_bytes(data)
-
-
-def _replace_dir(staging: Path, out: Path) -> None:
-    """Swap the finished directory in; a reader sees the old index or the new, not a mix."""
-    old = None
-    if out.exists():
-        old = out.with_name(f".{out.name}.old")
-        if old.exists():
-            shutil.rmtree(old)
-        out.rename(old)
-    staging.rename(out)
-    if old is not None:
-        shutil.rmtree(old)
+    atomic_write(folder / PROJECTION_FILE, data)
+    return projection.describe(sha256_bytes(data))

@@ -21,22 +21,37 @@ DEMO_NOTE = "DEMO teacher trained on synthetic data (not pretrained ERNIE); loca
 def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", default="infra/demo.yaml", help="pipeline config")
     p.add_argument("--s3-data", default="build/demo/s3", help="where the local S3 server keeps its objects")
-    p.add_argument("--s3-port", type=int, default=0, help="S3 port on 127.0.0.1 (0: any free port)")
+    p.add_argument("--s3-port", type=int, default=0, help="S3 port on 127.0.0.1 (default: any free port)")
     p.add_argument("--samples", default="data/samples.jsonl", help="inputs to profile after publishing")
 
 
 @contextmanager
 def local_release(config_path: str, s3_data: str, s3_port: int = 0):
-    """Local S3 with the demo release published; yields the release URI (env set for S3)."""
+    """Local S3 with the demo bucket; yields the pipeline config (env set for S3 and the pseudonym key).
+
+    A server already serving ``s3_data`` (``python -m infra local-s3``) is used and left running;
+    otherwise one is started here and stopped on the way out, also when the block fails."""
+    from infra.jobs.local_s3 import demo_bucket
     from infra.jobs.pipeline import PipelineConfig
-    from infra.local_s3 import LocalS3Server
+    from local.procs import check_port_free
+    from local.s3 import LocalS3Server, serving
 
     config = PipelineConfig.load(config_path, {})
     if config.pseudonym_key_file:  # the demo's throwaway key: user ids become keyed pseudonyms
         from infra.jobs.new_key import ensure_key_file
 
         os.environ["COLDSTART_PSEUDONYM_KEY_FILE"] = os.path.abspath(ensure_key_file(config.pseudonym_key_file))
-    bucket = (config.publish_to or "s3://coldstart-demo").split("/")[2]
+    bucket = demo_bucket(config_path)
+    running = serving(s3_data)
+    if running is not None:
+        server = LocalS3Server(s3_data, port=running[1])
+        server.create_bucket(bucket)
+        os.environ.update(server.env())
+        print(f"local S3 (SeaweedFS) already running at {server.endpoint_url} (pid {running[0]}), "
+              f"bucket {bucket}", flush=True)
+        yield config
+        return
+    check_port_free(s3_port, "the local S3", "--s3-port")
     with LocalS3Server(s3_data, port=s3_port, buckets=[bucket]) as server:
         os.environ.update(server.env())
         print(f"local S3 (SeaweedFS) ready at {server.endpoint_url}, bucket {bucket}", flush=True)
@@ -45,7 +60,7 @@ def local_release(config_path: str, s3_data: str, s3_port: int = 0):
 
 @contextmanager
 def local_function(release_uri: str, cache_dir: str = "build/demo/lambda-tmp", port: int = 0):
-    from infra.local_lambda import LocalLambda
+    from local.lambda_api import LocalLambda
 
     env = {"COLDSTART_RELEASE_URI": release_uri, "COLDSTART_CACHE_DIR": os.path.abspath(cache_dir)}
     with LocalLambda(env=env, port=port, payload_version="1.0", function_timeout=10,

@@ -18,11 +18,13 @@ under the export gates (0.80 / 0.95).
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import time
 from dataclasses import asdict
 from pathlib import Path
 
+from infra.flags import add_device, add_max_seq_len, add_model_shape, add_training
 from infra.progress import bar, summary
 
 
@@ -32,20 +34,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--teacher", required=True, help="the teacher (name or dir): encodes extra/augmented text")
     p.add_argument("--out", required=True, help="student directory to write")
     p.add_argument("--init", default="scratch", help="scratch | teacher | PaddleNLP name | model directory")
-    p.add_argument("--hidden-size", type=int, default=312)
-    p.add_argument("--layers", type=int, default=4)
-    p.add_argument("--heads", type=int, default=12)
-    p.add_argument("--intermediate-size", type=int, default=1248)
-    p.add_argument("--max-seq-len", type=int, default=128)
+    add_model_shape(p, hidden=312, layers=4, heads=12, intermediate=1248)  # the ernie-3.0-nano shape
+    add_max_seq_len(p, 128)
     p.add_argument("--extra-text", action="append", default=[], help="file of unlabeled lines (repeatable)")
     p.add_argument("--augment", type=int, default=1, help="augmented views per user text (0: none)")
-    p.add_argument("--epochs", type=int, default=10, help="0: keep the initialisation (see above)")
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=5e-4)
+    add_training(p, epochs=10, batch_size=64, lr=5e-4, seed=7,
+                 epochs_help="passes over the training texts; 0: keep the initialisation (see above)")
     p.add_argument("--mse", type=float, default=0.0, help="weight of an MSE term")
     p.add_argument("--contrastive", type=float, default=0.0, help="weight of an in-batch InfoNCE term")
-    p.add_argument("--seed", type=int, default=7)
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "gpu"])
+    add_device(p)
 
 
 def _settings(args, teacher_sha: str, targets_sha: str) -> dict:
@@ -235,15 +232,17 @@ def _save_untrained(args, spec, settings, texts, targets, student, shape, tokeni
 def _checkpoint(ckpt: Path, settings, epoch: int, student, optimizer, schedule) -> None:
     import paddle
 
-    from coldstart.manifest import write_json_atomic
+    from coldstart.release import atomic_write, atomic_write_json
 
-    ckpt.mkdir(parents=True, exist_ok=True)
-    paddle.save(student.state_dict(), str(ckpt / "student.pdparams.tmp"))
-    paddle.save(_rename_opt_state(optimizer.state_dict(), student, to_structured=True),
-                str(ckpt / "optimizer.pdopt.tmp"))
-    (ckpt / "student.pdparams.tmp").replace(ckpt / "student.pdparams")
-    (ckpt / "optimizer.pdopt.tmp").replace(ckpt / "optimizer.pdopt")
-    write_json_atomic(ckpt / "state.json", {"epoch": epoch, "settings": settings, "lr_step": schedule.last_epoch})
+    def saved(state) -> bytes:
+        buf = io.BytesIO()
+        paddle.save(state, buf)
+        return buf.getvalue()
+
+    # weights, then optimizer, then state.json: a checkpoint counts only once state.json names its epoch
+    atomic_write(ckpt / "student.pdparams", saved(student.state_dict()))
+    atomic_write(ckpt / "optimizer.pdopt", saved(_rename_opt_state(optimizer.state_dict(), student, to_structured=True)))
+    atomic_write_json(ckpt / "state.json", {"epoch": epoch, "settings": settings, "lr_step": schedule.last_epoch})
 
 
 def _resume(ckpt: Path, settings, student, optimizer, schedule) -> int:

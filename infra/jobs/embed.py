@@ -15,6 +15,7 @@ import os
 import time
 from typing import Tuple
 
+from infra.flags import add_device, add_max_seq_len
 from infra.keys import add_key_argument
 from infra.progress import bar, summary
 
@@ -43,12 +44,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", required=True, help="output directory or s3:// prefix")
     p.add_argument("--teacher", default=DEFAULT_TEACHER,
                    help="PaddleNLP model name (downloaded on first use) or local model directory")
-    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--batch-size", type=int, default=64, help="texts per teacher forward pass (more: faster, more memory)")
     p.add_argument("--chunk-size", type=int, default=2048, help="users per output chunk (the unit of resume)")
-    p.add_argument("--max-seq-len", type=int, default=128)
+    add_max_seq_len(p, 128)
     p.add_argument("--shard", type=parse_shard, default=None,
                    help="i/n: embed only chunks c with c %% n == i (default: from AWS_BATCH_JOB_ARRAY_* or 0/1)")
-    p.add_argument("--device", default="auto", choices=["auto", "cpu", "gpu"])
+    add_device(p)
     p.add_argument("--skip-bad", action="store_true", help="skip malformed lines (counted) instead of failing")
     p.add_argument("--force", action="store_true", help="discard existing chunks from another teacher/input")
     p.add_argument("--profiles", default=None,
@@ -56,9 +57,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "s3://bucket/PREFIX/profiles): their masked text and confident tags join the input; "
                         "the selection is frozen in --out/profiles.jsonl for every shard and resume")
     p.add_argument("--profile-min-confidence", type=float, default=0.5,
-                   help="skip stored profiles whose vote confidence is below this (default: 0.5)")
+                   help="skip stored profiles whose vote confidence is below this")
     p.add_argument("--profile-min-score", type=float, default=0.3,
-                   help="keep a stored profile's tags scoring at least this (default: 0.3)")
+                   help="keep a stored profile's tags scoring at least this")
     add_key_argument(p)
 
 

@@ -37,11 +37,10 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
 
@@ -133,17 +132,16 @@ def rows_sha256(rows: Sequence[Labelled]) -> str:
 # -- the release, opened through the serving loader -------------------------------------------
 def release_fingerprint(root: Path) -> Dict[str, Optional[str]]:
     """sha256 of what decides a profile: index and model manifests, keyword table, calibrator."""
-    from coldstart.calibration import CALIBRATION_FILE
     from coldstart.hashing import sha256_file
-    from coldstart.keyword_baseline import KEYWORDS_FILE
+    from coldstart.release import CALIBRATION, INDEX_DIR, INDEX_MANIFEST, KEYWORDS, MODEL_DIR, MODEL_MANIFEST
 
     def sha(path: Path) -> Optional[str]:
         return sha256_file(path) if path.is_file() else None
 
-    return {"index_manifest": sha(root / "index" / "manifest.json"),
-            "model_manifest": sha(root / "model" / "model_manifest.json"),
-            "keywords": sha(root / "index" / KEYWORDS_FILE),
-            "calibration": sha(root / "index" / CALIBRATION_FILE)}
+    return {"index_manifest": sha(root / INDEX_DIR / INDEX_MANIFEST),
+            "model_manifest": sha(root / MODEL_DIR / MODEL_MANIFEST),
+            "keywords": sha(root / INDEX_DIR / KEYWORDS),
+            "calibration": sha(root / INDEX_DIR / CALIBRATION)}
 
 
 def fingerprint_of(index: str, model: str) -> Dict[str, Optional[str]]:
@@ -173,13 +171,12 @@ class _StaticManager:
 
 
 def _release_json(root: Path) -> bytes:
-    from coldstart.manifest import FileEntry, IndexManifest, read_json
-    from coldstart.release import ReleaseManifest
+    from coldstart.release import INDEX_DIR, MODEL_DIR, IndexManifest, ModelManifest, ReleaseManifest
 
-    index_manifest = IndexManifest.from_dict(read_json(root / "index" / "manifest.json"))
-    model_manifest = read_json(root / "model" / "model_manifest.json")
-    files = {f"index/{n}": e for n, e in index_manifest.files.items()}
-    files.update({f"model/{n}": FileEntry(**e) for n, e in model_manifest["files"].items()})
+    index_manifest = IndexManifest.load(root / INDEX_DIR, verify=False)
+    model_manifest = ModelManifest.load(root / MODEL_DIR, verify=False)
+    files = {f"{INDEX_DIR}/{n}": e for n, e in index_manifest.files.items()}
+    files.update({f"{MODEL_DIR}/{n}": e for n, e in model_manifest.files.items()})
     return ReleaseManifest(version="local", teacher=index_manifest.teacher, files=files, components={}).to_bytes()
 
 
@@ -507,7 +504,7 @@ def evaluate(rows: Sequence[Labelled], service, root: Path, name: str, data: Seq
 
 
 def write_report(report: Dict[str, Any], out: Path, with_plots: bool = True) -> None:
-    from coldstart.manifest import write_json_atomic
+    from coldstart.release import atomic_write_json as write_json_atomic
 
     out.mkdir(parents=True, exist_ok=True)
     if with_plots:

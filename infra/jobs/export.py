@@ -5,10 +5,13 @@ student → Paddle static model (legacy .pdmodel, four explicit inputs) →
   per-channel are both tried, the better one that holds the gates is kept) →
   Paddle Lite .nb for x86 and arm (FP32, and INT8 weights where they hold the gates, else INT16
   where those do; infra/lite.py says why a quantized conversion rewrites matmul_v2 first),
-plus vocab.txt and model_manifest.json (versions, teacher, shape, sha256 of every file, gates).
+plus vocab.txt, canaries.json (fixed canary texts and the served INT8 model's vectors for them:
+every loader checks a release against them before it serves, coldstart.release.canaries) and
+model_manifest.json (coldstart.release.ModelManifest: versions, teacher, shape, sha256 of every
+file, gates).
 An index built at a reduced width (build-index --width) has its projection folded into the
-student's last layer first (infra/projection.py), so every model outputs the index's vectors and
-the gates compare in that space; both manifests record the projection's sha256.
+student's last layer first (infra/projection.py), so every model outputs the index's vectors, and
+the gates and the canaries are in that space; both manifests carry the same ProjectionInfo.
 
 Gates, on the held-out texts (thresholds configurable): INT8 vs FP32 cosine and neighbour
 overlap; student vs teacher recall@10 and top-tag agreement; Lite FP32 vs ONNX FP32 cosine; the
@@ -22,10 +25,10 @@ import json
 import shutil
 import tempfile
 import time
-from dataclasses import asdict, fields
+from dataclasses import fields
 from pathlib import Path
 
-from infra.progress import summary
+from infra.progress import Steps, summary
 
 # Bumped when the Lite conversion changes what an export writes (2: quantized .nb via legacy_weight_ops),
 # so a model exported before is not taken as fresh by the pipeline.
@@ -38,93 +41,123 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--student", required=True, help="student directory from `distill`")
     p.add_argument("--index", required=True, help="index directory from `build-index` (the teacher's space)")
     p.add_argument("--teacher", required=True, help="the teacher (name or dir) for the held-out targets")
-    p.add_argument("--heldout", required=True, help="held-out JSONL with a text field (not used in training)")
+    p.add_argument("--heldout", required=True,
+                   help="held-out JSONL with a text field, path or s3:// URI (not used in training)")
     p.add_argument("--out", required=True, help="model directory to (re)write")
-    p.add_argument("--lite", choices=["yes", "no"], default="yes", help="also convert to Paddle Lite .nb")
-    p.add_argument("--lite-targets", default="x86,arm")
+    p.add_argument("--lite", action=argparse.BooleanOptionalAction, default=True,
+                   help="also convert to Paddle Lite .nb (needs the kiosk toolchain: make edge-setup); --no-lite: ONNX only "
+                        "(default: on)")
+    p.add_argument("--lite-targets", default="x86,arm", help="Paddle Lite targets, comma-separated")
+    p.add_argument("--canary-texts", default=None,
+                   help="file of canary texts, one per line (default: coldstart.release.canaries.DEFAULT_TEXTS, "
+                        "fixed non-personal sentences; never user data: every release carries them)")
     for f in fields(GateThresholds):
-        p.add_argument("--min-" + f.name.replace("_", "-"), dest=f"gate_{f.name}", type=float, default=f.default)
+        p.add_argument("--min-" + f.name.replace("_", "-"), dest=f"gate_{f.name}", type=float, default=f.default,
+                       metavar="X", help=f"release gate: {GATE_HELP.get(f.name, f.name.replace('_', ' '))} "
+                                         f"on the held-out texts must reach X")
+
+
+GATE_HELP = {
+    "int8_cosine": "mean cosine of INT8 vs FP32 student vectors",
+    "int8_overlap": "top-10 neighbour overlap of INT8 vs FP32",
+    "student_recall": "recall@10 of the INT8 student's neighbours against the teacher's",
+    "top_tag_agreement": "share of texts where student and teacher vote the same top tag",
+    "lite_fp32_cosine": "mean cosine of Paddle Lite FP32 vs ONNX FP32 vectors",
+    "lite_int8_cosine": "mean cosine of Paddle Lite quantized (INT8, else INT16) vs ONNX FP32 (optional variant)",
+    "lite_int8_overlap": "top-10 neighbour overlap of Paddle Lite quantized vs ONNX FP32 (optional variant)",
+}
 
 
 def run(args: argparse.Namespace) -> int:
     from coldstart.errors import ColdstartError
-    from coldstart.manifest import read_index_manifest
+    from coldstart.release import IndexManifest, staged_directory
     from infra.gates import GateThresholds
 
     started = time.time()
     thresholds = GateThresholds(**{f.name: getattr(args, f"gate_{f.name}") for f in fields(GateThresholds)})
-    index_manifest = read_index_manifest(args.index, verify=True)
+    index_manifest = IndexManifest.load(args.index, verify=True)
     out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=str(out.parent)))
+    steps = Steps(["paddle static model", "ONNX FP32", "teacher targets", "ONNX INT8",
+                   *(["Paddle Lite fp32", "Paddle Lite quantized"] if args.lite else []), "gates"], "export")
     try:
-        manifest = _export(args, thresholds, index_manifest, staging)
-        failed = [g for g in manifest["gates"].values() if not g["passed"]]
-        if failed:
-            names = ", ".join(f"{g['name']} {g['value']:.4f} < {g['threshold']}" for g in failed)
-            raise ColdstartError(f"export refused: gate(s) missed: {names}; nothing released")
-        if out.exists():
-            shutil.rmtree(out)
-        staging.chmod(0o755)  # mkdtemp makes it private
-        staging.rename(out)
+        with staged_directory(out) as staging:  # a model that misses a gate never replaces the previous export
+            manifest = _export(args, thresholds, index_manifest, staging, steps)
+            failed = manifest.failed_gates
+            if failed:
+                names = ", ".join(f"{g.name} {g.value:.4f} < {g.threshold}" for g in failed)
+                raise ColdstartError(f"export refused: gate(s) missed: {names}; nothing released")
     finally:
-        if staging.exists():
-            shutil.rmtree(staging)
-    summary("export", out=str(out), int8=manifest["int8"]["variant"],
+        steps.close()
+    summary("export", out=str(out), int8=manifest.int8.variant, canaries=len(_canary_texts(args)),
             gates="all-passed", seconds=f"{time.time() - started:.1f}")
     return 0
 
 
-def _export(args, thresholds, index_manifest, out: Path) -> dict:
+def _canary_texts(args) -> list:
+    from coldstart.preprocess import prepare_text
+    from coldstart.release.canaries import default_texts
+
+    if not args.canary_texts:
+        return default_texts()
+    lines = Path(args.canary_texts).read_text(encoding="utf-8").splitlines()
+    return [prepare_text(line)[0] for line in lines if line.strip()]
+
+
+def _export(args, thresholds, index_manifest, out: Path, steps: Steps) -> dict:
     import numpy as np
 
     from coldstart.encoder import OnnxEncoder
     from coldstart.items import load_index_items
-    from coldstart.manifest import TeacherInfo, describe_files, utc_now, write_json_atomic
     from coldstart.preprocess import prepare_text
+    from coldstart.release import (CANARIES, INDEX_FILE, ONNX_FP32, ONNX_INT8, VOCAB, Canaries, GateResult, Int8Info,
+                                   ModelManifest, ServingFiles, StudentInfo, describe_files, teacher_info)
     from coldstart.vector_index import load_annoy
     from infra import gates as G
-    from infra.model_manifest import MODEL_MANIFEST
+    from infra.inputs import read_input_lines
     from infra.student import load_student
     from infra.teacher import load_teacher, pick_device
 
     pick_device("cpu")
     student, tokenizer, card = load_student(Path(args.student))
     projection = _fold_index_projection(student, args.index, index_manifest)
-    teacher_info = TeacherInfo(**card["teacher"])
-    if not teacher_info.same_space(index_manifest.teacher):
+    teacher = teacher_info(card["teacher"], "student card")
+    if not teacher.same_space(index_manifest.teacher):
         from coldstart.errors import ColdstartError
 
-        raise ColdstartError(f"student was distilled from {teacher_info.id}, the index holds {index_manifest.teacher.id}")
+        raise ColdstartError(f"student was distilled from {teacher.id}, the index holds {index_manifest.teacher.id}")
     max_len = int(card["max_seq_len"])
-    held = [json.loads(line) for line in open(args.heldout, encoding="utf-8") if line.strip()]
+    held = [json.loads(line) for line in read_input_lines(args.heldout)[0] if line.strip()]
     texts = [prepare_text(h["text"], max_chars=max_len * 4)[0] for h in held]
-    batches = []
-    for text in texts:  # batch 1, as served
-        enc = tokenizer([text], max_length=max_len, truncation=True, return_attention_mask=True)
-        batches.append((np.asarray(enc["input_ids"], dtype=np.int64), np.asarray(enc["attention_mask"], dtype=np.int64)))
 
-    print("export: paddle static model", flush=True)
+    def batch_one(text):  # batch 1, as served
+        enc = tokenizer([text], max_length=max_len, truncation=True, return_attention_mask=True)
+        return np.asarray(enc["input_ids"], dtype=np.int64), np.asarray(enc["attention_mask"], dtype=np.int64)
+
+    batches = [batch_one(t) for t in texts]
+    canary_texts = _canary_texts(args)
+
+    steps.step("paddle static model")
     # An intermediate for paddle2onnx and Lite's opt; not part of the release (no runtime loads it).
     static_dir = Path(tempfile.mkdtemp(prefix="coldstart-static-"))
     pdmodel, pdiparams = _save_static(student, static_dir)
-    print("export: ONNX FP32 (paddle2onnx)", flush=True)
-    fp32 = out / "student.fp32.onnx"
+    steps.step("ONNX FP32 (paddle2onnx)")
+    fp32 = out / ONNX_FP32
     _to_onnx(pdmodel, pdiparams, fp32)
     fp32_vecs = OnnxEncoder(str(fp32)).encode_batches([{"input_ids": i, "attention_mask": m} for i, m in batches])
 
-    teacher = load_teacher(args.teacher, max_seq_len=max_len, device="cpu")
-    teacher_vecs = teacher.encode(texts)
+    steps.step("teacher targets on the held-out texts")
+    teacher_model = load_teacher(args.teacher, max_seq_len=max_len, device="cpu")
+    teacher_vecs = teacher_model.encode(texts)
     if projection is not None:  # the gates compare in the index's (reduced) space
         teacher_vecs = projection.apply(teacher_vecs)
-    index = load_annoy(Path(args.index) / "index.ann", index_manifest.dim)
+    index = load_annoy(Path(args.index) / INDEX_FILE, index_manifest.dim)
     items = load_index_items(args.index)
     k, search_k = 10, index_manifest.search_k
     teacher_nn = G.neighbours(index, teacher_vecs, k, search_k)
     fp32_nn = G.neighbours(index, fp32_vecs, k, search_k)
     teacher_tags = G.top_tags(teacher_nn, teacher_vecs, index, items)
 
-    print("export: ONNX INT8 (quantize_dynamic QInt8, per-tensor and per-channel)", flush=True)
+    steps.step("ONNX INT8 (quantize_dynamic QInt8, per-tensor and per-channel)")
     candidates = []
     for per_channel in (False, True):
         path = out / f"student.int8{'.pc' if per_channel else ''}.onnx"
@@ -137,8 +170,12 @@ def _export(args, thresholds, index_manifest, out: Path) -> dict:
     int8_cos, int8_overlap, per_channel, int8_path, int8_vecs, int8_nn = candidates[0]
     for c in candidates[1:]:
         c[3].unlink()
-    int8_path.rename(out / "student.int8.onnx")
+    int8_path.rename(out / ONNX_INT8)
     int8_tags = G.top_tags(int8_nn, int8_vecs, index, items)
+    # the served model's own answers to the canary texts: every loader must reproduce them
+    canary_vecs = OnnxEncoder(str(out / ONNX_INT8)).encode_batches(
+        [{"input_ids": i, "attention_mask": m} for i, m in map(batch_one, canary_texts)])
+    Canaries.record(canary_texts, canary_vecs).expect(index, items, index_manifest.search_k).save(out)
 
     gates = [
         G.Gate("int8_cosine", int8_cos, thresholds.int8_cosine),
@@ -152,12 +189,12 @@ def _export(args, thresholds, index_manifest, out: Path) -> dict:
                "student_teacher_cosine": round(G.mean_cosine(int8_vecs, teacher_vecs), 4),
                "heldout_texts": len(texts)}
     lite_files, lite_versions, lite_serving = [], {}, {}
-    if args.lite == "yes":
+    if args.lite:
         from infra import lite
 
         lite_versions = lite.versions()
         targets = [t.strip() for t in args.lite_targets.split(",") if t.strip()]
-        print(f"export: Paddle Lite fp32 for {', '.join(targets)}", flush=True)
+        steps.step(f"Paddle Lite fp32 for {', '.join(targets)}")
         nbs = _lite_variant(lite, pdmodel, pdiparams, out, targets, "fp32")
         measured = lite.encode(nbs["x86"], batches) if "x86" in nbs else None
         # required: the kiosk must agree with the cloud (the arm .nb cannot run here; same opt settings as x86)
@@ -167,8 +204,9 @@ def _export(args, thresholds, index_manifest, out: Path) -> dict:
         lite_serving.update({t: nb.name for t, nb in nbs.items()})
         # Quantized weights: the same bar as ONNX INT8 (cosine and neighbour overlap against FP32).
         # INT8 first; INT16 only when INT8 misses; neither ships unless it holds both gates.
+        steps.step(f"Paddle Lite quantized weights for {', '.join(targets)}")
         for quant in ("int8", "int16"):
-            print(f"export: Paddle Lite {quant} weights for {', '.join(targets)}", flush=True)
+            steps.note(f"export: Paddle Lite {quant} weights for {', '.join(targets)}")
             nbs = _lite_variant(lite, pdmodel, pdiparams, out, targets, quant)
             measured = lite.encode(nbs["x86"], batches) if "x86" in nbs else None
             quant_gates = _lite_quant_gates(G, quant, measured, fp32_vecs, fp32_nn, index, k, search_k, thresholds)
@@ -178,33 +216,33 @@ def _export(args, thresholds, index_manifest, out: Path) -> dict:
                 lite_serving.update({t: nb.name for t, nb in nbs.items()})  # the quantized .nb is what kiosks run
                 break
             names = ", ".join(f"{g.name} {g.value:.4f} < {g.threshold}" for g in quant_gates if not g.passed)
-            print(f"export: Paddle Lite {quant} .nb dropped ({names})", flush=True)
+            steps.note(f"export: Paddle Lite {quant} .nb dropped ({names})")
             optional_gates.extend(quant_gates)
             for nb in nbs.values():
                 nb.unlink()
-    print("export: gates on %d held-out texts\n%s" % (len(texts), G.format_table(gates + optional_gates)), flush=True)
+    steps.step("gates")
+    steps.note("export: gates on %d held-out texts\n%s" % (len(texts), G.format_table(gates + optional_gates)))
 
-    shutil.copyfile(Path(args.student) / "ernie" / "vocab.txt", out / "vocab.txt")
+    shutil.copyfile(Path(args.student) / "ernie" / VOCAB, out / VOCAB)
     shutil.rmtree(static_dir, ignore_errors=True)
-    names = ["student.fp32.onnx", "student.int8.onnx", "vocab.txt", *lite_files]
-    manifest = {
-        "kind": "model", "schema_version": 1, "created_at": utc_now(),
-        "teacher": asdict(teacher_info), "student": {"shape": card["shape"],
-                                                      "out_dim": projection.width if projection else card["out_dim"],
-                                                      "max_seq_len": max_len, "init": card["settings"]["init"],
-                                                      "train_texts": card["train_texts"]},
-        "inputs": ["input_ids", "token_type_ids", "position_ids", "attention_mask"],
-        "serving": {"onnx": "student.int8.onnx", "lite": lite_serving},
-        "int8": {"variant": "per-channel" if per_channel else "per-tensor", "weight_type": "QInt8"},
-        "gates": {g.name: {**g.to_dict(), "value": round(g.value, 4)} for g in gates},
-        "optional_gates": {g.name: {**g.to_dict(), "value": None if g.value != g.value else round(g.value, 4),
-                                    "shipped": False} for g in optional_gates},
-        "figures": figures, "versions": {**_versions(), **{f"lite_{k}": v for k, v in lite_versions.items()}},
-        "files": {n: asdict(e) for n, e in describe_files(out, names).items()},
-        "inputs_sha256": _inputs_sha(args.student, args.index, args.heldout),
-        **({"projection": index_manifest.extra["projection"]} if projection else {}),
-    }
-    write_json_atomic(out / MODEL_MANIFEST, manifest)
+    names = [ONNX_FP32, ONNX_INT8, VOCAB, CANARIES, *lite_files]
+    gate = lambda g, **kw: GateResult(name=g.name, value=None if g.value != g.value else round(g.value, 4),  # noqa: E731
+                                      threshold=g.threshold, passed=g.passed, **kw)
+    manifest = ModelManifest(
+        teacher=teacher,
+        student=StudentInfo(shape=card["shape"], out_dim=projection.width if projection else int(card["out_dim"]),
+                            max_seq_len=max_len, init=card["settings"]["init"], train_texts=int(card["train_texts"])),
+        serving=ServingFiles(onnx=ONNX_INT8, lite=lite_serving),
+        files=describe_files(out, names),
+        gates={g.name: gate(g) for g in gates},
+        optional_gates={g.name: gate(g, shipped=False) for g in optional_gates},
+        inputs=["input_ids", "token_type_ids", "position_ids", "attention_mask"],
+        int8=Int8Info(variant="per-channel" if per_channel else "per-tensor", weight_type="QInt8"),
+        figures=figures, versions={**_versions(), **{f"lite_{k}": v for k, v in lite_versions.items()}},
+        inputs_sha256=_inputs_sha(args.student, args.index, args.heldout),
+        projection=index_manifest.projection if projection is not None else None,
+    )
+    manifest.save(out)
     return manifest
 
 
@@ -216,7 +254,8 @@ def _fold_index_projection(student, index_dir, index_manifest):
     projection = index_projection(index_dir, index_manifest)
     if projection is not None:
         fold_into_student(student, projection)
-        print(f"export: projection {projection.source_dim} -> {projection.width} folded into the student", flush=True)
+        print(f"export: projection {projection.source_dim} -> {projection.width} folded into the student "
+              f"(kept energy {projection.kept_energy:.4f})", flush=True)
     return projection
 
 
@@ -239,24 +278,24 @@ def _lite_quant_gates(G, quant: str, measured, fp32_vecs, fp32_nn, index, k: int
 
 def _inputs_sha(student: str, index: str, heldout: str) -> dict:
     from coldstart.hashing import sha256_file
+    from coldstart.release import INDEX_MANIFEST
+    from infra.inputs import read_input_lines
     from infra.student import STUDENT_CARD
 
     return {"student_card": sha256_file(Path(student) / STUDENT_CARD),
-            "index_manifest": sha256_file(Path(index) / "manifest.json"), "heldout": sha256_file(heldout),
+            "index_manifest": sha256_file(Path(index) / INDEX_MANIFEST), "heldout": read_input_lines(heldout)[2],
             "lite_export": LITE_EXPORT_VERSION}
 
 
 def export_is_fresh(student: str, index: str, heldout: str, model: str) -> bool:
-    """True when ``model`` was exported from exactly these inputs and its files verify."""
+    """True when ``model`` was exported from exactly these inputs, carries canaries, and its files verify."""
     from coldstart.errors import ColdstartError
-    from coldstart.manifest import FileEntry, read_json, verify_files
-    from infra.model_manifest import MODEL_MANIFEST
+    from coldstart.release import CANARIES, ModelManifest
 
     try:
-        manifest = read_json(Path(model) / MODEL_MANIFEST)
-        verify_files(model, {n: FileEntry(**e) for n, e in manifest["files"].items()})
-        return manifest.get("inputs_sha256") == _inputs_sha(student, index, heldout)
-    except (ColdstartError, FileNotFoundError, KeyError):
+        manifest = ModelManifest.load(model, verify=True)
+        return CANARIES in manifest.files and manifest.inputs_sha256 == _inputs_sha(student, index, heldout)
+    except (ColdstartError, FileNotFoundError):
         return False
 
 

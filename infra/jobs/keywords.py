@@ -7,7 +7,6 @@ release as ``index/keywords.json``; the ``keyword`` experiment variant reads it 
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 from infra.progress import summary
@@ -25,7 +24,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from coldstart.errors import InputError
-    from coldstart.keyword_baseline import KEYWORDS_FILE, build_keywords
+    from coldstart.keyword_baseline import build_keywords
+    from coldstart.release import KEYWORDS, atomic_write_json
     from coldstart.preprocess import prepare_text
     from infra.inputs import read_input_lines
     from infra.records import parse_records
@@ -38,12 +38,8 @@ def run(args: argparse.Namespace) -> int:
     tags = [list(r.tags) for r in report.records]
     table = build_keywords(texts, tags, (args.min_n, args.max_n), top_n=args.top_n, min_count=args.min_count)
     table["input_sha256"] = input_sha
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    path = out / KEYWORDS_FILE
-    tmp = path.with_name("." + path.name + ".part")
-    tmp.write_text(json.dumps(table, ensure_ascii=False, indent=0), encoding="utf-8")
-    tmp.replace(path)
+    path = Path(args.out) / KEYWORDS
+    atomic_write_json(path, table, indent=0)
     summary("keywords", users=len(texts), tags=len(table["tags"]),
             keywords=sum(len(v) for v in table["tags"].values()), out=str(path))
     return 0

@@ -1,17 +1,17 @@
 """Run the batch jobs in order from one config:
-[train-demo-teacher] → embed → build-index → [keywords] → [distill → export] → publish.
+[train-demo-teacher] → embed → build-index → [keywords] → [distill → export → [train-fusion] →
+[calibrate → evaluate]] → publish.
 
-Config: a YAML file (--config) and/or flags; flags win. Steps whose outputs are already
-up to date are skipped, so a rerun after a finished pipeline costs seconds, not minutes.
-Keys (YAML) mirror the flags: input, teacher, demo_teacher, work_dir, publish_to, version,
-min_recall, n_trees, search_k, serving_sample, serving_width, sample_seed (the serving index: a
-stratified sample of the users at a reduced width, infra/serving_rows.py), batch_size, chunk_size,
-max_seq_len, skip_bad, device, profiles
-(the API's stored new-user profiles, embedded along with the input), keywords (build the keyword
-baseline's table into the index for the `keyword` experiment variant), and for
-the student (distill + export run when `heldout` is set): heldout, student_dir, student_init,
-student_hidden_size, student_layers, student_heads, student_intermediate_size,
-distill_epochs, distill_augment, distill_batch_size, distill_lr, lite, train_fusion.
+Without ``heldout`` (no student step) publish carries the current release's student forward when
+it comes from the same teacher, and refuses otherwise (a release always has a model: see publish).
+
+Config: a YAML file (--config) and/or flags; flags win. Every key is a flag below (the key's
+underscores are the flag's dashes) and is explained in infra/pipeline.example.yaml; an unknown
+key is an error. Steps whose outputs are already up to date are skipped, so a rerun after a
+finished pipeline costs seconds, not minutes. The serving index is a stratified sample of the users
+(serving_sample) at a reduced width (serving_width; sample_seed): infra/serving_rows.py. Before any
+step runs, the pseudonym key file and the publish target are checked, so a missing key or
+unreachable S3 fails in seconds.
 
 Quality (with a student): `calibrate` fits the confidence calibrator into the index directory on
 the calibration split (`calibration`: JSONL files/directories, plus `calibration_from_heldout`, a
@@ -19,19 +19,70 @@ seeded share of `heldout` set aside for it); `evaluate` measures the release on 
 `heldout` (the gate set) and on each of `eval_sets` ({name: path}); `publish` gets the gate
 (`max_ece`, `min_top1_margin`) and records every set's figures in release.json. All three refit or
 re-measure by themselves when the data, index, model or keywords change. `quality: false` skips them.
+
+  python -m infra pipeline --config infra/demo.yaml                       # needs the local S3:
+      eval "$(python -m infra local-s3)"                                   # (README, "Running the pipeline yourself")
+  python -m infra pipeline --config infra/demo.yaml --publish-to build/demo/releases   # a local folder, no S3
 """
 from __future__ import annotations
 
 import argparse
+import difflib
 import json
 import time
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import List, Optional
 
+from coldstart.errors import ConfigError
 from infra.progress import summary
 
-FORMATTER = argparse.RawDescriptionHelpFormatter  # flags default to None so YAML values show through
+# One line per key for --help (the YAML example explains each key at length).
+HELP = {
+    "input": "active users JSONL (user_id, text, tags): a path or s3:// URI",
+    "teacher": "PaddleNLP model name (downloaded on first use) or a local model directory",
+    "demo_teacher": "the teacher is the project's DEMO model: (re)train it from --input when stale",
+    "work_dir": "local working directory (embeddings/, index/, student/, model/)",
+    "publish_to": "release target: s3://BUCKET/PREFIX or a local folder; unset: build only",
+    "version": "release version (default: the UTC time of the publish)",
+    "min_recall": "recall@10 gate of the index against exact search",
+    "n_trees": "fix Annoy's tree count (unset: tuned)",
+    "search_k": "fix Annoy's search_k (unset: tuned)",
+    "serving_sample": "users in the serving index, a stratified sample by tags and activity (0: every user)",
+    "serving_width": "serving width: the index and the student are reduced to this many dims (0: the teacher's)",
+    "sample_seed": "seed of the serving sample (same seed, same users)",
+    "batch_size": "teacher batch size (texts per forward pass)",
+    "chunk_size": "users per embeddings chunk (the unit of resume and sharding)",
+    "max_seq_len": "tokens per text (longer texts are truncated)",
+    "skip_bad": "skip malformed input lines (counted) instead of stopping",
+    "device": "auto (GPU when Paddle sees one), cpu or gpu",
+    "profiles": "the API's stored new-user profiles to embed too (s3://BUCKET/PREFIX/profiles); unset: none",
+    "pseudonym_key_file": "pseudonym key file (unset: $COLDSTART_PSEUDONYM_KEY_FILE; create one with "
+                          "`python -m infra new-key --out FILE`)",
+    "keywords": "build the keyword baseline's table (index/keywords.json)",
+    "heldout": "held-out texts for the student's gates; unset: no student (no distill/export)",
+    "student_dir": "where distill writes the student (unset: WORK_DIR/student)",
+    "student_init": "scratch | teacher | a PaddleNLP name | a model directory",
+    "student_hidden_size": "student width",
+    "student_layers": "student layers",
+    "student_heads": "student attention heads",
+    "student_intermediate_size": "student feed-forward width",
+    "distill_epochs": "distillation epochs",
+    "distill_augment": "augmented views per user text",
+    "distill_batch_size": "distillation batch size",
+    "distill_lr": "distillation learning rate",
+    "lite": "also convert the student to Paddle Lite .nb (needs the kiosk toolchain: make edge-setup)",
+    "train_fusion": "train the avatar fusion gate (minutes of OCR; needs a CJK font)",
+    "quality": "calibrate + evaluate + the publish quality gate (needs --heldout)",
+    "calibration": "calibration JSONL files/directories, comma-separated (YAML: a list); unset: none",
+    "calibration_from_heldout": "share of --heldout set aside for calibration (seeded); 0: none",
+    "calibration_seed": "seed of the held-out calibration split",
+    "eval_sets": "more sets to evaluate and record: name=path,… (YAML: {name: path}); unset: none",
+    "max_ece": "quality gate: highest ECE on the held-out evaluation",
+    "min_top1_margin": "quality gate: semantic top-1 must beat the keyword baseline's by more than this",
+}
+# Keys a YAML file may also give as a list or mapping (flags take the comma-separated form).
+STRUCTURED = {"calibration": (list, str), "eval_sets": (dict, str)}
 
 
 @dataclass
@@ -81,34 +132,98 @@ class PipelineConfig:
 
     @classmethod
     def load(cls, path: Optional[str], overrides: dict) -> "PipelineConfig":
-        data = {}
-        if path:
-            import yaml
-
-            with open(path, "r", encoding="utf-8") as fh:
-                data = yaml.safe_load(fh) or {}
-            unknown = set(data) - {f.name for f in fields(cls)}
-            if unknown:
-                raise ValueError(f"{path}: unknown key(s) {', '.join(sorted(unknown))}")
+        """The file's keys, then the flags that were given. Raises ConfigError naming the file, the
+        key and the fix for a missing or malformed file, an unknown key or a value of the wrong type."""
+        data = _read_yaml(path) if path else {}
+        known = {f.name: f for f in fields(cls)}
+        unknown = sorted(set(data) - set(known))
+        if unknown:
+            named = [_with_suggestion(k, known) for k in unknown]
+            raise ConfigError(f"{path}: unknown key(s) {', '.join(named)}; "
+                              "the keys are listed in infra/pipeline.example.yaml")
         data.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**data)
+        return cls(**{k: _typed(known[k], v, path) for k, v in data.items()})
+
+
+def _read_yaml(path: str) -> dict:
+    import yaml
+
+    try:
+        with open(path, "r", encoding="utf-8") as fh:
+            data = yaml.safe_load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} not found") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{path} is not valid YAML{where}: {problem}; write one `key: value` per line "
+                          "(see infra/pipeline.example.yaml)") from None
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path}: expected `key: value` lines, found a {type(data).__name__}")
+    return data
+
+
+def _with_suggestion(key, known) -> str:
+    close = difflib.get_close_matches(str(key), list(known), n=1)
+    return f"{key} (did you mean {close[0]}?)" if close else str(key)
+
+
+def _typed(f, value, path: Optional[str]):
+    """The value as the field's type (YAML reads `version: 20261127` as a number); else ConfigError."""
+    kind = str(f.type).replace("Optional[", "").rstrip("]")
+    if value is None and str(f.type).startswith("Optional"):
+        return None
+    if f.name in STRUCTURED:
+        if not isinstance(value, STRUCTURED[f.name]):
+            wanted = " or ".join({list: "a list", dict: "a mapping", str: "a string"}[t] for t in STRUCTURED[f.name])
+            raise ConfigError(f"{f'{path}: ' if path else ''}{f.name} must be {wanted}, not {value!r}")
+        return value
+    ok = {"bool": isinstance(value, bool),
+          "int": isinstance(value, int) and not isinstance(value, bool),
+          "float": isinstance(value, (int, float)) and not isinstance(value, bool),
+          "str": isinstance(value, (str, int, float)) and not isinstance(value, bool)}.get(kind, True)
+    if not ok:
+        wanted = {"bool": "true or false", "int": "a whole number", "float": "a number", "str": "a string"}[kind]
+        where = f"{path}: " if path else ""
+        raise ConfigError(f"{where}{f.name} must be {wanted}, not {value!r}")
+    return {"float": float, "str": str}.get(kind, lambda v: v)(value)
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", help="YAML file with the keys listed above")
+    p.add_argument("--config", help="YAML file with any of the keys below (flags win over the file)")
     for f in fields(PipelineConfig):
         flag = "--" + f.name.replace("_", "-")
         if f.type in ("bool",):
             p.add_argument(flag, action=argparse.BooleanOptionalAction, default=None,
-                           help=f"(default: {'on' if f.default else 'off'})")
+                           help=f"{HELP[f.name]} (default: {'on' if f.default else 'off'})")
         else:
             kind = {"float": float, "int": int, "Optional[int]": int}.get(str(f.type), str)
-            p.add_argument(flag, type=kind, default=None, help=f"(default: {f.default})")
+            # an unset default is explained by the help itself ("unset: …")
+            plain = f.default is None or "default" in HELP[f.name]
+            text = HELP[f.name] if plain else f"{HELP[f.name]} (default: {f.default})"
+            p.add_argument(flag, type=kind, default=None, help=text)
+
+
+def check_before_running(config: PipelineConfig) -> None:
+    """What would fail minutes into the run, checked in seconds: the pseudonym key (embed needs it)
+    and the publish target (S3 credentials, endpoint, bucket)."""
+    from infra.keys import load_keys
+
+    load_keys(argparse.Namespace(pseudonym_key_file=config.pseudonym_key_file))
+    if config.publish_to and config.publish_to.startswith("s3://"):
+        from coldstart.release import read_current
+        from coldstart.storage import open_store
+
+        read_current(open_store(config.publish_to))
 
 
 def run(args: argparse.Namespace) -> int:
     overrides = {f.name: getattr(args, f.name) for f in fields(PipelineConfig)}
     config = PipelineConfig.load(args.config, overrides)
+    check_before_running(config)
     started = time.time()
     work = Path(config.work_dir)
     teacher = config.teacher
@@ -128,7 +243,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"build-index: up to date ({index})", flush=True)
     else:
         argv = ["build-index", "--embeddings", embeddings, "--out", index, "--min-recall", str(config.min_recall),
-                *serving]
+                *serving, *_reusable_projection(embeddings, index, config.serving_width)]
         argv += ["--n-trees", str(config.n_trees)] if config.n_trees else []
         argv += ["--search-k", str(config.search_k)] if config.search_k else []
         _job(argv)
@@ -154,7 +269,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"export: up to date ({model})", flush=True)
         else:
             _job(["export", "--student", student, "--index", index, "--teacher", teacher,
-                  "--heldout", config.heldout, "--out", model, "--lite", "yes" if config.lite else "no"])
+                  "--heldout", config.heldout, "--out", model, "--lite" if config.lite else "--no-lite"])
         if config.train_fusion:
             _train_fusion(config, model, index)
     evaluations: List[str] = []
@@ -207,12 +322,12 @@ def _job(argv: List[str]) -> None:
 def _index_is_fresh(embeddings: str, index: str, min_recall: float, serving: List[str]) -> bool:
     from coldstart.errors import ColdstartError
     from coldstart.hashing import sha256_bytes
-    from coldstart.manifest import read_index_manifest
+    from coldstart.release import IndexManifest
     from coldstart.storage import open_store
     from infra.embeddings import EMBED_MANIFEST
 
     try:
-        manifest = read_index_manifest(index, verify=True)
+        manifest = IndexManifest.load(index, verify=True)
         embed_sha = sha256_bytes(open_store(embeddings).get_bytes(EMBED_MANIFEST))
     except ColdstartError:
         return False
@@ -220,11 +335,33 @@ def _index_is_fresh(embeddings: str, index: str, min_recall: float, serving: Lis
             and manifest.extra.get("serving_argv") == serving)
 
 
+def _reusable_projection(embeddings: str, index: str, width: int) -> List[str]:
+    """``--projection`` of the previous index when it was reduced to the same width from the same
+    teacher: the refresh keeps the projection folded into the current student, so that student is
+    carried forward instead of exported again. A new teacher (or width) fits a new one."""
+    from coldstart.errors import ColdstartError
+    from coldstart.release import PROJECTION_FILE, IndexManifest
+    from coldstart.storage import open_store
+    from infra.embeddings import read_spec
+    from infra.projection import index_projection
+
+    try:
+        previous = IndexManifest.load(index, verify=False)
+        if previous.projection is None or previous.projection.width != width:
+            return []
+        if not previous.teacher.same_space(read_spec(open_store(embeddings)).teacher):
+            return []
+        index_projection(index, previous)  # the file is there and is the one the manifest names
+    except (ColdstartError, OSError):  # no previous index (first run), or not a usable one
+        return []
+    return ["--projection", str(Path(index) / PROJECTION_FILE)]
+
+
 def _keywords_are_fresh(input_uri: str, index: str) -> bool:
-    from coldstart.keyword_baseline import KEYWORDS_FILE
+    from coldstart.release import KEYWORDS
     from infra.inputs import read_input_lines
 
-    path = Path(index) / KEYWORDS_FILE
+    path = Path(index) / KEYWORDS
     if not path.is_file():
         return False
     try:
@@ -240,7 +377,8 @@ def _published_version(publish_to: str, index: str, model: Optional[str] = None,
     figures of exactly these evaluations, else None."""
     from coldstart.errors import ColdstartError
     from coldstart.hashing import sha256_file
-    from coldstart.release import read_current, read_release
+    from coldstart.release import (INDEX_MANIFEST, MODEL_MANIFEST, OPTIONAL_INDEX_FILES, index_name, model_name,
+                                   read_current, read_release)
     from coldstart.storage import open_store
 
     store = open_store(publish_to)
@@ -254,12 +392,10 @@ def _published_version(publish_to: str, index: str, model: Optional[str] = None,
     files = release.files
     if evaluations and not _records_evaluations(release.components.get("quality", {}), evaluations):
         return None
-    wanted = {"index/manifest.json": Path(index) / "manifest.json"}
-    for extra in ("keywords.json", "calibration.json"):
-        if (Path(index) / extra).is_file():
-            wanted[f"index/{extra}"] = Path(index) / extra
+    wanted = {index_name(INDEX_MANIFEST): Path(index) / INDEX_MANIFEST}
+    wanted.update({index_name(n): Path(index) / n for n in OPTIONAL_INDEX_FILES if (Path(index) / n).is_file()})
     if model:
-        wanted["model/model_manifest.json"] = Path(model) / "model_manifest.json"
+        wanted[model_name(MODEL_MANIFEST)] = Path(model) / MODEL_MANIFEST
     for name, local in wanted.items():
         entry = files.get(name)
         if not (entry and local.is_file() and entry.sha256 == sha256_file(local)):
@@ -268,9 +404,9 @@ def _published_version(publish_to: str, index: str, model: Optional[str] = None,
 
 
 def _print_release(index: str, publish_to: Optional[str], version: Optional[str]) -> None:
-    from coldstart.manifest import read_index_manifest
+    from coldstart.release import IndexManifest
 
-    m = read_index_manifest(index, verify=False)
+    m = IndexManifest.load(index, verify=False)
     teacher = f"{m.teacher.id}" + (" (DEMO model trained on synthetic data, not pretrained ERNIE)" if m.teacher.demo else "")
     lines = [
         "",
@@ -288,18 +424,18 @@ def _print_release(index: str, publish_to: Optional[str], version: Optional[str]
 
 
 def _print_model(model: str) -> None:
-    from coldstart.manifest import read_json
+    from coldstart.release import ModelManifest
 
-    m = read_json(Path(model) / "model_manifest.json")
-    shape = m["student"]["shape"]
-    print(f"student      ERNIE {shape['num_hidden_layers']} layers x {shape['hidden_size']} → {m['student']['out_dim']}-d, "
-          f"ONNX INT8 ({m['int8']['variant']}), Paddle Lite: {', '.join(sorted(m['serving']['lite']))}")
-    for name, gate in m["gates"].items():
-        print(f"gate         {name:<20} {gate['value']:.4f} (needs >= {gate['threshold']})  "
-              f"{'pass' if gate['passed'] else 'FAIL'}")
-    for name, gate in m.get("optional_gates", {}).items():
-        value = "nan" if gate["value"] is None else f"{gate['value']:.4f}"
-        print(f"optional     {name:<20} {value} (needs >= {gate['threshold']})  missed: that variant is not shipped")
+    m = ModelManifest.load(model, verify=False)
+    shape = m.student.shape
+    print(f"student      ERNIE {shape.get('num_hidden_layers')} layers x {shape.get('hidden_size')} → "
+          f"{m.student.out_dim}-d, ONNX INT8 ({m.int8.variant}), Paddle Lite: {', '.join(sorted(m.serving.lite)) or '-'}")
+    for name, gate in m.gates.items():
+        print(f"gate         {name:<20} {gate.value:.4f} (needs >= {gate.threshold})  "
+              f"{'pass' if gate.passed else 'FAIL'}")
+    for name, gate in m.optional_gates.items():
+        value = "nan" if gate.value is None else f"{gate.value:.4f}"
+        print(f"optional     {name:<20} {value} (needs >= {gate.threshold})  missed: that variant is not shipped")
 
 
 def _paths(value) -> List[str]:
@@ -321,7 +457,7 @@ def _eval_sets(value) -> List[tuple]:
     for part in _paths(value):
         name, _, path = part.partition("=")
         if not path:
-            raise ValueError(f"eval_sets: {part!r} is not name=path")
+            raise ConfigError(f"eval_sets: {part!r} is not name=path")
         out.append((name.strip(), [path.strip()]))
     return out
 
@@ -358,7 +494,7 @@ def _quality(config: PipelineConfig, work: Path, index: str, model: str) -> List
                                          quality / "split")
         calibration = [carved] + calibration
     if not calibration:
-        raise ValueError("quality: no calibration data (set `calibration` or `calibration_from_heldout` > 0)")
+        raise ConfigError("quality: no calibration data (set `calibration` or `calibration_from_heldout` > 0)")
     _job(["calibrate", "--index", index, "--model", model] + [a for p in calibration for a in ("--data", p)])
     out = []
     for name, paths in [("heldout", [gate_set])] + _eval_sets(config.eval_sets):

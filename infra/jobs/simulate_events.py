@@ -4,7 +4,8 @@
 Per user (``user_key`` = the keyed handle of a synthetic user id, computed by the serving function
 ``coldstart.experiments.user_key`` under a fixed simulation key: the ids are made up, so the key
 protects nothing here):
-  - ``exposure``: the variant from coldstart.experiments.assign (the serving function), its
+  - ``exposure``: the variant from coldstart.experiments.assign (the serving function) and the
+    control (the first listed variant), as the serving exposure log writes them; its
     time uniform over the --days enrolment window, and ``user_type`` cold (new, profiled from
     the sign-up text; share --cold-share) or warm (has history);
   - ``session`` events on day 0 (1 + Poisson(0.5)) with ``impressions`` (1 + Poisson(6)) and
@@ -32,15 +33,15 @@ CONCENTRATION = 30.0
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--users", type=int, default=100000)
+    p.add_argument("--users", type=int, default=100000, help="simulated users (each exposed once)")
     p.add_argument("--lift", type=float, default=0.05, help="true relative CTR lift of the treatment variant(s)")
     p.add_argument("--retention-lift", type=float, default=0.0, help="true relative next-day retention lift")
     p.add_argument("--dwell-lift", type=float, default=0.0, help="true relative dwell-time lift")
     p.add_argument("--aa", action="store_true", help="A/A test: no lift of any kind")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="random seed (same seed, same events)")
     p.add_argument("--experiment", default=DEFAULT_EXPERIMENT, help="experiment JSON, as COLDSTART_EXPERIMENT")
     p.add_argument("--base-ctr", type=float, default=0.08, help="control CTR per impression (cold users)")
-    p.add_argument("--cold-share", type=float, default=0.6)
+    p.add_argument("--cold-share", type=float, default=0.6, help="share of cold (new) users; the rest are warm")
     p.add_argument("--dwell-median", type=float, default=45.0, help="median session dwell time, seconds")
     p.add_argument("--days", type=int, default=7, help="enrolment window, days")
     p.add_argument("--out", default="-", help="JSONL file, or - for stdout")
@@ -52,12 +53,13 @@ def simulate(users: int, lift: float = 0.05, seed: int = 0, experiment: str = DE
     """Yield event JSON lines."""
     import numpy as np
 
+    from coldstart.errors import ConfigError
     from coldstart.experiments import Experiment, assign, user_key
     from coldstart.pseudonyms import Pseudonymizer
 
     exp = Experiment.parse(experiment)
     if exp is None:
-        raise SystemExit("simulate-events: --experiment is empty")
+        raise ConfigError("simulate-events: --experiment is empty; pass an experiment JSON as COLDSTART_EXPERIMENT takes")
     if aa:
         lift = retention_lift = dwell_lift = 0.0
     rng = np.random.default_rng(seed)
@@ -89,11 +91,12 @@ def simulate(users: int, lift: float = 0.05, seed: int = 0, experiment: str = DE
     owner_l, day_l, imps_l, dwell_l, clicks_l = (a.tolist() for a in (owner, day, imps, dwell, clicks))
     t0_l, back_l = t0.tolist(), back.tolist()
     name = json.dumps(exp.name)
+    control = json.dumps(exp.control)
     s = 0
     n_sessions = len(owner_l)
     for i in range(users):
         k = keys[i]
-        yield (f'{{"event":"exposure","experiment":{name},"variant":{json.dumps(variants[i])},'
+        yield (f'{{"event":"exposure","experiment":{name},"variant":{json.dumps(variants[i])},"control":{control},'
                f'"user_key":"{k}","ts":{t0_l[i]},"user_type":"{"cold" if cold[i] else "warm"}"}}')
         current_day = -1
         ts = 0
@@ -113,10 +116,11 @@ def simulate(users: int, lift: float = 0.05, seed: int = 0, experiment: str = DE
 
 
 def run(args: argparse.Namespace) -> int:
+    from coldstart.errors import ConfigError
     from infra.progress import summary
 
     if args.users < 1:
-        raise SystemExit("simulate-events: --users must be >= 1")
+        raise ConfigError("simulate-events: --users must be at least 1")
     out = sys.stdout if args.out == "-" else open(args.out, "w", encoding="utf-8")
     n = 0
     try:

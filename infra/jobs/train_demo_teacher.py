@@ -16,11 +16,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
+from infra.flags import add_max_seq_len, add_model_shape, add_training
 from infra.progress import bar, summary
 
 DEMO_TEACHER_ID = "coldstart-demo-teacher"
@@ -33,16 +32,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--out", default="build/demo-teacher", help="model directory to write")
     # 2 x 128: on the shared 2-core box a 2 x 256 model trained at ~11 texts/s (16k users: 24 min an
     # epoch); 2 x 128 is ~3x faster and still holds the lexicons' few thousand entity families.
-    p.add_argument("--hidden-size", type=int, default=128)
-    p.add_argument("--layers", type=int, default=2)
-    p.add_argument("--heads", type=int, default=2)
-    p.add_argument("--intermediate-size", type=int, default=512)
-    p.add_argument("--max-seq-len", type=int, default=128)
-    p.add_argument("--epochs", type=int, default=3)
-    p.add_argument("--batch-size", type=int, default=64)
-    p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--temperature", type=float, default=0.1)
-    p.add_argument("--seed", type=int, default=20261127)
+    add_model_shape(p, hidden=128, layers=2, heads=2, intermediate=512)
+    add_max_seq_len(p, 128)
+    add_training(p, epochs=3, batch_size=64, lr=1e-3, seed=20261127)
+    p.add_argument("--temperature", type=float, default=0.1, help="temperature of the contrastive loss")
     p.add_argument("--force", action="store_true", help="retrain even if --out matches data and settings")
 
 
@@ -93,8 +86,9 @@ def _train(args, data_sha: str) -> int:
         for t in r.tags or (NO_INTEREST,):
             labels[i, tag_names.index(t)] = 1.0
 
-    staging = Path(tempfile.mkdtemp(prefix=".demo-teacher.", dir=str(Path(args.out).parent.resolve())))
-    try:
+    from coldstart.release import staged_directory
+
+    with staged_directory(Path(args.out).resolve()) as staging:  # the model dir is replaced whole
         write_vocab(build_char_vocab(texts), staging / "vocab.txt")
         tokenizer = ErnieTokenizer(vocab_file=str(staging / "vocab.txt"))
         config = ErnieConfig(vocab_size=len(tokenizer.vocab), hidden_size=args.hidden_size,
@@ -148,14 +142,6 @@ def _train(args, data_sha: str) -> int:
             "eval": {"heldout_top_tag_acc": accuracy},
         }
         (staging / MODEL_CARD).write_text(json.dumps(card, ensure_ascii=False, indent=2), encoding="utf-8")
-        out = Path(args.out)
-        if out.exists():
-            shutil.rmtree(out)
-        staging.chmod(0o755)  # mkdtemp makes it private; the model is meant to be shared
-        staging.rename(out)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
     summary("train-demo-teacher", status="trained", demo=True, out=str(out), final_loss=f"{last_loss:.3f}",
             heldout_top_tag_acc=accuracy, seconds=f"{time.time() - started:.1f}")
     return 0

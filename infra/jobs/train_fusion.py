@@ -42,7 +42,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--typed-chars", type=int, default=6, help="characters the user 'typed'; the avatar carries the rest")
     p.add_argument("--k", type=int, default=10, help="neighbours voted (the service's default k)")
     p.add_argument("--l2", type=float, default=0.01, help="L2 penalty on the gate's weights")
-    p.add_argument("--seed", type=int, default=11)
+    p.add_argument("--seed", type=int, default=11, help="random seed of the avatar rendering and the split")
     p.add_argument("--force", action="store_true", help="retrain even if the stored gate is up to date")
     from infra.keys import add_key_argument
 
@@ -216,30 +216,30 @@ def top_tags(examples: List[Example], scorer: ReleaseScorer, gate, leave_out: bo
     return {k: round(v / max(len(examples), 1), 4) for k, v in hits.items()}
 
 
-def _inputs_sha(args, model_manifest: dict) -> str:
+def _inputs_sha(args, model_manifest) -> str:
     from coldstart.hashing import sha256_bytes, sha256_file
+    from coldstart.release import INDEX_MANIFEST
 
-    without_gate = {k: v for k, v in model_manifest.items() if k != "fusion"}
+    without_gate = {k: v for k, v in model_manifest.to_dict().items() if k != "fusion"}
     parts = {"model": sha256_bytes(json.dumps(without_gate, sort_keys=True).encode("utf-8")),
-             "index": sha256_file(Path(args.index) / "manifest.json"), "input": sha256_file(args.input),
+             "index": sha256_file(Path(args.index) / INDEX_MANIFEST), "input": sha256_file(args.input),
              "settings": [args.n, args.typed_chars, args.k, args.l2, args.seed]}
     return sha256_bytes(json.dumps(parts, sort_keys=True).encode("utf-8"))
 
 
 def run(args: argparse.Namespace) -> int:
     from coldstart.errors import InputError
-    from coldstart.manifest import read_json
+    from coldstart.release import MODEL_MANIFEST, ModelManifest
     from infra.avatars import make_cases
     from infra.keys import load_keys
-    from infra.model_manifest import MODEL_MANIFEST
 
     if args.n < 20 or not 1 <= args.typed_chars <= 50 or args.k < 1:
         raise InputError("need --n >= 20, 1 <= --typed-chars <= 50 and --k >= 1")
     started = time.time()
     manifest_path = Path(args.model) / MODEL_MANIFEST
-    manifest = read_json(manifest_path)
+    manifest = ModelManifest.load(args.model, verify=False)
     inputs_sha = _inputs_sha(args, manifest)
-    if not args.force and (manifest.get("fusion") or {}).get("inputs_sha256") == inputs_sha:
+    if not args.force and (manifest.fusion or {}).get("inputs_sha256") == inputs_sha:
         print(f"train-fusion: up to date ({manifest_path})", flush=True)
         return 0
     rows = [json.loads(line) for line in Path(args.input).read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -256,15 +256,13 @@ def run(args: argparse.Namespace) -> int:
         accuracy = top_tags(examples, scorer, gate)
     best_w = max(fixed, key=lambda w: (fixed[w], -abs(w - 0.5)))
     accuracy.update({"weighted_best": round(fixed[best_w], 4), "weighted_best_typed_weight": best_w})
-    manifest["fusion"] = {"gate": gate.to_dict(), "inputs_sha256": inputs_sha,
+    manifest.fusion = {"gate": gate.to_dict(), "inputs_sha256": inputs_sha,
                           "trained": {"avatars": len(examples), "with_both_sides": int(len(x)),
                                       "typed_chars": args.typed_chars, "k": args.k, "seed": args.seed,
                                       "input": Path(args.input).name, "leave_one_out": True,
                                       "weighted_accuracy_by_typed_weight": {str(w): round(a, 4) for w, a in fixed.items()},
                                       "accuracy": accuracy}}
-    tmp_path = manifest_path.with_name("." + manifest_path.name + ".part")
-    tmp_path.write_text(json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
-    tmp_path.replace(manifest_path)
+    manifest.save(args.model)
     print("weighted (train, leave-one-out) " + " ".join(f"w={w}:{a:.3f}" for w, a in fixed.items()), flush=True)
     summary("train-fusion", avatars=len(examples), both_sides=len(x), text_only=accuracy["text_only"],
             image_only=accuracy["image_only"], weighted_best=f"{accuracy['weighted_best']}@w={best_w}",

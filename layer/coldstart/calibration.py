@@ -46,7 +46,8 @@ import math
 from pathlib import Path
 from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Union
 
-CALIBRATION_FILE = "calibration.json"
+from .release.layout import CALIBRATION as CALIBRATION_FILE, INDEX_DIR  # the names live in the release layout
+
 FORMAT_VERSION = 1
 
 FEATURES = ("top_share", "margin", "no_interest_share", "top_similarity", "mean_similarity",
@@ -148,9 +149,9 @@ class Calibrator:
         path = Path(path)
         if path.is_dir():
             path = path / CALIBRATION_FILE
-        tmp = path.with_name(f".{path.name}.part")
-        tmp.write_text(json.dumps(self.to_dict(), ensure_ascii=False, indent=1, sort_keys=True), encoding="utf-8")
-        tmp.replace(path)
+        from .release.files import atomic_write_json
+
+        atomic_write_json(path, self.to_dict(), indent=1)
         return path
 
     @classmethod
@@ -176,7 +177,7 @@ class Calibrator:
     @classmethod
     def for_release_dir(cls, root: Union[str, Path]) -> Optional["Calibrator"]:
         """The release's ``index/calibration.json``, or None when it ships none (uncalibrated)."""
-        path = Path(root) / "index" / CALIBRATION_FILE
+        path = Path(root) / INDEX_DIR / CALIBRATION_FILE
         return cls.load(path) if path.is_file() else None
 
     def sha256(self) -> str:

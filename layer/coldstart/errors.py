@@ -20,6 +20,7 @@
     │   └── ExperimentError
     ├── InputError              bad batch input (names file and line)
     ├── ManifestError / VerificationError / RecallGateError / QualityGateError   releases
+    │   (VerificationError ⊃ SmokeTestError: verified files that do not open or miss their canaries)
     └── CorruptRecord           a stored profile object is not a record
 
 HTTP statuses are not here: ``coldstart.api.status_for`` maps these types at the edge (the Lambda's
@@ -153,3 +154,8 @@ class QualityGateError(ColdstartError):
 
 class CorruptRecord(ColdstartError):
     """A stored profile object is not a valid record (never quotes its content)."""
+
+
+class SmokeTestError(VerificationError):
+    """A release's files verified, but it does not answer its canary texts as recorded at export
+    (or does not open): it is never swapped in."""

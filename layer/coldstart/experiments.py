@@ -115,8 +115,10 @@ def user_key(user_id: str, pseudonyms: "Pseudonymizer") -> str:
 
 
 def exposure_event(experiment: Experiment, variant: str, key: str, ts: Optional[float] = None) -> Dict[str, Any]:
+    """``control`` names the experiment's first listed variant, so the A/B report needs no other
+    source for it (``python -m infra ab-report``)."""
     return {"event": EXPOSURE_EVENT, "experiment": experiment.name, "variant": variant,
-            "user_key": key, "ts": round(time.time() if ts is None else ts, 3)}
+            "control": experiment.control, "user_key": key, "ts": round(time.time() if ts is None else ts, 3)}
 
 
 def resolve(experiment: Optional[Experiment], user_id: Optional[str],

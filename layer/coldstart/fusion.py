@@ -191,7 +191,8 @@ class FusionSelector:
     def _plain(self, mode: str):
         return ConcatFusion() if mode == "concat" else WeightedFusion(self.typed_weight)
 
-    def for_release(self, version: str, model_manifest: Mapping[str, Any]):
+    def for_release(self, version: str, model_manifest: Any):
+        """The fusion for a release; ``model_manifest`` is its ModelManifest (``fusion``: the trained gate)."""
         if self._configured is not None:
             return self._configured
         with self._lock:
@@ -199,8 +200,8 @@ class FusionSelector:
                 self._per_release = (version, self._gated(version, model_manifest))
             return self._per_release[1]
 
-    def _gated(self, version: str, model_manifest: Mapping[str, Any]):
-        entry = (model_manifest or {}).get("fusion")
+    def _gated(self, version: str, model_manifest: Any):
+        entry = getattr(model_manifest, "fusion", None)
         if entry is None:
             log.info("release %s carries no fusion gate; gated fusion falls back to %s",
                      version, self._fallback.name)

@@ -18,8 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, List, Sequence, Union
 
-ITEMS_FILE = "items.json"
-ITEMS_NPZ = "items.npz"
+from .release.layout import ITEMS_JSON as ITEMS_FILE, ITEMS_NPZ  # noqa: F401  (the names live in the release layout)
 _NPZ_FORMAT = 2  # 1 held raw user ids (refused since)
 _SEP = "\n"  # between handles in the blob; handles containing it are refused when writing
 

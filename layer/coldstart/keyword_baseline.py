@@ -32,8 +32,8 @@ from .items import ItemTable
 from .pii import PLACEHOLDERS
 from .preprocess import PREPROCESS_VERSION
 from .profile import DEFAULT_SETTINGS, Profile, ProfileSettings, TagScore, fallback_profile
+from .release.layout import INDEX_DIR, KEYWORDS as KEYWORDS_FILE  # the name lives in the release layout
 
-KEYWORDS_FILE = "keywords.json"
 REASON_KEYWORDS = "keywords"
 REASON_NO_KEYWORDS = "no_keywords"
 REASON_NO_TABLE = "no_keyword_table"
@@ -113,7 +113,7 @@ class KeywordProfiler:
     @classmethod
     def for_release_dir(cls, root: Union[str, Path]) -> Optional["KeywordProfiler"]:
         """The release's ``index/keywords.json``, or None when the release ships none."""
-        path = Path(root) / "index" / KEYWORDS_FILE
+        path = Path(root) / INDEX_DIR / KEYWORDS_FILE
         return cls.load(path) if path.is_file() else None
 
     def score(self, text: str) -> Tuple[Dict[str, float], Dict[str, int]]:

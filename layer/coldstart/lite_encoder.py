@@ -3,12 +3,12 @@ and same output as the ONNX encoder. Needs the ``paddlelite`` wheel (Python ≤ 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, List, Optional
 
 import numpy as np
 
 from .encoder import INPUT_NAMES, model_inputs
-from .errors import ManifestError
+from .release import ModelManifest
 from .release_loader import EncoderBackend, OnnxBackend
 
 
@@ -60,18 +60,13 @@ class LiteBackend(EncoderBackend):
         if self.target not in ("x86", "arm"):
             raise ValueError(f"unknown Paddle Lite target {self.target!r}: use x86 or arm")
 
-    def model_file(self, model_manifest: Dict[str, Any]) -> str:
-        lite = (model_manifest.get("serving") or {}).get("lite") or {}
-        name = lite.get(self.target)
-        if not name:
-            raise ManifestError(f"the release's model has no Paddle Lite .nb for target {self.target!r} "
-                                f"(serving.lite has: {', '.join(sorted(lite)) or 'nothing'}); use the onnx backend")
-        return name
+    def model_file(self, model_manifest: ModelManifest) -> str:
+        return model_manifest.serving_file("lite", self.target)
 
-    def model_files(self, model_manifest: Dict[str, Any]) -> List[str]:
+    def model_files(self, model_manifest: ModelManifest) -> List[str]:
         return [self.model_file(model_manifest)]
 
-    def create(self, model_dir: Path, model_manifest: Dict[str, Any], threads: int) -> Any:
+    def create(self, model_dir: Path, model_manifest: ModelManifest, threads: int) -> Any:
         return LiteEncoder(str(model_dir / self.model_file(model_manifest)), threads=threads)
 
 

@@ -6,10 +6,12 @@ lever on the cold start besides the number of users. ``build-index --width d`` l
 projected vectors; ``export`` folds the same projection into the student's last layer, so the
 Lambda and the kiosk encode straight into the reduced space and nothing at serving time knows
 about it: the release's model simply outputs ``width`` numbers (``model_manifest.json``
-"student.out_dim") and the index has that dim. The projection's sha256 is recorded on both
-sides (index manifest ``extra.projection``, model manifest ``projection``) and the loader
-refuses a pair that disagree, since a vector projected one way searched in an index projected
-another way finds the wrong users without any error.
+"student.out_dim") and the index has that dim. Its record (``coldstart.release.ProjectionInfo``:
+sha256, widths, kept energy) is in both manifests (``IndexManifest.projection``,
+``ModelManifest.projection``) and the loader (and publish, before it uploads) refuses a pair that
+disagree, since a vector projected one way searched in an index projected another way finds the
+wrong users without any error. The canaries export records are the folded student's outputs, so
+they are in the reduced space too.
 
 The file (``projection.npz``, beside the index on the batch side; not part of a release) holds
 ``components`` (width x dim, orthonormal rows): reduced(v) = normalise(components @ v). It is not
@@ -22,13 +24,15 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Dict, Optional, Union
+from typing import Optional, Union
 
 import numpy as np
 
 from .errors import ManifestError
+from .release.files import atomic_write
+from .release.layout import PROJECTION_FILE  # noqa: F401  (the name lives with the release layout)
+from .release.manifests import ProjectionInfo
 
-PROJECTION_FILE = "projection.npz"
 _FORMAT = 1
 
 
@@ -61,7 +65,7 @@ class Projection:
         return buf.getvalue()
 
     def save(self, path: Union[str, Path]) -> None:
-        Path(path).write_bytes(self.to_bytes())
+        atomic_write(Path(path), self.to_bytes())
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "Projection":
@@ -81,21 +85,18 @@ class Projection:
     def load(cls, path: Union[str, Path]) -> "Projection":
         return cls.from_bytes(Path(path).read_bytes())
 
-    def describe(self, sha256: str) -> Dict[str, Any]:
+    def describe(self, sha256: str) -> ProjectionInfo:
         """The record both manifests carry."""
-        return {"sha256": sha256, "width": self.width, "source_dim": self.source_dim,
-                "kept_energy": round(self.kept_energy, 6)}
+        return ProjectionInfo(sha256=sha256, width=self.width, source_dim=self.source_dim,
+                              kept_energy=round(float(self.kept_energy), 6))
 
 
-def projection_sha(record: Optional[Dict[str, Any]]) -> Optional[str]:
-    return record.get("sha256") if isinstance(record, dict) else None
-
-
-def check_projection_pair(version: str, index_record: Optional[Dict[str, Any]],
-                          model_record: Optional[Dict[str, Any]]) -> None:
+def check_projection_pair(version: str, index_projection: Optional[ProjectionInfo],
+                          model_projection: Optional[ProjectionInfo]) -> None:
     """Refuse a release whose index and student were not reduced by the same projection (or
     where only one of them was)."""
-    index_sha, model_sha = projection_sha(index_record), projection_sha(model_record)
+    index_sha = index_projection.sha256 if index_projection else None
+    model_sha = model_projection.sha256 if model_projection else None
     if index_sha != model_sha:
         def what(sha):
             return f"projection {sha[:12]}…" if sha else "the teacher's full width"

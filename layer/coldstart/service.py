@@ -73,7 +73,7 @@ def _short_sha(release: LoadedRelease, name: str) -> str:
 
 def release_versions(release: LoadedRelease) -> Tuple[str, str]:
     """(model_version, index_version): the release and the first 12 hex digits of each file's sha256."""
-    model_file = "model/" + (release.model_file or release.model_manifest["serving"]["onnx"])
+    model_file = "model/" + release.model_file  # the file this runtime serves (onnx, or a kiosk's .nb)
     return (f"{release.version}/{_short_sha(release, model_file)}",
             f"{release.version}/{_short_sha(release, 'index/index.ann')}")
 

@@ -1,4 +1,11 @@
-"""Serving settings: environment → one typed, frozen object → code. Nothing else reads os.environ."""
+"""Serving settings: environment → one typed, frozen object → code.
+
+Two other places read the environment, because the batch jobs use them without serving settings:
+``coldstart.storage.base.StoreSettings.from_env`` (the S3 connection: ``AWS_ENDPOINT_URL``/
+``AWS_ENDPOINT_URL_S3``, ``AWS_REGION``/``AWS_DEFAULT_REGION``, ``COLDSTART_S3_*`` attempts and
+timeouts) and ``coldstart.pseudonyms.Pseudonymizer.from_env`` (``COLDSTART_PSEUDONYM_KEY_FILE``);
+boto3 itself reads the credentials.
+"""
 from __future__ import annotations
 
 import os

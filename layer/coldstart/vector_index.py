@@ -2,9 +2,20 @@
 
 Vectors are L2-normalised, so Annoy's angular distance d relates to cosine by
 cos = 1 - d**2 / 2. Recall is always measured against exact (numpy) search.
+
+Annoy trusts its file: ``load()`` mmaps whatever is there and a query follows the child indexes
+it finds, so a damaged or foreign file crashes the process (SIGSEGV, std::length_error) instead of
+raising. ``open_annoy`` therefore checks the file against the index manifest first
+(``validate_annoy_file``): the node size, the node count against the bounds the item count and
+tree count allow, every item node, every child index of every tree node (a child is always built
+before its parent, so it has a smaller index: no pointer outside the file, no cycle), and the roots
+at the end. One sequential read in 8 MB blocks into one reused buffer (40-80 ms for the 91 MB of a
+100k x 192 index on a quiet machine here, 136 ms at load average 10; no mmap, so no file pages join
+the process's RSS).
 """
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,10 +24,13 @@ from typing import Iterable, List, Optional, Sequence, Tuple, Union
 import numpy as np
 from annoy import AnnoyIndex
 
-from .errors import RecallGateError
+from .errors import RecallGateError, VerificationError
+from .release.layout import INDEX_FILE  # noqa: F401  (re-exported: the name lives in the release layout)
 
-INDEX_FILE = "index.ann"
 METRIC = "angular"
+# An angular node: int32 n_descendants, int32 children[2] (a bucket stores up to dim + 2 item ids
+# from there on), then float32 v[dim] (annoylib.h, Angular::Node; S = int32, T = float).
+_NODE_HEADER = 12
 
 
 def l2_normalise(vectors: np.ndarray) -> np.ndarray:
@@ -42,10 +56,95 @@ def build_annoy(vectors: np.ndarray, n_trees: int, seed: int = 42, n_jobs: int =
 
 
 def load_annoy(path: Union[str, Path], dim: int) -> AnnoyIndex:
-    """mmap an index file; costs ~nothing until pages are touched."""
+    """mmap an index file this process built or already checked (``open_annoy`` for anything downloaded)."""
     index = AnnoyIndex(dim, METRIC)
     index.load(str(path))
     return index
+
+
+def open_annoy(path: Union[str, Path], dim: int, count: int, n_trees: int) -> AnnoyIndex:
+    """mmap an index file after ``validate_annoy_file``; raises VerificationError, never crashes."""
+    validate_annoy_file(path, dim, count, n_trees)
+    index = load_annoy(path, dim)
+    if index.get_n_items() != count or index.f != dim:
+        raise VerificationError(f"{Path(path).name}: Annoy reports {index.get_n_items()} items of dim {index.f}, "
+                                f"the manifest {count} of dim {dim}")
+    return index
+
+
+def annoy_node_size(dim: int) -> int:
+    return _NODE_HEADER + 4 * dim
+
+
+def annoy_node_bounds(count: int, n_trees: int) -> Tuple[int, int]:
+    """(fewest, most) nodes an index of ``count`` items and ``n_trees`` trees can have: the items,
+    then per tree at least its root and the root's copy at the end, at most (count - 1) split nodes
+    + count buckets + the copy."""
+    return count + n_trees, count + n_trees * (2 * count + 1)
+
+
+def validate_annoy_file(path: Union[str, Path], dim: int, count: int, n_trees: int,
+                        block_bytes: int = 8 << 20) -> None:
+    """Raise VerificationError unless ``path`` is an angular Annoy file of ``count`` items of ``dim``
+    and ``n_trees`` trees whose every index points inside it (see the module doc)."""
+    name = Path(path).name
+    node = annoy_node_size(dim)
+    size = os.path.getsize(path)
+    if count < 1 or n_trees < 1:
+        raise VerificationError(f"{name}: the manifest says {count} items in {n_trees} trees")
+    if size % node:
+        raise VerificationError(f"{name}: {size} bytes is not a whole number of {node}-byte nodes (dim {dim})")
+    n_nodes = size // node
+    low, high = annoy_node_bounds(count, n_trees)
+    if not low <= n_nodes <= high:
+        raise VerificationError(f"{name}: {n_nodes} nodes; {count} items in {n_trees} trees need "
+                                f"{low}..{high} (size {size} bytes)")
+    width = node // 4
+    bucket_max = width - 1  # item ids that fit from children[0] on (annoy's _K)
+    rows_per_block = max(1, block_bytes // node)
+    buffer = bytearray(rows_per_block * node)  # one buffer, refilled: no new allocation per block
+    tail_run = 0  # consecutive nodes at the end with n_descendants == count: the roots
+    with open(path, "rb", buffering=0) as fh:
+        for start in range(0, n_nodes, rows_per_block):
+            rows = min(rows_per_block, n_nodes - start)
+            view = memoryview(buffer)[:rows * node]
+            if fh.readinto(view) != rows * node:
+                raise VerificationError(f"{name}: shorter than its size while reading")
+            block = np.frombuffer(view, dtype="<i4").reshape(rows, width)
+            _check_nodes(name, block, start, count, bucket_max)
+            not_root = np.flatnonzero(block[:, 0] != count)
+            tail_run = rows - 1 - int(not_root[-1]) if not_root.size else tail_run + rows
+    if not n_trees <= tail_run <= 2 * n_trees:
+        raise VerificationError(f"{name}: {tail_run} root nodes at the end of the file, the manifest says "
+                                f"{n_trees} trees")
+
+
+def _check_nodes(name: str, block: np.ndarray, start: int, count: int, bucket_max: int) -> None:
+    """Rows ``start``.. of the file: items first (node i < count is item i), then tree nodes."""
+    n_items = max(0, min(count - start, len(block)))
+    if n_items and np.any(block[:n_items, 0] != 1):
+        bad = start + int(np.flatnonzero(block[:n_items, 0] != 1)[0])
+        raise VerificationError(f"{name}: item node {bad} is not a leaf")
+    nodes = block[n_items:]
+    if not len(nodes):
+        return
+    ids = np.arange(start + n_items, start + len(block))
+    desc = nodes[:, 0]
+    if np.any((desc < 1) | (desc > count)):
+        bad = int(ids[np.flatnonzero((desc < 1) | (desc > count))[0]])
+        raise VerificationError(f"{name}: node {bad} claims an impossible number of descendants")
+    bucket = desc <= bucket_max
+    if np.any(bucket):  # children[0:n] are item ids
+        members = nodes[bucket, 1:1 + bucket_max]
+        used = np.arange(bucket_max)[None, :] < desc[bucket][:, None]
+        values = members[used]
+        if np.any((values < 0) | (values >= count)):
+            raise VerificationError(f"{name}: a bucket node lists an item outside 0..{count - 1}")
+    split = ~bucket
+    if np.any(split):  # two children, built before this node
+        children = nodes[split, 1:3]
+        if np.any((children < 0) | (children >= ids[split][:, None])):
+            raise VerificationError(f"{name}: a tree node points outside the nodes built before it")
 
 
 def exact_top_k(vectors: np.ndarray, queries: np.ndarray, k: int,

@@ -3,7 +3,8 @@
 Each ``Planted`` carries the text as it is written into the input (``written``) and the
 values that must never come back out of the system (``secrets``): the written form and its
 bare digits. Generators take plain integers so that both hypothesis (``strategies``) and
-atheris (bytes from the fuzzer) can drive them. The forms follow tests/test_pii.py.
+atheris (bytes from the fuzzer) can drive them. The forms follow tests/test_pii.py, plus the formats of
+issue 12 that need no context word (Chinese-numeral mobiles, obfuscated e-mail, passports, plates).
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Tuple
 
 from tests.pii_reference import PROVINCES, id_check_char, luhn_ok
 
-KINDS = ("PHONE", "ID_CARD", "BANK_CARD", "EMAIL")
+KINDS = ("PHONE", "ID_CARD", "BANK_CARD", "EMAIL", "PHONE_CN", "EMAIL_OBFUSCATED", "PASSPORT", "LICENSE_PLATE")
 _PHONE_PREFIXES = ("", "+86", "+86 ", "+86-", "0086", "86 ", "(+86)")
 _SEPS = ("", " ", "-")
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
@@ -88,7 +89,50 @@ def email(n: int, style: int = 0) -> Planted:
     return Planted("EMAIL", value, (value,))
 
 
-GENERATORS = {"PHONE": phone, "ID_CARD": id_card, "BANK_CARD": bank_card, "EMAIL": email}
+_CN_DIGITS = ("零一二三四五六七八九", "零壹贰叁肆伍陆柒捌玖", "洞幺二三四五六拐八勾")
+_AT = ("[at]", "(at)", "{at}", " at ", "艾特", "#", "圈a")
+_DOT = (".", " dot ", "点", "(dot)", "。")
+_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
+_PLATE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def phone_cn(n: int, style: int = 0) -> Planted:
+    """A mobile written in Chinese numerals (lower case, capitals or 洞幺拐勾), 3-4-4 grouped or not."""
+    digits = "1%d%d%08d" % (3 + n % 7, (n // 7) % 10, (n // 70) % 10 ** 8)
+    table = _CN_DIGITS[style % 3]
+    written = "".join(table[int(d)] for d in digits)
+    if (style // 3) % 2:
+        written = written[:3] + " " + written[3:7] + " " + written[7:]
+    return Planted("PHONE", written, (written, digits))
+
+
+def email_obfuscated(n: int, style: int = 0) -> Planted:
+    """local [at] domain dot tld, with the at-sign and the dot written out (the ways people hide them)."""
+    local = "".join(_LETTERS[(n // 26 ** i) % 26] for i in range(3 + n % 5)) + str(n % 97)
+    domain = ("qq", "163", "126", "gmail", "sina", "foxmail")[(n // 5) % 6]
+    at = _AT[style % len(_AT)]
+    dot = _DOT[(style // len(_AT)) % len(_DOT)] if at not in (" at ",) else (" dot ", ".")[style % 2]
+    written = local + at + domain + dot + ("com", "cn", "net")[(n // 3) % 3]
+    return Planted("EMAIL", written, (written,))
+
+
+def passport(n: int, style: int = 0) -> Planted:
+    """A Chinese passport number: E + 8 digits, E + letter + 7 digits, or G + 8 digits."""
+    body = "%08d" % ((n * 2654435761) % 10 ** 8)
+    written = ("E" + body, "E" + _PLATE_LETTERS[n % len(_PLATE_LETTERS)] + body[1:], "G" + body)[style % 3]
+    return Planted("PASSPORT", written, (written,))
+
+
+def license_plate(n: int, style: int = 0) -> Planted:
+    """Province + letter + 5 characters (at least 3 digits), with or without a middle dot / space."""
+    serial = "%03d" % (n % 1000) + "".join(_PLATE_LETTERS[(n // 26 ** i) % 24] if (style + i) % 2 else str((n // 10 ** i) % 10)
+                                           for i in range(1, 3))
+    written = _PROVINCES[n % len(_PROVINCES)] + _PLATE_LETTERS[(n // 7) % 24] + ("", "·", " ")[style % 3] + serial
+    return Planted("LICENSE_PLATE", written, (written,))
+
+
+GENERATORS = {"PHONE": phone, "ID_CARD": id_card, "BANK_CARD": bank_card, "EMAIL": email, "PHONE_CN": phone_cn,
+              "EMAIL_OBFUSCATED": email_obfuscated, "PASSPORT": passport, "LICENSE_PLATE": license_plate}
 
 
 def make(kind_index: int, n: int, style: int = 0) -> Planted:

@@ -71,7 +71,8 @@ def seed_images() -> List[bytes]:
 
 
 def release_documents(store: Optional[Path]) -> Dict[str, bytes]:
-    """release.json, current.json and index/manifest.json of a published release (or samples)."""
+    """release.json, current.json, index/manifest.json, model/model_manifest.json and canaries.json of a
+    published release (or samples)."""
     docs: Dict[str, bytes] = {}
     if store is not None and (Path(store) / "current.json").is_file():
         store = Path(store)
@@ -79,6 +80,8 @@ def release_documents(store: Optional[Path]) -> Dict[str, bytes]:
         version = json.loads(docs["current.json"])["version"]
         docs["release.json"] = (store / "releases" / version / "release.json").read_bytes()
         docs["index_manifest.json"] = (store / "releases" / version / "index" / "manifest.json").read_bytes()
+        docs["model_manifest.json"] = (store / "releases" / version / "model" / "model_manifest.json").read_bytes()
+        docs["canaries.json"] = (store / "releases" / version / "canaries.json").read_bytes()
         return docs
     sha = hashlib.sha256(b"x").hexdigest()
     teacher = {"id": "t", "weights_sha256": sha, "dim": 32, "demo": True}
@@ -94,6 +97,19 @@ def release_documents(store: Optional[Path]) -> Dict[str, bytes]:
                    "annoy_ms_per_query": 0.1, "exact_ms_per_query": 0.2},
         "files": {"index.ann": {"sha256": sha, "size": 3}}, "metric": "angular",
         "created_at": "2026-01-01T00:00:00Z", "extra": {}}).encode()
+    docs["model_manifest.json"] = json.dumps({
+        "kind": "model", "schema_version": 1, "teacher": teacher, "created_at": "2026-01-01T00:00:00Z",
+        "student": {"shape": {"hidden_size": 32}, "out_dim": 32, "max_seq_len": 32, "init": "scratch", "train_texts": 3},
+        "serving": {"onnx": "student.int8.onnx", "lite": {"x86": "student.x86.fp32.nb"}},
+        "files": {"student.int8.onnx": {"sha256": sha, "size": 3}, "student.x86.fp32.nb": {"sha256": sha, "size": 3}},
+        "gates": {"int8_cosine": {"name": "int8_cosine", "value": 0.999, "threshold": 0.99, "passed": True}},
+        "optional_gates": {}, "inputs": ["input_ids"], "int8": {"variant": "per-tensor", "weight_type": "QInt8"},
+        "figures": {}, "versions": {}, "inputs_sha256": {}}).encode()
+    docs["canaries.json"] = json.dumps({
+        "kind": "canaries", "schema_version": 1, "k": 10, "search_k": -1, "min_neighbor_overlap": 0.6,
+        "min_cosine": {"onnx": 0.99, "lite": 0.95},
+        "canaries": [{"text": "喜欢篮球", "vector": [0.6, 0.8], "neighbors": [1, 2], "top_tag": "体育", "tags": ["体育"]}],
+    }).encode()
     return docs
 
 
@@ -116,7 +132,7 @@ def write_corpus(target: str, directory: Path, store: Optional[Path] = None) -> 
         items = handler_seeds()
     elif target == "pii":
         items = [t.encode("utf-8") for t in sample_texts()]
-        items += [plant.make(k, 7919 * n, n).framed().encode("utf-8") for k in range(4) for n in range(5)]
+        items += [plant.make(k, 7919 * n, n).framed().encode("utf-8") for k in range(len(plant.KINDS)) for n in range(5)]
         items += ["微信：wxid_abc123 QQ号:12345678 邮箱a@b.cn 0755-12345678转123 ６２２２ １２３４".encode("utf-8")]
     elif target == "tokenizer":
         items = [t.encode("utf-8") for t in sample_texts()]

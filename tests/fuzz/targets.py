@@ -240,6 +240,49 @@ def check_index_manifest(data: Any):
     return manifest
 
 
+def check_model_manifest(data: Any):
+    """ModelManifest.from_dict on any JSON value: ManifestError or a well-typed manifest that round-trips."""
+    from coldstart.errors import ManifestError
+    from coldstart.release import ModelManifest
+
+    manifest, _ = _call("manifest", (ManifestError,), ModelManifest.from_dict, data)
+    if manifest is None:
+        return None
+    _check_teacher(manifest.teacher)
+    if type(manifest.student.out_dim) is not int or manifest.student.out_dim < 1 \
+            or type(manifest.student.max_seq_len) is not int or manifest.student.max_seq_len < 1:
+        raise OracleError("manifest: model student out_dim/max_seq_len out of range")
+    for name, entry in manifest.files.items():
+        _check_entry(name, entry)
+    for served in [manifest.serving.onnx, *manifest.serving.lite.values()]:
+        if served not in manifest.files:
+            raise OracleError(f"manifest: model serves {served!r}, which is not among its files")
+    again, _ = _call("manifest", (), ModelManifest.from_dict, json.loads(json.dumps(manifest.to_dict())))
+    if again != manifest:
+        raise OracleError("manifest: model to_dict/from_dict does not round-trip")
+    return manifest
+
+
+def check_canaries(data: Any):
+    """Canaries.from_dict on any JSON value: ManifestError or well-typed canaries that round-trip."""
+    from coldstart.errors import ManifestError
+    from coldstart.release import Canaries
+
+    canaries, _ = _call("manifest", (ManifestError,), Canaries.from_dict, data)
+    if canaries is None:
+        return None
+    if not canaries.canaries or canaries.k < 1:
+        raise OracleError("manifest: canaries accepted with no canary or k < 1")
+    for c in canaries.canaries:
+        if not isinstance(c.text, str) or not all(isinstance(x, float) for x in c.vector) \
+                or not all(type(i) is int for i in c.neighbors):
+            raise OracleError(f"manifest: canary of the wrong types {c!r}"[:200])
+    again, _ = _call("manifest", (), Canaries.from_dict, json.loads(json.dumps(canaries.to_dict())))
+    if again != canaries:
+        raise OracleError("manifest: canaries to_dict/from_dict does not round-trip")
+    return canaries
+
+
 class BytesStore:
     """The one ObjectStore method read_current uses, returning fuzzed bytes (or 'not found')."""
 

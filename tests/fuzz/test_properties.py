@@ -34,7 +34,8 @@ def budget(ci_examples: int):
 
 # ------------------------------------------------------------------------- strategies
 
-planted_values = st.builds(plant.make, st.integers(0, 3), st.integers(0, 10 ** 12), st.integers(0, 100))
+planted_values = st.builds(plant.make, st.integers(0, len(plant.KINDS) - 1), st.integers(0, 10 ** 12),
+                           st.integers(0, 100))
 # all of Unicode, lone surrogates included (a JSON "\ud800" escape delivers one)
 any_text = st.text(st.characters(blacklist_categories=()), max_size=80)
 # characters the masker's patterns care about, to build near-misses around planted values
@@ -182,6 +183,18 @@ def test_current_pointer_reader_raises_only_manifest_error(data):
     targets.check_current(data)
 
 
+@budget(200)
+@given(st.one_of(mutated_document("model_manifest.json"), json_value))
+def test_model_manifest_reader_raises_only_manifest_error(doc):
+    targets.check_model_manifest(doc)
+
+
+@budget(200)
+@given(st.one_of(mutated_document("canaries.json"), json_value))
+def test_canaries_reader_raises_only_manifest_error(doc):
+    targets.check_canaries(doc)
+
+
 def test_the_real_published_manifests_are_accepted(fuzz_release):
     """The oracles are not vacuous: what infra publish writes passes every check."""
     docs = release_documents(fuzz_release)
@@ -189,6 +202,8 @@ def test_the_real_published_manifests_are_accepted(fuzz_release):
     release = targets.check_release_manifest(docs["release.json"])
     assert release.version == "fuzz1" and "index/index.ann" in release.files
     assert targets.check_index_manifest(json.loads(docs["index_manifest.json"])).count == 300
+    assert targets.check_model_manifest(json.loads(docs["model_manifest.json"])).serving.onnx == "student.int8.onnx"
+    assert len(targets.check_canaries(json.loads(docs["canaries.json"])).canaries) == 8
 
 
 # ------------------------------------------------------------------------- image decoder

@@ -172,6 +172,54 @@ def test_fuzz_invisible_character_inside_a_phone_number_survived_preprocessing(h
     assert mask_pii("没有号码" + hidden).text == "没有号码" + hidden  # nothing found: plain NFKC, as before
 
 
+def test_fuzz_wechat_placeholder_read_as_a_wechat_id_on_the_second_pass():
+    """found by: atheris, pii target (crash-03aebb0502e56c6d50d339dc31709891085e7c8d, issue 12 masker).
+    "微信：wxw_1995" masked to "微信:[WECHAT]"; masking that again read "WECHAT" (a letter and 5 more,
+    after the keyword and a '[' separator) as an id, so the output was not complete."""
+    from coldstart.pii import mask_pii
+
+    r = mask_pii("微信：wxw_1995")
+    assert r.text == "微信:[WECHAT]" and mask_pii(r.text).counts == {}
+    targets.check_mask("微信：wxw_1995，QQ：384729105，微信[ADDRESS]")
+
+
+def test_fuzz_passport_placeholder_acted_as_passport_context():
+    """found by: atheris, pii target (crash-ccbd292787efe3e47120bb442cd7091cf0c98bd4, issue 12 masker).
+    After "E09660291" became "[PASSPORT]", the word PASSPORT inside the placeholder was a context word
+    for the 8 digits that followed ("...[PASSPORT]。,电话[PHONE]。00000452"), so a second pass masked more."""
+    from coldstart.pii import mask_pii
+
+    text = "，电话G32868932。，电话+86 130-4245-8395。00000452。"
+    r = mask_pii(text)
+    assert r.counts == {"PASSPORT": 1, "PHONE": 1} and "00000452" in r.text
+    assert mask_pii(r.text).counts == {}
+    assert mask_pii("PASSPORT 548273916").counts == {"PASSPORT": 1}  # the word itself still counts
+
+
+def test_fuzz_number_glued_to_an_address_tld_surfaced_only_after_masking():
+    """found by: atheris, pii target, 4-minute run (crash-0dd8599eded0f220fb2420612ae58769dabfbb68).
+    In "djbaa+826@nafaaka.or19650017919g" the TLD stops at "or" and the digits after it were skipped as a
+    code ("or1965...", like "SF1234..."); once the address was masked they stood alone and a second pass
+    masked a phone. Letters after a dot no longer make a code, and a placeholder glued to letters or
+    digits triggers one more pass in MaskingEngine.mask."""
+    from coldstart.pii import mask_pii
+
+    r = mask_pii("t/djbaa+826@nafaaka.or19650017919g。")
+    assert r.text == "t/[EMAIL][PHONE]g。" and r.counts == {"EMAIL": 1, "PHONE": 1}
+    assert mask_pii(r.text).counts == {}
+    assert mask_pii("快递JDVA18589676494").counts == {}  # letters at a word start are still a code
+
+
+def test_fuzz_digit_run_split_by_a_wechat_id_joined_up_after_masking():
+    """found by: atheris, pii target, 5-minute run (crash-482176ac67e24a3c15f13685f6d8616e7fcf3a98).
+    "微一：wxiw_abc1<lone surrogates>23 ...洞洞二...456...23...洞洞二...45678...１２３４": the WeChat id took the
+    digits at the start of a long digit run; without them, the rest of the run read as a Luhn-valid card on
+    a second pass. MaskingEngine.mask masks again when digits sit next to a placeholder."""
+    data = ("微一：wxiw_abc1" + "\udcb2" * 5 + "23 \udcb9\udcba洞洞二\udce4" + "\x00" * 5 + "456" + "\udcb2" * 11
+            + "23 \udcb9\udcba洞洞二\udce4" + "\x00" * 5 + "45678\udce8\udcbd\x00１２３４")
+    targets.check_mask(data)
+
+
 # ---------------------------------------------------------------------------- handler (not fixed here)
 
 GOOD_BODY = json.dumps({"text": "我喜欢打篮球"})

@@ -4,13 +4,19 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
-import shutil
-import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 from typing import List, Optional, Union
 
+from ..release.files import atomic_write
 from .base import ABSENT, ObjectNotFound, ObjectStore, PreconditionFailed, ProgressCallback
+
+
+def _copy(blocks, fh, progress: Optional[ProgressCallback]) -> None:
+    for block in blocks:
+        fh.write(block)
+        if progress:
+            progress(len(block))
 
 
 class LocalStore(ObjectStore):
@@ -30,19 +36,7 @@ class LocalStore(ObjectStore):
             raise ObjectNotFound(f"{self.uri(key)}: not found") from None
 
     def _write_atomic(self, key: str, writer) -> None:
-        dest = self._path(key)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=str(dest.parent))
-        try:
-            with os.fdopen(fd, "wb") as fh:
-                writer(fh)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(tmp, dest)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        atomic_write(self._path(key), writer)
 
     def put_bytes(self, key: str, data: bytes) -> None:
         self._write_atomic(key, lambda fh: fh.write(data))
@@ -76,10 +70,7 @@ class LocalStore(ObjectStore):
     def put_file(self, key: str, path, progress: Optional[ProgressCallback] = None) -> None:
         def copy(fh):
             with open(path, "rb") as src:
-                for block in iter(lambda: src.read(1 << 20), b""):
-                    fh.write(block)
-                    if progress:
-                        progress(len(block))
+                _copy(iter(lambda: src.read(1 << 20), b""), fh, progress)
 
         self._write_atomic(key, copy)
 
@@ -87,13 +78,7 @@ class LocalStore(ObjectStore):
         src = self._path(key)
         if not src.is_file():
             raise ObjectNotFound(f"{self.uri(key)}: not found")
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.part")
-        shutil.copyfile(src, tmp)
-        if progress:
-            progress(tmp.stat().st_size)
-        os.replace(tmp, path)
+        atomic_write(path, lambda fh: _copy(self.iter_chunks(key), fh, progress))
 
     def iter_chunks(self, key: str, chunk_size: int = 1 << 20):
         try:

@@ -1,15 +1,21 @@
-"""S3 (or any S3-compatible server) as an object store, with bounded retries and clear errors."""
+"""S3 (or any S3-compatible server) as an object store, with bounded retries and clear errors.
+
+Every call is bounded by ``StoreSettings`` (connect and read timeouts, total attempts): a hung S3
+gives a StorageError within ``settings.call_budget_seconds``, never a two-minute wait. Downloads
+stream through ``iter_chunks`` (botocore's retries only; boto3's managed download would retry each
+failed read five more times on top).
+"""
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import List, Optional
 
 import botocore.session
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+from botocore.exceptions import (BotoCoreError, ClientError, ConnectTimeoutError, EndpointConnectionError,
+                                 ReadTimeoutError)
 
 from ..errors import StorageError
+from ..release.files import atomic_write
 from .base import ABSENT, ObjectNotFound, ObjectStore, PreconditionFailed, ProgressCallback, StoreSettings
 
 _NOT_FOUND = {"NoSuchKey", "404", "NotFound"}
@@ -25,7 +31,7 @@ def make_client(settings: StoreSettings):
         s3={"addressing_style": "path"} if settings.endpoint_url else {},
     )
     # botocore's own session, not boto3's: boto3 adds ~70 ms of import + client set-up to every cold
-    # start and is needed only for managed uploads/downloads (put_file, download: loaded there).
+    # start and is needed only for managed (multipart) uploads (put_file: imported there).
     # A session of its own: a shared default session caches the credentials it first resolved.
     session = botocore.session.Session()
     return session.create_client("s3", endpoint_url=settings.endpoint_url, region_name=settings.region, config=config)
@@ -63,11 +69,16 @@ class S3Store(ObjectStore):
             if code in _DENIED:
                 return StorageError(f"{action} {where}: access denied ({code}); check the credentials and the bucket policy")
             return StorageError(f"{action} {where}: S3 error {code}")
+        endpoint = self.settings.endpoint_url or "AWS S3"
         if isinstance(exc, EndpointConnectionError):
-            endpoint = self.settings.endpoint_url or "AWS S3"
             return StorageError(
                 f"{action} {where}: cannot reach {endpoint} after {self.settings.max_attempts} attempts"
             )
+        if isinstance(exc, (ReadTimeoutError, ConnectTimeoutError)):
+            return StorageError(
+                f"{action} {where}: {endpoint} did not answer within {self.settings.read_timeout:g} s "
+                f"(connect {self.settings.connect_timeout:g} s) in {self.settings.max_attempts} attempts "
+                f"({exc.__class__.__name__}: {exc})")
         return StorageError(f"{action} {where}: {exc.__class__.__name__}: {exc}")
 
     def get_bytes(self, key: str) -> bytes:
@@ -120,19 +131,13 @@ class S3Store(ObjectStore):
             raise StorageError(f"upload {self.uri(key)}: {exc}") from None
 
     def download(self, key: str, path, progress: Optional[ProgressCallback] = None) -> None:
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.part")
-        try:
-            from boto3.s3.inject import download_file
+        def copy(fh) -> None:
+            for block in self.iter_chunks(key):
+                fh.write(block)
+                if progress:
+                    progress(len(block))
 
-            download_file(self.client, self.bucket, self._key(key), str(tmp), Callback=progress)
-            os.replace(tmp, path)
-        except (ClientError, BotoCoreError) as exc:
-            raise self._fail(exc, key, "download") from None
-        finally:
-            if tmp.exists():
-                tmp.unlink()
+        atomic_write(path, copy)
 
     def iter_chunks(self, key: str, chunk_size: int = 1 << 20):
         try:

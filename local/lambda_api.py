@@ -40,10 +40,10 @@ Library use::
         fn.invoke(http_api_event("GET", "/health"))    # raw event in, raw response out
         fn.init_seconds                                # spawn -> first /next poll (cold start)
 
-CLI (``python -m infra.local_lambda --help``)::
+CLI (``python -m local.lambda_api --help``; ``python -m infra serve`` runs it on the demo release)::
 
-    python -m infra.local_lambda serve --port 8080 [--release-uri URI] [--verbose]
-    python -m infra.local_lambda invoke events/health_http.json [--release-uri URI]
+    python -m local.lambda_api serve --port 8080 [--release-uri URI] [--verbose]
+    python -m local.lambda_api invoke events/health_http.json [--release-uri URI]
 
 stdlib only (awslambdaric and the function's own dependencies run in the child).
 """
@@ -51,25 +51,23 @@ stdlib only (awslambdaric and the function's own dependencies run in the child).
 from __future__ import annotations
 
 import argparse
-import atexit
 import base64
 import concurrent.futures
-import ctypes
 import json
 import os
 import queue
 import secrets
-import signal
 import subprocess
 import sys
 import threading
 import time
 import urllib.parse
 import uuid
-from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Callable, Mapping
+
+from local.procs import HOST, ChildOwner, check_port_free, log_tail, spawn, stop_group, wait_for_stop_signal
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -85,7 +83,6 @@ __all__ = [
     "translate_response",
 ]
 
-HOST = "127.0.0.1"
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTION_DIR = ROOT / "function"
 LAYER_DIR = ROOT / "layer"
@@ -153,14 +150,6 @@ class PayloadTooLarge(LocalLambdaError):
 
 
 # ------------------------------------------------------------------------ helpers
-def _set_pdeathsig() -> None:  # runs in the child between fork and exec
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    except Exception:  # not Linux: stop() via atexit still covers normal interpreter exits
-        pass
-
-
 def _trace_id() -> str:
     return f"Root=1-{int(time.time()):08x}-{secrets.token_hex(12)};Parent={secrets.token_hex(8)};Sampled=0"
 
@@ -205,6 +194,20 @@ def _read_body(rfile, headers, limit: int) -> tuple[bytes | None, int]:
     return None, length
 
 
+def _event_body(body: bytes | str | None) -> tuple[str | None, bool]:
+    """(body as API Gateway passes it, isBase64Encoded): text when valid UTF-8, else base64."""
+    if isinstance(body, (bytes, bytearray)):
+        try:
+            return bytes(body).decode("utf-8"), False
+        except UnicodeDecodeError:
+            return base64.b64encode(body).decode("ascii"), True
+    return body, False
+
+
+def _header_pairs(headers: Mapping[str, str] | list[tuple[str, str]] | None) -> list[tuple[str, str]]:
+    return list(headers.items()) if isinstance(headers, Mapping) else list(headers or [])
+
+
 def http_api_event(
     method: str,
     path: str,
@@ -222,10 +225,9 @@ def http_api_event(
     base64 with ``isBase64Encoded: true``; no body (None) leaves ``body`` out."""
     method = method.upper()
     raw_path = path or "/"
-    pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers or [])
     merged: dict[str, str] = {}
     cookies: list[str] = []
-    for name, value in pairs:
+    for name, value in _header_pairs(headers):
         key = str(name).lower()
         if key == "cookie":
             cookies += [c.strip() for c in str(value).split(";") if c.strip()]
@@ -266,15 +268,9 @@ def http_api_event(
         "time": time.strftime("%d/%b/%Y:%H:%M:%S +0000", time.gmtime(now)),
         "timeEpoch": int(now * 1000),
     }
-    is_b64 = False
-    if body is not None:
-        if isinstance(body, (bytes, bytearray)):
-            try:
-                body = bytes(body).decode("utf-8")
-            except UnicodeDecodeError:
-                body = base64.b64encode(body).decode("ascii")
-                is_b64 = True
-        event["body"] = body
+    text, is_b64 = _event_body(body)
+    if text is not None:
+        event["body"] = text
     event["isBase64Encoded"] = is_b64
     return event
 
@@ -298,10 +294,9 @@ def rest_api_event(
     binaryMediaTypes; the stack sets none, so there such bodies would arrive mangled)."""
     method = method.upper()
     path = path or "/"
-    pairs = list(headers.items()) if isinstance(headers, Mapping) else list(headers or [])
     single: dict[str, str] = {}
     multi: dict[str, list[str]] = {}
-    for name, value in pairs:
+    for name, value in _header_pairs(headers):
         single[str(name)] = str(value)
         multi.setdefault(str(name), []).append(str(value))
     qs_single: dict[str, str] = {}
@@ -311,12 +306,7 @@ def rest_api_event(
         qs_multi.setdefault(k, []).append(v)
     now = time.time()
     lower = {k.lower(): v for k, v in single.items()}
-    is_b64 = False
-    if isinstance(body, (bytes, bytearray)):
-        try:
-            body = bytes(body).decode("utf-8")
-        except UnicodeDecodeError:
-            body, is_b64 = base64.b64encode(body).decode("ascii"), True
+    body, is_b64 = _event_body(body)
     return {
         "resource": path,
         "path": path,
@@ -579,7 +569,7 @@ class _FrontHandler(BaseHTTPRequestHandler):
 
 
 # ------------------------------------------------------------------------ LocalLambda
-class LocalLambda:
+class LocalLambda(ChildOwner):
     """``python -m awslambdaric HANDLER`` behind a local Runtime API and an HTTP API-like front.
 
     ``env`` adds/overrides variables for the function (e.g. COLDSTART_RELEASE_URI); ``task_root``
@@ -644,7 +634,6 @@ class LocalLambda:
         self._invoke_lock = threading.Lock()
         self._log = None
         self._log_lock = threading.Lock()
-        self._atexit_registered = False
         self._started = False
         self.init_seconds: float | None = None  # last init: spawn -> first /next poll
         self.cold_starts = 0
@@ -699,9 +688,7 @@ class LocalLambda:
             self._runtime = self._serve(_RuntimeHandler, self._requested[1], "runtime-api")
             self._front = self._serve(_FrontHandler, self._requested[0], "front")
             self._spawner = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="local-lambda-spawner")
-            if not self._atexit_registered:
-                atexit.register(self.stop)
-                self._atexit_registered = True
+            self._stop_at_exit(True)
             self._started = True
             self._ensure_child()
         except BaseException:
@@ -748,15 +735,7 @@ class LocalLambda:
             if self._log is not None:
                 self._log.close()
                 self._log = None
-        if self._atexit_registered:
-            atexit.unregister(self.stop)
-            self._atexit_registered = False
-
-    def __enter__(self) -> "LocalLambda":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
+        self._stop_at_exit(False)
 
     def __repr__(self) -> str:
         state = f"{self.url} pid={self.pid}" if self._started else "stopped"
@@ -804,15 +783,6 @@ class LocalLambda:
             if self._log is not None:
                 self._log.write(data)
 
-    def _log_tail(self, since: int = 0, lines: int = 40) -> str:
-        try:
-            with open(self._log_path, "rb") as f:
-                f.seek(since)
-                text = f.read().decode("utf-8", "replace")
-        except OSError as e:
-            return f"<cannot read log: {e}>"
-        return "\n".join(text.replace("\r", "\n").splitlines()[-lines:])
-
     def _spawn(self, child: _Child) -> None:
         """Runs on the spawner thread (PR_SET_PDEATHSIG is per thread: a short-lived request
         thread would take the child down with it when it exits)."""
@@ -826,11 +796,8 @@ class LocalLambda:
             child.log_offset = self._log.tell()
             out = subprocess.PIPE if self.verbose else self._log
             child.spawned_at = time.monotonic()
-            child.proc = subprocess.Popen(
-                cmd, cwd=self.task_root, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                stderr=subprocess.STDOUT, start_new_session=True,
-                preexec_fn=_set_pdeathsig if self.kill_with_parent else None,
-            )
+            child.proc = spawn(cmd, self._log, cwd=self.task_root, env=env,
+                               kill_with_parent=self.kill_with_parent, stdout=out)
         if self.verbose:
             child.tee = threading.Thread(target=self._tee, args=(child.proc.stdout,), daemon=True,
                                          name="local-lambda-tee")
@@ -850,20 +817,7 @@ class LocalLambda:
         proc = child.proc
         if proc is None:
             return
-        if proc.poll() is None:
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                proc.wait(grace)
-            except subprocess.TimeoutExpired:
-                pass
-        try:  # the whole group: anything the function forked goes too
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        proc.wait()
+        stop_group(proc, grace)  # the whole group: anything the function forked goes too
         if child.tee is not None:
             child.tee.join(timeout=2)
 
@@ -902,7 +856,7 @@ class LocalLambda:
         return child
 
     def _init_failure(self, child: _Child, timed_out: bool = False) -> InitError:
-        tail = self._log_tail(child.log_offset)
+        tail = log_tail(self._log_path, child.log_offset)
         if timed_out:
             what = f"did not finish within {self.init_timeout:g} s (no /next poll)"
         elif child.init_error is not None:
@@ -1076,7 +1030,7 @@ def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     common.add_argument("--verbose", "-v", action="store_true", help="also stream the function's logs to stderr")
 
     ap = argparse.ArgumentParser(
-        prog="python -m infra.local_lambda",
+        prog="python -m local.lambda_api",
         description=("Run the Lambda function locally through its real entrypoint (python -m awslambdaric "
                      "app.handler) against a local Lambda Runtime API, behind an API Gateway HTTP API-like "
                      "front on 127.0.0.1. No Docker needed."),
@@ -1148,14 +1102,8 @@ def main(argv: list[str] | None = None) -> int:
                      runtime_port=args.runtime_port, timeout=args.timeout, function_timeout=args.function_timeout,
                      init_timeout=args.init_timeout, payload_version=args.payload_version,
                      log_path=args.log, verbose=args.verbose, access_log=err)
-    stop_requested = threading.Event()
-
-    def on_signal(signum, frame):
-        stop_requested.set()
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
     try:
+        check_port_free(args.port, "the API front")
         fn.start()
     except (LocalLambdaError, OSError) as e:
         err(f"local lambda failed to start: {e}")
@@ -1164,8 +1112,7 @@ def main(argv: list[str] | None = None) -> int:
         print(fn.banner(), flush=True)
         err(f"init {fn.init_seconds:.3f} s (cold start); Runtime API {fn.runtime_api}; function log {fn.log_path}; "
             "Ctrl-C to stop")
-        while not stop_requested.wait(0.5):
-            pass
+        wait_for_stop_signal()
     finally:
         fn.stop()
     return 0

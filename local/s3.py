@@ -5,6 +5,13 @@ process. Every port it opens is set explicitly (chosen free unless given), every
 binds to 127.0.0.1 only, data lives in the given directory (and persists between runs),
 and all output goes to ``<data>/weed.log``.
 
+Ready means ready for the data already there: ``start()`` returns once S3 answers an authenticated
+ListBuckets, the master lists every volume found on disk, and the first object of each bucket
+reads back. (After a restart on an existing data dir, weed answered ListBuckets while GETs of
+existing objects still failed with InternalError, "volume 1 not found", for a few seconds: the
+volume server had not re-registered its volumes yet. The Lambda's first load then failed and
+``make serve`` answered 503.)
+
 Auth: the S3 gateway is started with ``-s3.config <data>/s3-identities.json``; once an
 identities file is given, SeaweedFS rejects unsigned requests and unknown keys, checks
 signatures, and enforces per-identity actions. Two identities are configured:
@@ -18,11 +25,11 @@ Library use::
         s3.client().put_object(Bucket="releases", Key="k", Body=b"...")
         os.environ.update(s3.env())      # AWS_ENDPOINT_URL & co. for code that builds its own client
 
-CLI (``python -m infra.local_s3 --help``)::
+CLI (``python -m local.s3 --help``; ``python -m infra local-s3`` wraps it for the demo's bucket)::
 
-    python -m infra.local_s3 --data DIR --port 8333 --bucket releases          # foreground
-    python -m infra.local_s3 --data DIR --port 8333 --background --pidfile F   # detached
-    python -m infra.local_s3 --stop --pidfile F
+    python -m local.s3 --data DIR --port 8333 --bucket releases          # foreground
+    python -m local.s3 --data DIR --port 8333 --background --pidfile F   # detached
+    python -m local.s3 --stop --pidfile F
 
 stdlib + boto3 only (this module must stay importable without paddle); boto3 is imported
 lazily, so ``--stop`` and ``--help`` start fast.
@@ -31,19 +38,18 @@ lazily, so ``--stop`` and ``--help`` start fast.
 from __future__ import annotations
 
 import argparse
-import atexit
-import ctypes
 import json
 import os
 import random
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
+
+from local.procs import (HOST, PORT_RANGE, ChildOwner, bind, cmdline, free_port, log_tail, pid_alive,
+                         port_is_free, read_pidfile, spawn, stop_detached, stop_group, wait_for_stop_signal)
 
 __all__ = [
     "ADMIN_ACCESS_KEY",
@@ -58,7 +64,6 @@ __all__ = [
     "stop_pid",
 ]
 
-HOST = "127.0.0.1"
 REGION = "us-east-1"
 ADMIN_ACCESS_KEY = "coldstart-test"
 ADMIN_SECRET_KEY = "coldstart-test-secret"
@@ -87,13 +92,12 @@ S3_SOCKET_NAME = "s3.sock"
 # reused on the next start when still free.
 PORTS_NAME = "local_s3_ports.json"
 STOP_GRACE_SECONDS = 5.0
+# buckets whose first object is read back before the server counts as ready (tests make hundreds)
+READBACK_BUCKETS = 20
 # weed mini's embedded maintenance worker dials the admin gRPC port as admin.port + 10000
 # (it ignores -admin.port.grpc), so the admin port is chosen with that pair free and
 # -admin.port.grpc set to exactly admin.port + 10000.
 GRPC_OFFSET = 10000
-# Pick ports below the usual ephemeral range (32768-60999) so that outgoing connections
-# made meanwhile cannot take them; the bind test catches anything else.
-_PORT_RANGE = (20000, 32767)
 _AWS_ENV_TO_DROP = (
     "AWS_ACCESS_KEY_ID",
     "AWS_SECRET_ACCESS_KEY",
@@ -101,6 +105,27 @@ _AWS_ENV_TO_DROP = (
     "AWS_ENDPOINT_URL",
     "AWS_ENDPOINT_URL_S3",
 )
+
+
+def volumes_on_disk(data_dir: Path) -> set:
+    """Ids of the volumes stored in ``data_dir`` (``<id>.dat`` or ``<collection>_<id>.dat``)."""
+    ids = set()
+    for dat in Path(data_dir).glob("*.dat"):
+        tail = dat.stem.rsplit("_", 1)[-1]
+        if tail.isdigit():
+            ids.add(int(tail))
+    return ids
+
+
+def _parse_id_ranges(text: str) -> set:
+    """The master's ``VolumeIds`` notation, e.g. " 1-3,7" -> {1, 2, 3, 7}."""
+    ids = set()
+    for part in text.replace(" ", "").split(","):
+        if not part:
+            continue
+        lo, _, hi = part.partition("-")
+        ids.update(range(int(lo), int(hi or lo) + 1))
+    return ids
 
 
 class LocalS3Error(RuntimeError):
@@ -119,42 +144,22 @@ def find_weed() -> str:
     )
 
 
-def _bind(port: int) -> socket.socket | None:
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    # as Go's listeners do: TIME_WAIT leftovers do not block, any bound/listening socket does
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        s.bind((HOST, port))
-    except OSError:
-        s.close()
-        return None
-    return s
-
-
-def port_is_free(port: int) -> bool:
-    s = _bind(port)
-    if s is None:
-        return False
-    s.close()
-    return True
-
-
 def _pick_ports(names: list[str], fixed: dict[str, int]) -> dict[str, int]:
     """Free ports on 127.0.0.1 for ``names`` (plus admin/admin_grpc as a +10000 pair).
 
     All candidate sockets stay bound until every port is chosen, so the result has no
     duplicates; ``fixed`` ports are bind-tested and kept as given.
     """
-    held: list[socket.socket] = []
+    held: list = []  # bound sockets
     ports: dict[str, int] = {}
     try:
         for name, port in fixed.items():
-            s = _bind(port)
+            s = bind(port)
             if s is None:
                 raise LocalS3Error(f"port {port} ({name}) on {HOST} is already in use")
             held.append(s)
             ports[name] = port
-        lo, hi = _PORT_RANGE
+        lo, hi = PORT_RANGE
         candidates = random.sample(range(lo, hi - GRPC_OFFSET), hi - GRPC_OFFSET - lo)
         # admin + admin_grpc first: they need a pair P, P + 10000
         for p in candidates:
@@ -162,10 +167,10 @@ def _pick_ports(names: list[str], fixed: dict[str, int]) -> dict[str, int]:
                 break
             if {p, p + GRPC_OFFSET} & set(ports.values()):
                 continue
-            a = _bind(p)
+            a = bind(p)
             if a is None:
                 continue
-            b = _bind(p + GRPC_OFFSET)
+            b = bind(p + GRPC_OFFSET)
             if b is None:
                 a.close()
                 continue
@@ -178,7 +183,7 @@ def _pick_ports(names: list[str], fixed: dict[str, int]) -> dict[str, int]:
             for p in rest:
                 if p in ports.values():
                     continue
-                s = _bind(p)
+                s = bind(p)
                 if s is not None:
                     held.append(s)
                     ports[name] = p
@@ -201,37 +206,6 @@ def _remove_leftover_sockets(ports) -> None:
                 leftover.unlink()
             except OSError:
                 pass
-
-
-def free_port() -> int:
-    """A port that is free on 127.0.0.1 right now (from the range weed's ports are picked in)."""
-    lo, hi = _PORT_RANGE
-    for p in random.sample(range(lo, hi), hi - lo):
-        if port_is_free(p):
-            return p
-    raise LocalS3Error(f"no free port on {HOST}")
-
-
-def _set_pdeathsig() -> None:  # runs in the child between fork and exec
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
-    except Exception:  # not Linux: atexit still covers normal interpreter exits
-        pass
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:  # a zombie (exited, not yet reaped by its parent) counts as gone
-        with open(f"/proc/{pid}/stat") as f:
-            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return True
 
 
 _session = None  # boto3.session.Session
@@ -267,7 +241,7 @@ def _s3_client(endpoint_url: str, access_key: str, secret_key: str, **config):
         )
 
 
-class LocalS3Server:
+class LocalS3Server(ChildOwner):
     """SeaweedFS ``weed mini`` serving S3 on 127.0.0.1, data in ``data_dir``.
 
     ``port`` is the S3 port (0: pick a free one). The other ports (master, volume, filer,
@@ -297,7 +271,6 @@ class LocalS3Server:
         self._ports: dict[str, int] = {}
         self._proc: subprocess.Popen | None = None
         self._log = None
-        self._atexit_registered = False
         self.start_seconds: float | None = None  # last start(): spawn -> S3 answering
         self.stop_seconds: float | None = None  # last stop(): SIGTERM -> process gone
 
@@ -439,7 +412,7 @@ class LocalS3Server:
             return {}
 
     def start(self) -> "LocalS3Server":
-        """Start weed and wait until the S3 endpoint answers an authenticated ListBuckets."""
+        """Start weed and wait until S3 serves the data dir's existing objects (see the module doc)."""
         if self.running:
             return self
         self.data_dir.mkdir(parents=True, exist_ok=True)
@@ -476,38 +449,30 @@ class LocalS3Server:
         self._log.write(f"\n==== {time.strftime('%Y-%m-%d %H:%M:%S')} {' '.join(cmd)}\n".encode())
         log_offset = self._log.tell()
         t0 = time.monotonic()
-        self._proc = subprocess.Popen(
-            cmd,
-            stdin=subprocess.DEVNULL,
-            stdout=self._log,
-            stderr=subprocess.STDOUT,
-            cwd=self.data_dir,
-            env=env,
-            start_new_session=True,  # own process group: stop() signals the whole group
-            preexec_fn=_set_pdeathsig if self.kill_with_parent else None,
-        )
-        if not self._atexit_registered:
-            atexit.register(self.stop)
-            self._atexit_registered = True
+        self._proc = spawn(cmd, self._log, cwd=self.data_dir, env=env, kill_with_parent=self.kill_with_parent)
+        self._stop_at_exit(True)
         probe = self.client(max_attempts=1, connect_timeout=1, read_timeout=2)
         deadline = t0 + self.timeout
-        last_error: Exception | None = None
+        last_error: Exception | str | None = None
+        volumes = volumes_on_disk(self.data_dir)
         while True:
             rc = self._proc.poll()
             if rc is not None:
-                tail = self._log_tail(since=log_offset)
+                tail = log_tail(self.log_path, since=log_offset)
                 self._cleanup_after_exit()
                 raise LocalS3Error(
                     f"weed exited with code {rc} before S3 on {self.endpoint_url} was ready; "
                     f"log {self.log_path}:\n{tail}"
                 )
             try:
-                probe.list_buckets()
-                break
-            except (BotoCoreError, ClientError) as e:
+                buckets = [b["Name"] for b in probe.list_buckets().get("Buckets", [])]
+                last_error = self._not_ready_reason(probe, volumes, buckets)
+                if last_error is None:
+                    break
+            except (BotoCoreError, ClientError, OSError, ValueError) as e:
                 last_error = e
             if time.monotonic() > deadline:
-                tail = self._log_tail(since=log_offset)
+                tail = log_tail(self.log_path, since=log_offset)
                 self.stop()
                 raise LocalS3Error(
                     f"S3 on {self.endpoint_url} not ready after {self.timeout:g} s "
@@ -516,14 +481,35 @@ class LocalS3Server:
             time.sleep(0.05)
         self.start_seconds = time.monotonic() - t0
 
-    def _log_tail(self, since: int = 0, lines: int = 40) -> str:
-        try:
-            with open(self.log_path, "rb") as f:
-                f.seek(since)
-                text = f.read().decode("utf-8", "replace")
-        except OSError as e:
-            return f"<cannot read log: {e}>"
-        return "\n".join(text.splitlines()[-lines:])
+    def _not_ready_reason(self, probe, volumes: set, buckets: list) -> str | None:
+        """Why existing data cannot be served yet, or None. S3 answering ListBuckets is not enough:
+        after a restart on an existing data dir the volume server re-registers its volumes with the
+        master a little later, and until then GETs answer InternalError ("volume N not found").
+        So: every volume on disk must be listed by the master, and the first object of each bucket
+        must read back through the S3 gateway."""
+        if volumes:
+            missing = volumes - self.master_volume_ids()
+            if missing:
+                return f"master does not list volume(s) {sorted(missing)} yet"
+        for bucket in buckets[:READBACK_BUCKETS]:
+            listed = probe.list_objects_v2(Bucket=bucket, MaxKeys=1).get("Contents", [])
+            if listed and listed[0].get("Size", 0) > 0:
+                probe.get_object(Bucket=bucket, Key=listed[0]["Key"], Range="bytes=0-0")["Body"].read()
+        return None
+
+    def master_volume_ids(self) -> set:
+        """Volume ids the master knows about (its /dir/status topology)."""
+        import urllib.request
+
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # never via a proxy
+        with opener.open(f"http://{HOST}:{self._ports['master']}/dir/status", timeout=2) as r:
+            topology = json.loads(r.read())["Topology"]
+        ids: set = set()
+        for dc in topology.get("DataCenters") or []:
+            for rack in dc.get("Racks") or []:
+                for node in rack.get("DataNodes") or []:
+                    ids |= _parse_id_ranges(node.get("VolumeIds", ""))
+        return ids
 
     def stop(self) -> None:
         """SIGTERM the process group, wait up to 5 s, then SIGKILL. Idempotent."""
@@ -531,24 +517,7 @@ class LocalS3Server:
         if proc is None:
             return
         t0 = time.monotonic()
-        if proc.poll() is None:
-            try:
-                os.killpg(proc.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                proc.wait(STOP_GRACE_SECONDS)
-            except subprocess.TimeoutExpired:
-                try:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-                proc.wait()
-        # anything left in the group (weed mini is one process, but be thorough)
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
+        stop_group(proc, STOP_GRACE_SECONDS)
         self.stop_seconds = time.monotonic() - t0
         self._cleanup_after_exit()
 
@@ -559,29 +528,19 @@ class LocalS3Server:
             self._log = None
         (self.data_dir / S3_SOCKET_NAME).unlink(missing_ok=True)
         _remove_leftover_sockets(self._ports.values())
-        if self._atexit_registered:
-            atexit.unregister(self.stop)
-            self._atexit_registered = False
+        self._stop_at_exit(False)
 
     def detach(self) -> int:
         """Leave weed running past this Python process (for --background); returns its pid."""
         if not self.running:
             raise LocalS3Error("server is not running")
         pid = self._proc.pid
-        if self._atexit_registered:
-            atexit.unregister(self.stop)
-            self._atexit_registered = False
+        self._stop_at_exit(False)
         if self._log is not None:
             self._log.close()
             self._log = None
         self._proc = None
         return pid
-
-    def __enter__(self) -> "LocalS3Server":
-        return self.start()
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
 
     def __repr__(self) -> str:
         state = f"pid={self.pid}" if self.running else "stopped"
@@ -596,19 +555,25 @@ class LocalS3Server:
 
 
 # -------------------------------------------------------------------- CLI helpers
-def _cmdline(pid: int) -> list[str] | None:
-    try:
-        with open(f"/proc/{pid}/cmdline", "rb") as f:
-            return [a.decode("utf-8", "replace") for a in f.read().split(b"\0") if a]
-    except OSError:
-        return None
-
-
 def _is_weed(pid: int) -> bool:
-    argv = _cmdline(pid)
+    argv = cmdline(pid)
     if argv is None:
-        return _pid_alive(pid)  # no /proc: trust the pidfile
+        return pid_alive(pid)  # no /proc: trust the pidfile
     return bool(argv) and os.path.basename(argv[0]) == "weed" and "mini" in argv
+
+
+def serving(data_dir: str | os.PathLike) -> tuple[int, int] | None:
+    """(pid, S3 port) of a weed mini already serving ``data_dir`` (e.g. one started in the background
+    by ``python -m infra local-s3``), else None. Two servers on one data dir would fight over it."""
+    wanted = f"-dir={Path(data_dir).resolve()}"
+    for proc in Path("/proc").glob("[0-9]*"):
+        argv = cmdline(int(proc.name))
+        if not argv or os.path.basename(argv[0]) != "weed" or "mini" not in argv or wanted not in argv:
+            continue
+        ports = [a.split("=", 1)[1] for a in argv if a.startswith("-s3.port=")]
+        if ports and ports[0].isdigit() and pid_alive(int(proc.name)):
+            return int(proc.name), int(ports[0])
+    return None
 
 
 def stop_pid(pid: int, grace: float = STOP_GRACE_SECONDS) -> bool:
@@ -616,27 +581,13 @@ def stop_pid(pid: int, grace: float = STOP_GRACE_SECONDS) -> bool:
 
     Returns False if no such weed process was running.
     """
-    if not _pid_alive(pid) or not _is_weed(pid):
+    if not pid_alive(pid) or not _is_weed(pid):
         return False
-    argv = _cmdline(pid) or []
+    argv = cmdline(pid) or []
     ports = [a.rsplit("=", 1)[1] for a in argv if a.startswith("-") and ".port" in a and "=" in a]
     data = [a.split("=", 1)[1] for a in argv if a.startswith("-dir=")]
-    try:
-        os.killpg(pid, signal.SIGTERM)
-    except ProcessLookupError:
+    if not stop_detached(pid, grace):
         return False
-    except PermissionError:
-        os.kill(pid, signal.SIGTERM)
-    deadline = time.monotonic() + grace
-    while _pid_alive(pid) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if _pid_alive(pid):
-        try:
-            os.killpg(pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        while _pid_alive(pid):
-            time.sleep(0.05)
     _remove_leftover_sockets(p for p in ports if p.isdigit())
     for d in data:
         (Path(d) / S3_SOCKET_NAME).unlink(missing_ok=True)
@@ -645,7 +596,7 @@ def stop_pid(pid: int, grace: float = STOP_GRACE_SECONDS) -> bool:
 
 def _parse_args(argv: list[str] | None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(
-        prog="python -m infra.local_s3",
+        prog="python -m local.s3",
         description=(
             "Run a local S3-compatible server (SeaweedFS 'weed mini') on 127.0.0.1 with "
             f"credentials {ADMIN_ACCESS_KEY}/{ADMIN_SECRET_KEY} (all actions) and "
@@ -679,9 +630,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parse_args(argv)
 
     if args.stop:
-        try:
-            pid = int(args.pidfile.read_text().split()[0])
-        except (OSError, ValueError, IndexError):
+        pid = read_pidfile(args.pidfile)
+        if pid is None:
             print(f"local S3: no usable pidfile {args.pidfile}; nothing to stop", file=sys.stderr)
             return 0
         t0 = time.monotonic()
@@ -694,11 +644,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
     if args.pidfile and args.pidfile.exists():
-        try:
-            old = int(args.pidfile.read_text().split()[0])
-        except (OSError, ValueError, IndexError):
-            old = 0
-        if old and _pid_alive(old) and _is_weed(old):
+        old = read_pidfile(args.pidfile)
+        if old and pid_alive(old) and _is_weed(old):
             print(f"local S3 already running (pid {old}, pidfile {args.pidfile})", file=sys.stderr)
             return 1
 
@@ -724,23 +671,15 @@ def main(argv: list[str] | None = None) -> int:
 
     if args.pidfile:
         args.pidfile.write_text(f"{server.pid}\n")
-    stop_requested = threading.Event()
-
-    def on_signal(signum, frame):
-        stop_requested.set()
-
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
     print(server.banner(), flush=True)
     rc = 0
     try:
-        while not stop_requested.wait(0.5):
-            if not server.running:  # e.g. `--stop --pidfile F` from another shell: weed exits 0
-                code = server._proc.returncode
-                if code != 0:
-                    print(f"local S3: weed exited with code {code}; see {server.log_path}", file=sys.stderr)
-                    rc = 1
-                break
+        # returns early when weed exits, e.g. after `--stop --pidfile F` from another shell (exit 0)
+        wait_for_stop_signal(lambda: server.running)
+        code = server._proc.returncode if server._proc is not None else None
+        if code:
+            print(f"local S3: weed exited with code {code}; see {server.log_path}", file=sys.stderr)
+            rc = 1
     finally:
         server.stop()
         if args.pidfile:

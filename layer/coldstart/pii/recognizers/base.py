@@ -1,0 +1,251 @@
+"""What every recognizer is (Presidio style): patterns, context words, ``validate_result``.
+
+A recognizer looks at the analysis view (``coldstart.pii.normalizer.NormalizedText``) and returns
+``Candidate`` spans in *view* coordinates with a score; the engine maps them back to the input,
+resolves overlaps (higher score first, then the longer span) and masks. Recognizers never see
+each other's results and never log.
+
+Three shapes cover all classes:
+
+* ``PatternRecognizer``: compiled regexes (one ``Pattern`` each: name, regex, score), optional
+  ``validate_result`` on the matched text, optional veto context (``context.vetoed``);
+* ``DigitRecognizer``: numbers read from the shared digit runs (``NormalizedText.digit_runs``),
+  so "138 1234 5678", "138/1234/5678", "1 3 8 1 2 ...", "一三八..." and "138\\u200b1234..." are the
+  same number. It proposes every range of whole digit groups whose digits pass ``validate_digits``
+  (a checksum where one exists), under the group rules in ``group_ranges``;
+* keyword recognizers (QQ, WeChat) and the context-driven ones (names, addresses) implement
+  ``analyze`` themselves on top of the same helpers.
+"""
+from __future__ import annotations
+
+import re
+from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple
+
+from ..context import vetoed
+from ..normalizer import DigitRun, NormalizedText
+
+__all__ = ["Candidate", "Pattern", "Range", "Recognizer", "PatternRecognizer", "DigitRecognizer", "group_ranges"]
+
+
+class Candidate(NamedTuple):
+    start: int      # view coordinates, end exclusive
+    end: int
+    entity: str
+    score: float
+
+
+class Pattern(NamedTuple):
+    name: str
+    regex: "re.Pattern[str]"
+    score: float
+
+
+class Recognizer:
+    """Base class: one PII class (``entity``) per recognizer."""
+
+    entity = ""
+    name = ""
+    #: Words that make the class likely right before a candidate (documentation and subclasses' use).
+    context: Tuple[str, ...] = ()
+    #: Apply the shared veto words (订单号, 发票 ...) before each candidate.
+    use_veto = True
+    veto_window = 16
+
+    def analyze(self, nt: NormalizedText) -> List[Candidate]:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def validate_result(self, value: str) -> bool:
+        """Final check on the candidate text (view form); True keeps it."""
+        return True
+
+    def vetoed(self, nt: NormalizedText, start: int) -> bool:
+        return self.use_veto and vetoed(nt.text, start, self.veto_window)
+
+    def __repr__(self) -> str:
+        return "<%s %s>" % (type(self).__name__, self.entity)
+
+
+class PatternRecognizer(Recognizer):
+    """Regex patterns; each match is validated and checked against the veto context."""
+
+    patterns: Sequence[Pattern] = ()
+    #: Cheap substring test: skip the regexes when none of these occurs in the lower-cased view.
+    needles: Tuple[str, ...] = ()
+
+    def applies(self, nt: NormalizedText) -> bool:
+        if not self.needles:
+            return True
+        low = nt.lower
+        return any(n in low for n in self.needles)
+
+    def span_of(self, m: "re.Match[str]") -> Tuple[int, int]:
+        """The part of the match that is the value (the group ``v`` if the pattern has one)."""
+        if "v" in m.re.groupindex and m.group("v") is not None:
+            return m.span("v")
+        return m.span()
+
+    def analyze(self, nt: NormalizedText) -> List[Candidate]:
+        if not self.applies(nt):
+            return []
+        out = []
+        for pattern in self.patterns:
+            for m in pattern.regex.finditer(nt.text):
+                s, e = self.span_of(m)
+                if e <= s or not self.validate_result(nt.text[s:e]):
+                    continue
+                if self.vetoed(nt, m.start()):
+                    continue
+                out.append(Candidate(s, e, self.entity, pattern.score))
+        return out
+
+
+# ------------------------------------------------------------------------------------ digit runs
+
+MAX_DIGITS = 24  # longest number any digit recognizer reads (0086 + area + local + extension)
+MIN_DIGITS = 10  # shortest (a landline: 0 + 2-digit area + 7 digits); QQ/WeChat read runs directly
+# Units after a number that make it a quantity ("24小时", "3年", "50元"), not the end of an identifier.
+_UNIT_CHARS = frozenset("小点岁年月日号元块分秒个次天周楼层斤米人位件条台万千百克名期届级")  # longest number any digit recognizer reads (0086 + area + local + extension)
+
+
+class Range(NamedTuple):
+    start: int      # view positions of the first and past the last digit
+    end: int
+    digits: str
+    first: int      # first group, end group (exclusive)
+    stop: int
+
+
+def group_ranges(text: str, run: DigitRun, lengths: Sequence[int]) -> Iterator[Range]:
+    """Every range of whole groups of ``run`` that may be one number, with ``len(digits) in lengths``.
+
+    The whole run always qualifies. A part of a run qualifies only when it does not look like a
+    piece of one longer number: it is a single group ("2023-10-01 13812345678"), or the
+    separators at its edges differ from the ones inside it ("138-1234-5678 / 159-8765-4321"), or
+    the group across the edge is long and the ones inside short ("185 4652 1225 23334320100611685X").
+    So a 4-4-4-4 card that fails Luhn is not re-read as a landline from its second group on
+    ("6222 0212 3456 7895"). Chinese numerals glued to the outside of Arabic digits may be a word
+    ("13812345678一起"): ranges are offered with and without them (``DigitRun.soft_*``).
+    The ranges of a run are computed once and shared by all digit recognizers.
+    """
+    ranges = run.ranges
+    if ranges is None:
+        ranges = run.ranges = _all_ranges(text, run)
+    for r in ranges:
+        if len(r.digits) in lengths:
+            yield r
+
+
+def _all_ranges(text: str, run: DigitRun) -> List[Range]:
+    groups = run.groups
+    if len(groups) == 1:  # one contiguous number (the common case)
+        s, e = groups[0]
+        out = [Range(s, e, text[s:e], 0, 1)] if MIN_DIGITS <= e - s <= MAX_DIGITS else []
+        if run.soft_start or run.soft_end:
+            s2, e2 = s + run.soft_start, e - run.soft_end
+            if MIN_DIGITS <= e2 - s2:
+                out.append(Range(s2, e2, text[s2:e2], 0, 1))
+        return out
+    n = len(groups)
+    sizes = [e - s for s, e in groups]
+    # a short last group glued to a word is a quantity, not part of the number ("0434 24小时")
+    quantity_tail = n > 1 and sizes[-1] <= 4 and text[run.end:run.end + 1] in _UNIT_CHARS
+    out = []
+    for i in range(n):
+        total = 0
+        for j in range(i + 1, n + 1):
+            total += sizes[j - 1]
+            if total > MAX_DIGITS:
+                break
+            if total < MIN_DIGITS:
+                continue
+            if not (i == 0 and j == n) and not _separable(sizes, run.seps, i, j, n) \
+                    and not (quantity_tail and i == 0 and j == n - 1 and total == 11):
+                continue  # (the quantity rule only frees a mobile number: a card passes Luhn by chance)
+            start, end = groups[i][0], groups[j - 1][1]
+            out.append(Range(start, end, "".join(text[s:e] for s, e in groups[i:j]), i, j))
+            # without the Chinese numerals glued to the outside ("...5678一起")
+            soft_start = run.soft_start if i == 0 else 0
+            soft_end = run.soft_end if j == n else 0
+            if (soft_start or soft_end) and total - soft_start - soft_end >= MIN_DIGITS:
+                s2, e2 = start + soft_start, end - soft_end
+                digits = "".join(text[max(s, s2):min(e, e2)] for s, e in groups[i:j] if min(e, e2) > max(s, s2))
+                out.append(Range(s2, e2, digits, i, j))
+    return out
+
+
+def _separable(sizes: List[int], seps: List[str], i: int, j: int, n: int) -> bool:
+    if j - i == 1:
+        return True
+    inner = {sep.strip() for sep in seps[i:j - 1]}
+    longest_inside = max(sizes[i:j])
+    for edge, across in ((i - 1, i - 1), (j - 1, j)):
+        if edge < 0 or across >= n or edge >= n - 1:
+            continue
+        if seps[edge].strip() not in inner:
+            continue  # a different separator: "138-1234-5678 / 159-..."
+        if sizes[across] >= 6 and longest_inside <= 5:
+            continue  # a long group of another number: "185 4652 1225 23334320100611685X"
+        return False
+    return True
+
+
+def is_ip_or_version(text: str, run: DigitRun) -> bool:
+    """192.168.1.10, v2.3.1, V1.0.23.1128: dotted groups are never personal numbers."""
+    if not run.seps or any(sep != "." for sep in run.seps):
+        return False
+    if run.start > 0 and text[run.start - 1] in "vV":
+        return True
+    return len(run.groups) == 4 and all(e - s <= 3 for s, e in run.groups)
+
+
+_LETTER_BEFORE_RE = re.compile(r"[A-Za-z]+\Z")
+# Letters glued to the front of a number that still introduce personal data ("Tel13812345678").
+_OK_LETTERS = frozenset("tel phone mobile mob cell call no num id qq q vx wx v x wechat weixin m t p ph "
+                        "fax hp contact whatsapp line visa jcb master mastercard amex unionpay card cn".split())
+
+
+def glued_code_prefix(text: str, start: int) -> bool:
+    """True when ASCII letters glued to the number make it a code (SF1234..., JDVA1858...).
+
+    Letters that follow a dot or an at-sign are the end of an address ("...@mail.or13812345678"), not
+    a code: the number after them is read (else masking the address would expose it to a second pass).
+    """
+    if start == 0 or not text[start - 1].isascii() or not text[start - 1].isalpha():
+        return False
+    m = _LETTER_BEFORE_RE.search(text, max(0, start - 12), start)
+    letters = m.group(0) if m else ""
+    if m is not None and m.start() > 0 and text[m.start() - 1] in ".@":
+        return False
+    return letters.lower() not in _OK_LETTERS
+
+
+class DigitRecognizer(Recognizer):
+    """Numbers read from digit runs; subclasses give the digit counts and ``validate_digits``."""
+
+    lengths: Tuple[int, ...] = ()
+    score = 0.5
+
+    def validate_digits(self, digits: str) -> bool:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def extend(self, nt: NormalizedText, start: int, end: int, digits: str) -> Optional[Tuple[int, int]]:
+        """Adjust the span (a prefix sign, an ID's X, an extension); None drops the candidate."""
+        return start, end
+
+    def analyze(self, nt: NormalizedText) -> List[Candidate]:
+        text = nt.text
+        out = []
+        for run in nt.digit_runs():
+            if is_ip_or_version(text, run):
+                continue
+            for r in group_ranges(text, run, self.lengths):
+                digits = r.digits
+                if not self.validate_digits(digits):
+                    continue
+                span = self.extend(nt, r.start, r.end, digits)
+                if span is None:
+                    continue
+                if glued_code_prefix(text, span[0]) or self.vetoed(nt, span[0]):
+                    continue
+                out.append(Candidate(span[0], span[1], self.entity, self.score))
+        return out
