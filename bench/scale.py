@@ -813,9 +813,15 @@ def report(cells: List[Cell], default, args) -> None:
         "vs the FP32 student over every user; "
         "cold = python start + imports + init, median of the cold runs; p50/p99 = warm handler, cache off; "
         "RSS = the serving process after its warm requests")
-    if default:
+    if args.quick:
+        log(f"   --quick measures the pipeline's defaults (sample {default[0]:,}, width {default[1]}); "
+            "it does not search for the knee")
+    elif default:
         log(f"   knee (smallest index with served agreement >= {TARGETS['agreement']} on every population, "
             f"<= {TARGETS['index_mb']:.0f} MB): sample {default[0]:,}, width {default[1]}")
+    else:
+        log(f"   no knee: no cell measured here reaches served agreement >= {TARGETS['agreement']} on every "
+            f"population within {TARGETS['index_mb']:.0f} MB")
 
 
 def _f(x, digits):
@@ -970,8 +976,11 @@ def main(argv=None) -> int:
                                                for c in cells], indent=1))
     log(f"\nwall {time.time() - started:.0f} s, load avg {loadavg()}")
     demo_dim = max((c.width for c in cells if c.population == "demo"), default=0)
-    chosen = next((c for c in cells if c.population == "demo" and default
-                   and (c.sample, c.width) == (default[0], min(default[1], demo_dim))), None)
+    if default is None:  # no knee: report the pipeline's defaults, whose targets the checks below grade
+        log(f"note: no knee found; the line below is the pipeline's defaults ({DEFAULT_SAMPLE} x {DEFAULT_WIDTH})")
+    setting = default or (DEFAULT_SAMPLE, DEFAULT_WIDTH)
+    chosen = next((c for c in cells if c.population == "demo" and c.built
+                   and (c.sample, c.width) == (setting[0], min(setting[1], demo_dim))), None)
     if chosen is None:
         log("scale: no default cell was measured on the demo population")
         return 1

@@ -187,6 +187,23 @@ def test_the_daily_refresh_does_not_carry_a_student_into_another_projection(redu
     assert decide(str(releases), str(day2))[0] is True
     assert main(["publish", "--to", str(releases), "--index", str(day2), "--version", "v2"]) == 0
     assert json.loads((releases / "current.json").read_text())["version"] == "v2"
+    # the batch stack has no previous index on disk: --projection-from fetches the current student's
+    # projection, which publish put beside the releases (outside them: no loader downloads it)
+    sha = json.loads((reduced / "idx" / "manifest.json").read_text())["projection"]["sha256"]
+    assert (releases / "projections" / f"{sha}.npz").read_bytes() == (reduced / "idx" / PROJECTION_FILE).read_bytes()
+    assert not any("projection" in name for name in json.loads(
+        (releases / "releases" / "v2" / "release.json").read_text())["files"])
+    day3 = tmp_path / "idx-day3"
+    capsys.readouterr()
+    assert main(["build-index", "--embeddings", str(tiny_pipeline / "emb"), "--out", str(day3),
+                 "--min-recall", "0.9", "--queries", "100", "--width", "16", "--sample", "140",
+                 "--projection-from", str(releases)]) == 0
+    assert "reusing release v2's" in capsys.readouterr().out
+    assert decide(str(releases), str(day3))[0] is True
+    # another width: nothing to reuse, a projection is fitted
+    assert main(["build-index", "--embeddings", str(tiny_pipeline / "emb"), "--out", str(day3),
+                 "--min-recall", "0.9", "--queries", "100", "--width", "12", "--projection-from", str(releases)]) == 0
+    assert "not reused (release v2's student is not reduced to --width 12)" in capsys.readouterr().out
 
 
 def test_the_loader_refuses_a_student_of_another_projection(reduced, tmp_path, monkeypatch):

@@ -39,6 +39,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--projection", default=None,
                    help="reuse this projection.npz (e.g. the previous index's) instead of fitting one, so the "
                         "current student, which has it folded in, can be carried forward")
+    p.add_argument("--projection-from", default=None,
+                   help="a release target (s3://BUCKET/PREFIX or a directory): reuse its current student's projection "
+                        "when that student comes from this teacher at this --width (the daily refresh), else fit one")
     p.add_argument("--exact-device", default="auto", choices=["auto", "gpu", "cpu"],
                    help="exact search for the recall gate (auto: the GPU when Paddle sees one)")
 
@@ -60,6 +63,8 @@ def run(args: argparse.Namespace) -> int:
     embed_sha = sha256_bytes(store.get_bytes(EMBED_MANIFEST))
     print(f"build-index: {spec.count} vectors of dim {spec.teacher.dim} from {store.uri()}", flush=True)
     reuse = None
+    if args.projection_from and not args.projection and 0 < args.width < spec.teacher.dim:
+        reuse = _current_projection(args.projection_from, spec.teacher, args.width)
     if args.projection:
         from coldstart.errors import ConfigError
         from coldstart.projection import Projection
@@ -106,6 +111,41 @@ def run(args: argparse.Namespace) -> int:
             search_k=manifest.search_k, recall_at_10=f"{manifest.recall.recall:.4f}",
             gate=args.min_recall, teacher=manifest.teacher.id, seconds=f"{time.time() - started:.1f}", out=str(out))
     return 0
+
+
+def _current_projection(release_uri: str, teacher, width: int):
+    """The projection folded into the current release's student (from PREFIX/projections/, checked
+    against its sha256), or None (with the reason printed) when there is none to reuse."""
+    from coldstart.errors import ObjectNotFound, VerificationError
+    from coldstart.hashing import sha256_bytes
+    from coldstart.projection import Projection
+    from coldstart.release import projection_key
+    from coldstart.storage import open_store
+    from infra.model_manifest import current_student
+
+    store = open_store(release_uri)
+    version, model = current_student(store)
+    why = None
+    if model is None:
+        why = "nothing published yet" if version is None else f"release {version} has no student"
+    elif not model.teacher.same_space(teacher):
+        why = f"release {version}'s student comes from another teacher"
+    elif model.projection is None or model.projection.width != width:
+        why = f"release {version}'s student is not reduced to --width {width}"
+    if why:
+        print(f"  projection: not reused ({why}); fitting one", flush=True)
+        return None
+    try:
+        data = store.get_bytes(projection_key(model.projection.sha256))
+    except ObjectNotFound:
+        print(f"  projection: release {version}'s is not under {store.uri(projection_key(model.projection.sha256))}; "
+              "fitting one (the student will be exported again)", flush=True)
+        return None
+    if sha256_bytes(data) != model.projection.sha256:
+        raise VerificationError(f"{store.uri(projection_key(model.projection.sha256))}: sha256 differs from its name")
+    print(f"  projection: reusing release {version}'s ({model.projection.source_dim} -> {model.projection.width}), "
+          "so its student can be carried forward", flush=True)
+    return Projection.from_bytes(data)
 
 
 def _save_projection(projection, folder: Path):

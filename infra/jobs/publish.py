@@ -247,6 +247,7 @@ def _publish(store, args, work: Path) -> int:
     release = ReleaseManifest(version=version, teacher=teacher, files=entries, components=components)
     total = sum(e.size for e in entries.values())
 
+    _upload_projection(store, Path(args.index))
     manifest_bytes = _unfinished_same_release(store, version, release, previous)
     if manifest_bytes is None:
         with bar(total, f"upload {version}", unit="B", unit_scale=True) as progress:
@@ -267,6 +268,24 @@ def _publish(store, args, work: Path) -> int:
             demo=teacher.demo, previous=pointer.previous, current=store.uri(CURRENT_KEY),
             seconds=f"{time.time() - started:.1f}")
     return 0
+
+
+def _upload_projection(store, index_dir: Path) -> None:
+    """An index at a reduced width: its projection, at projections/<sha256>.npz (outside every
+    release: no loader downloads it), so the next refresh's build-index --projection-from can reuse
+    it and the student stays carried forward. Uploaded once per projection."""
+    from coldstart.release import PROJECTION_FILE, IndexManifest, projection_key
+    from infra.projection import index_projection
+
+    manifest = IndexManifest.load(index_dir, verify=False)
+    if manifest.projection is None:
+        return
+    key = projection_key(manifest.projection.sha256)
+    if store.exists(key):
+        return
+    index_projection(index_dir, manifest)  # the file is there and is the one the manifest names
+    store.put_bytes(key, (index_dir / PROJECTION_FILE).read_bytes())
+    print(f"uploaded {key}", file=sys.stderr, flush=True)
 
 
 def _unfinished_same_release(store, version: str, release, previous) -> Optional[bytes]:

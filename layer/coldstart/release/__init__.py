@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Optional
 
 from .layout import (CALIBRATION, CANARIES, CURRENT_KEY, INDEX_DIR, INDEX_FILE, INDEX_MANIFEST, ITEMS_JSON, ITEMS_NPZ, KEYWORDS,
                      MODEL_DIR, MODEL_MANIFEST, ONNX_FP32, ONNX_INT8, OPTIONAL_INDEX_FILES, OPTIONAL_RELEASE_FILES, PROJECTION_FILE,
-                     RELEASE_MANIFEST,
+                     PROJECTIONS, RELEASE_MANIFEST, projection_key,
                      RELEASES, SCHEMA_VERSION, VERSION_RE, VOCAB, check_version, index_name, model_name, release_key,
                      safe_name)
 from .manifests import (CurrentPointer, FileEntry, GateResult, IndexManifest, Int8Info, ModelManifest, ProjectionInfo,
@@ -49,7 +49,7 @@ def read_release(store: "ObjectStore", version: str) -> ReleaseManifest:
 
 __all__ = [
     "CALIBRATION", "CANARIES", "CURRENT_KEY", "INDEX_DIR", "INDEX_FILE", "INDEX_MANIFEST", "ITEMS_JSON", "ITEMS_NPZ", "KEYWORDS",
-    "MODEL_DIR", "MODEL_MANIFEST", "ONNX_FP32", "ONNX_INT8", "OPTIONAL_INDEX_FILES", "OPTIONAL_RELEASE_FILES", "PROJECTION_FILE", "RELEASE_MANIFEST", "RELEASES",
+    "MODEL_DIR", "MODEL_MANIFEST", "ONNX_FP32", "ONNX_INT8", "OPTIONAL_INDEX_FILES", "OPTIONAL_RELEASE_FILES", "PROJECTION_FILE", "PROJECTIONS", "projection_key", "RELEASE_MANIFEST", "RELEASES",
     "SCHEMA_VERSION", "VERSION_RE", "VOCAB", "check_version", "index_name", "model_name", "release_key", "safe_name",
     "CurrentPointer", "FileEntry", "GateResult", "IndexManifest", "Int8Info", "ModelManifest", "ProjectionInfo", "RecallReport", "ReleaseManifest",
     "ServingFiles", "StudentInfo", "TeacherInfo", "file_entries", "file_entry", "read_index_manifest",
