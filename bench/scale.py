@@ -759,7 +759,9 @@ def run_population(pop: Population, args, cache: Path, server, tmp: Path, texts:
 
                 row_of = {handle_of(user_key(i)): i for i in range(len(pop))}
             cell.agreement_exact = agreement(reference, exact_sample_votes(cell, pop, sample_rows(cell, row_of), queries))
-        if pop.name == "demo":
+        if args.no_serving and reference_texts is None:
+            model = None  # neither the release texts nor the serving columns need a model
+        elif pop.name == "demo":
             model = export_demo_model(cell, args, cache)
             if reference_texts is not None:
                 cell.agreement_release = agreement(reference_texts, text_votes(model, cell.index_dir, texts))
