@@ -2,7 +2,7 @@
 
 Methods (all against the same active users, data/users.jsonl by default):
   teacher   exact top-10 cosine neighbours of the teacher's query vector, similarity-weighted tag vote
-            (coldstart.profile.vote with min_confidence 0, so every text gets its ranking)
+            (coldstart.voting.vote with min_confidence 0, so every text gets its ranking)
   student   the same with the exported student (ONNX INT8, as served) as the query encoder
   keyword   the release's keyword baseline (TF-IDF char 2-3-grams, ``python -m infra keywords``);
             no matching keyword -> the population fallback's top tag (what that profile answers)
@@ -80,7 +80,7 @@ def student_vectors(model_dir: Path, texts, max_len: int):
 
 def semantic(queries, users, items, k: int = 10):
     """(top tag or None, no-interest share of the vote weight) per query, exact search."""
-    from coldstart.profile import ProfileSettings, vote
+    from coldstart.voting import ProfileSettings, vote
 
     settings = ProfileSettings(k=k, min_confidence=0.0)
     sims = queries @ users.T

@@ -9,7 +9,7 @@ enough for a fast Lambda cold start? For each population below and each cell (sa
              the sample, Annoy tuned to the 0.95 recall gate); cached under --cache-root.
   agreement  top-tag agreement with the reference on --queries synthetic query users (new users
              made like the population's, not in it): reference = the similarity-weighted vote
-             (coldstart.profile.vote) of the exact top-10 over all users at the teacher's width;
+             (coldstart.voting.vote) of the exact top-10 over all users at the teacher's width;
              served = the vote of the cell's Annoy top-10 (search_k from its manifest) for the
              query projected like the index. A profile that falls back to the population's
              common tags (no signal, low confidence) counts as "no top tag" on either side. Also
@@ -298,7 +298,7 @@ def answer(profile) -> Optional[str]:
 
 
 def top_tags(ids: np.ndarray, sims: np.ndarray, items) -> List[Optional[str]]:
-    from coldstart.profile import vote
+    from coldstart.voting import vote
 
     return [answer(vote(i.tolist(), s.tolist(), items)) for i, s in zip(ids, sims)]
 
@@ -425,7 +425,7 @@ def build_cell(cell: Cell, emb: Path, cache: Path, seed: int) -> None:
 
 def served_votes(cell: Cell, queries: np.ndarray, search_k_factor: int = 1) -> List[Optional[str]]:
     from coldstart.items import load_index_items
-    from coldstart.profile import vote
+    from coldstart.voting import vote
     from coldstart.vector_index import load_annoy
 
     q = _reduce(cell, queries)
@@ -642,7 +642,7 @@ def text_votes(model: Path, index_dir: Path, texts: List[str]) -> List[Optional[
     """The request path for each text with the cell's release: encode, Annoy top-10, vote."""
     q = encode_texts(model, texts)
     from coldstart.items import load_index_items
-    from coldstart.profile import vote
+    from coldstart.voting import vote
     from coldstart.release import IndexManifest
     from coldstart.vector_index import load_annoy
 

@@ -26,7 +26,7 @@ itself imported is counted:
               warm worker after its runs (index.ann pages the queries touched count there).
   seed        the seed article's approach on the same texts: the paddlenlp teacher in FP32
               (dygraph, batch 1) + brute-force cosine over ALL users (numpy `vectors @ q`,
-              argpartition top-k) + the same tag vote (coldstart.profile.vote), in its own
+              argpartition top-k) + the same tag vote (coldstart.voting.vote), in its own
               process (paddle, `import zlib` first). Two variants:
                 demo-teacher  models/demo-teacher (the teacher the release's index came from)
                               over the release's own user vectors (read back from the index);
@@ -269,7 +269,7 @@ def worker_serve(args) -> int:
 
 def warm_runs(app, events, texts, n, cache_off: bool) -> dict:
     from coldstart.api import parse_profile_request
-    from coldstart.profile import vote
+    from coldstart.voting import vote
     from coldstart.preprocess import mask_input
 
     ctx = FakeContext()
@@ -368,7 +368,7 @@ def worker_seed(args) -> int:
     sys.path[:0] = [str(ROOT), str(ROOT / "layer")]
     from coldstart.items import load_index_items
     from coldstart.preprocess import prepare_text
-    from coldstart.profile import ProfileSettings, vote
+    from coldstart.voting import ProfileSettings, vote
     from coldstart.release import INDEX_FILE, IndexManifest
     from coldstart.vector_index import l2_normalise, load_annoy
     from infra.teacher import Teacher, load_teacher, pick_device
@@ -480,7 +480,7 @@ def worker_prod(args) -> int:
     from coldstart.encoder import OnnxEncoder
     from coldstart.items import load_index_items
     from coldstart.preprocess import prepare_text
-    from coldstart.profile import ProfileSettings, vote
+    from coldstart.voting import ProfileSettings, vote
     from coldstart.tokenizer import WordPieceTokenizer
     from coldstart.vector_index import load_annoy
 

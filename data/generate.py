@@ -47,6 +47,9 @@ DEFAULT_SEED = 20261127
 DEFAULT_OUT = Path(__file__).resolve().parent
 LEXICONS = Path(__file__).resolve().parent / "lexicons"
 
+sys.path.insert(0, str(DEFAULT_OUT.parent))  # run as a script (python data/generate.py): the repo root
+from infra.char_vocab import gb2312_level1  # noqa: E402  the common characters, shared with the vocab
+
 #: The interest tags, in canonical order (output tag lists follow this order).
 TAGS: List[str] = ["体育", "科技", "娱乐", "教育", "旅游", "美食", "财经", "游戏", "汽车", "时尚", "健康", "母婴"]
 TAG_FILES: Dict[str, str] = {
@@ -169,7 +172,7 @@ class Resources:
         for line in _read_list(lexicons / "derived" / "pinyin.txt"):
             c, p = line.split("\t")
             self.pinyin[c] = p
-        common = set(_gb2312_level1())
+        common = set(gb2312_level1())
         by_sound: Dict[str, List[str]] = {}
         for c in sorted(common):
             if c in self.pinyin:
@@ -181,17 +184,6 @@ class Resources:
     def vocabulary(self) -> List[str]:
         """Every neutral string that may appear in any text (for the split's leak rule)."""
         return self.jobs + self.cities + [a for row in self.sentences for a in row] + self.hard + self.greetings
-
-
-def _gb2312_level1() -> List[str]:
-    chars = []
-    for hi in range(0xB0, 0xD8):
-        for lo in range(0xA1, 0xFF):
-            try:
-                chars.append(bytes([hi, lo]).decode("gb2312"))
-            except UnicodeDecodeError:
-                pass
-    return chars
 
 
 # --------------------------------------------------------------------------------------

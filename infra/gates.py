@@ -49,7 +49,7 @@ def overlap(a: List[List[int]], b: List[List[int]], k: int) -> float:
 
 def top_tags(neighbour_lists: List[List[int]], queries: np.ndarray, index, items) -> List[Optional[str]]:
     """The voted top tag per query, by the same vote serving uses."""
-    from coldstart.profile import ProfileSettings, vote
+    from coldstart.voting import ProfileSettings, vote
 
     settings = ProfileSettings()
     out = []

@@ -199,6 +199,327 @@ def test_wechat_group_and_public_account_and_qq_group_are_left_alone():
         assert_left_alone(text)
 
 
+@pytest.mark.parametrize("text, value", [
+    ("企鹅找我：2938471056", "2938471056"), ("QQ联系 3847102956，不刷屏", "3847102956"), ("Q我2093847561", "2093847561"),
+    ("鹅号：3847261905，备注来意", "3847261905"), ("叩叩 2847391056 拍照", "2847391056"), ("抠抠1938476520接单", "1938476520"),
+    ("【QQ】1847362950", "1847362950"), ("QQ➕1938475620", "1938475620"),
+])
+def test_qq_keyword_then_verbs_brackets_and_bare_labels(text, value):
+    assert_masked(text, value, "QQ")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("我的扣扣是1837465920，小号是29384756", "29384756"),        # another account, once QQ was named
+    ("QQ加不上了，新号：3019283746", "3019283746"),
+    ("「2039485761」←QQ，备注", "2039485761"),                   # the keyword after the number
+    ("1938472650（扣扣），白天在线", "1938472650"),
+    ("游戏账号2847561903，跟我QQ号一样", "2847561903"),
+])
+def test_qq_other_accounts_and_keyword_after_the_number(text, value):
+    assert_masked(text, value, "QQ")
+
+
+@pytest.mark.parametrize("text, value, entity", [
+    ("QQ和微信都是2938475610，随便加", "2938475610", None), ("扣扣白天不在线 3847561029", "3847561029", "QQ"),
+    ("vx晚上才看 luna_0815，白天忙", "luna_0815", "WECHAT"),
+])
+def test_an_id_later_in_the_keywords_clause(text, value, entity):
+    assert_masked(text, value, entity)
+
+
+@pytest.mark.parametrize("text", [
+    "QQ群 702938461 专门分享", "QQ音乐会员 12345678", "QQ等级 123456", "企业微信客服在线时间9:00-18:00",
+    "微信版本 8.0.47", "原神UID 112345678 是我游戏内的编号不是QQ哈",
+])
+def test_group_feature_and_version_numbers_later_in_the_clause_are_left_alone(text):
+    assert_left_alone(text)
+
+
+def test_a_loose_id_never_takes_a_phone_an_amount_or_a_placeholder():
+    # a qq inside an e-mail domain names no QQ number; the phone keeps its own label
+    assert masked_spans("lin.ye@qq.com / 电话：" + MOBILE + " 周末在") == [
+        ("lin.ye@qq.com", "EMAIL"), (MOBILE, "PHONE")]
+    assert mask_pii("QQ会员充了 3000元，微信运动 12000步").text == "QQ会员充了 3000元,微信运动 12000步"
+    # "[QQ]" / "[WECHAT]" left by a first pass are no keywords for the second
+    assert mask_pii("QQ12345“20000元").text == "QQ[QQ]“20000元"
+    assert mask_pii("微信:abc_123“20000元").text == "微信:[WECHAT]“20000元"
+
+
+@pytest.mark.parametrize("text, value, entity", [
+    ("QQ:20481632或40963278", "40963278", "QQ"), ("QQ 20481632 / 40963279", "40963279", "QQ"),   # a second number
+    ("qq/电话 5201314520", "5201314520", "QQ"), ("QQ/TEL 30917264", "30917264", "QQ"),
+    ("秋秋 30917264", "30917264", "QQ"), ("企鵝號 30917264", "30917264", "QQ"),                  # traditional 鵝 號
+    ("微-信 mango_tree9", "mango_tree9", "WECHAT"), ("微.信 mango_tree9", "mango_tree9", "WECHAT"),
+    ("wei xin hao: mango_tree9", "mango_tree9", "WECHAT"), ("WeChat ID is mango_tree9", "mango_tree9", "WECHAT"),
+    ("微信號：mango_tree9", "mango_tree9", "WECHAT"),
+])
+def test_qq_and_wechat_second_numbers_slash_labels_traditional_and_split_keywords(text, value, entity):
+    assert_masked(text, value, entity)
+
+
+@pytest.mark.parametrize("text, value, entity", [
+    ("mango_tree9是我的微信", "mango_tree9", "WECHAT"), ("mango_tree9 这个是vx", "mango_tree9", "WECHAT"),  # keyword after
+    ("mango_tree9←vx", "mango_tree9", "WECHAT"), ("mango_tree9（V）", "mango_tree9", "WECHAT"),
+    ("mango_tree9 (WeChat)", "mango_tree9", "WECHAT"), ("20481632是我的QQ", "20481632", "QQ"),
+    ("微信，mango_tree9", "mango_tree9", "WECHAT"), ("vx｜mango_tree9", "mango_tree9", "WECHAT"),       # a break after it
+    ("薇 mango_tree9", "mango_tree9", "WECHAT"), ("+微 mango_tree9", "mango_tree9", "WECHAT"),          # spaced 薇 / +微
+])
+def test_ids_with_the_keyword_after_them_or_a_break_or_space_after_the_keyword(text, value, entity):
+    assert_masked(text, value, entity)
+
+
+@pytest.mark.parametrize("text", ["Coco是我的微信名", "game2020是我的微信群", "20481632是我的QQ群", "12345是我的QQ等级",
+                                  "微信，QQ都可以", "wechat, facebook, twitter", "薇 娅"])
+def test_nicknames_groups_and_lists_around_a_keyword_are_left_alone(text):
+    assert_left_alone(text)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("QQ的话，2837465910", "2837465910"), ("QQ偶尔上，2837465910", "2837465910"), ("QQ,2837465910", "2837465910"),
+    ("QQ号忘了，大概是2837465910", "2837465910"), ("联系我：2837465910（Q）", "2837465910"),
+])
+def test_a_qq_number_after_one_comma_and_a_short_remark(text, value):
+    assert_masked(text, value, "QQ")
+
+
+@pytest.mark.parametrize("text", ["QQ群不加，12345678是群号", "QQ音乐，1000首", "用QQ，2019年注册", "QQ上有个群，12345678",
+                                  "QQ会员，30000成长值", "QQ 钱包 余额 1234.56", "QQ好友 12345 个"])
+def test_groups_features_years_and_counts_after_a_comma_are_left_alone(text):
+    assert_left_alone(text)
+
+
+def test_a_wechat_id_after_one_comma_and_a_short_remark():
+    assert_masked("微信的话，mango_tree9", "mango_tree9", "WECHAT")
+    assert_masked("vx偶尔看，mango_tree9", "mango_tree9", "WECHAT")
+    assert masked_spans("不用微信，QQ 20481632") == [("20481632", "QQ")]
+    for text in ("微信群不加，group_2024", "微信支付，abc_123", "微信读书，book_2023"):
+        assert_left_alone(text)
+
+
+@pytest.mark.parametrize("text, value, entity", [
+    ("QQ（晚上在线，白天上班）：2837465910", "2837465910", "QQ"),                 # a remark in brackets
+    ("vx（加的时候请备注来自哪里）zhangsan0612", "zhangsan0612", "WECHAT"),
+    ("微信号是我名字的拼音加上生日：zhangsan0612", "zhangsan0612", "WECHAT"),        # a longer remark, then a colon
+])
+def test_an_id_after_a_remark_in_brackets_or_before_a_label_colon(text, value, entity):
+    assert_masked(text, value, entity)
+
+
+@pytest.mark.parametrize("text", ["微信（群号）：abc_123", "QQ（群号）：812345678", "QQ群（技术交流，欢迎加入）：812345678",
+                                  "微信读书里看了好多书，一共读了12345分钟", "QQ音乐会员的有效期到：20251231"])
+def test_groups_and_features_behind_a_remark_stay(text):
+    assert_left_alone(text)
+
+
+@pytest.mark.parametrize("text", ["扫码进微信群，群号 wx_group_2023", "官方微信：brand_official", "QQ 版本 9.7.20.29"])
+def test_identifiers_starting_with_a_keyword_official_accounts_and_versions_stay(text):
+    assert_left_alone(text)
+
+
+def test_a_mobile_after_a_qq_number_keeps_its_label():
+    assert masked_spans("QQ：20481632/" + MOBILE) == [("20481632", "QQ"), (MOBILE, "PHONE")]
+
+
+def test_wechat_wallet_and_step_counts_later_in_the_clause_are_left_alone():
+    assert_left_alone("微信步数 23456")
+    assert_left_alone("微信零钱 12345")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("上海市徐汇区漕溪北路 398 号，周末在家", "上海市徐汇区漕溪北路 398 号"),            # a space inside the number
+    ("杭州市拱墅区莫干山路 100 号 耀江国际大厦 A 座 1203", "杭州市拱墅区莫干山路 100 号 耀江国际大厦 A 座 1203"),
+    ("浦东新区张杨路 500 号 3 号楼 1201 室", "浦东新区张杨路 500 号 3 号楼 1201 室"),
+])
+def test_addresses_with_a_space_between_a_number_and_its_unit(text, value):
+    assert_masked(text, value, "ADDRESS")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("家在四川省南充市仪陇县马鞍镇，", "四川省南充市仪陇县马鞍镇"),           # a chain down to a town, no road word
+    ("云南省大理白族自治州大理市下关镇建设路", "云南省大理白族自治州大理市下关镇建设路"),  # autonomous prefecture + road
+    ("万科金色家园3期7栋1单元1801", "万科金色家园3期7栋1单元1801"),        # a phase of the compound
+    ("绿地世纪城三期16-2-1102", "绿地世纪城三期16-2-1102"),
+    ("北京市朝阳区望京SOHO东区3号楼1506", "北京市朝阳区望京SOHO东区3号楼1506"),  # a compound named in letters
+])
+def test_town_chains_phases_and_compounds_named_in_letters(text, value):
+    assert_masked(text, value, "ADDRESS")
+
+
+@pytest.mark.parametrize("text", ["我在东升街道上班", "住在下关镇附近的路边", "老家是马鞍镇的"])
+def test_a_town_or_street_office_alone_is_not_an_address(text):
+    assert_left_alone(text)
+
+
+@pytest.mark.parametrize("value", [
+    "Room 1201, Building 5, No. 88 Jianguo Road, Chaoyang District, Beijing", "18F, Tower A, 88 Jianguo Rd, Beijing",
+    "Flat 3A, Block 2, 1 Tai Koo Shing Road",
+])
+def test_english_addresses_with_building_tower_block_and_floor(value):
+    assert_masked("Office: " + value, value, "ADDRESS")
+
+
+@pytest.mark.parametrize("text", ["Building 5 is new", "I work on 18F", "Room 302 is mine"])
+def test_english_building_words_without_a_street_are_left_alone(text):
+    assert_left_alone(text)
+
+
+@pytest.mark.parametrize("text", ["坐3 号线到人民广场", "我住5 楼", "B 座的咖啡好喝"])
+def test_a_spaced_unit_without_a_street_is_not_an_address(text):
+    assert_left_alone(text)
+
+
+@pytest.mark.parametrize("text, value", [("同事张华介绍的", "张华"), ("朋友王明一起来的", "王明"),
+                                         ("室友李明推荐我来的", "李明")])
+def test_a_one_character_given_name_before_a_verb(text, value):
+    assert masked_spans(text) == [(value, "PERSON_NAME")]
+
+
+@pytest.mark.parametrize("text, value", [
+    ("设计师陈皓，坐标成都", "陈皓"), ("我是梁爽，", "梁爽"), ("刘语桐，女，27岁", "刘语桐"),      # more given-name characters
+    ("程序员袁野，", "袁野"), ("宝妈周悠悠一枚", "周悠悠"),                                      # an occupation before the name
+    ("自我介绍一下，杨帆，90后", "杨帆"), ("哈喽，刘洋，在杭州上班", "刘洋"),                      # a clause after a greeting
+])
+def test_names_after_an_occupation_a_greeting_or_with_modern_given_names(text, value):
+    assert_masked(text, value, "PERSON_NAME")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("这里是郑凯文，摄影爱好者", "郑凯文"), ("妈妈张秀英是老师", "张秀英"), ("弟弟李明明在读高三", "李明明"),
+    ("我是 Kevin（刘凯）", "刘凯"), ("找我助理小周（周芳）", "周芳"),
+])
+def test_names_after_family_words_or_in_brackets_after_a_nickname(text, value):
+    assert_masked(text, value, "PERSON_NAME")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("王梓涵就是我", "王梓涵"), ("王梓涵的个人简介", "王梓涵"), ("「王梓涵」设计师", "王梓涵"), ("王梓涵-13812345678", "王梓涵"),
+])
+def test_names_before_own_page_words_in_corner_brackets_or_dashed_to_a_phone(text, value):
+    assert_masked(text, value, "PERSON_NAME")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("我叫Tony ZHANG", "Tony ZHANG"), ("I am Tony ZHANG", "Tony ZHANG"),          # mixed-case English names
+    ("英文名Amy，中文名李想", "李想"), ("我叫王可。", "王可"),                         # a given name that is a word
+])
+def test_mixed_case_english_names_and_given_names_that_are_words_after_an_intro(text, value):
+    assert_masked(text, value, "PERSON_NAME")
+
+
+@pytest.mark.parametrize("text, value", [("我是维吾尔族，名字叫阿不都热合曼", "阿不都热合曼"), ("我叫欧阳 娜娜", "欧阳 娜娜"),
+                                         ("我叫司徒 雷，", "司徒 雷")])
+def test_long_transliterated_names_and_spaced_compound_surnames(text, value):
+    assert_masked(text, value, "PERSON_NAME")
+
+
+def test_a_chinese_name_right_after_an_english_name_may_use_rarer_given_characters():
+    assert_masked("Alex Chen，陈亚历，新加坡长大", "陈亚历", "PERSON_NAME")
+    assert_left_alone("Taylor Swift，周杰伦，林俊杰")
+
+
+@pytest.mark.parametrize("text", ["我是 Jack Ma 的粉丝", "我叫周的", "ABC Company", "我在USA Today工作"])
+def test_fans_particles_and_capitalised_words_are_not_names(text):
+    assert not [f for f in analyze_pii(text) if f.entity == "PERSON_NAME"], masked_spans(text)
+
+
+@pytest.mark.parametrize("text", ["李白的简介", "周杰伦就是我的偶像", "「周末」", "我喜欢「王者荣耀」"])
+def test_public_figures_pages_and_bracketed_words_stay(text):
+    assert_left_alone(text)
+
+
+@pytest.mark.parametrize("text", ["妈妈包饺子", "周末(周六)加班", "坐标(北京)", "Tom(王者)", "这里是北京"])
+def test_family_words_and_bracketed_words_without_a_name(text):
+    assert_left_alone(text)
+
+
+@pytest.mark.parametrize("text", ["大家好，周末愉快", "大家好，北京人", "喜欢的主播是张大仙", "你好，请问有空吗"])
+def test_greetings_and_favourite_streamers_are_not_names(text):
+    assert_left_alone(text)
+
+
+@pytest.mark.parametrize("text", ["叫我靓仔", "叫我小哥哥就好", "大家叫我老铁"])
+def test_what_people_ask_to_be_called_is_not_a_name(text):
+    assert_left_alone(text)
+
+
+def test_a_compound_dash_chain_is_building_unit_room_not_a_mobile():
+    assert masked_spans("翠苑130-1234-5678") == [("130-1234-5678", "PHONE")]
+    assert_masked("住在翠苑6-2-1501", "翠苑6-2-1501", "ADDRESS")
+
+
+@pytest.mark.parametrize("text", [
+    "大号是12345678，小号不用了",               # no QQ keyword anywhere
+    "加群请搜群号 28475610（QQ群），别私聊", "天鹅：12345678只", "鹅肝 123456 元一斤",
+])
+def test_qq_lookalikes_without_a_personal_keyword_are_left_alone(text):
+    assert_left_alone(text)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("威：meimei_0412", "meimei_0412"), ("薇芯：tang_tang99", "tang_tang99"), ("V⭐Lucky_77，常在线", "Lucky_77"),
+    ("v-x：Coco_design", "Coco_design"), ("v.x.：nana_1203", "nana_1203"), ("微：ranran_2020", "ranran_2020"),
+    ("\U0001F7E2：fruit_shop88", "fruit_shop88"), ("绿色泡泡：qiqi_2021", "qiqi_2021"), ("wei信chayuan_01 卖茶", "chayuan_01"),
+    ("vx聊：dora_0101", "dora_0101"), ("【微信】anna_lee21", "anna_lee21"), ("v我Tom_Li2000，一起跑步", "Tom_Li2000"),
+    ("Vx➕bake_house_gz 烘焙", "bake_house_gz"), ("威❤：hua_hua_2000", "hua_hua_2000"),
+])
+def test_wechat_single_character_and_emoji_aliases_verbs_and_brackets(text, value):
+    assert_masked(text, value, "WECHAT")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("微信：mei杠li杠2001（杠是-）", "mei杠li杠2001"), ("vx：wang下划线xi下划线88", "wang下划线xi下划线88"),
+    ("威信：yu*yu*2002（*去掉）", "yu*yu*2002"), ("V：lin➖lin➖99（➖换成-）", "lin➖lin➖99"),
+    ("微信：an下划线qi二零零一（自己换）", "an下划线qi二零零一"),
+    ("微信：zhou xin 1990（没有空格）", "zhou xin 1990"), ("V ke ke 0312（去掉空格）", "ke ke 0312"),
+])
+def test_wechat_ids_written_with_words_marks_or_spaces_between_their_parts(text, value):
+    assert_masked(text, value, "WECHAT")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("微信号满了，新号tangtang_2024", "tangtang_2024"),        # another account, once WeChat was named
+    ("微信：coco_li（常用）coco_li02（备用）", "coco_li02"),     # a second id after a note
+])
+def test_wechat_other_accounts(text, value):
+    assert_masked(text, value, "WECHAT")
+
+
+@pytest.mark.parametrize("text", [
+    "关注微信公众号 itstudy_cn 领资料", "企业微信聊天，钉钉打卡", "vx私聊，主页有联系方式", "微信号就不放了，谨慎加人",
+    "威风凛凛 abcdef", "微信支付和支付宝都行",
+])
+def test_wechat_keywords_without_a_personal_id_are_left_alone(text):
+    assert_left_alone(text)
+
+
+@pytest.mark.parametrize("text, value, entity", [
+    ("sfz" + ID + " 报名用", ID, "ID_CARD"),              # pinyin initials of 身份证 glued to the number
+    ("sj" + MOBILE + "，随时打", MOBILE, "PHONE"),
+    ("\U0001F4EEchen yu at qq dot com", "chen yu at qq dot com", "EMAIL"),   # a local part in two words
+    ("德国护照C4F9X2T71，在华工作", "C4F9X2T71", "PASSPORT"),                  # letters and digits mixed
+])
+def test_pinyin_labels_spaced_local_parts_and_mixed_passports(text, value, entity):
+    assert_masked(text, value, entity)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("邮箱 lindong88@163com", "lindong88@163com"), ("lindong88@qq点com", "lindong88@qq点com"),   # a provider, dot missing
+    ("邮箱：lindong88@foxmail", "lindong88@foxmail"), ("lindong88(a)163.com", "lindong88(a)163.com"),  # no TLD; (a)
+])
+def test_email_at_a_known_provider_without_its_dot_or_tld_and_the_a_in_brackets(text, value):
+    assert_masked(text, value, "EMAIL")
+
+
+@pytest.mark.parametrize("text", ["关注@QQ", "git@github", "a@b", "user@localhost", "option (a) 163.com"])
+def test_handles_code_and_lists_are_not_emails(text):
+    assert_left_alone(text)
+
+
+def test_english_words_before_a_written_out_at_are_not_taken_into_the_local_part():
+    out = mask_pii("email me at qq dot com").text
+    assert out.startswith("email "), out
+
+
 # --------------------------------------------------------------------------- passports and plates
 
 @pytest.mark.parametrize("text, value", [
@@ -238,6 +559,45 @@ def test_names_introduced_in_context(text, value):
     assert_masked(text, value, "PERSON_NAME")
 
 
+@pytest.mark.parametrize("text, value", [
+    ("大名周子航，做后端的", "周子航"), ("本名邓雅琪，笔名小鹿", "邓雅琪"), ("吾名殷长风，古风圈", "殷长风"),
+    ("叫我小雪就好，不用客气", "小雪"), ("叫我阿杰就行", "阿杰"), ("我叫安静，人如其名", "安静"),
+    ("我是宓思远，做设计的", "宓思远"), ("本人粘志强，厦门人", "粘志强"), ("我叫隗晓峰", "隗晓峰"),
+    ("孩子他妈林佳怡，一家三口", "林佳怡"), ("主理人邓雅琪，手作皮具", "邓雅琪"), ("俺是孟凡军，山东人", "孟凡军"),
+    ("我叫周 敏，在读研", "周 敏"), ("我是王 建 国，修家电的", "王 建 国"),
+])
+def test_names_after_more_intro_words_rare_surnames_and_spaced(text, value):
+    assert_masked(text, value, "PERSON_NAME")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("来自阿勒泰的阿依古丽·努尔江，学医", "阿依古丽·努尔江"), ("迪力木拉提•买买提，喀什人", "迪力木拉提•买买提"),
+    ("藏族姑娘央金拉姆，在拉萨开民宿", "央金拉姆"), ("才让多吉，青海人，放牦牛的", "才让多吉"),
+    ("我叫布和巴特尔，在草原上", "布和巴特尔"),
+])
+def test_non_han_names_dotted_introduced_by_ethnic_group_or_opening_the_bio(text, value):
+    assert_masked(text, value, "PERSON_NAME")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("以上，周敏 敬上", "周敏"), ("何晓东医生坐诊周三", "何晓东"), ("江多多（真名），喜欢画画", "江多多"),
+    ("设计师｜唐悦｜13912345678", "唐悦"), ("邮箱 tang.yue@163.com，唐悦", "唐悦"), ("电话13912345678，唐悦", "唐悦"),
+    ("全名Grace Lin，做外贸", "Grace Lin"),
+])
+def test_names_before_a_title_or_own_name_note_and_as_fields_of_their_own(text, value):
+    assert_masked(text, value, "PERSON_NAME")
+
+
+@pytest.mark.parametrize("text", [
+    "叫我老张就行", "叫我宝宝吧", "群号找班长要，我不记得了", "看了三遍哈利·波特", "坐标：北京·朝阳，朝阳群众",
+    "爱好：摄影·旅行·美食", "扎西德勒，欢迎来西藏", "迪丽热巴好美，是我的壁纸", "电话13812345678，谢谢",
+    "学生｜单身｜金牛", "Q币充值找官方", "何医生说要多喝水", "最喜欢刘慈欣和特德·姜。",
+])
+def test_nicknames_roles_lists_and_greetings_are_not_names(text):
+    spans = [(v, t) for v, t in masked_spans(text) if t == "PERSON_NAME"]
+    assert spans == [], (text, spans)
+
+
 @pytest.mark.parametrize("text", [
     "最喜欢周杰伦和林俊杰，偶像是谷爱凌", "崇拜姚明和科比", "看了三遍哈利·波特", "我是易烊千玺的粉丝", "爱看金庸，最爱令狐冲",
     "孙俪是我最喜欢的演员",
@@ -268,9 +628,47 @@ def test_street_addresses(text, value):
     assert_masked(text, value, "ADDRESS")
 
 
+@pytest.mark.parametrize("value", [
+    "四川省，成都市，武侯区，人民南路四段，27号", "杭州市/西湖区/文一路/88号/时代大厦/1203", "湖北省-武汉市-洪山区-珞喻路-1037号",
+    "西安市.雁塔区.长安南路.199号", "江苏省_苏州市_姑苏区_人民路_100号", "山东省 济南市 历下区 泉城路 26号 世茂广场 B座 1808",
+])
+def test_addresses_written_in_separated_parts(value):
+    assert_masked("收货地址：" + value + "，谢谢", value, "ADDRESS")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("台中市西屯區台灣大道三段99號12樓，歡迎", "台中市西屯區台灣大道三段99號12樓"),
+    ("寄：九龍尖沙咀廣東道33號5樓", "九龍尖沙咀廣東道33號5樓"),
+    ("家住滨湖花园8#楼3单元501", "滨湖花园8#楼3单元501"),
+])
+def test_addresses_in_traditional_characters_and_with_hash_for_number(text, value):
+    assert_masked(text, value, "ADDRESS")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("家住金色家园东5幢1单元302，养猫", "金色家园东5幢1单元302"), ("玫瑰园8-2-1101，有事敲门", "玫瑰园8-2-1101"),
+    ("住望京花家地北里B区3号楼2单元502", "望京花家地北里B区3号楼2单元502"), ("住保利时代12幢3单元1502，有车位", "保利时代12幢3单元1502"),
+    ("朝阳区东三环北路甲19号", "朝阳区东三环北路甲19号"), ("武汉市中山大道西88号", "武汉市中山大道西88号"),
+    ("住在长江路与黄河路交叉口西南角幸福里3号楼", "长江路与黄河路交叉口西南角幸福里3号楼"),
+    ("南宁市西乡塘区大学路华强市场C区215号，批发", "南宁市西乡塘区大学路华强市场C区215号"),
+    ("深圳市南山区科技南路18号深圳湾科技生态园10栋B座8F-806", "深圳市南山区科技南路18号深圳湾科技生态园10栋B座8F-806"),
+    ("宁波市鄞州区天童南路588号文化广场二期3号楼1205", "宁波市鄞州区天童南路588号文化广场二期3号楼1205"),
+    ("老家湖南省邵阳市隆回县桃洪镇中心小学", "湖南省邵阳市隆回县桃洪镇中心小学"),
+    ("四川省凉山州昭觉县支尔莫乡阿土列尔村，悬崖村", "四川省凉山州昭觉县支尔莫乡阿土列尔村"),
+])
+def test_addresses_with_lettered_blocks_building_chains_intersections_and_rural_chains(text, value):
+    assert_masked(text, value, "ADDRESS")
+
+
+def test_an_address_stops_before_the_next_clause():
+    out = mask_pii("北京市朝阳区建国路88号，3号线国贸站").text
+    assert out == "[ADDRESS],3号线国贸站", out
+
+
 @pytest.mark.parametrize("text", [
     "我在杭州工作，住海淀", "南京路步行街很热闹", "宿舍3号楼402，欢迎串门", "座位12排5号", "在万达广场3楼的星巴克",
-    "欢迎来成都玩，春熙路太古里很好逛",
+    "欢迎来成都玩，春熙路太古里很好逛", "江苏南京，鼓楼区，大学生", "我家在解放路和人民路交叉口附近", "教室A302，周三下午上课",
+    "地铁2号线，西直门站", "在医院3楼做检查，人好多", "期末考试第3名，数学98分",
 ])
 def test_a_city_or_a_room_alone_is_not_an_address(text):
     assert_left_alone(text)

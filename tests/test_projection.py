@@ -230,7 +230,7 @@ def test_the_loader_refuses_a_student_of_another_projection(reduced, tmp_path, m
 
 
 def test_the_reduced_release_serves_profiles(reduced, tmp_path):
-    from coldstart.profile import vote
+    from coldstart.voting import vote
     from coldstart.release_loader import ReleaseLoader
     from coldstart.storage import LocalStore
 

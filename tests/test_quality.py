@@ -13,7 +13,7 @@ import pytest
 from coldstart.calibration import (CALIBRATION_FILE, FEATURES, Calibrator, TextEvidence, choose_threshold,
                                    fit_calibrator, text_evidence)
 from coldstart.items import ItemTable
-from coldstart.profile import REASON_LOW_CONFIDENCE, REASON_NO_SIGNAL, ProfileSettings, has_signal_words, vote
+from coldstart.voting import REASON_LOW_CONFIDENCE, REASON_NO_SIGNAL, ProfileSettings, has_signal_words, vote
 from infra.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -416,7 +416,7 @@ sys.path.insert(0, sys.argv[1])
 from coldstart.calibration import Calibrator, text_evidence
 from coldstart.items import ItemTable
 from coldstart.keyword_baseline import KeywordProfiler
-from coldstart.profile import ProfileSettings, vote
+from coldstart.voting import ProfileSettings, vote
 cal = Calibrator.load(sys.argv[2] + "/calibration.json")
 kw = KeywordProfiler.load(sys.argv[2] + "/keywords.json")
 items = ItemTable.from_rows(["a", "b", "c", "d"], [["体育"], ["体育", "娱乐"], [], ["科技"]])

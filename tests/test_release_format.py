@@ -6,7 +6,9 @@ use the layout's names instead of spelling their own.
 """
 import json
 import os
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from coldstart.errors import ManifestError
@@ -151,3 +153,65 @@ def test_no_writer_outside_the_format_package_renames_files_by_hand():
                     if needle in text:
                         offenders.append(f"{os.path.relpath(os.path.join(dirpath, name), root)}: {needle}")
     assert offenders == []
+
+
+# -- canary votes: expected only where a vote means something -------------------------------------
+class _FixedEncoder:
+    """Answers every text with one vector (a runtime whose output drifted to ``vector``)."""
+
+    def __init__(self, vector):
+        self.vector = np.asarray(vector, dtype=np.float32)
+
+    def encode_ids(self, *_):
+        return self.vector[None, :]
+
+
+class _Tokenizer:
+    def encode(self, text):
+        return SimpleNamespace(input_ids=None, attention_mask=None, token_type_ids=None)
+
+
+def _two_clusters():
+    """20 users near e0 who like 体育, 20 near e0 + 0.6 e1 who like 美食 (cosine 0.86 between the centres)."""
+    from annoy import AnnoyIndex
+
+    from coldstart.items import ItemTable
+
+    rng = np.random.default_rng(3)
+    a, b = np.eye(8)[0], np.eye(8)[0] + 0.6 * np.eye(8)[1]
+    vectors = [c + 0.02 * rng.normal(size=8) for c in [a] * 20 + [b] * 20]
+    index = AnnoyIndex(8, "angular")
+    for i, v in enumerate(vectors):
+        index.add_item(i, (v / np.linalg.norm(v)).tolist())
+    index.build(5)
+    items = ItemTable.from_rows([f"h{i}" for i in range(40)], [["体育"]] * 20 + [["美食"]] * 20)
+    return index, items, a / np.linalg.norm(a), b / np.linalg.norm(b)
+
+
+def test_a_served_vector_that_votes_another_tag_fails_the_smoke_test_when_votes_are_checked():
+    from coldstart.errors import SmokeTestError
+    from coldstart.release import Canaries
+
+    index, items, a, b = _two_clusters()
+    recorded = Canaries.record(["我喜欢打篮球"], a[None, :])
+    drifted = _FixedEncoder(b)  # cosine 0.86 to the recorded vector: passes a 0.85 floor, votes 美食
+    checked = recorded.expect(index, items, search_k=-1)
+    assert checked.canaries[0].top_tag == "体育"
+    checked.min_cosine = {"onnx": 0.85}
+    with pytest.raises(SmokeTestError, match="votes '美食'"):
+        checked.check(drifted, _Tokenizer(), index, items, "onnx", 8)
+    unchecked = recorded.expect(index, items, search_k=-1, check_votes=False)
+    assert unchecked.canaries[0].top_tag is None and unchecked.canaries[0].neighbors
+    unchecked.min_cosine = {"onnx": 0.85}
+    unchecked.check(drifted, _Tokenizer(), index, items, "onnx", 8)  # vector and neighbours only
+    checked.check(_FixedEncoder(a), _Tokenizer(), index, items, "onnx", 8)  # the recorded vector passes
+
+
+def test_votes_are_checked_only_for_a_model_whose_neighbours_are_stable():
+    from coldstart.release import Canaries
+
+    def manifest(overlap):
+        return SimpleNamespace(gates={} if overlap is None else {"int8_overlap": SimpleNamespace(value=overlap)})
+
+    assert Canaries.votes_are_stable(manifest(0.97)) and Canaries.votes_are_stable(manifest(0.9))
+    assert not Canaries.votes_are_stable(manifest(0.3)) and not Canaries.votes_are_stable(manifest(None))

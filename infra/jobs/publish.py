@@ -169,7 +169,8 @@ def _collect(store, args, current, work: Path) -> "tuple":
         items = load_index_items(index_dir)
     except ValueError as exc:  # e.g. a table of raw user ids (items.npz format 1): never published
         raise ManifestError(f"refusing the release: {exc}") from None
-    Canaries.load(model_dir).expect(index, items, manifest.search_k).save(work)
+    Canaries.load(model_dir).expect(index, items, manifest.search_k,
+                                    check_votes=Canaries.votes_are_stable(model)).save(work)
     index.unload()
     files[CANARIES] = work / CANARIES
     components = {"index": {"count": manifest.count, "dim": manifest.dim, "recall_at_10": manifest.recall.recall,

@@ -79,7 +79,7 @@ class ReleaseScorer:
     """Encode and vote against one release, optionally leaving a user out of their own neighbourhood."""
 
     def __init__(self, service, k: int, keys):
-        from coldstart.profile import ProfileSettings
+        from coldstart.voting import ProfileSettings
 
         self.service = service
         self.release = service.current_release()
@@ -98,7 +98,7 @@ class ReleaseScorer:
 
     def vote(self, vector: np.ndarray, leave_out: Optional[str] = None, raw: bool = False):
         """``leave_out``: a user id whose own item must not vote (leave-one-out evaluation)."""
-        from coldstart.profile import vote
+        from coldstart.voting import vote
 
         own = self._item_of.get(self.keys.handle(leave_out)) if leave_out is not None else None
         ids, dist = self.release.index.get_nns_by_vector(vector, self.k + (own is not None),

@@ -6,7 +6,7 @@ Why
     "asdfghjkl" got 科技 at 0.97. A small logistic model over what the vote and the text show
     turns those signals into P(top tag right), fitted by the pipeline (``python -m infra
     calibrate``) on a calibration split, shipped in the release as ``index/calibration.json``
-    and applied by the one serving core (``coldstart.profile.vote``) on the Lambda and on the
+    and applied by the one serving core (``coldstart.voting.vote``) on the Lambda and on the
     kiosk alike.
 
 Features (``FEATURES``; every one is computed the same way at fit time and at serving time)

@@ -46,7 +46,7 @@ GATE_FEATURES = ("typed_chars_log", "image_chars_log", "cosine", "typed_confiden
                  "same_top_tag")
 
 Embed = Callable[[str], np.ndarray]     # masked, normalised text → unit vector
-Vote = Callable[[np.ndarray], Any]      # vector → coldstart.profile.Profile (k neighbours voted)
+Vote = Callable[[np.ndarray], Any]      # vector → coldstart.voting.Profile (k neighbours voted)
 
 _PLACEHOLDER_WORDS = frozenset(PLACEHOLDERS.values())
 

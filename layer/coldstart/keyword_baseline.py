@@ -31,7 +31,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
 from .items import ItemTable
 from .pii import PLACEHOLDERS
 from .preprocess import PREPROCESS_VERSION
-from .profile import DEFAULT_SETTINGS, Profile, ProfileSettings, TagScore, fallback_profile
+from .voting import DEFAULT_SETTINGS, Profile, ProfileSettings, TagScore, fallback_profile
 from .release.layout import INDEX_DIR, KEYWORDS as KEYWORDS_FILE  # the name lives in the release layout
 
 REASON_KEYWORDS = "keywords"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
-from .profile import Profile
+from .voting import Profile
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ through the steps below once and comes back as a typed ``Outcome``; the front do
       4. experiment arm         coldstart.experiments (keyword baseline or semantic)
       5. encode                 coldstart.embedding (student + near-duplicate cache), fused with the
                                 avatar text as coldstart.fusion says
-      6. search + vote          the release's Annoy index → coldstart.profile.vote, with the release's
+      6. search + vote          the release's Annoy index → coldstart.voting.vote, with the release's
                                 calibrator (coldstart.calibration): confidence is the probability that
                                 top_tag is right, and text without interest signal abstains
       7. store                  coldstart.profile_store, masked data only
@@ -35,7 +35,7 @@ from .keyword_baseline import KeywordProfiler, keyword_or_fallback
 from .outcome import Assignment, AvatarReport, Outcome
 from .preprocess import MaskedInput, mask_input
 from .calibration import Calibrator, TextEvidence, text_evidence
-from .profile import REASON_NO_SIGNAL, Profile, ProfileSettings, fallback_profile, has_signal_words, vote
+from .voting import REASON_NO_SIGNAL, Profile, ProfileSettings, fallback_profile, has_signal_words, vote
 from .profile_store import ProfileStore, StoredProfile
 from .pseudonyms import Pseudonymizer
 from .release_loader import EncoderBackend, LoadedRelease, ReleaseLoader, ReleaseManager

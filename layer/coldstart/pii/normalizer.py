@@ -235,16 +235,24 @@ def _cn_digits(text: str, out: List[str], soft: set) -> bool:
 
 
 def _mark_soft_edges(text: str, s: int, e: int, soft: set) -> None:
+    """Chinese numerals at either edge of a run with Arabic digits, and the separators between them
+    ("QQ 2609913374 二次元": the 二 may be a word)."""
     k = s
     while k < e and text[k] in CN_DIGITS:
         k += 1
-    if s < k < e and text[k].isdigit():
-        soft.update(range(s, k))
+    j = k
+    while s < j < e and text[j] in SEP_CHARS:
+        j += 1
+    if s < k and j < e and text[j].isdigit():
+        soft.update(range(s, j))
     k = e
     while k > s and text[k - 1] in CN_DIGITS:
         k -= 1
-    if s < k < e and text[k - 1].isdigit():
-        soft.update(range(k, e))
+    j = k
+    while s < j < e and text[j - 1] in SEP_CHARS:
+        j -= 1
+    if k < e and j > s and text[j - 1].isdigit():
+        soft.update(range(j, e))
 
 
 def _translate_run(m: "re.Match[str]") -> str:

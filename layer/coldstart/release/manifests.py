@@ -161,7 +161,8 @@ def teacher_info(value: Any, where: str = "manifest") -> TeacherInfo:
     return teacher
 
 
-def _check_kind(data: Any, kind: str, what: str) -> Dict[str, Any]:
+def check_kind(data: Any, kind: str, what: str) -> Dict[str, Any]:
+    """``data`` as a JSON object of this ``kind`` and the schema version this code reads, else ManifestError."""
     if not isinstance(data, dict):
         raise ManifestError(f"{what} must be a JSON object")
     if data.get("kind") != kind:
@@ -177,11 +178,30 @@ def _malformed(what: str, exc: BaseException) -> ManifestError:
     return ManifestError(f"{what} is malformed: {exc!r}"[:500])
 
 
+class _ComponentManifest:
+    """save/load of a component's manifest file (``FILE`` in its directory), shared by index and model."""
+
+    FILE = ""
+
+    def save(self, directory: PathLike) -> None:
+        atomic_write(Path(directory) / self.FILE, json_bytes(self.to_dict()))
+
+    @classmethod
+    def load(cls, directory: PathLike, verify: bool = True):
+        """Read ``directory/FILE``; with ``verify``, every file it lists is checked (size, sha256)."""
+        manifest = cls.from_dict(read_json(Path(directory) / cls.FILE))
+        if verify:
+            verify_files(directory, manifest.files)
+        return manifest
+
+
 # ------------------------------------------------------------------------------ index
 
 @dataclass
-class IndexManifest:
+class IndexManifest(_ComponentManifest):
     """``index/manifest.json``: the Annoy index, its sidecar files and how well it recalls."""
+
+    FILE = layout.INDEX_MANIFEST
 
     teacher: TeacherInfo
     dim: int
@@ -206,7 +226,7 @@ class IndexManifest:
     @classmethod
     def from_dict(cls, data: Any) -> "IndexManifest":
         """A manifest from parsed JSON; anything malformed raises ManifestError (and nothing else)."""
-        _check_kind(data, "index", "index manifest")
+        check_kind(data, "index", "index manifest")
         try:
             recall = _object(data["recall"], "recall")
             manifest = cls(
@@ -235,16 +255,6 @@ class IndexManifest:
             raise ManifestError(f"index manifest: dim {manifest.dim} but its projection is {manifest.projection.width} wide")
         return manifest
 
-    def save(self, index_dir: PathLike) -> None:
-        atomic_write(Path(index_dir) / layout.INDEX_MANIFEST, json_bytes(self.to_dict()))
-
-    @classmethod
-    def load(cls, index_dir: PathLike, verify: bool = True) -> "IndexManifest":
-        """Read ``index_dir/manifest.json``; with ``verify``, every file it lists is checked (size, sha256)."""
-        manifest = cls.from_dict(read_json(Path(index_dir) / layout.INDEX_MANIFEST))
-        if verify:
-            verify_files(index_dir, manifest.files)
-        return manifest
 
 
 def read_index_manifest(index_dir: PathLike, verify: bool = True) -> IndexManifest:
@@ -305,8 +315,10 @@ class GateResult:
 
 
 @dataclass
-class ModelManifest:
+class ModelManifest(_ComponentManifest):
     """``model/model_manifest.json``: the student, its serving files, the gates it passed."""
+
+    FILE = layout.MODEL_MANIFEST
 
     teacher: TeacherInfo
     student: StudentInfo
@@ -341,7 +353,7 @@ class ModelManifest:
 
     @classmethod
     def from_dict(cls, data: Any) -> "ModelManifest":
-        _check_kind(data, "model", "model manifest")
+        check_kind(data, "model", "model manifest")
         try:
             student = _object(data["student"], "student")
             serving = _object(data["serving"], "serving")
@@ -391,15 +403,6 @@ class ModelManifest:
                                 f"has: {', '.join(sorted(self.serving.lite)) or 'nothing'}); use the onnx backend")
         return name
 
-    def save(self, model_dir: PathLike) -> None:
-        atomic_write(Path(model_dir) / layout.MODEL_MANIFEST, json_bytes(self.to_dict()))
-
-    @classmethod
-    def load(cls, model_dir: PathLike, verify: bool = True) -> "ModelManifest":
-        manifest = cls.from_dict(read_json(Path(model_dir) / layout.MODEL_MANIFEST))
-        if verify:
-            verify_files(model_dir, manifest.files)
-        return manifest
 
     def paths(self, model_dir: PathLike) -> Dict[str, Path]:
         """Every file of the component, the manifest included (name -> local path)."""
@@ -440,11 +443,7 @@ class ReleaseManifest:
 
     @classmethod
     def from_dict(cls, raw: Any) -> "ReleaseManifest":
-        if not isinstance(raw, dict) or raw.get("kind") != "release":
-            raise ManifestError("release.json is not a release manifest")
-        if raw.get("schema_version") != layout.SCHEMA_VERSION:
-            raise ManifestError(f"release.json schema_version {str(raw.get('schema_version'))[:20]!r} is not "
-                                f"{layout.SCHEMA_VERSION}")
+        check_kind(raw, "release", "release.json")
         try:
             components = _object(raw.get("components", {}), "components")
             if not all(isinstance(v, dict) for v in components.values()):

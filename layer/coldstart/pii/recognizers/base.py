@@ -201,7 +201,9 @@ def is_ip_or_version(text: str, run: DigitRun) -> bool:
 _LETTER_BEFORE_RE = re.compile(r"[A-Za-z]+\Z")
 # Letters glued to the front of a number that still introduce personal data ("Tel13812345678").
 _OK_LETTERS = frozenset("tel phone mobile mob cell call no num id qq q vx wx v x wechat weixin m t p ph "
-                        "fax hp contact whatsapp line visa jcb master mastercard amex unionpay card cn".split())
+                        "fax hp contact whatsapp line visa jcb master mastercard amex unionpay card cn "
+                        # pinyin and its initials for the labels (身份证 sfz, 电话 dh, 手机 sj, 卡号 kh ...)
+                        "sfz sfzh shenfenzheng dh dianhua sj shouji kh kahao yhk zh zhanghao hm haoma lxfs".split())
 
 
 def glued_code_prefix(text: str, start: int) -> bool:
@@ -249,3 +251,15 @@ class DigitRecognizer(Recognizer):
                     continue
                 out.append(Candidate(span[0], span[1], self.entity, self.score))
         return out
+
+
+_REMARK_RE = re.compile(r"[ ]?(?:\([^()0-9A-Za-z]{1,20}\)|【[^【】0-9A-Za-z]{1,20}】)[ ]?:?[ ]?")
+#: how far a loose look-ahead reads for an id; longer when a label colon stands right before it
+LOOSE_GAP, LOOSE_GAP_COLON = 10, 18
+
+
+def skip_remark(text: str, at: int) -> int:
+    """After a contact keyword, a remark in brackets before the value ("QQ（晚上在线，白天上班）：2837...",
+    "vx（加的时候请备注）mango_9"): where the value may start; ``at`` when there is none."""
+    m = _REMARK_RE.match(text, at)
+    return m.end() if m is not None else at

@@ -5,6 +5,7 @@
 * ``@`` written ``＠`` (NFKC), doubled (``yuanbao@@163.com``), with spaces around it, or as
   ``[at]`` ``(at)`` ``{at}`` ``[AT]``, `` at `` / `` AT ``, ``#``, 艾特, 圈a;
 * the dot written ``。`` ``．`` ``(dot)`` ``[dot]`` `` dot `` 点 (or ``#`` after a ``#`` at);
+* a well-known provider with its dot missing or no TLD at all (``zhangsan@163com``, ``邮箱：zhangsan@qq``);
 * Chinese local parts and domains (李明@公司.中国, 王小二@杭州某某科技.com).
 
 The domain is parsed label by label (no nested regex quantifiers: bounded time on any input).
@@ -24,7 +25,8 @@ from .base import Candidate, Recognizer
 # ahead); up to two spaces around it are taken in Python.
 _AT_RE = re.compile(
     r"(?P<at>@{1,2})"
-    r"|(?P<ob>[\[({【<「][ ]?(?:at|AT|At|艾特|@)[ ]?[\])}】>」]|艾特|圈[aA]|小老鼠|#)"
+    r"|(?P<ob>[\[({【<「][ ]?(?:at|AT|At|艾特|@)[ ]?[\])}】>」]|艾特|圈[aA]|小老鼠|#"
+    r"|(?<=[A-Za-z0-9])[\[({【<「][aA][\])}】>」](?=[A-Za-z0-9]))"  # "(a)" only glued on both sides
     r"|[ ]+(?P<word>at|AT)(?=[ ]+[A-Za-z0-9])"
 )
 _LABEL_RE = re.compile(r"[A-Za-z0-9-]{1,63}|[\u4e00-\u9fff]{1,20}")  # ASCII or Chinese, never mixed
@@ -58,7 +60,8 @@ class EmailRecognizer(Recognizer):
         text = nt.text
         low = nt.lower
         if "@" not in text and "#" not in text and "艾特" not in text and "圈a" not in low and "小老鼠" not in text \
-                and " at " not in low and not any(b + "at" in low or b + " at" in low for b in "([{【<「"):
+                and " at " not in low and not any(b + "at" in low or b + " at" in low or b + "a" + c in low
+                                                  for b, c in ("()", "[]", "{}", "【】", "<>", "「」")):
             return []
         out: List[Candidate] = []
         floor = 0
@@ -79,10 +82,14 @@ class EmailRecognizer(Recognizer):
             local_start = self._local_start(text, at_start, floor, obfuscated)
             if local_start is None:
                 continue
+            if m.group("word") is not None:
+                local_start = _spaced_local_start(text, local_start, floor)
             cjk_local = _has_cjk(text[local_start:at_start])
             if m.group("word") is not None:
                 at_end = _skip_spaces(text, at_end)
             end = self._domain_end(text, at_end, obfuscated, obfuscated or cjk_local)
+            if end is None and not cjk_local and at_start - local_start >= 3:
+                end = _provider_end(text, at_end)  # "zhangsan@163com", "zhangsan@163点com", "邮箱：zhangsan@qq"
             if end is None:
                 continue
             if text[end:end + 1] == ":" and text[end + 1:end + 2].isalnum() and text[end + 1:end + 2].isascii():
@@ -159,6 +166,18 @@ class EmailRecognizer(Recognizer):
         return None
 
 
+# A well-known mail provider after the at-sign, its dot missing or written 点, or no TLD at all.
+_PROVIDER_RE = re.compile(
+    r"(?:qq|QQ|163|126|sina|sohu|foxmail|139|189|yeah|gmail|outlook|hotmail|aliyun|icloud|yahoo)"
+    r"(?:[ ]?(?:点|\.|。)?[ ]?(?:com|COM|cn|net)(?:\.cn)?)?(?![A-Za-z0-9.@_-])"
+)
+
+
+def _provider_end(text: str, start: int) -> Optional[int]:
+    m = _PROVIDER_RE.match(text, start)
+    return m.end() if m is not None else None
+
+
 def _skip_spaces(text: str, i: int, limit: int = 2) -> int:
     j = i
     while j < len(text) and j - i < limit and text[j] == " ":
@@ -171,6 +190,27 @@ def _skip_spaces_back(text: str, i: int, floor: int, limit: int = 2) -> int:
     while j > floor and i - j < limit and text[j - 1] == " ":
         j -= 1
     return j
+
+
+_NOT_LOCAL_WORDS = frozenset("me my is to or and email mail e-mail contact write send at me: mailto".split())
+
+
+def _spaced_local_start(text: str, start: int, floor: int) -> int:
+    """"📮xiao mo at qq dot com": with a written-out "at", the local part may be two or three words, when
+    nothing but the start of the text, a non-ASCII character or a label colon comes before them."""
+    i = start
+    for _ in range(2):
+        if i - 1 <= floor or text[i - 1] != " ":
+            break
+        j = i - 1
+        while j > floor and text[j - 1].isascii() and text[j - 1].isalnum():
+            j -= 1
+        if j == i - 1 or text[j:i - 1].lower() in _NOT_LOCAL_WORDS:
+            break
+        i = j
+    if i < start and (i == floor or not text[i - 1].isascii() or text[i - 1] in ":"):
+        return i
+    return start
 
 
 def _has_cjk(s: str) -> bool:

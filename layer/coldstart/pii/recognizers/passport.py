@@ -30,6 +30,14 @@ _CONTEXT_RE = re.compile(
 )
 
 
+# After a passport word, other countries' numbers mix letters and digits (German "C01X00T47"): 9 characters,
+# letters and at least 3 digits, right after the word (a separator or 号/号码/是 allowed).
+_MIXED_AFTER_CONTEXT_RE = re.compile(
+    "(?:护照号码|护照号|护照|passport|Passport|PASSPORT)(?:[ ]?[:=是][ ]?|号码|[ ])?"
+    r"(?P<v>[A-Z](?:[A-Z0-9]){8})(?![A-Za-z0-9])"
+)
+
+
 class PassportRecognizer(Recognizer):
     entity = "PASSPORT"
     name = "passport"
@@ -54,4 +62,8 @@ class PassportRecognizer(Recognizer):
             if self.vetoed(nt, m.start()):
                 continue
             out.append(Candidate(m.start("v"), m.end("v"), self.entity, self.score if strong else 0.65))
+        for m in _MIXED_AFTER_CONTEXT_RE.finditer(text):
+            value = m.group("v")
+            if sum(c.isdigit() for c in value) >= 3 and not self.vetoed(nt, m.start("v")):
+                out.append(Candidate(m.start("v"), m.end("v"), self.entity, 0.65))
         return out

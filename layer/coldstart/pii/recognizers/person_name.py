@@ -31,18 +31,25 @@ INTRO, STRONG, WEAK = 3, 2, 1
 
 _CONTEXTS = {
     INTRO: ("我叫", "我的名字是", "我的名字叫", "名字是", "名字叫", "名字", "姓名", "本人姓名", "真名", "真名叫",
-            "真实姓名", "中文名", "中文名字", "叫我", "称呼我", "小名", "乳名", "网名", "我系", "名叫", "就叫"),
+            "真实姓名", "中文名", "中文名字", "叫我", "称呼我", "小名", "乳名", "网名", "我系", "名叫", "就叫",
+            "大名", "本名", "全名", "吾名", "俺叫", "名为", "真实名字"),
     STRONG: ("本人", "联系人", "收件人", "收货人", "寄件人", "收款人", "户名", "开户名", "持卡人", "车主", "户主",
              "家长", "家属", "房东", "业主", "法人", "负责人", "经办人", "署名", "老公", "老婆", "爱人", "妻子",
              "丈夫", "我妈", "我爸", "我妈叫", "我爸叫", "儿子", "女儿", "孩子叫", "宝宝叫", "我姐", "我哥", "我妹",
              "我弟", "紧急联系人", "英文名", "签名", "姓名拼音", "拼音", "开户人", "介绍人", "推荐人", "监护人", "申请人",
-             "报名人", "委托人", "担保人", "联络人", "对接人", "受益人", "患者", "学员"),
+             "报名人", "委托人", "担保人", "联络人", "对接人", "受益人", "患者", "学员", "主理人", "店主", "创始人",
+             "他爸", "他妈", "孩子爸", "孩子妈", "媳妇", "对象", "男朋友", "女朋友", "新娘", "新郎"),
     WEAK: ("找", "联系", "我是", "来自", "转告", "交给", "代收", "报名", "会计", "店长", "站长", "老板", "老板娘",
            "经理", "主管", "组长", "班长", "队长", "阿姨", "师傅", "司机", "网格员", "员", "部", "中文", "叫",
            "同学", "同事", "朋友", "邻居", "外婆", "奶奶", "爷爷", "外公", "是我", "信息", "的", "自己", "助理",
            "秘书", "经纪人", "代理人", "同桌", "室友", "班主任", "主任", "校长", "院长", "医生", "律师", "导游", "教练",
            "客户", "表哥", "表姐", "表弟", "表妹", "堂哥", "堂姐", "舅舅", "姑姑", "叔叔", "阿姨", "咨询", "——", "—",
-           "落款", "称呼", "实习生", "新人", "学生", "by", "By"),
+           "落款", "称呼", "实习生", "新人", "学生", "by", "By", "俺是", "认识", "中介", "师傅",
+           # occupations people put before their own name ("设计师王梓涵，"; not 主播 / 博主 / 作者: "喜欢的主播是X"
+           # names a public figure)
+           "设计师", "工程师", "程序员", "摄影师", "化妆师", "美甲师", "营养师", "咨询师", "培训师", "护士",
+           "销售", "客服", "顾问", "讲师", "翻译", "宝妈", "宝爸",
+           "这里是", "妈妈", "爸爸", "母亲", "父亲", "奶奶是", "姐姐", "哥哥", "弟弟", "妹妹"),
 }
 _STRENGTH = {w: level for level, words in _CONTEXTS.items() for w in words}
 _SEP = r"(?:[ ]?[:=][ ]?|[ ]?(?:是|为|叫)[ ]?|[ ])?"
@@ -52,11 +59,12 @@ _INTRO_RE = re.compile(
     "(?P<w>" + "|".join(re.escape(w) for w in sorted(_CONTEXTS[INTRO], key=len, reverse=True)) + ")" + _SEP
 )
 _NAME_START_CLASS = "[" + "".join(sorted(set(SURNAMES) | {w[0] for w in COMPOUND_SURNAMES})) + "]"
-_CLAUSE_END = r"(?=$|[，,。；;！!？?|｜/、()（）【】\[\] ~～])"
+_CLAUSE_END = r"(?=$|[，,。；;！!？?|｜/、()（）【】\[\] ~～「」『』])"
 # A short clause that starts with a surname: "，吕志强，", "司马云飞｜..." (at the start: _FIRST_CLAUSE_RE).
 _CLAUSE_RE = re.compile(
-    r"[，,。；;！!？?|｜/、()（）【】\[\] ~～:](?=" + _NAME_START_CLASS + r")(?P<c>[\u4e00-\u9fff]{2,4})" + _CLAUSE_END
+    r"[，,。；;！!？?|｜/、()（）【】\[\] ~～:「『](?=" + _NAME_START_CLASS + r")(?P<c>[\u4e00-\u9fff]{2,4})" + _CLAUSE_END
 )
+_MINORITY_CLAUSE_RE = re.compile(r"[\u4e00-\u9fff]{4,6}" + _CLAUSE_END)
 _FIRST_CLAUSE_RE = re.compile(r"(?=" + _NAME_START_CLASS + r")(?P<c>[\u4e00-\u9fff]{2,4})" + _CLAUSE_END)
 _CONTEXT_RE = re.compile(
     "(?P<w>" + "|".join(re.escape(w) for w in sorted(_STRENGTH, key=len, reverse=True) if _STRENGTH[w] != INTRO)
@@ -66,6 +74,10 @@ _CONTEXT_RE = re.compile(
 _STOP = frozenset("的了是在和与及或也都就还又很今昨来去到从住做当喜想要会能说叫姓岁男女啊呀吧呢哦哈嘛"
                   "哥姐弟妹爸妈们这那有没不我你他她它请加电手微扣邮号已目收打负帮给让被把将对向往为所而且但却"
                   "即便因此故则后里外内间")
+# An English name (first and family name) as the clause right before: the Chinese name after it is the same person's.
+_EN_NAME_BEFORE_RE = re.compile(r"(?<![A-Za-z])[A-Z][a-z]+[ ][A-Z][a-z]+[ ]?[，,/|｜(]\Z")
+# Function words that never end a name, even alone in their clause ("我叫周的" is no name).
+_PARTICLES = frozenset("的了是在和与及或也都就还又很吧呢啊呀哦嘛哈们我你他她它这那")
 # Characters that may stand right before a name the right-context rule finds ("说是贾云鹏的同学").
 _LEFT_OF_NAME = frozenset("是叫说找和与及给让被把将对向为的了在从到我你他她班级校区市县人长员任师理书总")
 # Titles after a surname: 王先生, 张老师, 刘女士 (a surname with a title is not a name).
@@ -80,12 +92,33 @@ _MINORITY_STARTS = frozenset(
     "买买 阿依 古丽 热依 艾力 阿不 吐尔 努尔 帕提 迪丽 依明 艾合 阿布 热合 玉素 肉孜 库尔 再努 米热".split()
 )
 # Clause boundaries around a name that stands alone.
-_BOUNDARY = frozenset("，,。；;！!？?|｜/、()（）【】[] \n~～:：\"“”'")
+_BOUNDARY = frozenset("，,。；;！!？?|｜/、()（）【】[] \n~～:：\"“”'「」『』")
 _WEAK_BOUNDARY_ONLY = frozenset(["的", "员", "部", "信息", "中文", "叫", "——", "—"])  # name must end at a boundary
 
+# A name written with a space between its characters ("我叫李 娜，", "我是王 建 军"): after a context word.
+_SPACED_NAME_RE = re.compile(r"[\u4e00-\u9fff](?: [\u4e00-\u9fff]){1,2}(?=$|[，,。；;！!？?|｜/、() ~～:])")
+_SPACED_COMPOUND_RE = re.compile(r"[\u4e00-\u9fff]{2} [\u4e00-\u9fff]{1,2}(?=$|[，,。；;！!？?|｜/、() ~～:])")
+# Ethnic-group introductions name a person without a Han surname: "彝族小伙吉克曲布", "藏族姑娘卓玛".
+_ETHNIC_INTRO_RE = re.compile(
+    r"[\u4e00-\u9fff]{1,3}族(?P<w>小伙子?|姑娘|小姑娘|妹子|女孩|男孩|汉子|小哥|大叔|阿姨|大姐)"
+)
+# Words that may follow a given name an intro word introduced ("叫我小雨就好", "叫我阿杰吧").
+_NAME_FOLLOWER_RE = re.compile("就好|就行|就可以|即可|好了|吧|哦|呀|啊|哈|啦|嘛|~")
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 _UPPER_RE = re.compile(r"[A-Z]")
 _DOT_NAME_RE = re.compile(r"[\u4e00-\u9fff]{2,8}·[\u4e00-\u9fff]{2,8}(?:·[\u4e00-\u9fff]{2,8})?")
+_DOTS = "·•・‧∙"
+_DOT_RE = re.compile("[" + _DOTS + "]")
+# Characters that end the part of a transliterated name next to a middle dot ("伊犁的努尔兰·叶尔江"):
+# the function words of a sentence, not the syllables names are written with (不, 都 in 阿不都, 那 in 那日苏).
+_DOT_STOP = frozenset("的了是在和与及或也就还又很我你他她它这们吧呢啊呀哦嘛说看喜欢想要会能去到从叫姓岁男女和跟给被把将对向往为")
+# Syllables transliterated names are written with: a dotted name needs two of them ("摄影·旅行" is a list).
+_TRANSLIT = frozenset(
+    "阿艾爱安奥巴拜贝比别波布查达丹德迪蒂多厄尔法菲弗甫盖戈格古哈海汉赫胡吉加贾杰卡开凯坎柯科克库拉莱兰朗勒雷"
+    "黎里丽利莉力列林琳卢鲁伦罗洛玛马买迈麦曼米敏莫姆穆纳娜奈尼努诺帕佩皮普齐奇琪乔热瑞萨塞桑森沙莎舍什斯苏"
+    "索塔泰汤特提图托瓦万威维沃乌西希夏谢辛亚雅耶伊依尤约扎泽詹孜木汗江提亚孜买合曼古则丁拜依布那仁巴雅图"
+    "措玛拉姆嘎珍卓扎次旺平顿央金格桑旦增尼达瓦才让白仓日苏宝音朝鲁额"
+)
 # Words that follow a name ("孔令浩的家长", "汪卫东老师", "孟凡宇收"); the character before must be CJK.
 # Words that follow a name ("孔令浩的家长", "汪卫东老师", "孟凡宇收", "李娜是我妈", "王芳的电话"). Each
 # regex starts with literal words, so CPython's re skips ahead quickly; the character before the
@@ -94,17 +127,36 @@ _RIGHT_RE = re.compile(
     "家长|妈妈|爸爸|同学|朋友|老公|老婆|哥哥|姐姐|弟弟|妹妹|儿子|女儿|问候|本人"
     "|是我的?(?:妈|爸|老公|老婆|爱人|女儿|儿子|哥|姐|弟|妹|同学|朋友|室友|同事|老板|舅|姑|叔|姨|名字)"
     "|的(?:电话|手机|微信|QQ|qq|邮箱|号码|联系方式|身份证)"
-    "|(?:老师|先生|女士|医生|律师|经理|师傅|阿姨)(?![\u4e00-\u9fff]{2})"
-    "|收(?![\u4e00-\u9fff])|来报到|敬上|在此"
+    "|(?:老师|先生|女士|医生|律师|经理|师傅|阿姨)"
+    "|收(?![\u4e00-\u9fff])|来报到|敬上|谨上|在此|就是我|的个人简介|的简介|的自我介绍|的主页"
+    "|\\((?:真名|本名|实名)|是我的?(?:真名|本名|真实姓名)"
 )
+# Verbs that follow a name in a sentence: "同事张华介绍的",
+# "朋友王明一起来的" (not 华介, 明一: the verb starts inside what would be a two-character given name).
+_VERB_AFTER_NAME_RE = re.compile("介绍|推荐|告诉|一起|负责|同意|帮忙|陪我|带我|拉我|邀请|转发|分享")
+# A greeting clause right before a two-character clause: "自我介绍一下，杨帆，90后", "大家好，林一，..."
+_GREETING_BEFORE_RE = re.compile(
+    r"(?:^|[，,。!！ ~～])(?:大家好|你们好|你好|您好|哈喽|嗨|hello|Hello|hi|Hi|HI|自我介绍一下|简单介绍一下|介绍一下自己"
+    r"|自我介绍)[呀啊哈~～!！]*[，,。 :|｜]\Z"
+)
+# A name in brackets after a nickname or an English name: "Kevin（刘凯）", "助理小周（周芳）", "阿杰(杜杰)".
+_NICKNAME_BEFORE_RE = re.compile("(?:小|阿|老)[\u4e00-\u9fff]\\Z")
+_TITLE_WORDS = frozenset("老师 先生 女士 医生 律师 经理 师傅 阿姨".split())
+_OWN_NAME_WORDS = ("(真名", "(本名", "(实名", "是我真名", "是我的真名", "是我本名", "是我的本名", "是我真实姓名",
+                   "是我的真实姓名")
+PUBLIC, PRIVATE, OWN = 0, 1, 2  # what the words after a name say about it
+# A page about the person: a private name (a public figure has one too: "李白的简介" stays)
+_PAGE_WORDS = frozenset(["的个人简介", "的简介", "的自我介绍", "的主页"])
 _GENDER_RE = re.compile("[，,][ ]?[男女](?=[，,。;； ]|$|[0-9])")  # "李娜，女，28岁"
 _PHONE_WORDS = ("电话", "手机", "微信", "tel", "Tel", "TEL")
 _EN_NAME_RE = re.compile(
-    r"[A-Z](?<![A-Za-z].)(?:[a-z]+(?:[ ][A-Z][a-z]+){0,2}|[A-Z]+(?:[ ][A-Z]{2,}){1,2})(?![A-Za-z])"
+    r"[A-Z](?<![A-Za-z].)(?:[a-z]+[ ][A-Z]{2,}(?![A-Za-z])|[A-Z]+[ ][A-Z][a-z]+(?![A-Za-z])"  # Tony ZHANG, ZHANG Tony
+    r"|[a-z]+(?:[ ][A-Z][a-z]+){0,2}(?![A-Za-z])|[A-Z]+(?:[ ][A-Z]{2,}){1,2}(?![A-Za-z]))"
 )
+_FAN_AFTER_RE = re.compile("[ ]?的?(?:粉丝|铁粉|歌迷|影迷|球迷|书迷|演唱会|新歌|电影|小说)")
 _EN_CONTEXT_RE = re.compile(
     r"(?:(?<![A-Za-z])(?:I'm|I am|my name is|My name is|this is|This is|ask for|Ask for|call me|Call me|by|By)[ ]|"
-    r"(?:我叫|英文名字?|姓名拼音|拼音|联系人?|本人|姓名|名字|我是|叫我|称呼我?|签名|署名|—)[ ]?[:]?[ ]?|"
+    r"(?:我叫|英文名字?|姓名拼音|拼音|联系人?|本人|姓名|名字|我是|叫我|称呼我?|签名|署名|全名|本名|大名|—)[ ]?[:]?[ ]?|"
     r"(?:Mr|Ms|Mrs|Miss|Dr)\.?[ ]|(?:name|Name|NAME|Contact|contact)[ ]?[:][ ]?)\Z"
 )
 _EN_NOT_NAMES = frozenset(
@@ -129,7 +181,7 @@ def _before_phone(text: str, start: int) -> int:
     while i > 0 and text[i - 1] in "+(":
         i -= 1
     j = i
-    while j > 0 and i - j < 3 and text[j - 1] in " :":
+    while j > 0 and i - j < 3 and text[j - 1] in " :-~_":
         j -= 1
     for word in _PHONE_WORDS:
         if text.startswith(word, j - len(word)):
@@ -156,11 +208,73 @@ def _at_boundary(text: str, i: int) -> bool:
 
 def _not_a_name(word: str) -> bool:
     return (word in PUBLIC_FIGURES or word in COMMON_WORDS or word[:2] in COMMON_WORDS
-            or word[:2] in PLACE_NAMES or word[:3] in PLACE_NAMES)
+            or word[:2] in PLACE_NAMES or word[:3] in PLACE_NAMES
+            or word in _STRENGTH or word[:2] in _STRENGTH)  # 班长, 拼音: the words that introduce names
 
 
 def _common_given(given: str) -> bool:
     return all(c in GIVEN_CHARS for c in given)
+
+
+def _dotted_name_at(text: str, at: int) -> Optional[Tuple[int, int]]:
+    """A dotted name that starts at ``at`` (after a context word), or None."""
+    m = _DOT_RE.search(text, at, at + 9)
+    if m is None:
+        return None
+    span = _dotted_name_around(text, m.start(), floor=at)
+    return span if span is not None and span[0] == at else None
+
+
+def _dotted_name_around(text: str, dot: int, floor: int = 0) -> Optional[Tuple[int, int]]:
+    """The transliterated name around the middle dot at ``dot``: 2-6 characters on each side (a second dot
+    allowed on the right), none a function word; not a public figure (哈利·波特, also at the end of a
+    longer run: "看了三遍哈利·波特"), not places (北京·朝阳), written with transliteration syllables."""
+    start = dot
+    while start > floor and dot - start < 6 and _is_cjk(text[start - 1]) and text[start - 1] not in _DOT_STOP:
+        start -= 1
+    if dot - start < 2:
+        return None
+    end = dot + 1
+    parts = 1
+    while True:
+        k = end
+        while k < len(text) and k - end < 6 and _is_cjk(text[k]) and text[k] not in _DOT_STOP:
+            k += 1
+        if k - end < 2:
+            return None
+        end = k
+        if parts < 3 and end + 1 < len(text) and text[end] in _DOTS and _is_cjk(text[end + 1]):
+            end += 1
+            parts += 1
+            continue
+        break
+    if end < len(text) and _is_cjk(text[end]):
+        return None  # the run goes on: a sentence, not a name
+    name = _DOT_RE.sub("·", text[start:end])
+    pieces = name.split("·")
+    for i in range(len(name) - 2):
+        if name[i:] in PUBLIC_FIGURES:
+            return None
+    if any(p in PLACE_NAMES or p[:2] in PLACE_NAMES or p in COMMON_WORDS for p in pieces):
+        return None
+    if sum(c in _TRANSLIT for c in name) < 2:
+        return None
+    return start, end
+
+
+def _own_field(text: str, s: int, e: int) -> bool:
+    """A two-character clause that is a field of its own: between pipes ("施洋｜152..."), or the
+    signature after a contact value at the end of the text ("...，15370281946，姜雪")."""
+    before = text[:s].rstrip()
+    after = text[e:].lstrip()
+    if (not before or before[-1] == "|") and (after[:1] == "|" or (not after and before)):
+        return True
+    if after.strip("。.!！~～ ") == "" and before[-1:] in ",，":
+        clause = before[:-1]
+        k = max(clause.rfind(c) for c in ",，。；;|") + 1
+        tail = clause[k:]
+        return "@" in tail or sum(c.isdigit() for c in tail) >= 7
+    return False
 
 
 class PersonNameRecognizer(Recognizer):
@@ -186,12 +300,13 @@ class PersonNameRecognizer(Recognizer):
                     span = self._after_context(text, m.end(), strength, word)
                     if span is not None:
                         out.append(Candidate(span[0], span[1], self.entity, self.score))
-            if "·" in text:
-                for m in _DOT_NAME_RE.finditer(text):
-                    if m.group(0) in PUBLIC_FIGURES or any(c in _STOP for c in m.group(0)):
-                        continue  # 哈利·波特; "看了三遍哈利·波特" is a sentence, not a name
-                    if _at_boundary(text, m.end()) and (m.start() == 0 or text[m.start() - 1] in _BOUNDARY):
-                        out.append(Candidate(m.start(), m.end(), self.entity, self.score))
+            if "族" in text:
+                for m in _ETHNIC_INTRO_RE.finditer(text):
+                    span = self._given_name_only(text, m.end(), INTRO)  # non-Han names: no surname table
+                    if span is not None:
+                        out.append(Candidate(span[0], span[1], self.entity, self.score))
+            if _DOT_RE.search(text) is not None:
+                out.extend(self._dotted_names(text))
             out.extend(self._right_context_names(nt))
             out.extend(self._standalone_names(text))
         if has_upper:
@@ -203,40 +318,50 @@ class PersonNameRecognizer(Recognizer):
     def _after_context(self, text: str, at: int, strength: int, word: str) -> Optional[Tuple[int, int]]:
         if at >= len(text) or not _is_cjk(text[at]):
             return None
-        if strength >= STRONG and "·" in text[at:at + 9]:
-            dm = _DOT_NAME_RE.match(text, at)
-            if dm is not None and dm.group(0) not in PUBLIC_FIGURES:
-                return dm.span()  # 买买提·艾力
+        if strength >= STRONG and _DOT_RE.search(text, at, at + 9) is not None:
+            dm = _dotted_name_at(text, at)
+            if dm is not None:
+                return dm  # 买买提·艾力
+        if text[at:at + 2] in COMPOUND_SURNAMES and text[at + 2:at + 3] == " ":
+            sm = _SPACED_COMPOUND_RE.match(text, at)  # 我叫欧阳 娜娜, 司徒 雷
+            if sm is not None and _common_given(sm.group(0)[3:].replace(" ", "")):
+                return sm.span()
+        if text[at + 1:at + 2] == " ":
+            sm = _SPACED_NAME_RE.match(text, at)  # 我叫李 娜
+            if sm is not None and _surname_len(text, at) == 1 and _common_given(sm.group(0)[2:].replace(" ", "")):
+                return sm.span()
         if text[at:at + 2] in _MINORITY_STARTS:
             end = at + 2
-            while end < len(text) and end - at < 6 and _is_cjk(text[end]) and text[end] not in _STOP:
+            # transliterated syllables, not the particles of a Han name (都 in 阿不都热合曼 is a syllable)
+            while end < len(text) and end - at < 6 and _is_cjk(text[end]) and text[end] not in _DOT_STOP:
                 end += 1
-            dm = _DOT_NAME_RE.match(text, at) if "·" in text[at:at + 9] else None
-            if dm is not None:
-                return dm.span()
             return (at, end) if _at_boundary(text, end) else None
         sl = _surname_len(text, at)
+        if sl == 0:
+            return self._given_name_only(text, at, strength)
         end = at + sl
         limit = min(len(text), end + 2)
         while end < limit and _is_cjk(text[end]) and text[end] not in _STOP:
             if end > at + sl and _TITLE_RE.match(text, end) is not None:
                 break  # 汪卫东老师: the title is not part of the name
             end += 1
-        if sl == 0:
-            # a given name alone (我叫小红), or a surname the table lacks (名字叫庹家宝): intro words only
-            name = text[at:end]
-            if strength != INTRO or not 2 <= len(name) <= 3 or not _at_boundary(text, end):
-                return None
-            if text[at] in _STOP or _not_a_name(name):
-                return None
-            return at, end
+        if end == at + sl and strength == INTRO and end < len(text) and _is_cjk(text[end]) \
+                and text[end] not in _PARTICLES \
+                and _at_boundary(text, end + 1) and _TITLE_RE.match(text, end) is None:
+            end += 1  # "中文名李想，", "我叫王可。": a given name that is also a common word, alone in its clause
         if end == at + sl or _TITLE_RE.match(text, at + sl) is not None:
             return None  # a surname alone, or with a title: 刘女士, 王先生
+        if end - at - sl == 2 and _VERB_AFTER_NAME_RE.match(text, end - 1):
+            end -= 1  # "同事张华介绍的": a one-character given name, then a verb
         name = text[at:end]
         if sl == 1 and (name[:2] in PLACE_NAMES or name[:3] in PLACE_NAMES):
             return None  # 杭州 is a city (濮阳明 keeps its compound surname)
+        if name in _STRENGTH or name[:2] in _STRENGTH:
+            return None  # "找班长要": a word that introduces names is not one
         if name in COMMON_WORDS or name[:2] in COMMON_WORDS:
-            return None
+            # a name that is also a word (高兴, 江山) only right after an intro word, alone in its clause
+            if strength != INTRO or not _at_boundary(text, end) or name in _STRENGTH:
+                return None
         if strength == WEAK:
             if name in PUBLIC_FIGURES:
                 return None  # "我是周杰伦的粉丝"; after 姓名 / 本人 a famous name is the user's own (姓名李娜)
@@ -246,24 +371,57 @@ class PersonNameRecognizer(Recognizer):
                 return None
         return at, end
 
+    @staticmethod
+    def _given_name_only(text: str, at: int, strength: int) -> Optional[Tuple[int, int]]:
+        """After an intro word, a name without a known surname: a given name alone (我叫小红, 叫我小雨就好),
+        a surname the table lacks (名字叫庹家宝), a non-Han name (我叫布仁巴雅尔: up to 5 characters, alone
+        in its clause)."""
+        if strength != INTRO or text[at] in _STOP or text[at] == "老":
+            return None  # 叫我老吐: 老 + a character is a nickname, not a name
+        end = at
+        while end < len(text) and end - at < 5 and _is_cjk(text[end]) and text[end] not in _STOP:
+            end += 1
+        for stop in sorted({min(end, at + 3), end}, reverse=True):
+            name = text[at:stop]
+            if len(name) < 2 or _not_a_name(name):
+                continue
+            if _at_boundary(text, stop):
+                return at, stop
+            if stop - at <= 3 and _NAME_FOLLOWER_RE.match(text, stop) is not None \
+                    and _common_given(name[1:] if name[0] in "小阿" else name):
+                return at, stop  # 叫我小雨就好 (not 叫我大佬吧)
+        return None
+
+    def _dotted_names(self, text: str) -> List[Candidate]:
+        """Transliterated names with a middle dot: 买买提·艾力, 古丽米拉·阿不力孜, "伊犁的努尔兰·叶尔江"."""
+        out = []
+        for m in _DOT_RE.finditer(text):
+            span = _dotted_name_around(text, m.start())
+            if span is not None and (not out or span[0] >= out[-1].end):
+                out.append(Candidate(span[0], span[1], self.entity, self.score))
+        return out
+
     def _right_context_names(self, nt: NormalizedText) -> List[Candidate]:
         text = nt.text
-        ends = []  # (end of the name, whether the words after it say it is a private person)
+        ends = []  # (end of the name, how strongly the words after it say it is a private person)
         for rx in (_RIGHT_RE, _GENDER_RE):
             for m in rx.finditer(text):
                 end = m.start()
-                if end > 1 and text[end - 1] in "的(":
-                    end -= 1  # 孔令浩的家长, 王芳(本人)
+                if end > 1 and text[end - 1] in "的( ":
+                    end -= 1  # 孔令浩的家长, 王芳(本人), 万婷 敬上
                 if end > 0 and _is_cjk(text[end - 1]):
-                    private = m.group(0)[:1] in "是,，的"  # 李娜，女 / 李娜是我妈 / 王芳的电话
-                    ends.append((end, private))
+                    word = m.group(0)
+                    private = OWN if word.startswith(_OWN_NAME_WORDS) else (
+                        PRIVATE if word[:1] in "是,，的" and word not in _PAGE_WORDS else PUBLIC)  # 李娜，女 / 王芳的电话
+                    title_then_words = word in _TITLE_WORDS and _is_cjk(text[m.end():m.end() + 1])
+                    ends.append((end, private, title_then_words))
         for run in nt.digit_runs():
             if run.end - run.start >= 7 and run.start > 1:
                 end = _before_phone(text, run.start)
                 if end > 0 and _is_cjk(text[end - 1]):
-                    ends.append((end, True))
+                    ends.append((end, PRIVATE, False))
         out = []
-        for end, private in ends:
+        for end, private, title_then_words in ends:
             for length in (3, 2, 4):
                 start = end - length
                 if start < 0:
@@ -274,13 +432,16 @@ class PersonNameRecognizer(Recognizer):
                 cand = text[start:end]
                 if not all(_is_cjk(c) for c in cand) or any(c in _STOP for c in cand[sl:]):
                     continue
+                left_boundary = start == 0 or text[start - 1] in _BOUNDARY
                 if start > 0 and _is_cjk(text[start - 1]) and text[start - 1] not in _LEFT_OF_NAME:
                     continue
                 if start > 0 and not _is_cjk(text[start - 1]) and text[start - 1] not in _BOUNDARY:
                     continue
-                if not _common_given(cand[sl:]) or _TITLE_RE.match(cand, sl) is not None:
+                if title_then_words and not (length - sl == 2 and left_boundary):
+                    continue  # "冯玉兰医生坐诊": a full name at the start of its clause, not "说王医生好"
+                if private != OWN and not _common_given(cand[sl:]) or _TITLE_RE.match(cand, sl) is not None:
                     continue
-                if (cand in PUBLIC_FIGURES and not private) or _not_a_name(cand) and cand not in PUBLIC_FIGURES:
+                if (cand in PUBLIC_FIGURES and private == PUBLIC) or _not_a_name(cand) and cand not in PUBLIC_FIGURES:
                     continue
                 out.append(Candidate(start, end, self.entity, self.score - 0.05))
                 break
@@ -288,17 +449,25 @@ class PersonNameRecognizer(Recognizer):
 
     def _standalone_names(self, text: str) -> List[Candidate]:
         out = []
+        if text[:2] in _MINORITY_STARTS:
+            m = _MINORITY_CLAUSE_RE.match(text)  # "德吉卓嘎，藏族姑娘": a non-Han name opening the bio
+            if m is not None and not _not_a_name(text[:m.end()]) \
+                    and not any(text[:k] in PUBLIC_FIGURES for k in range(2, m.end())):  # "迪丽热巴好美"
+                out.append(Candidate(0, m.end(), self.entity, self.score - 0.05))
         first = _FIRST_CLAUSE_RE.match(text)
         for m in ([first] if first else []) + list(_CLAUSE_RE.finditer(text)):
             s, e = m.span("c")
             cand = text[s:e]
-            after_colon = s > 0 and text[s - 1] == ":"
-            if len(cand) == 2 and not after_colon:
+            in_brackets = s > 1 and text[s - 1] == "(" and text[e:e + 1] == ")" and not _is_cjk(text[s - 2]) \
+                or s > 1 and text[s - 1] == "(" and text[e:e + 1] == ")" and _NICKNAME_BEFORE_RE.search(text, 0, s - 1)
+            if len(cand) == 2 and not (s > 0 and text[s - 1] == ":") and not _own_field(text, s, e) \
+                    and not _GREETING_BEFORE_RE.search(text, 0, s) and not in_brackets:
                 continue
             sl = _surname_len(text, s)
             if sl == 0 or not 1 <= len(cand) - sl <= 2:
                 continue
-            if _not_a_name(cand) or not _common_given(cand[sl:]) or any(c in _STOP for c in cand[sl:]):
+            after_en = _EN_NAME_BEFORE_RE.search(text, max(0, s - 24), s) is not None  # "Alex Chen，陈亚历，"
+            if _not_a_name(cand) or not (after_en or _common_given(cand[sl:])) or any(c in _STOP for c in cand[sl:]):
                 continue
             if _TITLE_RE.match(cand, sl) is not None:
                 continue  # 王先生, 张老师
@@ -314,6 +483,8 @@ class PersonNameRecognizer(Recognizer):
             if words[0] in _EN_NOT_NAMES:
                 continue
             s, e = m.span()
+            if _FAN_AFTER_RE.match(text, e) is not None:
+                continue  # "我是 Jack Ma 的粉丝": a public figure
             if _EN_CONTEXT_RE.search(text, max(0, s - 14), s) is not None:
                 out.append(Candidate(s, e, self.entity, self.score))
             elif len(words) == 2 and words[-1].lower() in PINYIN_SURNAMES and (s == 0 or text[s - 1] in _BOUNDARY) \

@@ -1,77 +1,161 @@
-"""QQ numbers (QQ -> ``[QQ]``): 5-11 digits, not starting with 0, after a QQ keyword.
+"""QQ numbers (QQ -> ``[QQ]``): 5-11 digits, not starting with 0, introduced as a QQ number.
 
-Keywords: QQ / qq / Q / q q / Q号 / 扣扣 / 扣 / 企鹅(号) / 小企鹅 / 球球 / 🐧, then separators
-(space : = 是 为 号 号码 账号 ID ...), then the number, read from the digit runs (so "扣 3 0 5 8 1 9 2 7 4",
-"Q号 3847 6192 05", "企鹅号：3 9 4 八 5 7 2 1 6", "扣扣号码473\\u200b829\\u200b156" are numbers). The keyword
-stays in the text (``QQ号:[QQ]``). Not: QQ群 / 群号 (a group), QQ音乐, "Q3 2024" (a quarter: a bare Q
-glued to its number needs 5 digits in the first group).
+How people introduce one (read from the digit runs, so "扣 3 0 5 8 1 9 2 7 4", "Q号 3847 6192 05",
+"企鹅号：3 9 4 八 5 7 2 1 6", "扣扣号码473\\u200b829\\u200b156" are numbers):
+
+* a keyword: QQ / qq / Q / q q / Q号 / 扣扣 / 扣 / 叩叩 / 抠抠 / 企鹅(号) / 小企鹅 / 鹅(号) / 球球 / 🐧, then
+  separators and brackets (: = ➕ 【】 「」 ...), label words (号 号码 账号 ID 是 为 同号 ...) and the short
+  verbs people put between the keyword and the number (找我 / 联系 / 加我 / 私我 / 我 ...: "扣扣找我：1462...",
+  "QQ联系 2186...", "Q我2851..."), all in one clause;
+* another account of a user who already named a QQ keyword: "大号是46625193", "新号：3560918274";
+* a keyword *after* the number: "1639472085（QQ）", "「1639472085」←企鹅", "1288537460，跟我QQ号一样";
+* "dd我 / 私我 / 加我 + digits" (a QQ number by default; a mobile number there is a PHONE: lower score).
+
+The keyword stays in the text (``QQ号:[QQ]``). Not: QQ群 / 群号 / Q裙 (a group), QQ音乐, "Q3 2024" (a quarter:
+a bare Q glued to its number needs 5 digits in the first group), "鹅肝 12345" (鹅 alone only as a label).
 """
 from __future__ import annotations
 
 import re
-from typing import List
+from typing import List, Optional
 
-from ..normalizer import NormalizedText
-from .base import Candidate, Recognizer
+from ..normalizer import DigitRun, NormalizedText
+from .base import LOOSE_GAP, LOOSE_GAP_COLON, Candidate, Recognizer, skip_remark
 
 _KEYWORD_RE = re.compile(
     r"[Qq](?<![A-Za-z].)(?:[ ]?[Qq])?(?![A-Za-z])"
-    r"|扣扣?|抠抠|叩叩|企鹅号?|小企鹅|球球|\U0001F427"
+    r"|扣扣?|抠抠|叩叩|企[鹅鵝][号號]?|小企[鹅鵝]|球球|秋秋|\U0001F427"
+    r"|[鹅鵝](?<![\u4e00-\u9fff].)(?=[号號]|[ ]?[:=])"  # 鹅号 / 鹅: as a label of its own (not 天鹅, 鹅肝)
 )
-# after the keyword: separators and filler words, bounded
-# Separators and filler words between the keyword and the number ("QQ（常用）：", "扣扣/QQ：", "QQ“...”").
+# Separators, brackets, label words and short verbs between the keyword and the number.
 _SEP_RE = re.compile(
-    r"(?:\([^()0-9A-Za-z]{1,4}\)|[ :=\-~>【\[(「“\"'《<]|号码?|码|是|为|账号|(?:ID|id|Id)(?=[ :=])|→|👉|➡"
-    r"|\([^()0-9]{1,4}\)|/(?:微信|QQ|qq|扣扣|vx|VX)?(?:同号)?|同号|小号|大号)*"
+    r"(?:\((?![^()]{0,3}群)[^()0-9A-Za-z]{1,4}\)|[ :=\-~>【】\[\]()「」『』“”\"'《》<+➕]|\.(?=[ ]?[1-9])|[号號]码?|號碼|码|是|为|账号"
+    r"|(?:ID|id|Id)(?=[ :=])|→|👉|➡"
+    r"|/(?:微信|QQ|qq|扣扣|vx|VX|wx|WX|电话|手机|TEL|Tel|tel)?(?:号)?(?:同号)?|同号|小号|大号|常用|的话"
+    r"|找我|找|联系我?|加我|私我|私聊|私信|滴滴我?|dd我?|DD我?|戳我?|敲我?|搜索?|添加|加|我)*"
 )
 _WEAK = frozenset(["q", "Q"])
 # "dd我 / 私我 / 加我 + digits": a QQ number by default (a mobile number there is a PHONE: lower score)
 _DM_RE = re.compile(r"(?:dd|DD|私|滴滴|加|扣)我[ :]?(?=[1-9])")
+# Another account of the same user: "大号是46625193", "新号：3560918274" (after a QQ keyword in the text).
+_ACCOUNT_RE = re.compile(r"(?:大号|小号|新号|旧号|备用号|副号|另一个号)(?:是|为|[ :=])*(?=[1-9])")
+# The keyword after the number: "1639472085（QQ）", "「...」←企鹅", "...，跟我QQ号一样", "1639472085是我的QQ".
+_AFTER_RE = re.compile(
+    r"[」』】\])]?[ ]?(?:[(](?:QQ|qq|扣扣|企鹅|Q|q)号?[)]|(?:←|<-+|👈)[ ]?(?:QQ|qq|扣扣|企鹅|鹅)"
+    r"|[,，]?(?:跟|和|同)我?的?(?:QQ|qq|扣扣)号?(?:一样|相同|一致)"
+    r"|[ ]?(?:这个|这)?(?:就是|是)我?的?(?:QQ|qq|扣扣|企鹅)(?:号码?)?(?![群裙空音邮等会飞币]))"
+)
+_NEEDLES = ("q", "扣", "抠", "叩", "鹅", "鵝", "球球", "秋秋", "\U0001F427", "我", "号")
+# A second number after the first: "QQ:12345678或87654321", "QQ 12345678 / 87654321 (小号)".
+_ALT_RE = re.compile(r"[ ]*(?:/|或者?|\||、)[ ]*(?:小号|大号)?[ :]*(?=[1-9])")
+_PLAIN_NUMBER_RE = re.compile(r"[1-9][0-9]{4,10}(?![0-9])")
+# Looser: a number later in the keyword's clause ("QQ和微信都是1234567890", "扣扣白天不在线 1234567890"),
+# after a two-character keyword, within a few characters, with no group / feature word in between.
+_CLAUSE_BREAK = frozenset(",，。；;!！?？|｜\n")
+_LOOSE_VETO_RE = re.compile("群|裙|频道|音乐|空间|飞车|等级|会员|邮箱|币|游戏|UID|uid|编号|订单|电话|手机|座机|tel|Tel|TEL"
+                            "|钱包|余额|红包|转账|充值|积分|成长值|排名|分数|粉丝|好友|版本|更新|升级")
+# a number with a unit after it is an amount, a count or a year ("QQ会员 ... 10000元"), not an id
+_UNIT_AFTER_RE = re.compile("[ ]?(?:元|块|岁|年|月|日|天|分|万|个|人|次|斤|米|级|K|k|w|W)")
+# below a mobile (0.8) and a landline (0.75): a loose find never relabels a number another recognizer names
+_LOOSE_SCORE = 0.72
 
 
 class QQRecognizer(Recognizer):
     entity = "QQ"
     name = "qq"
-    context = ("QQ", "qq", "扣扣", "企鹅号", "Q号")
+    context = ("QQ", "qq", "扣扣", "企鹅号", "Q号", "鹅号")
     score = 0.95
     veto_window = 8
 
     def analyze(self, nt: NormalizedText) -> List[Candidate]:
         text = nt.text
         low = nt.lower
-        if "q" not in low and "扣" not in text and "企鹅" not in text and "球球" not in text and "\U0001F427" not in text \
-                and "我" not in text:
+        if not any(n in low for n in _NEEDLES):
             return []
         runs = {run.start: run for run in nt.digit_runs()}
         if not runs:
             return []
         out = []
+        keyword_seen = -1
         for m in _KEYWORD_RE.finditer(text):
+            if text[m.start() - 1:m.start()] == "[" and text[m.end():m.end() + 1] == "]":
+                continue  # a placeholder of an earlier pass ("[QQ]"), not a keyword
+            keyword_seen = m.start()
             sep = _SEP_RE.match(text, m.end())
-            at = sep.end() if sep.end() - m.end() <= 12 else -1
-            run = runs.get(at)
+            run = runs.get(sep.end()) if sep.end() - m.end() <= 12 else None
             if run is None:
+                if len(m.group(0)) >= 2 and not _in_email_domain(text, m.start(), m.end()):
+                    self._later_in_clause(text, m.end(), runs, out)
                 continue
-            kw = m.group(0)
-            first = run.groups[0]
-            digits = "".join(text[s:e] for s, e in run.groups)
-            end = run.end
-            if run.soft_end and len(digits) - run.soft_end >= 5:
-                digits, end = digits[:-run.soft_end], end - run.soft_end  # "QQ 12345678一起玩"
-            if not 5 <= len(digits) <= 11:
-                first_digits = text[first[0]:first[1]]
-                if not 5 <= len(first_digits) <= 11:
-                    continue
-                digits, end = first_digits, first[1]
-            if digits[0] == "0":
+            span = self._number(text, run)
+            if span is None:
                 continue
-            if kw in _WEAK and at == m.end() and first[1] - first[0] < 5:
+            if m.group(0) in _WEAK and sep.end() == m.end() and run.groups[0][1] - run.groups[0][0] < 5:
                 continue  # "Q3 2024", "扣1"
             # no veto check: the keyword itself is the label ("快递小哥QQ 12345" is a QQ number)
-            out.append(Candidate(run.start, end, self.entity, self.score))
+            out.append(Candidate(span[0], span[1], self.entity, self.score))
+            alt = _ALT_RE.match(text, span[1])
+            second = _PLAIN_NUMBER_RE.match(text, alt.end()) if alt is not None else None
+            if second is not None and _UNIT_AFTER_RE.match(text, second.end()) is None:
+                out.append(Candidate(second.start(), second.end(), self.entity, _LOOSE_SCORE))
+        if keyword_seen >= 0 and "号" in text:
+            for m in _ACCOUNT_RE.finditer(text, keyword_seen):
+                run = runs.get(m.end())
+                span = self._number(text, run) if run is not None else None
+                if span is not None:
+                    out.append(Candidate(span[0], span[1], self.entity, 0.9))
+        for run in runs.values():
+            after = _AFTER_RE.match(text, run.end)
+            if after is not None and after.end() > run.end:
+                span = self._number(text, run)
+                if span is not None and not self.vetoed(nt, run.start):
+                    out.append(Candidate(span[0], span[1], self.entity, 0.9))
         for m in _DM_RE.finditer(text):
             run = runs.get(m.end())
             if run is not None and len(run.groups) == 1 and 5 <= run.end - run.start <= 10 \
                     and not self.vetoed(nt, m.start()):
                 out.append(Candidate(run.start, run.end, self.entity, 0.7))
         return out
+
+    def _later_in_clause(self, text: str, at: int, runs: dict, out: List[Candidate]) -> None:
+        kw_end = at
+        p = at = skip_remark(text, at)
+        crossed = False
+        while p < len(text) and p - at < LOOSE_GAP_COLON and not text[p].isdigit():
+            if text[p] in _CLAUSE_BREAK:
+                # one comma after a short remark: "QQ的话，2837...", "QQ偶尔上，2837...", "QQ,2837..."
+                if crossed or text[p] not in ",，" or p - at > 5:
+                    break
+                crossed = True
+            p += 1
+        run = runs.get(p)
+        if run is None or _LOOSE_VETO_RE.search(text, kw_end, p) is not None or "[" in text[at:p]:
+            return
+        if p - at > LOOSE_GAP and text[p - 2:p].rstrip()[-1:] != ":":
+            return  # a longer remark only before a label colon ("号码是我生日加幸运数字：2837...")
+        span = self._number(text, run)
+        if span is not None and _UNIT_AFTER_RE.match(text, span[1]) is None \
+                and not (text[span[1]:span[1] + 1] == "." and text[span[1] + 1:span[1] + 2].isdigit()):
+            out.append(Candidate(span[0], span[1], self.entity, _LOOSE_SCORE))
+
+    @staticmethod
+    def _number(text: str, run: DigitRun) -> Optional[tuple]:
+        """(start, end) of the QQ number in ``run``: the whole run, or its first group; None if neither fits."""
+        first = run.groups[0]
+        digits = "".join(text[s:e] for s, e in run.groups)
+        end = run.end
+        if run.soft_end and len(digits) - run.soft_end >= 5:
+            digits, end = digits[:-run.soft_end], end - run.soft_end  # "QQ 12345678一起玩"
+        if not 5 <= len(digits) <= 11:
+            first_digits = text[first[0]:first[1]]
+            if not 5 <= len(first_digits) <= 11:
+                return None
+            digits, end = first_digits, first[1]
+        if digits[0] == "0":
+            return None
+        return run.start, end
+
+
+def _in_email_domain(text: str, start: int, end: int) -> bool:
+    """"...@qq.com/电话：1502...": a qq inside an e-mail domain names no QQ number."""
+    return text[start - 1:start] in ("@", ".") or text[end:end + 1] == "."

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from coldstart.items import ItemTable
-from coldstart.profile import (
+from coldstart.voting import (
     REASON_EMPTY_TEXT,
     REASON_LOW_CONFIDENCE,
     REASON_NO_NEIGHBORS,
