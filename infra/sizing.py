@@ -53,10 +53,10 @@ class ServingFigures:
     width: int = 128
     index_mb: float = 67.4          # index.ann + items.npz
     model_mb: float = 1.1           # the release's ONNX INT8 student (the demo's, 1.06 MB; nano is ~18 MB)
-    cold_start_ms: float = 2076.0   # median of 2 cold runs, on a machine at load avg ~4.5
-    warm_p50_ms: float = 7.10       # warm handler, cache off (also what each profile is billed at)
-    rss_mb: float = 181.0           # the serving process after its warm requests
-    source: str = "bench/scale.py --quick, 2026-12-04 23:13 UTC, load avg ~4.5 from other jobs (bench/README.md)"
+    cold_start_ms: float = 1458.0   # median of 2 cold runs (1,670 and 1,247), on a machine at load avg ~2
+    warm_p50_ms: float = 3.06       # warm handler, cache off (also what each profile is billed at)
+    rss_mb: float = 180.0           # the serving process after its warm requests
+    source: str = "bench/scale.py --quick, 2026-12-04 23:32 UTC, load avg ~2 from other jobs (bench/README.md)"
 
 
 SERVING = ServingFigures()
