@@ -178,3 +178,23 @@ def test_the_recall_gate_runs_on_the_cpu_with_a_bounded_number_of_queries(embedd
     assert build(embeddings, tmp_path / "idx") == 0
     assert "recall gate: exact neighbours on the CPU, 200 queries" in capsys.readouterr().out
     assert read_index_manifest(tmp_path / "idx").extra["recall_device"] == "cpu"
+
+
+def test_the_pipeline_reuses_the_previous_projection_only_for_the_same_teacher_and_width(embeddings, tmp_path):
+    """A rerun of the pipeline passes the previous index's projection.npz to build-index, so the
+    student folded with it can be carried forward; another width, a tampered file or no previous
+    index: a new projection is fitted."""
+    from coldstart.release import IndexManifest
+    from infra.jobs.pipeline import _reusable_projection
+
+    index = tmp_path / "idx"
+    assert _reusable_projection(str(embeddings), str(index), 12) == []  # first run: nothing to reuse
+    assert build(embeddings, index, "--sample", "600", "--width", "12") == 0
+    argv = _reusable_projection(str(embeddings), str(index), 12)
+    assert argv == ["--projection", str(index / "projection.npz")]
+    assert _reusable_projection(str(embeddings), str(index), 16) == []
+    first = IndexManifest.load(index).projection
+    assert build(embeddings, index, "--sample", "500", "--width", "12", "--sample-seed", "3", *argv) == 0
+    assert IndexManifest.load(index).projection == first  # another sample, the same projection
+    (index / "projection.npz").write_bytes(b"not the file the manifest names")
+    assert _reusable_projection(str(embeddings), str(index), 12) == []
