@@ -38,21 +38,26 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="train a new student even if the current one fits")
     g = p.add_argument_group("distill")
     g.add_argument("--init", default="scratch", help="scratch | teacher | PaddleNLP name | model directory")
-    g.add_argument("--hidden-size", type=int, default=312)
-    g.add_argument("--layers", type=int, default=4)
-    g.add_argument("--heads", type=int, default=12)
-    g.add_argument("--intermediate-size", type=int, default=1248)
-    g.add_argument("--max-seq-len", type=int, default=128)
-    g.add_argument("--epochs", type=int, default=10)
-    g.add_argument("--augment", type=int, default=1)
-    g.add_argument("--batch-size", type=int, default=64)
-    g.add_argument("--lr", type=float, default=5e-4)
-    g.add_argument("--device", default="auto", choices=["auto", "cpu", "gpu"])
+    g.add_argument("--hidden-size", type=int, default=312, help="student width (the ernie-3.0-nano shape by default)")
+    g.add_argument("--layers", type=int, default=4, help="student transformer layers")
+    g.add_argument("--heads", type=int, default=12, help="student attention heads (must divide --hidden-size)")
+    g.add_argument("--intermediate-size", type=int, default=1248, help="student feed-forward width")
+    g.add_argument("--max-seq-len", type=int, default=128, help="tokens per text; longer texts are truncated")
+    g.add_argument("--epochs", type=int, default=10, help="distillation epochs")
+    g.add_argument("--augment", type=int, default=1, help="augmented views per user text")
+    g.add_argument("--batch-size", type=int, default=64, help="distillation batch size")
+    g.add_argument("--lr", type=float, default=5e-4, help="distillation peak learning rate")
+    g.add_argument("--device", default="auto", choices=["auto", "cpu", "gpu"],
+                   help="auto: the GPU when Paddle is a CUDA build and sees one, else the CPU")
     g = p.add_argument_group("export")
     g.add_argument("--lite", action=argparse.BooleanOptionalAction, default=True,
                    help="also convert to Paddle Lite .nb (needs the Python 3.9 toolchain); --no-lite: ONNX only")
-    for f in fields(GateThresholds):
-        g.add_argument("--min-" + f.name.replace("_", "-"), dest=f"gate_{f.name}", type=float, default=f.default)
+    from infra.jobs.export import GATE_HELP
+
+    for f in fields(GateThresholds):  # passed on to export (same flags, same meaning)
+        g.add_argument("--min-" + f.name.replace("_", "-"), dest=f"gate_{f.name}", type=float, default=f.default,
+                       metavar="X", help=f"export's release gate: {GATE_HELP.get(f.name, f.name.replace('_', ' '))} "
+                                         "on the held-out texts must reach X")
 
 
 def decide(release_uri: str, index_dir: str) -> "tuple":
