@@ -34,6 +34,7 @@ JOBS = {
     "serve": ("serve", "keep the demo API up on 127.0.0.1 (local S3 + awslambdaric)"),
     "local-s3": ("local_s3", "start/stop the local S3 server in the background and print the env to export"),
     "simulate-events": ("simulate_events", "simulate A/B exposure and outcome events (JSONL) with a planted lift"),
+    "plan": ("plan", "size a rebuild from the user count: embed shards, GPU-hours, serving index, Lambda, cost"),
     "ab-report": ("ab_report", "A/B report: lift with 95%% CI per metric, p-values, SRM check, chart"),
 }
 

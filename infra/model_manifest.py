@@ -5,18 +5,23 @@ from pathlib import Path
 from typing import Dict, Optional, Tuple
 
 from coldstart.errors import ColdstartError
-from coldstart.release import CANARIES, ModelManifest, TeacherInfo
+from coldstart.release import CANARIES, IndexManifest, ModelManifest
 
 
-def check_model_component(model_dir: Path, index_teacher: TeacherInfo) -> Tuple[ModelManifest, Dict[str, Path]]:
+def check_model_component(model_dir: Path, index: IndexManifest) -> Tuple[ModelManifest, Dict[str, Path]]:
     """The verified manifest and files (name -> path) of a model directory; refuses one distilled
-    from another teacher than the index's, or one without canaries (exported before releases
-    carried them: re-run export)."""
+    from another teacher than the index's, one reduced by another projection than the index's
+    (coldstart.projection), or one without canaries (exported before releases carried them: re-run
+    export)."""
+    from coldstart.projection import check_projection_pair
+
     manifest = ModelManifest.load(model_dir, verify=True)
+    index_teacher = index.teacher
     if not manifest.teacher.same_space(index_teacher):
         raise ColdstartError(
             f"student was distilled from teacher {manifest.teacher.id} ({manifest.teacher.weights_sha256[:12]}…) but "
             f"the index holds vectors of {index_teacher.id} ({index_teacher.weights_sha256[:12]}…): they must match")
+    check_projection_pair("to publish", index.projection, manifest.projection)
     if CANARIES not in manifest.files:
         raise ColdstartError(f"{model_dir} has no {CANARIES} (exported before releases carried canary texts); "
                              "run `python -m infra export` again")

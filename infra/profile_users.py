@@ -20,7 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass, field
-from typing import Iterable, List, Set, Tuple
+from typing import Iterable, List, Optional, Set, Tuple
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,7 @@ class KeyedUser:
     user_key: str
     text: str                 # masked text
     tags: Tuple[str, ...]
+    activity: Optional[float] = None  # from the input's optional "activity"; stored profiles have none
 
 
 @dataclass

@@ -20,6 +20,9 @@ class UserRecord:
     user_id: str
     text: str
     tags: Tuple[str, ...]
+    # optional "activity" (a number >= 0, e.g. active days in the last 30): the serving index's
+    # sample keeps its distribution (infra/sampling.py)
+    activity: Optional[float] = None
 
 
 @dataclass
@@ -27,6 +30,15 @@ class ReadReport:
     records: List[UserRecord]
     skipped: int = 0
     first_skip: Optional[str] = None  # the first skip reason, for the summary line
+
+
+def _activity(obj: dict, source: str, lineno: int) -> Optional[float]:
+    value = obj.get("activity")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value >= 0 or value == float("inf"):
+        raise InputError("activity must be a number >= 0 (e.g. active days in the last 30)", source, lineno)
+    return float(value)
 
 
 def _parse_line(raw: bytes, source: str, lineno: int) -> Optional[UserRecord]:
@@ -60,7 +72,7 @@ def _parse_line(raw: bytes, source: str, lineno: int) -> Optional[UserRecord]:
     if not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags):
         raise InputError("tags must be a list of non-empty strings (an empty list: no stated interest)",
                          source, lineno)
-    return UserRecord(user_id, text, tuple(dict.fromkeys(t.strip() for t in tags)))
+    return UserRecord(user_id, text, tuple(dict.fromkeys(t.strip() for t in tags)), _activity(obj, source, lineno))
 
 
 def parse_records(lines: Iterator[bytes], source: str, skip_bad: bool = False) -> ReadReport:

@@ -133,3 +133,68 @@ def test_regression_ties_between_duplicate_vectors_are_not_misses():
     index = build_annoy(vectors, n_trees=10)
     m = measure_recall(index, vectors, range(0, 320, 7), k=10, search_k=100000)
     assert m.recall == 1.0
+
+
+def test_a_sample_at_a_reduced_width_is_indexed_with_its_projection(embeddings, tmp_path):
+    """--sample / --width: the serving index holds a stratified sample, projected; projection.npz stays
+    beside it (for export) and is not a release file."""
+    from collections import Counter
+
+    from coldstart.projection import PROJECTION_FILE, Projection
+    from tests.synthetic import TAGS
+
+    assert build(embeddings, tmp_path / "idx", "--sample", "600", "--width", "12") == 0
+    manifest = read_index_manifest(tmp_path / "idx")
+    assert manifest.count == 600 and manifest.dim == 12 and manifest.teacher.dim == 32
+    assert set(manifest.files) == {"index.ann", "items.npz"}
+    record = manifest.projection  # typed (coldstart.release.ProjectionInfo), not a raw dict in extra
+    assert "projection" not in manifest.extra
+    assert record.sha256 == sha256_file(tmp_path / "idx" / PROJECTION_FILE)
+    assert record.width == 12 and record.source_dim == 32 and 0.5 < record.kept_energy <= 1.0
+    assert manifest.extra["population"] == 2000 and manifest.extra["sample"]["size"] == 600
+    projection = Projection.load(tmp_path / "idx" / PROJECTION_FILE)
+    items = load_index_items(tmp_path / "idx")
+    assert Counter(t for i in range(600) for t in items.tags_of(i)) == {t: 100 for t in TAGS}  # 6 tags, 1/6 each
+    # item i is the projection of the sampled user's teacher vector
+    vectors = clustered(2000)
+    by_handle = {handle_of(synthetic_user_key(i)): i for i in range(2000)}
+    index = load_annoy(tmp_path / "idx" / "index.ann", 12)
+    for item in (0, 299, 599):
+        want = projection.apply(vectors[by_handle[items.handles[item]]])
+        assert np.allclose(index.get_item_vector(item), want, atol=1e-6)
+    # same seed, same users; another seed, other users
+    assert build(embeddings, tmp_path / "again", "--sample", "600", "--width", "12") == 0
+    assert load_index_items(tmp_path / "again").handles == items.handles
+    assert build(embeddings, tmp_path / "other", "--sample", "600", "--width", "12", "--sample-seed", "9") == 0
+    assert load_index_items(tmp_path / "other").handles != items.handles
+
+
+def test_the_recall_gate_runs_on_the_cpu_with_a_bounded_number_of_queries(embeddings, tmp_path, capsys):
+    from infra import exact
+
+    assert exact.recall_queries(10_000_000, 768, 500, "cpu") == exact.MIN_QUERIES  # too big for more on 2 cores
+    assert exact.recall_queries(100_000, 128, 500, "cpu") == 500
+    assert exact.recall_queries(100_000, 128, 500, "gpu") == exact.GPU_QUERIES
+    assert build(embeddings, tmp_path / "idx") == 0
+    assert "recall gate: exact neighbours on the CPU, 200 queries" in capsys.readouterr().out
+    assert read_index_manifest(tmp_path / "idx").extra["recall_device"] == "cpu"
+
+
+def test_the_pipeline_reuses_the_previous_projection_only_for_the_same_teacher_and_width(embeddings, tmp_path):
+    """A rerun of the pipeline passes the previous index's projection.npz to build-index, so the
+    student folded with it can be carried forward; another width, a tampered file or no previous
+    index: a new projection is fitted."""
+    from coldstart.release import IndexManifest
+    from infra.jobs.pipeline import _reusable_projection
+
+    index = tmp_path / "idx"
+    assert _reusable_projection(str(embeddings), str(index), 12) == []  # first run: nothing to reuse
+    assert build(embeddings, index, "--sample", "600", "--width", "12") == 0
+    argv = _reusable_projection(str(embeddings), str(index), 12)
+    assert argv == ["--projection", str(index / "projection.npz")]
+    assert _reusable_projection(str(embeddings), str(index), 16) == []
+    first = IndexManifest.load(index).projection
+    assert build(embeddings, index, "--sample", "500", "--width", "12", "--sample-seed", "3", *argv) == 0
+    assert IndexManifest.load(index).projection == first  # another sample, the same projection
+    (index / "projection.npz").write_bytes(b"not the file the manifest names")
+    assert _reusable_projection(str(embeddings), str(index), 12) == []

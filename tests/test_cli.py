@@ -89,7 +89,7 @@ def test_a_redirected_publish_log_has_no_bar_and_the_summary_on_its_own_line(tin
     env.update(PYTHONPATH=f"{ROOT / 'layer'}:{ROOT}", COLDSTART_PROGRESS_SECONDS="0")
     done = subprocess.run([sys.executable, "-m", "infra", "publish", "--to", str(tmp_path / "rel"),
                            "--index", str(tiny_pipeline / "idx"), "--model", str(tiny_pipeline / "model"),
-                               "--version", "r1"],
+                           "--version", "r1"],  # a first release needs its student
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert "\r" not in done.stderr and "\x1b" not in done.stderr

@@ -110,6 +110,8 @@ BAD_LINES = [
     (b'{"user_id": "x", "text": "\xff\xfe", "tags": []}\n', 1, "not UTF-8"),
     (b'[1, 2]\n', 1, "expected a JSON object"),
     (b'{"user_id": "x", "text": "a", "tags": "sport"}\n', 1, "tags must be a list"),
+    (b'{"user_id": "x", "text": "a", "tags": [], "activity": -1}\n', 1, "activity must be a number >= 0"),
+    (b'{"user_id": "x", "text": "a", "tags": [], "activity": "often"}\n', 1, "activity must be a number >= 0"),
 ]
 
 
@@ -224,3 +226,36 @@ def test_replace_other_run_redoes_another_runs_chunks_and_keeps_a_resume(small_u
     before = kept.stat().st_mtime_ns
     assert embed(small_users, out, other, "--replace-other-run") == 0  # the same run: a resume, nothing redone
     assert "chunks_done=0" in capsys.readouterr().out and kept.stat().st_mtime_ns == before
+
+
+def test_activity_is_kept_in_the_chunks_for_the_sample(tiny_teacher, tmp_path):
+    """The optional activity rides along to the chunks (NaN where a row has none), for the
+    serving index's stratified sample; chunks written without it read as unknown."""
+    from coldstart.storage import open_store
+    from infra.embeddings import encode_chunk, iter_chunks, read_spec
+
+    users = tmp_path / "users.jsonl"
+    rows = [{"user_id": "a", "text": "喜欢篮球", "tags": ["体育"], "activity": 12},
+            {"user_id": "b", "text": "爱做饭", "tags": ["美食"]},
+            {"user_id": "c", "text": "看电影", "tags": [], "activity": 0.5}]
+    users.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    assert embed(users, tmp_path / "e", tiny_teacher) == 0
+    store = open_store(str(tmp_path / "e"))
+    (chunk,) = list(iter_chunks(store, read_spec(store)))
+    np.testing.assert_array_equal(chunk.activity, np.array([12.0, np.nan, 0.5], dtype=np.float32))
+    old = encode_chunk(chunk.vectors, chunk.user_keys, chunk.tags, chunk.texts)  # no activity given
+    from infra.embeddings import read_chunk
+
+    assert np.isnan(read_chunk(old).activity).all()
+
+
+def test_each_shard_records_its_throughput_for_plan(small_users, tiny_teacher, tmp_path, capsys):
+    from coldstart.storage import open_store
+    from infra.sizing import read_measured_throughput
+
+    assert embed(small_users, tmp_path / "e", tiny_teacher, "--shard", "1/2") == 0
+    stats = json.loads((tmp_path / "e" / "stats" / "shard-00001-of-00002.json").read_text())
+    assert stats["users"] == 128 and stats["device"] == "cpu" and stats["encode_seconds"] > 0  # chunks 1, 3 of 64
+    assert "users_per_second=" in capsys.readouterr().out
+    measured = read_measured_throughput(open_store(str(tmp_path / "e")))
+    assert measured["users_per_second"] == pytest.approx(128 / stats["encode_seconds"])

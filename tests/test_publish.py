@@ -18,8 +18,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def make_index(tmp_path, name="idx", n=1500, dim=32, seed=0, n_trees=None, weights_sha256=None):
+    """At the teacher's width (--width 0): these tests are about publishing, and a daily refresh at a
+    reduced width carries its student forward only with the same projection (tests/test_projection.py)."""
     emb = write_embeddings(tmp_path / f"{name}-emb", clustered(n, dim=dim, seed=seed), weights_sha256=weights_sha256)
-    argv = ["build-index", "--embeddings", str(emb), "--out", str(tmp_path / name), "--queries", "100"]
+    argv = ["build-index", "--embeddings", str(emb), "--out", str(tmp_path / name), "--queries", "100", "--width", "0"]
     argv += ["--n-trees", str(n_trees), "--search-k", "100", "--min-recall", "0"] if n_trees else []
     assert main(argv) == 0
     return tmp_path / name

@@ -83,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     lines, source, input_sha = read_input_lines(args.input)
     report = parse_records(iter(lines), source, skip_bad=args.skip_bad)
     keys = load_keys(args)
-    rows = [KeyedUser(keys.user_key(r.user_id), r.text, r.tags) for r in report.records]
+    rows = [KeyedUser(keys.user_key(r.user_id), r.text, r.tags, r.activity) for r in report.records]
     store = open_store(args.out)
     if args.force and args.profiles:
         from infra.profile_users import SNAPSHOT_KEY
@@ -113,6 +113,7 @@ def run(args: argparse.Namespace) -> int:
     todo = [c for c in mine if chunk_key(c) not in done]
     n_users = sum(len(rows[c * spec.chunk_size:(c + 1) * spec.chunk_size]) for c in todo)
     pii_total = 0
+    encode_seconds = 0.0
     with bar(n_users, f"embed shard {shard_index}/{shard_count}", unit="user") as progress:
         for c in todo:
             chunk = rows[c * spec.chunk_size:(c + 1) * spec.chunk_size]
@@ -123,15 +124,34 @@ def run(args: argparse.Namespace) -> int:
                 if not text:  # the row, not the id: ids are personal data
                     raise InputError(f"user #{position}: text is empty after masking personal data", source)
                 texts.append(text)
+            t0 = time.perf_counter()
             vectors = teacher.encode(texts, batch_size=args.batch_size)
+            encode_seconds += time.perf_counter() - t0
             store.put_bytes(chunk_key(c), encode_chunk(vectors, [r.user_key for r in chunk], [r.tags for r in chunk],
-                                                       texts))
+                                                       texts, activity=[r.activity for r in chunk]))
             progress.update(len(chunk))
+    if todo:  # what `python -m infra plan --embeddings` sizes the next run's array from
+        _record_throughput(store, shard_index, shard_count, n_users, encode_seconds, teacher, args)
     summary("embed", teacher=teacher.id, demo=teacher.info.demo, dim=teacher.dim, users=len(rows),
             skipped_bad=report.skipped, shard=f"{shard_index}/{shard_count}", chunks_done=len(todo),
             chunks_skipped=len(mine) - len(todo), pii_masked=pii_total, **(profiles.summary() if profiles else {}),
+            users_per_second=f"{n_users / max(encode_seconds, 1e-9):.0f}" if todo else "-",
             seconds=f"{time.time() - started:.1f}", out=store.uri())
     return 0
+
+
+def _record_throughput(store, shard_index: int, shard_count: int, users: int, encode_seconds: float, teacher,
+                       args) -> None:
+    """stats/shard-i-of-n.json: users and teacher seconds of this shard's run (a rerun that resumes
+    overwrites it with what it did itself)."""
+    import paddle
+
+    from infra.sizing import STATS_PREFIX
+
+    stats = {"users": users, "encode_seconds": round(encode_seconds, 3), "device": paddle.device.get_device(),
+             "teacher": teacher.id, "max_seq_len": args.max_seq_len, "batch_size": args.batch_size}
+    store.put_bytes(f"{STATS_PREFIX}shard-{shard_index:05d}-of-{shard_count:05d}.json",
+                    json.dumps(stats, sort_keys=True).encode())
 
 
 def _claim_output(store, spec, force: bool, manifest_key: str) -> None:

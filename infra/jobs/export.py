@@ -9,6 +9,9 @@ plus vocab.txt, canaries.json (fixed canary texts and the served INT8 model's ve
 every loader checks a release against them before it serves, coldstart.release.canaries) and
 model_manifest.json (coldstart.release.ModelManifest: versions, teacher, shape, sha256 of every
 file, gates).
+An index built at a reduced width (build-index --width) has its projection folded into the
+student's last layer first (infra/projection.py), so every model outputs the index's vectors, and
+the gates and the canaries are in that space; both manifests carry the same ProjectionInfo.
 
 Gates, on the held-out texts (thresholds configurable): INT8 vs FP32 cosine and neighbour
 overlap; student vs teacher recall@10 and top-tag agreement; Lite FP32 vs ONNX FP32 cosine; the
@@ -121,6 +124,7 @@ def _export(args, thresholds, index_manifest, out: Path, steps: Steps) -> dict:
 
     pick_device("cpu")
     student, tokenizer, card = load_student(Path(args.student))
+    projection = _fold_index_projection(student, args.index, index_manifest)
     teacher = teacher_info(card["teacher"], "student card")
     if not teacher.same_space(index_manifest.teacher):
         from coldstart.errors import ColdstartError
@@ -149,6 +153,8 @@ def _export(args, thresholds, index_manifest, out: Path, steps: Steps) -> dict:
     steps.step("teacher targets on the held-out texts")
     teacher_model = load_teacher(args.teacher, max_seq_len=max_len, device="cpu")
     teacher_vecs = teacher_model.encode(texts)
+    if projection is not None:  # the gates compare in the index's (reduced) space
+        teacher_vecs = projection.apply(teacher_vecs)
     index = load_annoy(Path(args.index) / INDEX_FILE, index_manifest.dim)
     items = load_index_items(args.index)
     k, search_k = 10, index_manifest.search_k
@@ -229,8 +235,8 @@ def _export(args, thresholds, index_manifest, out: Path, steps: Steps) -> dict:
                                       threshold=g.threshold, passed=g.passed, **kw)
     manifest = ModelManifest(
         teacher=teacher,
-        student=StudentInfo(shape=card["shape"], out_dim=int(card["out_dim"]), max_seq_len=max_len,
-                            init=card["settings"]["init"], train_texts=int(card["train_texts"])),
+        student=StudentInfo(shape=card["shape"], out_dim=projection.width if projection else int(card["out_dim"]),
+                            max_seq_len=max_len, init=card["settings"]["init"], train_texts=int(card["train_texts"])),
         serving=ServingFiles(onnx=ONNX_INT8, lite=lite_serving),
         files=describe_files(out, names),
         gates={g.name: gate(g) for g in gates},
@@ -239,9 +245,23 @@ def _export(args, thresholds, index_manifest, out: Path, steps: Steps) -> dict:
         int8=Int8Info(variant="per-channel" if per_channel else "per-tensor", weight_type="QInt8"),
         figures=figures, versions={**_versions(), **{f"lite_{k}": v for k, v in lite_versions.items()}},
         inputs_sha256=_inputs_sha(args.student, args.index, args.heldout),
+        projection=index_manifest.projection if projection is not None else None,
     )
     manifest.save(out)
     return manifest
+
+
+def _fold_index_projection(student, index_dir, index_manifest):
+    """An index built at a reduced width (build-index --width): fold its projection into the
+    student, so every exported model outputs the index's vectors. Returns it, or None."""
+    from infra.projection import fold_into_student, index_projection
+
+    projection = index_projection(index_dir, index_manifest)
+    if projection is not None:
+        fold_into_student(student, projection)
+        print(f"export: projection {projection.source_dim} -> {projection.width} folded into the student "
+              f"(kept energy {projection.kept_energy:.4f})", flush=True)
+    return projection
 
 
 def _lite_variant(lite, pdmodel: Path, pdiparams: Path, out: Path, targets, quant: str) -> dict:

@@ -8,8 +8,10 @@ it comes from the same teacher, and refuses otherwise (a release always has a mo
 Config: a YAML file (--config) and/or flags; flags win. Every key is a flag below (the key's
 underscores are the flag's dashes) and is explained in infra/pipeline.example.yaml; an unknown
 key is an error. Steps whose outputs are already up to date are skipped, so a rerun after a
-finished pipeline costs seconds, not minutes. Before any step runs, the pseudonym key file and
-the publish target are checked, so a missing key or unreachable S3 fails in seconds.
+finished pipeline costs seconds, not minutes. The serving index is a stratified sample of the users
+(serving_sample) at a reduced width (serving_width; sample_seed): infra/serving_rows.py. Before any
+step runs, the pseudonym key file and the publish target are checked, so a missing key or
+unreachable S3 fails in seconds.
 
 Quality (with a student): `calibrate` fits the confidence calibrator into the index directory on
 the calibration split (`calibration`: JSONL files/directories, plus `calibration_from_heldout`, a
@@ -46,6 +48,9 @@ HELP = {
     "min_recall": "recall@10 gate of the index against exact search",
     "n_trees": "fix Annoy's tree count (unset: tuned)",
     "search_k": "fix Annoy's search_k (unset: tuned)",
+    "serving_sample": "users in the serving index, a stratified sample by tags and activity (0: every user)",
+    "serving_width": "serving width: the index and the student are reduced to this many dims (0: the teacher's)",
+    "sample_seed": "seed of the serving sample (same seed, same users)",
     "batch_size": "teacher batch size (texts per forward pass)",
     "chunk_size": "users per embeddings chunk (the unit of resume and sharding)",
     "max_seq_len": "tokens per text (longer texts are truncated)",
@@ -91,6 +96,9 @@ class PipelineConfig:
     min_recall: float = 0.95
     n_trees: Optional[int] = None
     search_k: Optional[int] = None
+    serving_sample: int = 100_000     # users in the serving index (0: all); infra/serving_rows.py DEFAULT_SAMPLE
+    serving_width: int = 128          # its width (0: the teacher's); infra/serving_rows.py DEFAULT_WIDTH
+    sample_seed: int = 0
     batch_size: int = 64
     chunk_size: int = 2048
     max_seq_len: int = 128
@@ -230,10 +238,13 @@ def run(args: argparse.Namespace) -> int:
     key_argv = ["--pseudonym-key-file", config.pseudonym_key_file] if config.pseudonym_key_file else []
     embed_argv += key_argv
     _job(embed_argv + (["--skip-bad"] if config.skip_bad else []))
-    if _index_is_fresh(embeddings, index, config.min_recall):
+    serving = ["--sample", str(config.serving_sample), "--width", str(config.serving_width),
+               "--sample-seed", str(config.sample_seed)]
+    if _index_is_fresh(embeddings, index, config.min_recall, serving):
         print(f"build-index: up to date ({index})", flush=True)
     else:
-        argv = ["build-index", "--embeddings", embeddings, "--out", index, "--min-recall", str(config.min_recall)]
+        argv = ["build-index", "--embeddings", embeddings, "--out", index, "--min-recall", str(config.min_recall),
+                *serving, *_reusable_projection(embeddings, index, config.serving_width)]
         argv += ["--n-trees", str(config.n_trees)] if config.n_trees else []
         argv += ["--search-k", str(config.search_k)] if config.search_k else []
         _job(argv)
@@ -309,7 +320,7 @@ def _job(argv: List[str]) -> None:
         raise ColdstartError(f"step {argv[0]} failed with exit code {code}")
 
 
-def _index_is_fresh(embeddings: str, index: str, min_recall: float) -> bool:
+def _index_is_fresh(embeddings: str, index: str, min_recall: float, serving: List[str]) -> bool:
     from coldstart.errors import ColdstartError
     from coldstart.hashing import sha256_bytes
     from coldstart.release import IndexManifest
@@ -321,7 +332,30 @@ def _index_is_fresh(embeddings: str, index: str, min_recall: float) -> bool:
         embed_sha = sha256_bytes(open_store(embeddings).get_bytes(EMBED_MANIFEST))
     except ColdstartError:
         return False
-    return manifest.extra.get("embeddings_manifest_sha256") == embed_sha and manifest.recall.threshold == min_recall
+    return (manifest.extra.get("embeddings_manifest_sha256") == embed_sha and manifest.recall.threshold == min_recall
+            and manifest.extra.get("serving_argv") == serving)
+
+
+def _reusable_projection(embeddings: str, index: str, width: int) -> List[str]:
+    """``--projection`` of the previous index when it was reduced to the same width from the same
+    teacher: the refresh keeps the projection folded into the current student, so that student is
+    carried forward instead of exported again. A new teacher (or width) fits a new one."""
+    from coldstart.errors import ColdstartError
+    from coldstart.release import PROJECTION_FILE, IndexManifest
+    from coldstart.storage import open_store
+    from infra.embeddings import read_spec
+    from infra.projection import index_projection
+
+    try:
+        previous = IndexManifest.load(index, verify=False)
+        if previous.projection is None or previous.projection.width != width:
+            return []
+        if not previous.teacher.same_space(read_spec(open_store(embeddings)).teacher):
+            return []
+        index_projection(index, previous)  # the file is there and is the one the manifest names
+    except (ColdstartError, OSError):  # no previous index (first run), or not a usable one
+        return []
+    return ["--projection", str(Path(index) / PROJECTION_FILE)]
 
 
 def _keywords_are_fresh(input_uri: str, index: str) -> bool:

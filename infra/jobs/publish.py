@@ -13,6 +13,9 @@ from the same teacher.
                               what the batch stack runs: DIR's model when the student step exported
                               one (the teacher changed), else the carry-forward above.
 The summary line says which: ``model=new`` or ``model=carried-forward:<version>``.
+An index reduced by a projection (build-index --width) takes only a student with the same
+projection folded in (both manifests' ``projection``): a refresh carries the student forward when
+its build-index reused that projection (--projection; the pipeline does), and is refused otherwise.
 
 Publish also writes the release's ``canaries.json`` (coldstart.release.canaries): the model's canary
 texts and vectors with this index's answers to them, which every loader checks before serving.
@@ -103,9 +106,24 @@ def _model_source(store, args, index_manifest, current, work: Path) -> Tuple[Pat
             f"current release {current.version}'s student was distilled from {carried.teacher.id} "
             f"({carried.teacher.weights_sha256[:12]}…); a student cannot be carried into another teacher's space. "
             "Run `distill` and `export` against this index and publish with --model")
+    if _projection_sha(carried) != _projection_sha(index_manifest):
+        raise ColdstartError(
+            f"publish refused: the index was reduced by {_projection_name(index_manifest)}, the current release "
+            f"{current.version}'s student encodes into {_projection_name(carried)}; a student cannot be carried into "
+            "another projection. Run `export` against this index (the projection is folded in there) and publish "
+            "with --model")
     print(f"publish: carrying the student of release {current.version} forward (teacher {teacher.id}, same "
           "weights as this index's)", file=sys.stderr, flush=True)
     return model_dir, f"carried-forward:{current.version}"
+
+
+def _projection_sha(manifest):
+    return manifest.projection.sha256 if manifest.projection is not None else None
+
+
+def _projection_name(manifest) -> str:
+    p = manifest.projection
+    return f"projection {p.sha256[:12]}… ({p.source_dim} -> {p.width})" if p is not None else "the teacher's full width"
 
 
 def _download_model(store, version: str, out: Path) -> Path:
@@ -138,7 +156,7 @@ def _collect(store, args, current, work: Path) -> "tuple":
     files: Dict[str, Path] = {f"{INDEX_DIR}/{name}": index_dir / name for name in manifest.files}
     files[f"{INDEX_DIR}/{INDEX_MANIFEST}"] = index_dir / INDEX_MANIFEST
     model_dir, origin = _model_source(store, args, manifest, current, work)
-    model, model_files = check_model_component(model_dir, manifest.teacher)
+    model, model_files = check_model_component(model_dir, manifest)
     files.update({f"{MODEL_DIR}/{n}": p for n, p in model_files.items()})
     for name in OPTIONAL_INDEX_FILES:  # the keyword baseline's table, the confidence calibrator
         if (index_dir / name).is_file():
@@ -230,6 +248,7 @@ def _publish(store, args, work: Path) -> int:
     release = ReleaseManifest(version=version, teacher=teacher, files=entries, components=components)
     total = sum(e.size for e in entries.values())
 
+    _upload_projection(store, Path(args.index))
     manifest_bytes = _unfinished_same_release(store, version, release, previous)
     if manifest_bytes is None:
         with bar(total, f"upload {version}", unit="B", unit_scale=True) as progress:
@@ -250,6 +269,24 @@ def _publish(store, args, work: Path) -> int:
             demo=teacher.demo, previous=pointer.previous, current=store.uri(CURRENT_KEY),
             seconds=f"{time.time() - started:.1f}")
     return 0
+
+
+def _upload_projection(store, index_dir: Path) -> None:
+    """An index at a reduced width: its projection, at projections/<sha256>.npz (outside every
+    release: no loader downloads it), so the next refresh's build-index --projection-from can reuse
+    it and the student stays carried forward. Uploaded once per projection."""
+    from coldstart.release import PROJECTION_FILE, IndexManifest, projection_key
+    from infra.projection import index_projection
+
+    manifest = IndexManifest.load(index_dir, verify=False)
+    if manifest.projection is None:
+        return
+    key = projection_key(manifest.projection.sha256)
+    if store.exists(key):
+        return
+    index_projection(index_dir, manifest)  # the file is there and is the one the manifest names
+    store.put_bytes(key, (index_dir / PROJECTION_FILE).read_bytes())
+    print(f"uploaded {key}", file=sys.stderr, flush=True)
 
 
 def _unfinished_same_release(store, version: str, release, previous) -> Optional[bytes]:

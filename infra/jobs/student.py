@@ -57,7 +57,8 @@ def decide(release_uri: str, index_dir: str) -> "tuple":
     from coldstart.storage import open_store
     from infra.model_manifest import current_student
 
-    teacher = IndexManifest.load(index_dir, verify=True).teacher
+    index = IndexManifest.load(index_dir, verify=True)
+    teacher = index.teacher
     version, model = current_student(open_store(release_uri))
     if version is None:
         return False, "nothing is published yet"
@@ -67,6 +68,11 @@ def decide(release_uri: str, index_dir: str) -> "tuple":
         return False, (f"the current release {version}'s student comes from teacher {model.teacher.id} "
                        f"({model.teacher.weights_sha256[:12]}…), the index from {teacher.id} "
                        f"({teacher.weights_sha256[:12]}…)")
+    if (index.projection and index.projection.sha256) != (model.projection and model.projection.sha256):
+        # the student fits the teacher but encodes into another reduced space (a new build-index
+        # --width fit): it must be exported again with this index's projection folded in
+        return False, (f"the current release {version}'s student was reduced by another projection than the "
+                       "index's (build-index --width)")
     return True, f"the current release {version}'s student comes from the index's teacher {teacher.id}"
 
 

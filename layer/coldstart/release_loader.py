@@ -331,6 +331,9 @@ class ReleaseLoader:
         if model_manifest.student.out_dim != index_manifest.dim:
             raise ManifestError(f"release {version}: student dim {model_manifest.student.out_dim} "
                                 f"!= index dim {index_manifest.dim}")
+        from .projection import check_projection_pair
+
+        check_projection_pair(version, index_manifest.projection, model_manifest.projection)
 
     def load(self, version: str, expected_sha256: Optional[str] = None) -> LoadedRelease:
         prepared: Dict[str, Any] = {}  # filled during a download; empty when the cache already had it

@@ -182,19 +182,24 @@ def sample_queries(count: int, n_queries: int, seed: int = 7) -> np.ndarray:
 
 
 def measure_recall(index: AnnoyIndex, vectors: np.ndarray, query_ids: Iterable[int],
-                   k: int, search_k: int, tie_tolerance: float = 1e-6) -> RecallMeasurement:
+                   k: int, search_k: int, tie_tolerance: float = 1e-6,
+                   truth: Optional[Tuple[np.ndarray, float]] = None) -> RecallMeasurement:
     """Leave-one-out recall@k: each sampled item queries for its k nearest *other* items,
     so a query never counts itself as a hit.
 
     Ties count: a returned item is a hit when its cosine is at least the exact k-th best
     (minus ``tie_tolerance``), so near-duplicate vectors cannot make a perfect answer look wrong.
+    ``truth``: (exact top-k ids, ms per query) computed once by the caller (build_tuned), instead
+    of exact search here on every call.
     """
     query_ids = np.asarray(list(query_ids))
     k = min(k, len(vectors) - 1)
     queries = vectors[query_ids]
-    t0 = time.perf_counter()
-    truth = exact_top_k(vectors, queries, k, exclude=query_ids)
-    exact_ms = (time.perf_counter() - t0) * 1000 / max(len(query_ids), 1)
+    if truth is None:
+        t0 = time.perf_counter()
+        truth = (exact_top_k(vectors, queries, k, exclude=query_ids),
+                 (time.perf_counter() - t0) * 1000 / max(len(query_ids), 1))
+    truth, exact_ms = truth
     t0 = time.perf_counter()
     found = [annoy_top_k(index, q, k, search_k, exclude=int(i)) for q, i in zip(queries, query_ids)]
     annoy_ms = (time.perf_counter() - t0) * 1000 / max(len(query_ids), 1)
@@ -218,7 +223,7 @@ class TunedIndex:
 
 def build_tuned(vectors: np.ndarray, min_recall: float, k: int = 10, n_queries: int = 500,
                 n_trees: Optional[int] = None, search_k: Optional[int] = None,
-                max_trees: int = 200, seed: int = 42, log=None) -> TunedIndex:
+                max_trees: int = 200, seed: int = 42, log=None, exact=None) -> TunedIndex:
     """Build an index meeting ``min_recall`` with the fewest trees, then the smallest search_k.
 
     Trees first because they are bytes: every Lambda cold start downloads and hashes the whole
@@ -227,8 +232,13 @@ def build_tuned(vectors: np.ndarray, min_recall: float, k: int = 10, n_queries: 
     With n_trees and search_k both given, builds exactly that and only measures.
     Otherwise doubles search_k (from n_trees*k) up to 64x, then doubles n_trees (from 10)
     up to ``max_trees``. Raises RecallGateError when nothing tried meets the gate.
+    The exact neighbours are computed once, by ``exact(vectors, queries, k, exclude)`` (default
+    ``exact_top_k``; the batch side passes a blockwise/GPU one, infra/exact.py).
     """
     query_ids = sample_queries(len(vectors), n_queries)
+    t0 = time.perf_counter()
+    truth = (exact or exact_top_k)(vectors, vectors[query_ids], min(k, len(vectors) - 1), exclude=query_ids)
+    truth = (truth, (time.perf_counter() - t0) * 1000 / max(len(query_ids), 1))
     tree_plan = [n_trees] if n_trees else _doubling(min(10, max_trees), max_trees)
     tried = []
     best = None
@@ -237,7 +247,7 @@ def build_tuned(vectors: np.ndarray, min_recall: float, k: int = 10, n_queries: 
         base = trees * k
         plan = [search_k] if search_k else [base * m for m in (1, 2, 4, 8, 16, 32, 64)]
         for sk in plan:
-            m = measure_recall(index, vectors, query_ids, k, sk)
+            m = measure_recall(index, vectors, query_ids, k, sk, truth=truth)
             tried.append((trees, sk, m.recall))
             if log:
                 log(f"n_trees={trees} search_k={sk} recall@{k}={m.recall:.4f}")

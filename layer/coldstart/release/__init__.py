@@ -16,10 +16,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Optional
 
 from .layout import (CALIBRATION, CANARIES, CURRENT_KEY, INDEX_DIR, INDEX_FILE, INDEX_MANIFEST, ITEMS_JSON, ITEMS_NPZ, KEYWORDS,
-                     MODEL_DIR, MODEL_MANIFEST, ONNX_FP32, ONNX_INT8, OPTIONAL_INDEX_FILES, OPTIONAL_RELEASE_FILES, RELEASE_MANIFEST,
+                     MODEL_DIR, MODEL_MANIFEST, ONNX_FP32, ONNX_INT8, OPTIONAL_INDEX_FILES, OPTIONAL_RELEASE_FILES, PROJECTION_FILE,
+                     PROJECTIONS, RELEASE_MANIFEST, projection_key,
                      RELEASES, SCHEMA_VERSION, VERSION_RE, VOCAB, check_version, index_name, model_name, release_key,
                      safe_name)
-from .manifests import (CurrentPointer, FileEntry, GateResult, IndexManifest, Int8Info, ModelManifest, RecallReport,
+from .manifests import (CurrentPointer, FileEntry, GateResult, IndexManifest, Int8Info, ModelManifest, ProjectionInfo,
+                        RecallReport,
                         ReleaseManifest, ServingFiles, StudentInfo, TeacherInfo, file_entries, file_entry,
                         read_index_manifest, teacher_info, utc_now)
 from .files import (atomic_write, atomic_write_json, atomic_write_text, describe_files, read_json,
@@ -47,9 +49,9 @@ def read_release(store: "ObjectStore", version: str) -> ReleaseManifest:
 
 __all__ = [
     "CALIBRATION", "CANARIES", "CURRENT_KEY", "INDEX_DIR", "INDEX_FILE", "INDEX_MANIFEST", "ITEMS_JSON", "ITEMS_NPZ", "KEYWORDS",
-    "MODEL_DIR", "MODEL_MANIFEST", "ONNX_FP32", "ONNX_INT8", "OPTIONAL_INDEX_FILES", "OPTIONAL_RELEASE_FILES", "RELEASE_MANIFEST", "RELEASES",
+    "MODEL_DIR", "MODEL_MANIFEST", "ONNX_FP32", "ONNX_INT8", "OPTIONAL_INDEX_FILES", "OPTIONAL_RELEASE_FILES", "PROJECTION_FILE", "PROJECTIONS", "projection_key", "RELEASE_MANIFEST", "RELEASES",
     "SCHEMA_VERSION", "VERSION_RE", "VOCAB", "check_version", "index_name", "model_name", "release_key", "safe_name",
-    "CurrentPointer", "FileEntry", "GateResult", "IndexManifest", "Int8Info", "ModelManifest", "RecallReport", "ReleaseManifest",
+    "CurrentPointer", "FileEntry", "GateResult", "IndexManifest", "Int8Info", "ModelManifest", "ProjectionInfo", "RecallReport", "ReleaseManifest",
     "ServingFiles", "StudentInfo", "TeacherInfo", "file_entries", "file_entry", "read_index_manifest",
     "teacher_info", "utc_now", "atomic_write", "atomic_write_json", "atomic_write_text", "describe_files",
     "read_json", "remove_directory", "replace_directory", "staged_directory", "verify_files", "Canaries", "Canary",

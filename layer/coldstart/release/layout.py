@@ -1,6 +1,9 @@
 """Every file and object-key name of a release, in one place.
 
     PREFIX/current.json                          the published pointer (CurrentPointer)
+    PREFIX/projections/<sha256>.npz              a serving width's projection (not in any release: the
+                                                 student has it folded in); build-index --projection-from
+                                                 reuses the current student's, so a refresh can carry it
     PREFIX/releases/<version>/release.json       every file below with sha256 and size; uploaded last
     PREFIX/releases/<version>/canaries.json      canary texts with expected vectors, neighbours, top tags
     PREFIX/releases/<version>/index/manifest.json   IndexManifest (build-index)
@@ -8,6 +11,7 @@
                                    index/items.npz  item number -> handle and tags (coldstart.items)
                                    index/keywords.json (optional) the keyword baseline's table
                                    index/calibration.json (optional) the confidence calibrator
+                                   (a local index may also hold projection.npz: never published)
     PREFIX/releases/<version>/model/model_manifest.json   ModelManifest (export)
                                    model/vocab.txt, model/student.int8.onnx, model/*.nb, ...
                                    model/canaries.json  canary texts and the served model's vectors (export)
@@ -43,6 +47,10 @@ ITEMS_JSON = "items.json"  # the table as JSON: small test tables only (releases
 KEYWORDS = "keywords.json"       # the keyword baseline's table (infra keywords)
 CALIBRATION = "calibration.json"  # the confidence calibrator (infra calibrate; publish checks what it was fitted on)
 OPTIONAL_INDEX_FILES = (KEYWORDS, CALIBRATION)  # shipped when present next to the index (not in its manifest)
+# beside a local index built at a reduced width (build-index --width): the projection export folds into
+# the student. Never published (the student applies it); both manifests carry its ProjectionInfo.
+PROJECTION_FILE = "projection.npz"
+PROJECTIONS = "projections"  # under the release prefix, beside releases/: PROJECTIONS/<sha256>.npz
 
 # the model component
 MODEL_MANIFEST = "model_manifest.json"
@@ -77,6 +85,13 @@ def release_key(version: str, name: str = "") -> str:
     """The object key of ``name`` (release-relative) in release ``version``."""
     check_version(version)
     return f"{RELEASES}/{version}/{name}" if name else f"{RELEASES}/{version}/"
+
+
+def projection_key(sha256: str) -> str:
+    """The object key of a published projection (publish uploads it, build-index --projection-from reads it)."""
+    if len(sha256) != 64 or not all(c in "0123456789abcdef" for c in sha256):
+        raise ManifestError(f"not a sha256: {sha256[:80]!r}")
+    return f"{PROJECTIONS}/{sha256}.npz"
 
 
 def safe_name(name: str) -> bool:

@@ -62,6 +62,39 @@ class RecallReport:
     exact_ms_per_query: float
 
 
+@dataclass(frozen=True)
+class ProjectionInfo:
+    """The serving width's projection (coldstart.projection): the index holds vectors reduced by
+    it and the student has it folded in. Both manifests carry the same record and the loader
+    refuses a pair that differ: a vector reduced one way, searched in an index reduced another
+    way, finds the wrong users without any error."""
+
+    sha256: str          # of projection.npz, which stays beside the index on the batch side
+    width: int           # the reduced dim (the index's dim, the student's out_dim)
+    source_dim: int      # the teacher's dim
+    kept_energy: float   # share of the sampled vectors' squared norm the projection keeps
+
+
+def projection_info(value: Any, where: str = "manifest") -> Optional[ProjectionInfo]:
+    """``{"sha256", "width", "source_dim", "kept_energy"}`` checked, or None when absent (full width)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) != {"sha256", "width", "source_dim", "kept_energy"}:
+        raise ManifestError(f"{where}: projection must be {{sha256, width, source_dim, kept_energy}}")
+    sha = value["sha256"]
+    if not isinstance(sha, str) or len(sha) != 64 or not set(sha) <= _HEX:
+        raise ManifestError(f"{where}: projection has no valid sha256 (64 lowercase hex digits)")
+    try:
+        info = ProjectionInfo(sha256=sha, width=_whole(value["width"], "projection.width", 1),
+                              source_dim=_whole(value["source_dim"], "projection.source_dim", 1),
+                              kept_energy=_number(value["kept_energy"], "projection.kept_energy"))
+    except _MALFORMED as exc:
+        raise _malformed(f"{where}: projection", exc) from None
+    if info.width >= info.source_dim:
+        raise ManifestError(f"{where}: projection width {info.width} must be below its source dim {info.source_dim}")
+    return info
+
+
 def _object(value: Any, what: str) -> Dict[str, Any]:
     if not isinstance(value, dict):
         raise TypeError(f"{what} must be a JSON object")
@@ -182,9 +215,13 @@ class IndexManifest(_ComponentManifest):
     schema_version: int = layout.SCHEMA_VERSION
     created_at: str = field(default_factory=utc_now)
     extra: Dict[str, Any] = field(default_factory=dict)
+    projection: Optional[ProjectionInfo] = None  # None: the teacher's width (build-index --width)
 
     def to_dict(self) -> Dict[str, Any]:
-        return asdict(self)
+        out = asdict(self)
+        if self.projection is None:  # an index at the teacher's width reads and writes as before
+            del out["projection"]
+        return out
 
     @classmethod
     def from_dict(cls, data: Any) -> "IndexManifest":
@@ -192,7 +229,7 @@ class IndexManifest(_ComponentManifest):
         check_kind(data, "index", "index manifest")
         try:
             recall = _object(data["recall"], "recall")
-            return cls(
+            manifest = cls(
                 teacher=teacher_info(data["teacher"], "index manifest"),
                 dim=_whole(data["dim"], "dim", 1),
                 count=_whole(data["count"], "count", 0),
@@ -208,11 +245,15 @@ class IndexManifest(_ComponentManifest):
                 metric=_string(data.get("metric", "angular"), "metric"),
                 created_at=_string(data["created_at"], "created_at"),
                 extra=dict(_object(data.get("extra", {}), "extra")),
+                projection=projection_info(data.get("projection"), "index manifest"),
             )
         except ManifestError:
             raise
         except _MALFORMED as exc:
             raise _malformed("index manifest", exc) from None
+        if manifest.projection is not None and manifest.projection.width != manifest.dim:
+            raise ManifestError(f"index manifest: dim {manifest.dim} but its projection is {manifest.projection.width} wide")
+        return manifest
 
 
 
@@ -291,6 +332,7 @@ class ModelManifest(_ComponentManifest):
     versions: Dict[str, str] = field(default_factory=dict)   # toolchain versions that made it
     inputs_sha256: Dict[str, str] = field(default_factory=dict)  # what export read (freshness check)
     fusion: Optional[Dict[str, Any]] = None                  # the avatar fusion gate (train-fusion)
+    projection: Optional[ProjectionInfo] = None              # folded into the student (the index's)
     kind: str = "model"
     schema_version: int = layout.SCHEMA_VERSION
     created_at: str = field(default_factory=utc_now)
@@ -305,6 +347,8 @@ class ModelManifest(_ComponentManifest):
         out["optional_gates"] = {k: g.to_dict() for k, g in self.optional_gates.items()}
         if self.fusion is None:
             del out["fusion"]
+        if self.projection is None:
+            del out["projection"]
         return out
 
     @classmethod
@@ -334,12 +378,16 @@ class ModelManifest(_ComponentManifest):
                 versions={_string(k, "version"): str(v) for k, v in _object(data.get("versions", {}), "versions").items()},
                 inputs_sha256=dict(_object(data.get("inputs_sha256", {}), "inputs_sha256")),
                 fusion=None if data.get("fusion") is None else dict(_object(data["fusion"], "fusion")),
+                projection=projection_info(data.get("projection"), "model manifest"),
                 created_at=_string(data["created_at"], "created_at"),
             )
         except ManifestError:
             raise
         except _MALFORMED as exc:
             raise _malformed("model manifest", exc) from None
+        if manifest.projection is not None and manifest.projection.width != manifest.student.out_dim:
+            raise ManifestError(f"model manifest: student.out_dim {manifest.student.out_dim} but its projection is "
+                                f"{manifest.projection.width} wide")
         for name in [manifest.serving.onnx, *manifest.serving.lite.values()]:
             if name not in manifest.files:
                 raise ManifestError(f"model manifest: serving file {name[:80]!r} is not among its files")
@@ -462,6 +510,6 @@ def teacher_from_dict(data: Optional[Dict[str, Any]]) -> Optional[TeacherInfo]:
 
 
 __all__ = [
-    "FileEntry", "TeacherInfo", "RecallReport", "IndexManifest", "StudentInfo", "ServingFiles", "Int8Info", "GateResult",
+    "FileEntry", "TeacherInfo", "RecallReport", "ProjectionInfo", "projection_info", "IndexManifest", "StudentInfo", "ServingFiles", "Int8Info", "GateResult",
     "ModelManifest", "ReleaseManifest", "CurrentPointer", "file_entry", "file_entries", "teacher_info",
     "read_index_manifest", "utc_now", "teacher_from_dict"]
