@@ -230,6 +230,10 @@ class DigitRecognizer(Recognizer):
     def validate_digits(self, digits: str) -> bool:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def accepts(self, run, r) -> bool:
+        """Whether the digits of group range ``r`` of digit ``run`` are this recognizer's value."""
+        return self.validate_digits(r.digits)
+
     def extend(self, nt: NormalizedText, start: int, end: int, digits: str) -> Optional[Tuple[int, int]]:
         """Adjust the span (a prefix sign, an ID's X, an extension); None drops the candidate."""
         return start, end
@@ -242,7 +246,7 @@ class DigitRecognizer(Recognizer):
                 continue
             for r in group_ranges(text, run, self.lengths):
                 digits = r.digits
-                if not self.validate_digits(digits):
+                if not self.accepts(run, r):
                     continue
                 span = self.extend(nt, r.start, r.end, digits)
                 if span is None:

@@ -11,10 +11,8 @@ area code and are left alone; veto words (发票代码 ...) apply.
 from __future__ import annotations
 
 import re
-from typing import List
-
 from ..normalizer import NormalizedText
-from .base import Candidate, DigitRecognizer, glued_code_prefix, group_ranges, is_ip_or_version
+from .base import DigitRecognizer
 from .phone import extend_prefix
 
 _EXT_RE = re.compile(r"[ ]{0,2}(?:转|分机号?|ext\.?|EXT\.?|Ext\.?|x|X|#|-|—)[ ]{0,2}[:：]?[ ]?[0-9]{1,6}(?![0-9])")
@@ -49,26 +47,17 @@ class LandlineRecognizer(DigitRecognizer):
     def validate_digits(self, digits: str) -> bool:
         return landline_valid(digits)
 
-    def analyze(self, nt: NormalizedText) -> List[Candidate]:
-        text = nt.text
-        out = []
-        for run in nt.digit_runs():
-            if is_ip_or_version(text, run):
-                continue
-            for r in group_ranges(text, run, self.lengths):
-                digits, i, j = r.digits, r.first, r.stop
-                if not landline_valid(digits):
-                    # the last group may be an extension: "010-12345678-8001"
-                    last = run.groups[j - 1]
-                    size = last[1] - last[0]
-                    if j - i < 2 or size > 6 or not landline_valid(digits[:-size]) or run.seps[j - 2].strip() not in ("-", "\u2014"):
-                        continue
-                start, end = r.start, r.end
-                m = _EXT_RE.match(text, end)
-                if m is not None:
-                    end = m.end()
-                start = extend_prefix(text, start, digits.startswith(("86", "0086")))
-                if glued_code_prefix(text, start) or self.vetoed(nt, start):
-                    continue
-                out.append(Candidate(start, end, self.entity, self.score))
-        return out
+    def accepts(self, run, r) -> bool:
+        if landline_valid(r.digits):
+            return True
+        # the last group may be an extension: "010-12345678-8001"
+        i, j = r.first, r.stop
+        last = run.groups[j - 1]
+        size = last[1] - last[0]
+        return j - i >= 2 and size <= 6 and landline_valid(r.digits[:-size]) and run.seps[j - 2].strip() in ("-", "\u2014")
+
+    def extend(self, nt: NormalizedText, start: int, end: int, digits: str):
+        m = _EXT_RE.match(nt.text, end)
+        if m is not None:
+            end = m.end()
+        return extend_prefix(nt.text, start, digits.startswith(("86", "0086"))), end
