@@ -7,10 +7,9 @@ old, new, old, new (--rounds), and the table puts them next to each other with n
 
 How: each tree runs ITS OWN bench/serving.py (cwd = that tree, PYTHONPATH = its layer/ and root,
 its own --cache-root), because the release format changed between the commits (the old code reads
-items.json / index_manifest.json, the new one needs items.npz with keyed pseudonyms and canaries and
-refuses the old files). So each tree builds and publishes its own synthetic release from its own
+items.json, format 1; the new one refuses it and needs items.npz with keyed pseudonyms, and canaries). So each tree builds and publishes its own synthetic release from its own
 demo release (`make demo` in that tree, build/demo/pipeline) with the same recipe (100,000 users,
-recall@10 gate 0.95, --quick: 300 warm requests per run, 2 cold-start processes), serves it from a
+recall@10 gate 0.95; by default --quick: 300 warm requests per run, 2 cold-start processes), serves it from a
 local S3 server and prints its `serving-bench release=... metric=... value=...` lines, which this
 script parses. Both trees get the same request texts (--texts). Nothing is imported from either
 tree here.
