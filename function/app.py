@@ -208,6 +208,8 @@ def _event_problem(event: Any) -> Optional[str]:
             return "an HTTP API event needs requestContext.http.method and rawPath"
         if not isinstance((context or {}).get("stage", "$default"), str):
             return "requestContext.stage must be a string"
+        if headers and any(v is None for v in headers.values()):  # fuzz finding: Powertools splits every v2 value
+            return "header values must be strings"
     elif not isinstance(event.get("httpMethod"), str) or not isinstance(event.get("path"), str):
         return "a REST API event needs httpMethod and path"
     return None

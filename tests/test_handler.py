@@ -153,3 +153,13 @@ def test_the_serving_path_imports_no_paddle(local_release, tmp_path):
                           env=env, capture_output=True, text=True, timeout=120)
     results = [json.loads(line) for line in done.stdout.splitlines() if line.startswith('{"status"')]
     assert results == [{"status": 200, "paddle": []}], done.stdout[-2000:] + done.stderr[-2000:]
+
+
+def test_an_http_api_event_with_a_null_header_value_is_a_400_not_a_crash(app):
+    """Fuzz finding: Powertools' v2 header parsing splits every value and raised TypeError on null."""
+    event = {"version": "2.0", "routeKey": "GET /health", "rawPath": "/health", "headers": {"Header1": None},
+             "requestContext": {"http": {"method": "GET", "path": "/health"}, "stage": "$default"}}
+    response = app.handler(event, FakeContext())
+    body = json.loads(response["body"])
+    assert response["statusCode"] == 400 and body["error"]["code"] == "invalid_event"
+    assert "header values must be strings" in body["error"]["message"]
