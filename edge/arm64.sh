@@ -16,7 +16,7 @@
 #   .toolchain/arm64/bin/python    wrapper: qemu-aarch64-static running the arm64 python3.9 with the kiosk packages
 #   .toolchain/arm64/root/         the unpacked arm64 .debs (python3.9, libc6, ...); also qemu's -L prefix
 #   .toolchain/arm64/site/         arm64 packages (edge/requirements.txt without paddlelite; annoy built here)
-#   .toolchain/arm64/.stamp        hash of this script + edge/requirements.txt, then the summary line
+#   .toolchain/arm64/.stamp        hash of this script + edge/debian_mirror.sh + edge/requirements.txt, then the summary line
 #   .toolchain/arm64/.unavailable  written instead when the emulator cannot be installed (tests skip, saying why)
 #
 # Needs: a Debian 12 amd64 host, network access to the Debian mirror and PyPI, the project's .venv
@@ -64,7 +64,7 @@ for arg in "$@"; do
     esac
 done
 
-HASH="$(cat -- "$SCRIPT" "$REQS" | sha256sum | cut -c1-16)"
+HASH="$(cat -- "$SCRIPT" "$EDGE_DIR/debian_mirror.sh" "$REQS" | sha256sum | cut -c1-16)"
 mkdir -p "$TC_DIR"
 exec 9>"$TC_DIR/arm64.lock"
 flock 9
@@ -99,33 +99,9 @@ if (( ${#missing[@]} )); then
 fi
 "$QEMU" --version >/dev/null 2>&1 || unavailable "$QEMU is installed but does not run on this host"
 
-# --------------------------------------------------------------------------- mirror (as edge/toolchain.sh)
-configured_uri() {
-    local suite="$1" f
-    for f in /etc/apt/sources.list.d/*.sources; do
-        [[ -f "$f" ]] || continue
-        awk -v want="$suite" '
-            function flush() { if (!done && uri != "" && found) { print uri; done = 1; exit } uri = ""; found = 0 }
-            /^[[:space:]]*$/ { flush(); next }
-            /^[[:space:]]*#/ { next }
-            tolower($1) == "uris:"   { uri = $2 }
-            tolower($1) == "suites:" { for (i = 2; i <= NF; i++) if ($i == want) found = 1 }
-            END { flush() }' "$f"
-    done
-    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-        [[ -f "$f" ]] || continue
-        awk -v want="$suite" '
-            $1 == "deb" { i = 2; if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
-                          if ($(i + 1) == want) { print $i; exit } }' "$f"
-    done
-}
-HOST_CODENAME="$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")"
-uris="$(configured_uri "$HOST_CODENAME")"
-MIRROR="${COLDSTART_DEBIAN_MIRROR:-${uris%%$'\n'*}}"
-MIRROR="${MIRROR:-http://deb.debian.org/debian}"
-uris="$(configured_uri "$HOST_CODENAME-security")"
-SEC_MIRROR="${COLDSTART_DEBIAN_SECURITY_MIRROR:-${uris%%$'\n'*}}"
-SEC_MIRROR="${SEC_MIRROR:-http://deb.debian.org/debian-security}"
+# --------------------------------------------------------------------------- mirror
+# shellcheck source=edge/debian_mirror.sh
+source "$EDGE_DIR/debian_mirror.sh"
 
 # --------------------------------------------------------------------------- build
 BUILD="$TC_DIR/arm64.new"

@@ -15,7 +15,7 @@
 #   .toolchain/py39/bin/pip              pip 24.2 for that Python (use --target .toolchain/py39/site)
 #   .toolchain/py39/root/                the unpacked bullseye packages (usr/bin/python3.9, stdlib, headers)
 #   .toolchain/py39/site/                the packages of edge/requirements.txt
-#   .toolchain/py39/.stamp               hash of this script + edge/requirements.txt, then the summary line
+#   .toolchain/py39/.stamp               hash of this script + edge/debian_mirror.sh + edge/requirements.txt, then the summary line
 #
 # Environment overrides (normally not needed; the mirror is read from the machine's apt sources):
 #   COLDSTART_DEBIAN_MIRROR           e.g. http://archive.debian.org/debian  (once bullseye is archived)
@@ -70,7 +70,7 @@ for arg in "$@"; do
 done
 
 [[ -f "$REQS" ]] || die "missing $REQS"
-HASH="$(cat -- "$SCRIPT" "$REQS" | sha256sum | cut -c1-16)"
+HASH="$(cat -- "$SCRIPT" "$EDGE_DIR/debian_mirror.sh" "$REQS" | sha256sum | cut -c1-16)"
 
 mkdir -p "$TC_DIR"
 exec 9>"$TC_DIR/py39.lock"
@@ -109,33 +109,8 @@ if (( ${#missing[@]} )); then
 fi
 
 # --------------------------------------------------------------------------- mirror
-# The URI of the machine's configured Debian source for suite $1 (deb822 .sources or one-line .list).
-configured_uri() {
-    local suite="$1" f
-    for f in /etc/apt/sources.list.d/*.sources; do
-        [[ -f "$f" ]] || continue
-        awk -v want="$suite" '
-            function flush() { if (!done && uri != "" && found) { print uri; done = 1; exit } uri = ""; found = 0 }
-            /^[[:space:]]*$/ { flush(); next }
-            /^[[:space:]]*#/ { next }
-            tolower($1) == "uris:"   { uri = $2 }
-            tolower($1) == "suites:" { for (i = 2; i <= NF; i++) if ($i == want) found = 1 }
-            END { flush() }' "$f"
-    done
-    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
-        [[ -f "$f" ]] || continue
-        awk -v want="$suite" '
-            $1 == "deb" { i = 2; if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
-                          if ($(i + 1) == want) { print $i; exit } }' "$f"
-    done
-}
-HOST_CODENAME="$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")"
-uris="$(configured_uri "$HOST_CODENAME")"
-MIRROR="${COLDSTART_DEBIAN_MIRROR:-${uris%%$'\n'*}}"
-MIRROR="${MIRROR:-http://deb.debian.org/debian}"
-uris="$(configured_uri "$HOST_CODENAME-security")"
-SEC_MIRROR="${COLDSTART_DEBIAN_SECURITY_MIRROR:-${uris%%$'\n'*}}"
-SEC_MIRROR="${SEC_MIRROR:-http://deb.debian.org/debian-security}"
+# shellcheck source=edge/debian_mirror.sh
+source "$EDGE_DIR/debian_mirror.sh"
 [[ -f "$KEYRING" ]] || die "missing $KEYRING (Debian package debian-archive-keyring)"
 
 # --------------------------------------------------------------------------- build

@@ -1,0 +1,33 @@
+# Sourced by edge/toolchain.sh and edge/arm64.sh (part of both build hashes): which Debian mirror to
+# fetch from. The machine's own apt sources name the mirror that works here (a proxy, a local
+# mirror); deb.debian.org is the fallback. Sets HOST_CODENAME, MIRROR and SEC_MIRROR.
+# Overrides: COLDSTART_DEBIAN_MIRROR, COLDSTART_DEBIAN_SECURITY_MIRROR (e.g. archive.debian.org once
+# bullseye is archived).
+
+# The URI of the machine's configured Debian source for suite $1 (deb822 .sources or one-line .list).
+configured_uri() {
+    local suite="$1" f
+    for f in /etc/apt/sources.list.d/*.sources; do
+        [[ -f "$f" ]] || continue
+        awk -v want="$suite" '
+            function flush() { if (!done && uri != "" && found) { print uri; done = 1; exit } uri = ""; found = 0 }
+            /^[[:space:]]*$/ { flush(); next }
+            /^[[:space:]]*#/ { next }
+            tolower($1) == "uris:"   { uri = $2 }
+            tolower($1) == "suites:" { for (i = 2; i <= NF; i++) if ($i == want) found = 1 }
+            END { flush() }' "$f"
+    done
+    for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+        [[ -f "$f" ]] || continue
+        awk -v want="$suite" '
+            $1 == "deb" { i = 2; if ($i ~ /^\[/) { while ($i !~ /\]$/) i++; i++ }
+                          if ($(i + 1) == want) { print $i; exit } }' "$f"
+    done
+}
+HOST_CODENAME="$(. /etc/os-release && echo "${VERSION_CODENAME:-bookworm}")"
+uris="$(configured_uri "$HOST_CODENAME")"
+MIRROR="${COLDSTART_DEBIAN_MIRROR:-${uris%%$'\n'*}}"
+MIRROR="${MIRROR:-http://deb.debian.org/debian}"
+uris="$(configured_uri "$HOST_CODENAME-security")"
+SEC_MIRROR="${COLDSTART_DEBIAN_SECURITY_MIRROR:-${uris%%$'\n'*}}"
+SEC_MIRROR="${SEC_MIRROR:-http://deb.debian.org/debian-security}"
