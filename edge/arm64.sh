@@ -16,7 +16,7 @@
 #   .toolchain/arm64/bin/python    wrapper: qemu-aarch64-static running the arm64 python3.9 with the kiosk packages
 #   .toolchain/arm64/root/         the unpacked arm64 .debs (python3.9, libc6, ...); also qemu's -L prefix
 #   .toolchain/arm64/site/         arm64 packages (edge/requirements.txt without paddlelite; annoy built here)
-#   .toolchain/arm64/.stamp        hash of this script + edge/debian_mirror.sh + edge/requirements.txt, then the summary line
+#   .toolchain/arm64/.stamp        hash of this script + edge/toolchain_lib.sh + edge/requirements.txt, then the summary line
 #   .toolchain/arm64/.unavailable  written instead when the emulator cannot be installed (tests skip, saying why)
 #
 # Needs: a Debian 12 amd64 host, network access to the Debian mirror and PyPI, the project's .venv
@@ -45,26 +45,12 @@ HOST_DEBS=(qemu-user-static g++-aarch64-linux-gnu debian-archive-keyring)
 PLATFORMS=(manylinux2014_aarch64 manylinux_2_17_aarch64 manylinux_2_24_aarch64 manylinux_2_27_aarch64
            manylinux_2_28_aarch64 linux_aarch64)
 
-log() { printf '[edge-arm64] %s\n' "$*"; }
-die() {
-    printf '\n[edge-arm64] ERROR: %s\n' "$1" >&2
-    shift
-    local line
-    for line in "$@"; do printf '[edge-arm64]   %s\n' "$line" >&2; done
-    exit 1
-}
-usage() { sed -n '2,5p' "$SCRIPT" | sed 's/^# \{0,1\}//'; }
+LOG_TAG=edge-arm64
+USAGE_LINES=2,5
+# shellcheck source=edge/toolchain_lib.sh
+source "$EDGE_DIR/toolchain_lib.sh"   # log, die, usage, FORCE, MIRROR, SEC_MIRROR
 
-FORCE=0
-for arg in "$@"; do
-    case "$arg" in
-        --force) FORCE=1 ;;
-        -h|--help) usage; exit 0 ;;
-        *) usage >&2; die "unknown argument: $arg" ;;
-    esac
-done
-
-HASH="$(cat -- "$SCRIPT" "$EDGE_DIR/debian_mirror.sh" "$REQS" | sha256sum | cut -c1-16)"
+HASH="$(cat -- "$SCRIPT" "$EDGE_DIR/toolchain_lib.sh" "$REQS" | sha256sum | cut -c1-16)"
 mkdir -p "$TC_DIR"
 exec 9>"$TC_DIR/arm64.lock"
 flock 9
@@ -99,9 +85,6 @@ if (( ${#missing[@]} )); then
 fi
 "$QEMU" --version >/dev/null 2>&1 || unavailable "$QEMU is installed but does not run on this host"
 
-# --------------------------------------------------------------------------- mirror
-# shellcheck source=edge/debian_mirror.sh
-source "$EDGE_DIR/debian_mirror.sh"
 
 # --------------------------------------------------------------------------- build
 BUILD="$TC_DIR/arm64.new"

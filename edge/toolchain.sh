@@ -15,7 +15,7 @@
 #   .toolchain/py39/bin/pip              pip 24.2 for that Python (use --target .toolchain/py39/site)
 #   .toolchain/py39/root/                the unpacked bullseye packages (usr/bin/python3.9, stdlib, headers)
 #   .toolchain/py39/site/                the packages of edge/requirements.txt
-#   .toolchain/py39/.stamp               hash of this script + edge/debian_mirror.sh + edge/requirements.txt, then the summary line
+#   .toolchain/py39/.stamp               hash of this script + edge/toolchain_lib.sh + edge/requirements.txt, then the summary line
 #
 # Environment overrides (normally not needed; the mirror is read from the machine's apt sources):
 #   COLDSTART_DEBIAN_MIRROR           e.g. http://archive.debian.org/debian  (once bullseye is archived)
@@ -49,28 +49,13 @@ HOST_DEBS=(debian-archive-keyring g++
            libreadline8 libsqlite3-0 libtinfo6 libtirpc3 libuuid1 libstdc++6 libgcc-s1
            tzdata media-types)
 
-log() { printf '[edge-toolchain] %s\n' "$*"; }
-die() {
-    printf '\n[edge-toolchain] ERROR: %s\n' "$1" >&2
-    shift
-    local line
-    for line in "$@"; do printf '[edge-toolchain]   %s\n' "$line" >&2; done
-    exit 1
-}
-
-usage() { sed -n '2,6p' "$SCRIPT" | sed 's/^# \{0,1\}//'; }
-
-FORCE=0
-for arg in "$@"; do
-    case "$arg" in
-        --force) FORCE=1 ;;
-        -h|--help) usage; exit 0 ;;
-        *) usage >&2; die "unknown argument: $arg" ;;
-    esac
-done
+LOG_TAG=edge-toolchain
+USAGE_LINES=2,6
+# shellcheck source=edge/toolchain_lib.sh
+source "$EDGE_DIR/toolchain_lib.sh"   # log, die, usage, FORCE, MIRROR, SEC_MIRROR
 
 [[ -f "$REQS" ]] || die "missing $REQS"
-HASH="$(cat -- "$SCRIPT" "$EDGE_DIR/debian_mirror.sh" "$REQS" | sha256sum | cut -c1-16)"
+HASH="$(cat -- "$SCRIPT" "$EDGE_DIR/toolchain_lib.sh" "$REQS" | sha256sum | cut -c1-16)"
 
 mkdir -p "$TC_DIR"
 exec 9>"$TC_DIR/py39.lock"
@@ -108,9 +93,6 @@ if (( ${#missing[@]} )); then
     fi
 fi
 
-# --------------------------------------------------------------------------- mirror
-# shellcheck source=edge/debian_mirror.sh
-source "$EDGE_DIR/debian_mirror.sh"
 [[ -f "$KEYRING" ]] || die "missing $KEYRING (Debian package debian-archive-keyring)"
 
 # --------------------------------------------------------------------------- build

@@ -38,7 +38,7 @@ HOW_TO_BUILD = "run `make edge-setup` (bash edge/toolchain.sh) to build it"
 
 def expected_stamp_hash() -> str:
     """The hash edge/toolchain.sh writes into the stamp: sha256(script + mirror lookup + requirements)[:16]."""
-    return hashlib.sha256(BUILD_SCRIPT.read_bytes() + (BUILD_SCRIPT.parent / "debian_mirror.sh").read_bytes()
+    return hashlib.sha256(BUILD_SCRIPT.read_bytes() + (BUILD_SCRIPT.parent / "toolchain_lib.sh").read_bytes()
                           + REQUIREMENTS.read_bytes()).hexdigest()[:16]
 
 

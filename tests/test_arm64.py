@@ -32,7 +32,7 @@ def require_arm64() -> None:
     stamp = ARM64 / ".stamp"
     if not ARM_PY.exists() or not stamp.is_file():
         pytest.fail(f"the arm64 toolchain is missing ({ARM_PY.relative_to(ROOT)}); {HOW_TO_BUILD}", pytrace=False)
-    want = hashlib.sha256((ROOT / "edge" / "arm64.sh").read_bytes() + (ROOT / "edge" / "debian_mirror.sh").read_bytes()
+    want = hashlib.sha256((ROOT / "edge" / "arm64.sh").read_bytes() + (ROOT / "edge" / "toolchain_lib.sh").read_bytes()
                           + (ROOT / "edge" / "requirements.txt").read_bytes()).hexdigest()[:16]
     if stamp.read_text().split("\n", 1)[0].strip() != want:
         pytest.fail(f"the arm64 toolchain is out of date (edge/arm64.sh or edge/requirements.txt changed); "

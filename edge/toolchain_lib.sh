@@ -1,8 +1,29 @@
-# Sourced by edge/toolchain.sh and edge/arm64.sh (part of both build hashes): which Debian mirror to
-# fetch from. The machine's own apt sources name the mirror that works here (a proxy, a local
-# mirror); deb.debian.org is the fallback. Sets HOST_CODENAME, MIRROR and SEC_MIRROR.
+# Sourced by edge/toolchain.sh and edge/arm64.sh (part of both build hashes): what both builds share.
+# The caller sets LOG_TAG (e.g. edge-toolchain) and USAGE_LINES (its usage comment, e.g. 2,6) first.
+# Gives: log, die, usage; FORCE from the command line (--force, -h/--help); and the Debian mirror to
+# fetch from: the machine's own apt sources name the mirror that works here (a proxy, a local
+# mirror), deb.debian.org is the fallback. Sets HOST_CODENAME, MIRROR and SEC_MIRROR.
 # Overrides: COLDSTART_DEBIAN_MIRROR, COLDSTART_DEBIAN_SECURITY_MIRROR (e.g. archive.debian.org once
 # bullseye is archived).
+
+log() { printf '[%s] %s\n' "$LOG_TAG" "$*"; }
+die() {
+    printf '\n[%s] ERROR: %s\n' "$LOG_TAG" "$1" >&2
+    shift
+    local line
+    for line in "$@"; do printf '[%s]   %s\n' "$LOG_TAG" "$line" >&2; done
+    exit 1
+}
+usage() { sed -n "${USAGE_LINES}p" "$SCRIPT" | sed 's/^# \{0,1\}//'; }
+
+FORCE=0
+for arg in "$@"; do
+    case "$arg" in
+        --force) FORCE=1 ;;
+        -h|--help) usage; exit 0 ;;
+        *) usage >&2; die "unknown argument: $arg" ;;
+    esac
+done
 
 # The URI of the machine's configured Debian source for suite $1 (deb822 .sources or one-line .list).
 configured_uri() {
