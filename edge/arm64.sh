@@ -25,12 +25,8 @@
 set -euo pipefail
 
 SCRIPT="$(readlink -f -- "${BASH_SOURCE[0]}")"
-EDGE_DIR="$(dirname -- "$SCRIPT")"
-REPO="$(dirname -- "$EDGE_DIR")"
-REQS="$EDGE_DIR/requirements.txt"
-TC_DIR="$REPO/.toolchain"
-DEST="$TC_DIR/arm64"
-STAMP="$DEST/.stamp"
+# EDGE_DIR, REPO, REQS, TC_DIR, DEST, STAMP, log, die, usage, FORCE, MIRROR, SEC_MIRROR:
+source "$(dirname -- "$SCRIPT")/toolchain_lib.sh" arm64 edge-arm64 2,5 "$@"  # shellcheck source=edge/toolchain_lib.sh
 QEMU=qemu-aarch64-static
 CXX=aarch64-linux-gnu-g++
 KEYRING=/usr/share/keyrings/debian-archive-keyring.gpg
@@ -45,10 +41,6 @@ HOST_DEBS=(qemu-user-static g++-aarch64-linux-gnu debian-archive-keyring)
 PLATFORMS=(manylinux2014_aarch64 manylinux_2_17_aarch64 manylinux_2_24_aarch64 manylinux_2_27_aarch64
            manylinux_2_28_aarch64 linux_aarch64)
 
-LOG_TAG=edge-arm64
-USAGE_LINES=2,5
-# shellcheck source=edge/toolchain_lib.sh
-source "$EDGE_DIR/toolchain_lib.sh"   # log, die, usage, FORCE, MIRROR, SEC_MIRROR
 
 HASH="$(cat -- "$SCRIPT" "$EDGE_DIR/toolchain_lib.sh" "$REQS" | sha256sum | cut -c1-16)"
 mkdir -p "$TC_DIR"
@@ -102,13 +94,8 @@ deb [arch=arm64 signed-by=$KEYRING] $MIRROR $HOST_CODENAME main
 deb [arch=arm64 signed-by=$KEYRING] $MIRROR $HOST_CODENAME-updates main
 deb [arch=arm64 signed-by=$KEYRING] $SEC_MIRROR $HOST_CODENAME-security main
 EOF
-APT_OPTS=(-q -o "APT::Architecture=arm64" -o "APT::Architectures=arm64"
-    -o "Dir::Etc::sourcelist=$APT/sources.list" -o "Dir::Etc::sourceparts=-"
-    -o "Dir::Etc::preferences=$APT/preferences" -o "Dir::Etc::preferencesparts=$APT/preferences.d"
-    -o "Dir::State::Lists=$APT/lists" -o "Dir::State::status=$APT/status"
-    -o "Dir::Cache::archives=$APT/archives" -o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache="
-    -o "Acquire::Languages=none" -o "APT::Update::Error-Mode=any")
-[[ $EUID == 0 ]] && APT_OPTS+=(-o "APT::Sandbox::User=root")
+apt_options "$APT"
+APT_OPTS+=(-o "APT::Architecture=arm64" -o "APT::Architectures=arm64")
 
 log "[1/6] arm64 package lists (bullseye for python3.9, $HOST_CODENAME for the C libraries; temporary apt state)"
 apt-get "${APT_OPTS[@]}" update >"$WORK/apt-update.log" 2>&1 || {

@@ -23,12 +23,8 @@
 set -euo pipefail
 
 SCRIPT="$(readlink -f -- "${BASH_SOURCE[0]}")"
-EDGE_DIR="$(dirname -- "$SCRIPT")"
-REPO="$(dirname -- "$EDGE_DIR")"
-REQS="$EDGE_DIR/requirements.txt"
-TC_DIR="$REPO/.toolchain"
-DEST="$TC_DIR/py39"
-STAMP="$DEST/.stamp"
+# EDGE_DIR, REPO, REQS, TC_DIR, DEST, STAMP, log, die, usage, FORCE, MIRROR, SEC_MIRROR:
+source "$(dirname -- "$SCRIPT")/toolchain_lib.sh" py39 edge-toolchain 2,6 "$@"  # shellcheck source=edge/toolchain_lib.sh
 
 SUITE=bullseye                # Debian 11: the last Debian with CPython 3.9
 PY=python3.9
@@ -49,10 +45,6 @@ HOST_DEBS=(debian-archive-keyring g++
            libreadline8 libsqlite3-0 libtinfo6 libtirpc3 libuuid1 libstdc++6 libgcc-s1
            tzdata media-types)
 
-LOG_TAG=edge-toolchain
-USAGE_LINES=2,6
-# shellcheck source=edge/toolchain_lib.sh
-source "$EDGE_DIR/toolchain_lib.sh"   # log, die, usage, FORCE, MIRROR, SEC_MIRROR
 
 [[ -f "$REQS" ]] || die "missing $REQS"
 HASH="$(cat -- "$SCRIPT" "$EDGE_DIR/toolchain_lib.sh" "$REQS" | sha256sum | cut -c1-16)"
@@ -111,14 +103,7 @@ deb [signed-by=$KEYRING] $MIRROR $SUITE main
 deb [signed-by=$KEYRING] $MIRROR $SUITE-updates main
 deb [signed-by=$KEYRING] $SEC_MIRROR $SUITE-security main
 EOF
-APT_OPTS=(-q
-    -o "Dir::Etc::sourcelist=$APT/sources.list" -o "Dir::Etc::sourceparts=-"
-    -o "Dir::Etc::preferences=$APT/preferences" -o "Dir::Etc::preferencesparts=$APT/preferences.d"
-    -o "Dir::State::Lists=$APT/lists" -o "Dir::State::status=$APT/status"
-    -o "Dir::Cache::archives=$APT/archives" -o "Dir::Cache::pkgcache=" -o "Dir::Cache::srcpkgcache="
-    -o "Acquire::Languages=none" -o "APT::Update::Error-Mode=any")
-# apt drops to user _apt for downloads, which cannot write into a root-owned project folder
-[[ $EUID == 0 ]] && APT_OPTS+=(-o "APT::Sandbox::User=root")
+apt_options "$APT"
 
 log "[1/7] fetching the $SUITE package lists (temporary apt state in $APT)"
 apt-get "${APT_OPTS[@]}" update >"$WORK/apt-update.log" 2>&1 || {
