@@ -161,6 +161,16 @@ def teacher_info(value: Any, where: str = "manifest") -> TeacherInfo:
     return teacher
 
 
+def asdict_omitting_none(obj: Any, *optional: str) -> Dict[str, Any]:
+    """``asdict(obj)`` without the ``optional`` fields that are None (files written before they existed
+    read the same, and a manifest that does not use one does not mention it)."""
+    out = asdict(obj)
+    for name in optional:
+        if out.get(name) is None:
+            out.pop(name, None)
+    return out
+
+
 def check_kind(data: Any, kind: str, what: str) -> Dict[str, Any]:
     """``data`` as a JSON object of this ``kind`` and the schema version this code reads, else ManifestError."""
     if not isinstance(data, dict):
@@ -218,10 +228,7 @@ class IndexManifest(_ComponentManifest):
     projection: Optional[ProjectionInfo] = None  # None: the teacher's width (build-index --width)
 
     def to_dict(self) -> Dict[str, Any]:
-        out = asdict(self)
-        if self.projection is None:  # an index at the teacher's width reads and writes as before
-            del out["projection"]
-        return out
+        return asdict_omitting_none(self, "projection")  # an index at the teacher's width reads as before
 
     @classmethod
     def from_dict(cls, data: Any) -> "IndexManifest":
@@ -295,10 +302,7 @@ class GateResult:
     shipped: Optional[bool] = None  # optional gates: whether the variant was shipped
 
     def to_dict(self) -> Dict[str, Any]:
-        out = asdict(self)
-        if self.shipped is None:
-            del out["shipped"]
-        return out
+        return asdict_omitting_none(self, "shipped")
 
     @classmethod
     def from_dict(cls, data: Any) -> "GateResult":
@@ -342,13 +346,9 @@ class ModelManifest(_ComponentManifest):
         return [g for g in self.gates.values() if not g.passed]
 
     def to_dict(self) -> Dict[str, Any]:
-        out = asdict(self)
+        out = asdict_omitting_none(self, "fusion", "projection")
         out["gates"] = {k: g.to_dict() for k, g in self.gates.items()}
         out["optional_gates"] = {k: g.to_dict() for k, g in self.optional_gates.items()}
-        if self.fusion is None:
-            del out["fusion"]
-        if self.projection is None:
-            del out["projection"]
         return out
 
     @classmethod
@@ -473,10 +473,7 @@ class CurrentPointer:
     previous_release_sha256: Optional[str] = None
 
     def to_dict(self) -> Dict[str, Any]:
-        out = asdict(self)
-        if self.previous_release_sha256 is None:
-            del out["previous_release_sha256"]
-        return out
+        return asdict_omitting_none(self, "previous_release_sha256")
 
     def to_bytes(self) -> bytes:
         return json.dumps(self.to_dict(), indent=2, sort_keys=True).encode("utf-8")
