@@ -185,16 +185,29 @@ REST = _resolver(APIGatewayRestResolver)
 HTTP = _resolver(APIGatewayHttpResolver)
 
 
+def _string_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
+
+
+_STRING_MAPS = (("headers", lambda v: isinstance(v, str)), ("multiValueHeaders", _string_list),
+                ("queryStringParameters", lambda v: isinstance(v, str)),
+                ("multiValueQueryStringParameters", _string_list),
+                ("pathParameters", lambda v: isinstance(v, str)))
+
+
 def _event_problem(event: Any) -> Optional[str]:
     """Why ``event`` is not an API Gateway event we can route (a direct invoke can send anything)."""
     if not isinstance(event, dict):
         return "expected an API Gateway event (a JSON object)"
     if "isBase64Encoded" in event and not isinstance(event["isBase64Encoded"], bool):
         return "isBase64Encoded must be true or false"
-    headers = event.get("headers")
-    if headers is not None and (not isinstance(headers, dict)
-                                or not all(isinstance(v, str) for v in headers.values() if v is not None)):
-        return "headers must be an object of strings"
+    for field, value_ok in _STRING_MAPS:  # hypothesis findings: Powertools joins and splits these values as strings
+        value = event.get(field)
+        if value is not None and (not isinstance(value, dict) or not all(
+                isinstance(k, str) and value_ok(v) for k, v in value.items())):
+            return f"{field} must be an object of {'string lists' if value_ok is _string_list else 'strings'}"
+    if event.get("cookies") is not None and not _string_list(event.get("cookies")):
+        return "cookies must be a list of strings"
     body = event.get("body")
     if body is not None and not isinstance(body, str):
         return "the body must be a string"
@@ -208,8 +221,6 @@ def _event_problem(event: Any) -> Optional[str]:
             return "an HTTP API event needs requestContext.http.method and rawPath"
         if not isinstance((context or {}).get("stage", "$default"), str):
             return "requestContext.stage must be a string"
-        if headers and any(v is None for v in headers.values()):  # fuzz finding: Powertools splits every v2 value
-            return "header values must be strings"
     elif not isinstance(event.get("httpMethod"), str) or not isinstance(event.get("path"), str):
         return "a REST API event needs httpMethod and path"
     return None

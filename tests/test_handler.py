@@ -162,4 +162,17 @@ def test_an_http_api_event_with_a_null_header_value_is_a_400_not_a_crash(app):
     response = app.handler(event, FakeContext())
     body = json.loads(response["body"])
     assert response["statusCode"] == 400 and body["error"]["code"] == "invalid_event"
-    assert "header values must be strings" in body["error"]["message"]
+    assert "headers must be an object of strings" in body["error"]["message"]
+
+
+@pytest.mark.parametrize("field, value", [
+    ("multiValueHeaders", {"Accept-Encoding": [None]}),  # hypothesis finding: Powertools joined the list
+    ("headers", {"Accept": None}),
+    ("queryStringParameters", {"q": 1}),
+    ("multiValueQueryStringParameters", {"q": "not a list"}),
+])
+def test_a_rest_event_with_non_string_header_or_query_values_is_a_400(app, field, value):
+    event = {"resource": "/health", "path": "/health", "httpMethod": "GET", "body": None, field: value,
+             "requestContext": {"stage": "prod"}}
+    response = app.handler(event, FakeContext())
+    assert response["statusCode"] == 400 and json.loads(response["body"])["error"]["code"] == "invalid_event"
