@@ -28,15 +28,13 @@ help:
 
 # --- preflight: one line naming what is missing and what to do, then stop
 # The kiosk toolchain unpacks Python 3.9 from Debian 11 packages with apt-get (edge/README.md).
+# (one line: it is used inside { ... } on a recipe line)
 define need_debian12_amd64
-	@. /etc/os-release 2>/dev/null; \
-	if [ "$$ID" != debian ] || [ "$${VERSION_ID:-}" != 12 ] || [ "$$(uname -m)" != x86_64 ] || ! command -v apt-get >/dev/null; then \
-	  echo "error: $(1) builds the kiosk's Python 3.9 toolchain from Debian 11 packages with apt-get, so it needs a Debian 12 (bookworm) amd64 host; this is $${PRETTY_NAME:-an unknown OS} on $$(uname -m) (copy a built .toolchain/py39 from such a host, see edge/README.md)" >&2; exit 1; fi
+. /etc/os-release 2>/dev/null; if [ "$$ID" != debian ] || [ "$${VERSION_ID:-}" != 12 ] || [ "$$(uname -m)" != x86_64 ] || ! command -v apt-get >/dev/null; then echo "error: $(1) builds the kiosk's Python 3.9 toolchain from Debian 11 packages with apt-get, so it needs a Debian 12 (bookworm) amd64 host; this is $${PRETTY_NAME:-an unknown OS} on $$(uname -m) (copy a built .toolchain/py39 from such a host, see edge/README.md)" >&2; exit 1; fi;
 endef
 # System packages the tests use, installed with apt-get: possible as root only.
 define need_apt_root
-	@if ! command -v apt-get >/dev/null || [ "$$(id -u)" != 0 ]; then \
-	  echo "error: $(1) is missing and installing it needs apt-get as root; run: sudo apt-get install -y --no-install-recommends $(1)   ($(2))" >&2; exit 1; fi
+if ! command -v apt-get >/dev/null || [ "$$(id -u)" != 0 ]; then echo "error: $(1) is missing and installing it needs apt-get as root; run: sudo apt-get install -y --no-install-recommends $(1)   ($(2))" >&2; exit 1; fi;
 endef
 
 setup: $(STAMP)
