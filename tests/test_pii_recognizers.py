@@ -785,3 +785,63 @@ def test_a_mailbox_before_a_colon_is_masked_in_one_pass(text, counts):
 
     result = mask_pii(text)
     assert result.counts == counts and mask_pii(result.text).counts == {}
+
+
+# --------------------------------------------------------------------------- round 3: keywords further away,
+# friend-making words, contact verbs, names by kin / role, at the start and signed at the end
+
+@pytest.mark.parametrize("text, value", [
+    ("交个朋友吧 扩列 3928475610 备注一下来意", "3928475610"),              # QQ's friend-making slang, no keyword
+    ("好友申请写暗号 👉 2749183650", "2749183650"),
+    ("我的Q号是几个幸运数字拼起来的😂 48392716", "48392716"),            # the keyword further back
+    ("有事请联系：3841920576（QQ，不是微信）", "3841920576"),              # the keyword after
+    ("想聊的话 Q 我一下 3918274650", "3918274650"),                        # a bare Q standing alone
+])
+def test_qq_numbers_with_the_keyword_further_away_or_friend_words(text, value):
+    assert_masked(text, value, "QQ")
+
+
+@pytest.mark.parametrize("text, value", [
+    ("微信平时不怎么看，真有事就写清楚来意再加，moon_lee2021", "moon_lee2021"),
+    ("sunny-day_88 ←这个是微信号，不是QQ", "sunny-day_88"),
+    ("想要我vx？ray_zhou99 拿走不谢", "ray_zhou99"),
+    ("有事加我 hello_kk2020 看到就回", "hello_kk2020"),                      # a contact verb, no keyword
+    ("私聊或者 dd Tom-liu-77", "Tom-liu-77"),
+])
+def test_wechat_ids_with_the_keyword_further_away_or_after_a_contact_verb(text, value):
+    assert_masked(text, value, "WECHAT")
+
+
+@pytest.mark.parametrize("text", [
+    "邮箱和E-mail都写在官网上了，微信公众号不回复私信",
+    "QQ群 28473910 禁止广告，群主随缘回复",
+    "微信运动今天走了 12345 步，扩列请去别处",
+    "QQ 等级 64 级，月薪 12000 元",
+    "海尔BCD-470WDPG 冰箱和小天鹅TG100V88 洗衣机",
+])
+def test_nearby_rules_leave_groups_amounts_words_and_models_alone(text):
+    assert_left_alone(text)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("我公公邓永强以前是老师，现在退休了", "邓永强"),                        # kin
+    ("家里两个娃：彭子墨和彭子涵，都在上小学", "彭子涵"),                     # a second name after 和
+    ("乐队成员：主唱温一帆，鼓手蔡宇航", "温一帆"),                           # band roles
+    ("学生会主席 许嘉懿，欢迎学弟学妹咨询", "许嘉懿"),
+    ("韩雪，27岁，幼儿园老师，喜欢烘焙", "韩雪"),                              # a bio opening with a name and an age
+    ("有什么问题随时留言，看到必回～程思远", "程思远"),                         # signed at the end
+    ("本人巴特尔，内蒙古人，爱骑马", "巴特尔"),                               # a non-Han name after 本人
+])
+def test_names_by_kin_role_at_the_start_and_signed(text, value):
+    assert_masked(text, value, "PERSON_NAME")
+
+
+@pytest.mark.parametrize("text", [
+    "奶奶包饺子最好吃了",
+    "大家都叫我小胖，其实一点都不胖",
+    "网名叫小鱼干，别的就不说了",
+    "微信公众号：丁香医生，科普很靠谱",
+    "申通 773019284756 退回了，谁知道怎么办",
+])
+def test_kin_words_nicknames_and_companies_are_not_names(text):
+    assert not [s for s in masked_spans(text) if s[1] == "PERSON_NAME"], masked_spans(text)

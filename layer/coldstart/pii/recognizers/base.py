@@ -267,3 +267,33 @@ def skip_remark(text: str, at: int) -> int:
     "vx（加的时候请备注）mango_9"): where the value may start; ``at`` when there is none."""
     m = _REMARK_RE.match(text, at)
     return m.end() if m is not None else at
+
+
+# ---------------------------------------------------------------------------- a keyword nearby
+SENTENCE_END = frozenset("。!！\n")  # not "?": "想要我微信？guess_me_77"
+
+
+def keyword_nearby(text: str, start: int, end: int, keyword_re: "re.Pattern[str]", veto_re: "re.Pattern[str]",
+                   before: int = 36, after: int = 14) -> bool:
+    """True when ``keyword_re`` matches in the same sentence as ``text[start:end]``: ending at most
+    ``before`` characters before it, or starting at most ``after`` characters after it, with no veto
+    word (a group, a platform, an order ...) between the keyword and the value, the keyword's own
+    follower included ("QQ群", "微信公众号"). For values whose introduction is not right before them
+    ("我Q号就是生日加一串数😂 1998061273", "Rainbow_Chen ←这是微信 不是QQ")."""
+    lo = start
+    while lo > 0 and start - lo < before and text[lo - 1] not in SENTENCE_END:
+        lo -= 1
+    for m in keyword_re.finditer(text, lo, start):
+        if veto_re.search(text, m.start(), start) is None:
+            return True
+    hi = end
+    while hi < len(text) and hi - end < after and text[hi] not in SENTENCE_END:
+        hi += 1
+    for m in keyword_re.finditer(text, end, hi):
+        if veto_re.search(text, end, min(len(text), m.end() + 3)) is None:
+            return True
+    return False
+
+
+def overlaps(candidates: Sequence[Candidate], start: int, end: int) -> bool:
+    return any(c.start < end and start < c.end for c in candidates)

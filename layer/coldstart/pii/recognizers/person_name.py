@@ -31,7 +31,7 @@ INTRO, STRONG, WEAK = 3, 2, 1
 
 _CONTEXTS = {
     INTRO: ("我叫", "我的名字是", "我的名字叫", "名字是", "名字叫", "名字", "姓名", "本人姓名", "真名", "真名叫",
-            "真实姓名", "中文名", "中文名字", "叫我", "称呼我", "小名", "乳名", "网名", "我系", "名叫", "就叫",
+            "真实姓名", "中文名", "中文名字", "叫我", "称呼我", "我系", "名叫", "就叫",
             "大名", "本名", "全名", "吾名", "俺叫", "名为", "真实名字"),
     STRONG: ("本人", "联系人", "收件人", "收货人", "寄件人", "收款人", "户名", "开户名", "持卡人", "车主", "户主",
              "家长", "家属", "房东", "业主", "法人", "负责人", "经办人", "署名", "老公", "老婆", "爱人", "妻子",
@@ -41,7 +41,7 @@ _CONTEXTS = {
              "他爸", "他妈", "孩子爸", "孩子妈", "媳妇", "对象", "男朋友", "女朋友", "新娘", "新郎"),
     WEAK: ("找", "联系", "我是", "来自", "转告", "交给", "代收", "报名", "会计", "店长", "站长", "老板", "老板娘",
            "经理", "主管", "组长", "班长", "队长", "阿姨", "师傅", "司机", "网格员", "员", "部", "中文", "叫",
-           "同学", "同事", "朋友", "邻居", "外婆", "奶奶", "爷爷", "外公", "是我", "信息", "的", "自己", "助理",
+           "同学", "同事", "朋友", "邻居", "是我", "信息", "的", "自己", "助理",
            "秘书", "经纪人", "代理人", "同桌", "室友", "班主任", "主任", "校长", "院长", "医生", "律师", "导游", "教练",
            "客户", "表哥", "表姐", "表弟", "表妹", "堂哥", "堂姐", "舅舅", "姑姑", "叔叔", "阿姨", "咨询", "——", "—",
            "落款", "称呼", "实习生", "新人", "学生", "by", "By", "俺是", "认识", "中介", "师傅",
@@ -49,7 +49,13 @@ _CONTEXTS = {
            # names a public figure)
            "设计师", "工程师", "程序员", "摄影师", "化妆师", "美甲师", "营养师", "咨询师", "培训师", "护士",
            "销售", "客服", "顾问", "讲师", "翻译", "宝妈", "宝爸",
-           "这里是", "妈妈", "爸爸", "母亲", "父亲", "奶奶是", "姐姐", "哥哥", "弟弟", "妹妹"),
+           "这里是", "母亲", "父亲", "奶奶是", "姐姐", "哥哥", "弟弟", "妹妹", "我们是",
+           # kin and band / club roles right before a name ("我婆婆万桂香", "老二李沐阳", "两个娃贾一诺",
+           # "闺蜜葛欣然", "主唱季明轩", "私教龙浩宇", "学生会主席 滕子骞"): weak, so "妈妈包饺子" stays
+           "婆婆", "公公", "岳父", "岳母", "丈母娘", "老丈人", "闺蜜", "发小", "老大", "老二", "老三", "大宝",
+           "二宝", "娃", "爷爷", "奶奶", "外公", "外婆", "姥姥", "姥爷", "爸爸", "妈妈", "老爸", "老妈",
+           "主唱", "吉他", "吉他手", "鼓手", "贝斯", "贝斯手", "键盘手", "私教", "主席", "会长", "社长", "队员",
+           "团长", "领队", "搭档", "合伙人", "徒弟", "师父"),
 }
 _STRENGTH = {w: level for level, words in _CONTEXTS.items() for w in words}
 _SEP = r"(?:[ ]?[:=][ ]?|[ ]?(?:是|为|叫)[ ]?|[ ])?"
@@ -102,6 +108,18 @@ _SPACED_COMPOUND_RE = re.compile(r"[\u4e00-\u9fff]{2} [\u4e00-\u9fff]{1,2}(?=$|[
 _ETHNIC_INTRO_RE = re.compile(
     r"[\u4e00-\u9fff]{1,3}族(?P<w>小伙子?|姑娘|小姑娘|妹子|女孩|男孩|汉子|小哥|大叔|阿姨|大姐)"
 )
+# A bio opening with a name and then an age, a gender or a job ("赵磊，32岁", "孙浩 28 健身教练", "蒋大勇 川菜厨师").
+_OPENING_RE = re.compile(
+    r"(?P<n>[\u4e00-\u9fff]{2,3})(?:[，,][ ]?(?:[1-9][0-9](?:岁|[，, ]|$)|[男女](?:[，, ]|$))"
+    r"|[ ](?:[1-9][0-9](?:岁|[ ，,]|$)|[\u4e00-\u9fff]{0,3}(?:师|员|生|手|工|家|长|厨|医|护士|教练|骑手|老板|设计|销售)(?:[ ，,]|$)))"
+)
+# A name signed at the end of the bio after a dash, a tilde or a dot ("谢谢关注～陶然", "写于深夜 · 鲍鸿", "署个名 庞博").
+_SIGNATURE_RE = re.compile(r"(?:[～~·•—\-]+|署个?名|落款)[ ]?(?P<n>[\u4e00-\u9fff]{2,3})[。.!！~～ ]*\Z")
+_NICKNAME_CALLERS_RE = re.compile(r"(?:都|大家|们|可以|就|直接)\Z")
+# "小名叫豆豆", "网名叫小鱼干", "微信名叫安安妈", "昵称是…": a nickname, not a name
+_NICKNAME_WORD_RE = re.compile(r"(?:(?:小|网|昵|花|艺|笔|信|戏|号|乳)名|昵称)\Z")
+# A second name after 和 / 与 / 、 ("贾一诺和贾一航").
+_AND_NAME_RE = re.compile(r"[和与跟及、][ ]?(?P<n>[\u4e00-\u9fff]{2,4})")
 # Words that may follow a given name an intro word introduced ("叫我小雨就好", "叫我阿杰吧").
 _NAME_FOLLOWER_RE = re.compile("就好|就行|就可以|即可|好了|吧|哦|呀|啊|哈|啦|嘛|~")
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
@@ -212,6 +230,14 @@ def _not_a_name(word: str) -> bool:
             or word in _STRENGTH or word[:2] in _STRENGTH)  # 班长, 拼音: the words that introduce names
 
 
+def _nickname(text: str, at: int, span: Tuple[int, int]) -> bool:
+    """"大家都叫我小胖", "朋友都叫我贝贝", "你可以叫我阿狸": what others call the user, a nickname
+    (小X / 阿X / 老X or a doubled character), not the user's name."""
+    name = text[span[0]:span[1]]
+    return (len(name) == 2 and (name[0] in "小阿老" or name[0] == name[1])
+            and _NICKNAME_CALLERS_RE.search(text, max(0, at - 4), at) is not None)
+
+
 def _common_given(given: str) -> bool:
     return all(c in GIVEN_CHARS for c in given)
 
@@ -298,7 +324,9 @@ class PersonNameRecognizer(Recognizer):
                                         or text[m.start() - 1] in "我名就都也他她"):
                         strength = STRONG  # "我姓王，叫王一博": the user's own name
                     span = self._after_context(text, m.end(), strength, word)
-                    if span is not None:
+                    if span is not None and not (word == "叫我" and _nickname(text, m.start(), span)) \
+                            and _NICKNAME_WORD_RE.search(text, max(0, m.start() - 3), m.start() + 1) is None \
+                            and _NICKNAME_WORD_RE.search(text, max(0, m.start() - 3), m.start()) is None:
                         out.append(Candidate(span[0], span[1], self.entity, self.score))
             if "族" in text:
                 for m in _ETHNIC_INTRO_RE.finditer(text):
@@ -309,6 +337,9 @@ class PersonNameRecognizer(Recognizer):
                 out.extend(self._dotted_names(text))
             out.extend(self._right_context_names(nt))
             out.extend(self._standalone_names(text))
+            out.extend(self._opening_name(text))
+            out.extend(self._signature(text))
+            out.extend(self._coordinated(text, out))
         if has_upper:
             out.extend(self._english_names(text))
         return out
@@ -351,6 +382,12 @@ class PersonNameRecognizer(Recognizer):
             end += 1  # "中文名李想，", "我叫王可。": a given name that is also a common word, alone in its clause
         if end == at + sl or _TITLE_RE.match(text, at + sl) is not None:
             return None  # a surname alone, or with a title: 刘女士, 王先生
+        if strength >= STRONG and sl == 1 and not _at_boundary(text, end):
+            k = end
+            while k < len(text) and k - at < 5 and _is_cjk(text[k]) and text[k] not in _DOT_STOP:
+                k += 1
+            if k - at >= 4 and _at_boundary(text, k) and sum(c in _TRANSLIT for c in text[at:k]) >= 2:
+                return at, k  # "本人敖日格乐，", "我叫吉克阿依，": a non-Han name whose first syllable is a surname
         if end - at - sl == 2 and _VERB_AFTER_NAME_RE.match(text, end - 1):
             end -= 1  # "同事张华介绍的": a one-character given name, then a verb
         name = text[at:end]
@@ -472,6 +509,53 @@ class PersonNameRecognizer(Recognizer):
             if _TITLE_RE.match(cand, sl) is not None:
                 continue  # 王先生, 张老师
             out.append(Candidate(s, e, self.entity, self.score - 0.05))
+        return out
+
+    def _opening_name(self, text: str) -> List[Candidate]:
+        """A bio that opens with a name, then an age, a gender or a job: "赵磊，32岁，外卖骑手",
+        "孙浩 28 健身教练", "👨‍🍳蒋大勇 川菜厨师 二十年"."""
+        i = 0
+        while i < len(text) and i < 4 and not _is_cjk(text[i]) and not text[i].isalnum():
+            i += 1  # emoji, spaces and marks before it
+        m = _OPENING_RE.match(text, i)
+        if m is None:
+            return []
+        cand = m.group("n")
+        sl = _surname_len(cand, 0)
+        if sl == 0 or not 1 <= len(cand) - sl <= 2 or _not_a_name(cand) or not _common_given(cand[sl:]) \
+                or cand in PUBLIC_FIGURES or any(c in _STOP for c in cand[sl:]) or _TITLE_RE.match(cand, sl):
+            return []
+        return [Candidate(i, i + len(cand), self.entity, self.score - 0.05)]
+
+    def _signature(self, text: str) -> List[Candidate]:
+        """A name signed at the end: "谢谢关注～陶然", "写于深夜 · 鲍鸿", "最后署个名 庞博"."""
+        m = _SIGNATURE_RE.search(text)
+        if m is None:
+            return []
+        s, e = m.span("n")
+        cand = text[s:e]
+        sl = _surname_len(cand, 0)
+        if sl == 0 or not 1 <= len(cand) - sl <= 2 or _not_a_name(cand) or cand in PUBLIC_FIGURES \
+                or not _common_given(cand[sl:]) or _TITLE_RE.match(cand, sl):
+            return []
+        return [Candidate(s, e, self.entity, self.score - 0.05)]
+
+    def _coordinated(self, text: str, found: List[Candidate]) -> List[Candidate]:
+        """A second name joined to one already found: "两个娃贾一诺和贾一航", "我们是庄毅和谢雨晴"."""
+        out = []
+        for c in found:
+            m = _AND_NAME_RE.match(text, c.end)
+            if m is None:
+                continue
+            s, e = m.span("n")
+            for stop in (e, e - 1):
+                cand = text[s:stop]
+                sl = _surname_len(cand, 0)
+                if sl and 1 <= len(cand) - sl <= 2 and _at_boundary(text, stop) or sl and stop < e and \
+                        text[stop] in _STOP:
+                    if not _not_a_name(cand) and cand not in PUBLIC_FIGURES and _common_given(cand[sl:]):
+                        out.append(Candidate(s, stop, self.entity, c.score - 0.05))
+                    break
         return out
 
     # ---------------------------------------------------------------------------- English names

@@ -9,7 +9,10 @@ How people introduce one (read from the digit runs, so "扣 3 0 5 8 1 9 2 7 4", 
   "QQ联系 2186...", "Q我2851..."), all in one clause;
 * another account of a user who already named a QQ keyword: "大号是46625193", "新号：3560918274";
 * a keyword *after* the number: "1639472085（QQ）", "「1639472085」←企鹅", "1288537460，跟我QQ号一样";
-* "dd我 / 私我 / 加我 + digits" (a QQ number by default; a mobile number there is a PHONE: lower score).
+* "dd我 / 私我 / 加我 + digits" (a QQ number by default; a mobile number there is a PHONE: lower score);
+* a number in the same sentence as a QQ keyword further away ("我Q号就是生日加一串数😂 1998061273",
+  "有意者请联系：2915038476（QQ同微信）"), or after the words of QQ's friend-making culture without any
+  keyword ("扩列 00后 ♀ 2739184650", "加好友 2946183750 验证写…", "好友位还有 🈳 1827364950"): lower scores.
 
 The keyword stays in the text (``QQ号:[QQ]``). Not: QQ群 / 群号 / Q裙 (a group), QQ音乐, "Q3 2024" (a quarter:
 a bare Q glued to its number needs 5 digits in the first group), "鹅肝 12345" (鹅 alone only as a label).
@@ -20,7 +23,7 @@ import re
 from typing import List, Optional
 
 from ..normalizer import DigitRun, NormalizedText
-from .base import LOOSE_GAP, LOOSE_GAP_COLON, Candidate, Recognizer, skip_remark
+from .base import LOOSE_GAP, LOOSE_GAP_COLON, Candidate, Recognizer, keyword_nearby, overlaps, skip_remark
 
 _KEYWORD_RE = re.compile(
     r"[Qq](?<![A-Za-z].)(?:[ ]?[Qq])?(?![A-Za-z])"
@@ -45,7 +48,7 @@ _AFTER_RE = re.compile(
     r"|[,，]?(?:跟|和|同)我?的?(?:QQ|qq|扣扣)号?(?:一样|相同|一致)"
     r"|[ ]?(?:这个|这)?(?:就是|是)我?的?(?:QQ|qq|扣扣|企鹅)(?:号码?)?(?![群裙空音邮等会飞币]))"
 )
-_NEEDLES = ("q", "扣", "抠", "叩", "鹅", "鵝", "球球", "秋秋", "\U0001F427", "我", "号")
+_NEEDLES = ("q", "扣", "抠", "叩", "鹅", "鵝", "球球", "秋秋", "\U0001F427", "我", "号", "扩", "好友", "交友")
 # A second number after the first: "QQ:12345678或87654321", "QQ 12345678 / 87654321 (小号)".
 _ALT_RE = re.compile(r"[ ]*(?:/|或者?|\||、)[ ]*(?:小号|大号)?[ :]*(?=[1-9])")
 _PLAIN_NUMBER_RE = re.compile(r"[1-9][0-9]{4,10}(?![0-9])")
@@ -58,6 +61,14 @@ _LOOSE_VETO_RE = re.compile("群|裙|频道|音乐|空间|飞车|等级|会员|�
 _UNIT_AFTER_RE = re.compile("[ ]?(?:元|块|岁|年|月|日|天|分|万|个|人|次|斤|米|级|K|k|w|W)")
 # below a mobile (0.8) and a landline (0.75): a loose find never relabels a number another recognizer names
 _LOOSE_SCORE = 0.72
+# A QQ keyword further away in the sentence (a bare Q only standing alone: "私我或者 Q 一下").
+_NEAR_KEYWORD_RE = re.compile(r"(?<![@.])(?:QQ|qq|Qq)|[Qq]号|扣扣|企[鹅鵝]号?|\U0001F427|(?<![A-Za-z0-9])[Qq](?![A-Za-z0-9&])")
+_NEAR_VETO_RE = re.compile(_LOOSE_VETO_RE.pattern + "|快递|单号|学号|工号|价格|验证码|生日|身高|体重|密码|房间|尾号"
+                           "|消费|月薪|工资|RMB|rmb|¥|￥|金额|地址|纪念日|日期|[0-9]")
+# QQ's friend-making words: 扩列 ("expand my friend list"), 加好友, 好友申请, 好友位 ...
+_FRIEND_RE = re.compile("扩列|加好友|好友申请|申请好友|好友位|交友请?加|求扩|互扩|可扩|来扩|(?<![\u4e00-\u9fff])扩(?![\u4e00-\u9fff])")
+_FRIEND_VETO_RE = re.compile("群|裙|微信|vx|VX|wx|WX|电话|手机|快递|单号|订单|价格|生日|验证码")
+_NEARBY_SCORE = 0.65
 
 
 class QQRecognizer(Recognizer):
@@ -115,7 +126,27 @@ class QQRecognizer(Recognizer):
             if run is not None and len(run.groups) == 1 and 5 <= run.end - run.start <= 10 \
                     and not self.vetoed(nt, m.start()):
                 out.append(Candidate(run.start, run.end, self.entity, 0.7))
+        self._nearby(nt, runs, out)
         return out
+
+    def _nearby(self, nt: NormalizedText, runs: dict, out: List[Candidate]) -> None:
+        """Numbers the rules above left, with a QQ keyword elsewhere in their sentence or after
+        friend-making words."""
+        text = nt.text
+        friend = _FRIEND_RE.search(text) is not None
+        if not friend and _NEAR_KEYWORD_RE.search(text) is None:
+            return
+        for run in runs.values():
+            span = self._number(text, run)
+            if span is None or overlaps(out, span[0], span[1]) or _UNIT_AFTER_RE.match(text, span[1]) is not None \
+                    or text[span[1]:span[1] + 1] in (".", "-", "/") or text[run.start - 1:run.start] in ("-", "/", "."):
+                continue
+            digits = sum(e - s for s, e in run.groups)
+            if digits < 6 or any(sep.strip() in (".", "/", ":") for sep in run.seps) or self.vetoed(nt, run.start):
+                continue
+            if keyword_nearby(text, span[0], span[1], _NEAR_KEYWORD_RE, _NEAR_VETO_RE) or friend and keyword_nearby(
+                    text, span[0], span[1], _FRIEND_RE, _FRIEND_VETO_RE, before=16, after=0):
+                out.append(Candidate(span[0], span[1], self.entity, _NEARBY_SCORE))
 
     def _later_in_clause(self, text: str, at: int, runs: dict, out: List[Candidate]) -> None:
         kw_end = at

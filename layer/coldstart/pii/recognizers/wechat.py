@@ -8,7 +8,10 @@ emoji 🛰 🌿 💚. Then separators (space : = 是 为 号 ID ...), then the i
 * the same written one character at a time ("h e l l o _ m i a o", "l-i-n-g-l-i-n-g-1-2");
 * a mobile number or QQ-style number used as the id (digit runs, any grouping).
 
-``wxid_...`` is masked anywhere. An id followed by (绿色软件) / (微信) / (vx) counts too. The keyword
+``wxid_...`` is masked anywhere. An id followed by (绿色软件) / (微信) / (vx) counts too. Lower scores: an
+id-shaped token (letters with digits, ``_`` or ``-``) with a WeChat keyword elsewhere in its sentence
+("微信我一般不加陌生人……写清楚来意，qingqing_0501", "Rainbow_Chen ←这是微信"), or right after a contact
+verb with no keyword at all ("有事加我 Zhao_xx1997", "私我或者 dd Mia-wang-88", "戳 xiaomao_chuo 私聊"). The keyword
 stays in the text (``微信:[WECHAT]``) unless it is glued to the id ("加vxiaoyu_0618": where the
 keyword ends and the id begins is ambiguous, so the letters of the keyword are masked with it).
 """
@@ -18,7 +21,8 @@ import re
 from typing import List, Optional, Tuple
 
 from ..normalizer import DigitRun, NormalizedText
-from .base import LOOSE_GAP, LOOSE_GAP_COLON, Candidate, Recognizer, is_ip_or_version, skip_remark
+from .base import (LOOSE_GAP, LOOSE_GAP_COLON, Candidate, Recognizer, is_ip_or_version, keyword_nearby, overlaps,
+                   skip_remark)
 
 # The first character is consumed by a character class (CPython's re then skips ahead quickly),
 # the rest of each keyword is checked with a lookbehind on it.
@@ -79,6 +83,21 @@ _LOOSE_VETO_RE = re.compile("群|公众号|服务号|订阅号|视频号|小程�
 _UNIT_AFTER_RE = re.compile("[ ]?(?:元|块|岁|年|月|日|天|分|万|个|人|次|步|斤|米|级|K|k|w|W)")
 # below a mobile (0.8) and a landline (0.75): a loose find never relabels a number another recognizer names
 _LOOSE_SCORE = 0.72
+# An id-shaped token anywhere: a letter, then letters, digits, _ or -; not part of an e-mail, a URL, a
+# handle (@..., #...) or a file name.
+_TOKEN_RE = re.compile(r"(?<![A-Za-z0-9_@#./:\\-])[A-Za-z][A-Za-z0-9_-]{5,19}(?![A-Za-z0-9_@-]|\.[A-Za-z0-9])")
+_NEAR_KEYWORD_RE = re.compile(
+    r"微信|薇信|威信|卫星|嶶信|[Vv][ ]?信|绿泡泡|微我|加微|我的薇"
+    r"|(?<![A-Za-z0-9])(?:[Vv][Xx]|[Ww][Xx]|[Ww]e[Cc]hat|[Ww]eixin|[Vv])(?![A-Za-z0-9])"
+)
+_NEAR_VETO_RE = re.compile(_LOOSE_VETO_RE.pattern + "|服务号|订阅号|官网|网址|http|www|型号|订单|编号|UID|uid|游戏|[Ss]team|[Bb]站"
+                           "|抖音|微博|小红书|邮箱|[Gg]it[Hh]ub|ins|IG|推特|油管")
+# Contact verbs right before an id ("有事加我 Zhao_xx1997", "dd Mia-wang-88", "微我 xinda_wuliu88", "戳 xiaomao_chuo").
+_VERB_BEFORE_RE = re.compile(r"(?:加我|加|[Dd][Dd]我?|滴滴我?|私我|私聊|私信|戳我?|微我|找我|联系我?|→|👉|➡)[ :]*\Z")
+_NEARBY_SCORE = 0.65
+_DASHED_WORDS = frozenset("e-mail wi-fi t-shirt k-pop x-ray hip-hop e-sports check-in walk-in co-founder "
+                          "self-made one-piece a-level x-men spider-man".split())
+_QQ_GLUED_RE = re.compile(r"(?:[Qq]{1,2}|[Qq]号)[0-9]+\Z")  # "QQ1937462058": the QQ recognizer's number
 # Another account of a user who already named a WeChat keyword: "新号xiaobai_new2024", "小号：..."
 _ACCOUNT_RE = re.compile(r"(?:大号|小号|新号|旧号|备用号|副号)(?:是|为|[ :=])*")
 
@@ -159,7 +178,24 @@ class WeChatRecognizer(Recognizer):
             for m in _TRAILING_RE.finditer(text):
                 out.append(Candidate(m.start(), text.index("(", m.start()) if "(" in m.group(0) else m.end(),
                                      self.entity, self.score))
+        self._nearby(nt, out)
         return out
+
+    def _nearby(self, nt: NormalizedText, out: List[Candidate]) -> None:
+        """Id-shaped tokens the rules above left, with a WeChat keyword elsewhere in their sentence or a
+        contact verb right before them."""
+        text = nt.text
+        for m in _TOKEN_RE.finditer(text):
+            token = m.group(0)
+            if not any(c.isdigit() or c in "_-" for c in token) or sum(c.isalpha() for c in token) < 2 \
+                    or token.lower() in _DASHED_WORDS \
+                    or _QQ_GLUED_RE.match(token) is not None \
+                    or overlaps(out, m.start(), m.end()) or self.vetoed(nt, m.start()):
+                continue
+            if _VERB_BEFORE_RE.search(text, max(0, m.start() - 6), m.start()) is not None \
+                    and _NEAR_VETO_RE.search(text, max(0, m.start() - 8), m.start()) is None \
+                    or keyword_nearby(text, m.start(), m.end(), _NEAR_KEYWORD_RE, _NEAR_VETO_RE):
+                out.append(Candidate(m.start(), m.end(), self.entity, _NEARBY_SCORE))
 
     def _later_in_clause(self, nt: NormalizedText, at: int, out: List[Candidate]) -> None:
         text = nt.text
