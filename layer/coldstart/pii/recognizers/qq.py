@@ -69,6 +69,7 @@ _NEAR_VETO_RE = re.compile(_LOOSE_VETO_RE.pattern + "|快递|单号|学号|工�
 _FRIEND_RE = re.compile("扩列|加好友|好友申请|申请好友|好友位|交友请?加|求扩|互扩|可扩|来扩|(?<![\u4e00-\u9fff])扩(?![\u4e00-\u9fff])")
 _FRIEND_VETO_RE = re.compile("群|裙|微信|vx|VX|wx|WX|电话|手机|快递|单号|订单|价格|生日|验证码")
 _NEARBY_SCORE = 0.65
+_DATE_RE = re.compile(r"(?:19|20)[0-9]{2}[ ]?[-年][ ]?[01]?[0-9][ ]?[-月][ ]?[0-3]?[0-9]")  # "2000-01-01" after a QQ number
 
 
 class QQRecognizer(Recognizer):
@@ -142,7 +143,8 @@ class QQRecognizer(Recognizer):
                     or text[span[1]:span[1] + 1] in (".", "-", "/") or text[run.start - 1:run.start] in ("-", "/", "."):
                 continue
             digits = sum(e - s for s, e in run.groups)
-            if digits < 6 or any(sep.strip() in (".", "/", ":") for sep in run.seps) or self.vetoed(nt, run.start):
+            if digits < 6 or any(sep.strip() in (".", "/", ":") for sep in run.seps) or self.vetoed(nt, run.start) \
+                    or _DATE_RE.match(text, run.start, run.end) is not None:
                 continue
             if keyword_nearby(text, span[0], span[1], _NEAR_KEYWORD_RE, _NEAR_VETO_RE) or friend and keyword_nearby(
                     text, span[0], span[1], _FRIEND_RE, _FRIEND_VETO_RE, before=16, after=0):
