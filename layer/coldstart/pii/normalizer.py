@@ -144,7 +144,7 @@ class DigitRun:
 class NormalizedText:
     """The analysis view of ``raw`` and the map from view positions back to ``raw`` positions."""
 
-    __slots__ = ("raw", "text", "_to_raw", "_runs", "_lower", "soft")
+    __slots__ = ("raw", "text", "_to_raw", "_runs", "_lower", "soft", "numbers")
 
     def __init__(self, raw: str, text: str, to_raw: Optional[List[int]], soft: Optional[set] = None):
         self.raw = raw
@@ -153,6 +153,7 @@ class NormalizedText:
         self._runs: Optional[List[DigitRun]] = None
         self._lower: Optional[str] = None
         self.soft = soft or ()    # view positions of edge Chinese numerals glued to Arabic digits
+        self.numbers = None       # cache of recognizers.base.number_ranges (shared by the digit recognizers)
 
     @property
     def lower(self) -> str:
