@@ -119,15 +119,15 @@ _TRANSLIT = frozenset(
     "索塔泰汤特提图托瓦万威维沃乌西希夏谢辛亚雅耶伊依尤约扎泽詹孜木汗江提亚孜买合曼古则丁拜依布那仁巴雅图"
     "措玛拉姆嘎珍卓扎次旺平顿央金格桑旦增尼达瓦才让白仓日苏宝音朝鲁额"
 )
-# Words that follow a name ("孔令浩的家长", "汪卫东老师", "孟凡宇收"); the character before must be CJK.
-# Words that follow a name ("孔令浩的家长", "汪卫东老师", "孟凡宇收", "李娜是我妈", "王芳的电话"). Each
-# regex starts with literal words, so CPython's re skips ahead quickly; the character before the
-# match must be CJK (checked in Python).
+# Words that follow a name ("孔令浩的家长", "汪卫东老师", "孟凡宇收", "李娜是我妈", "王芳的电话"). Every
+# alternative starts with a literal character, so CPython's re skips ahead to those characters (one
+# alternative in a group of its own, "(?:老师|先生...)", made it try every position: 15 us per bio, now 3);
+# the character before the match must be CJK (checked in Python).
 _RIGHT_RE = re.compile(
     "家长|妈妈|爸爸|同学|朋友|老公|老婆|哥哥|姐姐|弟弟|妹妹|儿子|女儿|问候|本人"
     "|是我的?(?:妈|爸|老公|老婆|爱人|女儿|儿子|哥|姐|弟|妹|同学|朋友|室友|同事|老板|舅|姑|叔|姨|名字)"
     "|的(?:电话|手机|微信|QQ|qq|邮箱|号码|联系方式|身份证)"
-    "|(?:老师|先生|女士|医生|律师|经理|师傅|阿姨)"
+    "|老师|先生|女士|医生|律师|经理|师傅|阿姨"
     "|收(?![\u4e00-\u9fff])|来报到|敬上|谨上|在此|就是我|的个人简介|的简介|的自我介绍|的主页"
     "|\\((?:真名|本名|实名)|是我的?(?:真名|本名|真实姓名)"
 )
