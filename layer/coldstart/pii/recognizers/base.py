@@ -180,20 +180,32 @@ def _all_ranges(text: str, run: DigitRun) -> List[Range]:
     sizes = [e - s for s, e in groups]
     # a short last group glued to a word is a quantity, not part of the number ("0434 24小时")
     quantity_tail = n > 1 and sizes[-1] <= 4 and text[run.end:run.end + 1] in _UNIT_CHARS
+    seps = [sep.strip() for sep in run.seps]
+    run_digits = "".join([text[s:e] for s, e in groups])  # groups i..j-1: run_digits[offset[i]:offset[j]]
+    offset = [0]
+    for size in sizes:
+        offset.append(offset[-1] + size)
     out = []
     for i in range(n):
         total = 0
+        inner = set()     # the separators inside groups i..j-1 and their longest group, kept up to date as j
+        longest = 0       # grows (a number written one digit at a time has ~100 ranges to judge)
         for j in range(i + 1, n + 1):
-            total += sizes[j - 1]
+            size = sizes[j - 1]
+            total += size
             if total > MAX_DIGITS:
                 break
+            if j - i > 1:
+                inner.add(seps[j - 2])
+            if size > longest:
+                longest = size
             if total < MIN_DIGITS:
                 continue
-            if not (i == 0 and j == n) and not _separable(sizes, run.seps, i, j, n) \
+            if not (i == 0 and j == n) and not _separable(sizes, seps, inner, longest, i, j, n) \
                     and not (quantity_tail and i == 0 and j == n - 1 and total == 11):
                 continue  # (the quantity rule only frees a mobile number: a card passes Luhn by chance)
             start, end = groups[i][0], groups[j - 1][1]
-            out.append(Range(start, end, "".join(text[s:e] for s, e in groups[i:j]), i, j))
+            out.append(Range(start, end, run_digits[offset[i]:offset[j]], i, j))
             # without the Chinese numerals glued to the outside ("...5678一起")
             soft_start = run.soft_start if i == 0 else 0
             soft_end = run.soft_end if j == n else 0
@@ -204,15 +216,16 @@ def _all_ranges(text: str, run: DigitRun) -> List[Range]:
     return out
 
 
-def _separable(sizes: List[int], seps: List[str], i: int, j: int, n: int) -> bool:
+def _separable(sizes: List[int], seps: List[str], inner: set, longest_inside: int, i: int, j: int, n: int) -> bool:
+    """Whether groups i..j-1 may be a number of their own (see ``group_ranges``). ``seps``: the separators
+    between the groups, stripped of spaces; ``inner``: those inside the range; ``longest_inside``: its
+    longest group."""
     if j - i == 1:
         return True
-    inner = {sep.strip() for sep in seps[i:j - 1]}
-    longest_inside = max(sizes[i:j])
     for edge, across in ((i - 1, i - 1), (j - 1, j)):
         if edge < 0 or across >= n or edge >= n - 1:
             continue
-        if seps[edge].strip() not in inner:
+        if seps[edge] not in inner:
             continue  # a different separator: "138-1234-5678 / 159-..."
         if sizes[across] >= 6 and longest_inside <= 5:
             continue  # a long group of another number: "185 4652 1225 23334320100611685X"
