@@ -58,7 +58,8 @@ _SEP = r"(?:[ ]?[:=][ ]?|[ ]?(?:是|为|叫)[ ]?|[ ])?"
 _INTRO_RE = re.compile(
     "(?P<w>" + "|".join(re.escape(w) for w in sorted(_CONTEXTS[INTRO], key=len, reverse=True)) + ")" + _SEP
 )
-_NAME_START_CLASS = "[" + "".join(sorted(set(SURNAMES) | {w[0] for w in COMPOUND_SURNAMES})) + "]"
+_NAME_STARTS = frozenset(SURNAMES) | {w[0] for w in COMPOUND_SURNAMES}
+_NAME_START_CLASS = "[" + "".join(sorted(_NAME_STARTS)) + "]"
 _CLAUSE_END = r"(?=$|[，,。；;！!？?|｜/、()（）【】\[\] ~～「」『』])"
 # A short clause that starts with a surname: "，吕志强，", "司马云飞｜..." (at the start: _FIRST_CLAUSE_RE).
 _CLAUSE_RE = re.compile(
@@ -183,6 +184,8 @@ def _before_phone(text: str, start: int) -> int:
     j = i
     while j > 0 and i - j < 3 and text[j - 1] in " :-~_":
         j -= 1
+    if not text.endswith(_PHONE_WORDS, 0, j):  # (the common case, in one call)
+        return j if j < i else -1
     for word in _PHONE_WORDS:
         if text.startswith(word, j - len(word)):
             k = j - len(word)
@@ -316,13 +319,14 @@ class PersonNameRecognizer(Recognizer):
     # ---------------------------------------------------------------------------- Chinese names
 
     def _after_context(self, text: str, at: int, strength: int, word: str) -> Optional[Tuple[int, int]]:
-        if at >= len(text) or not _is_cjk(text[at]):
+        if at >= len(text) or not "\u4e00" <= text[at] <= "\u9fff":
             return None
         if strength >= STRONG and _DOT_RE.search(text, at, at + 9) is not None:
             dm = _dotted_name_at(text, at)
             if dm is not None:
                 return dm  # 买买提·艾力
-        if text[at:at + 2] in COMPOUND_SURNAMES and text[at + 2:at + 3] == " ":
+        compound = text[at:at + 2] in COMPOUND_SURNAMES
+        if compound and text[at + 2:at + 3] == " ":
             sm = _SPACED_COMPOUND_RE.match(text, at)  # 我叫欧阳 娜娜, 司徒 雷
             if sm is not None and _common_given(sm.group(0)[3:].replace(" ", "")):
                 return sm.span()
@@ -336,12 +340,12 @@ class PersonNameRecognizer(Recognizer):
             while end < len(text) and end - at < 6 and _is_cjk(text[end]) and text[end] not in _DOT_STOP:
                 end += 1
             return (at, end) if _at_boundary(text, end) else None
-        sl = _surname_len(text, at)
+        sl = 2 if compound else 1 if text[at] in SURNAMES else 0  # (_surname_len, inline: ~4 calls a bio)
         if sl == 0:
             return self._given_name_only(text, at, strength)
         end = at + sl
         limit = min(len(text), end + 2)
-        while end < limit and _is_cjk(text[end]) and text[end] not in _STOP:
+        while end < limit and "\u4e00" <= text[end] <= "\u9fff" and text[end] not in _STOP:
             if end > at + sl and _TITLE_RE.match(text, end) is not None:
                 break  # 汪卫东老师: the title is not part of the name
             end += 1
@@ -404,7 +408,8 @@ class PersonNameRecognizer(Recognizer):
     def _right_context_names(self, nt: NormalizedText) -> List[Candidate]:
         text = nt.text
         ends = []  # (end of the name, how strongly the words after it say it is a private person)
-        for rx in (_RIGHT_RE, _GENDER_RE):
+        # (the gender pattern is tried at every comma: only when a text has 男 or 女)
+        for rx in (_RIGHT_RE, _GENDER_RE) if "男" in text or "女" in text else (_RIGHT_RE,):
             for m in rx.finditer(text):
                 end = m.start()
                 if end > 1 and text[end - 1] in "的( ":
@@ -424,7 +429,7 @@ class PersonNameRecognizer(Recognizer):
         for end, private, title_then_words in ends:
             for length in (3, 2, 4):
                 start = end - length
-                if start < 0:
+                if start < 0 or text[start] not in _NAME_STARTS:
                     continue
                 sl = _surname_len(text, start)
                 if sl == 0 or not 1 <= length - sl <= 2:
