@@ -221,11 +221,8 @@ def _spaced_local_start(text: str, start: int, floor: int) -> int:
     return start
 
 
-_CJK_RE = re.compile("[\u4e00-\u9fff]")
-
-
 def _has_cjk(s: str) -> bool:
-    return _CJK_RE.search(s) is not None
+    return any("\u4e00" <= c <= "\u9fff" for c in s)
 
 
 def _tld_prefix(label: str, strict: bool) -> int:

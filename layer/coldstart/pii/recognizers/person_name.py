@@ -107,7 +107,6 @@ _ETHNIC_INTRO_RE = re.compile(
 _NAME_FOLLOWER_RE = re.compile("就好|就行|就可以|即可|好了|吧|哦|呀|啊|哈|啦|嘛|~")
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
 _UPPER_RE = re.compile(r"[A-Z]")
-_DOT_NAME_RE = re.compile(r"[\u4e00-\u9fff]{2,8}·[\u4e00-\u9fff]{2,8}(?:·[\u4e00-\u9fff]{2,8})?")
 _DOTS = "·•・‧∙"
 _DOT_RE = re.compile("[" + _DOTS + "]")
 # Characters that end the part of a transliterated name next to a middle dot ("伊犁的努尔兰·叶尔江"):
