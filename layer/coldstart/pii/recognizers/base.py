@@ -181,11 +181,38 @@ def _all_ranges(text: str, run: DigitRun) -> List[Range]:
     # a short last group glued to a word is a quantity, not part of the number ("0434 24小时")
     quantity_tail = n > 1 and sizes[-1] <= 4 and text[run.end:run.end + 1] in _UNIT_CHARS
     seps = [sep.strip() for sep in run.seps]
+    if len(set(seps)) == 1 and max(sizes) <= 5:
+        # One separator throughout and no group longer than 5 digits ("138-1234-5678", "6222 0212 3456
+        # 7895", "1 3 8 1 2 ..."): every part of the run has an edge whose separator is the one inside it
+        # and no long group across it, so only the whole run qualifies, and a mobile before a quantity.
+        # (The same pairs the general loop below finds, without judging every one: ~8 us a run.)
+        total = sum(sizes)
+        pairs = [(0, n - 1, 11)] if quantity_tail and total - sizes[-1] == 11 else []
+        if MIN_DIGITS <= total <= MAX_DIGITS:
+            pairs.append((0, n, total))
+    else:
+        pairs = _separable_pairs(sizes, seps, n, quantity_tail)
     run_digits = "".join([text[s:e] for s, e in groups])  # groups i..j-1: run_digits[offset[i]:offset[j]]
     offset = [0]
     for size in sizes:
         offset.append(offset[-1] + size)
     out = []
+    for i, j, total in pairs:
+        start, end = groups[i][0], groups[j - 1][1]
+        out.append(Range(start, end, run_digits[offset[i]:offset[j]], i, j))
+        # without the Chinese numerals glued to the outside ("...5678一起")
+        soft_start = run.soft_start if i == 0 else 0
+        soft_end = run.soft_end if j == n else 0
+        if (soft_start or soft_end) and total - soft_start - soft_end >= MIN_DIGITS:
+            s2, e2 = start + soft_start, end - soft_end
+            digits = "".join(text[max(s, s2):min(e, e2)] for s, e in groups[i:j] if min(e, e2) > max(s, s2))
+            out.append(Range(s2, e2, digits, i, j))
+    return out
+
+
+def _separable_pairs(sizes: List[int], seps: List[str], n: int, quantity_tail: bool) -> List[Tuple[int, int, int]]:
+    """(first group, end group, digit count) of every range of groups that may be one number."""
+    pairs = []
     for i in range(n):
         total = 0
         inner = set()     # the separators inside groups i..j-1 and their longest group, kept up to date as j
@@ -204,16 +231,8 @@ def _all_ranges(text: str, run: DigitRun) -> List[Range]:
             if not (i == 0 and j == n) and not _separable(sizes, seps, inner, longest, i, j, n) \
                     and not (quantity_tail and i == 0 and j == n - 1 and total == 11):
                 continue  # (the quantity rule only frees a mobile number: a card passes Luhn by chance)
-            start, end = groups[i][0], groups[j - 1][1]
-            out.append(Range(start, end, run_digits[offset[i]:offset[j]], i, j))
-            # without the Chinese numerals glued to the outside ("...5678一起")
-            soft_start = run.soft_start if i == 0 else 0
-            soft_end = run.soft_end if j == n else 0
-            if (soft_start or soft_end) and total - soft_start - soft_end >= MIN_DIGITS:
-                s2, e2 = start + soft_start, end - soft_end
-                digits = "".join(text[max(s, s2):min(e, e2)] for s, e in groups[i:j] if min(e, e2) > max(s, s2))
-                out.append(Range(s2, e2, digits, i, j))
-    return out
+            pairs.append((i, j, total))
+    return pairs
 
 
 def _separable(sizes: List[int], seps: List[str], inner: set, longest_inside: int, i: int, j: int, n: int) -> bool:
