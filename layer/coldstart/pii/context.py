@@ -60,7 +60,7 @@ def clause_before(text: str, start: int, window: int = 16) -> str:
 def vetoed(text: str, start: int, window: int = 16) -> bool:
     """True when the nearest label before ``start`` in its clause is a veto word (see module doc)."""
     chunk = clause_before(text, start, window)
-    if not chunk:
+    if not chunk or _VETO_RE.search(chunk) is None:  # (the common case: one search, no iterator)
         return False
     last_veto = None
     for last_veto in _VETO_RE.finditer(chunk):
