@@ -21,6 +21,11 @@ A city or district alone (我在杭州工作, 住海淀, 江苏南京，鼓楼�
 famous street without a number (南京路步行街, 解放路和人民路交叉口附近) and a room number without a place
 (宿舍301, 教室A302). English addresses ("Room 1502, No. 1168 West Nanjing Road, Jing'an District, Shanghai")
 have their own pattern.
+
+Cost: about a third of bios hold one of the characters an address needs (路 街 区 号 ...), and most of those
+hold no address; for them the anchor patterns are skipped on a character test (a building chain needs 栋 幢
+楼 or 座 ...) or tried only where a compound word starts, and punctuation after a word that ends no address
+part is not looked at: ~81 -> ~31 µs for a 200-character bio on average (``bench/pii.py`` bios).
 """
 from __future__ import annotations
 

@@ -15,6 +15,13 @@ Three shapes cover all classes:
   (a checksum where one exists), under the group rules in ``group_ranges``;
 * keyword recognizers (QQ, WeChat) and the context-driven ones (names, addresses) implement
   ``analyze`` themselves on top of the same helpers.
+
+Cost: every recognizer runs on every text, so each is written to give up early. The digit runs and their
+group ranges are computed once per text and shared (``number_ranges``); patterns that CPython's re cannot
+skip ahead in (it does only for a leading class or literal alternatives) get a cheap test first (a
+character every match contains) or are tried only where a match can start (``search_at``). Measured with
+``bench/pii.py --corpora old --no-presidio`` (1,000 200-character bios dense with numbers): masking p50 / p99
+0.60 / 1.27 ms thread CPU before this was done, ~0.47 / ~0.85 ms after, same machine, same run.
 """
 from __future__ import annotations
 
