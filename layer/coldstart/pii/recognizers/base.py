@@ -317,8 +317,11 @@ class DigitRecognizer(Recognizer):
     lengths: Tuple[int, ...] = ()
     score = 0.5
 
-    def __init__(self) -> None:
-        self._lengths = frozenset(self.lengths)
+    _lengths: frozenset = frozenset()
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._lengths = frozenset(cls.lengths)  # (set membership for the digit-count test)
 
     def validate_digits(self, digits: str) -> bool:  # pragma: no cover - abstract
         raise NotImplementedError
