@@ -845,3 +845,31 @@ def test_names_by_kin_role_at_the_start_and_signed(text, value):
 ])
 def test_kin_words_nicknames_and_companies_are_not_names(text):
     assert not [s for s in masked_spans(text) if s[1] == "PERSON_NAME"], masked_spans(text)
+
+
+def test_import_is_cheap_and_warm_up_builds_the_engine():
+    """``import coldstart.pii`` must not compile the recognizers' patterns (~150 ms): they load on first
+    use, or at a service's init through warm_up(). A fresh interpreter shows what an import loads."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    code = ("import json, sys, coldstart.pii as pii\n"
+            "before = sorted(m for m in sys.modules if m.startswith('coldstart.pii'))\n"
+            "pii.warm_up()\n"
+            "after = 'coldstart.pii.recognizers.address' in sys.modules\n"
+            "print(json.dumps([before, after, pii.mask_pii('电话13812345678').text, pii.id_card_valid('1')]))\n")
+    layer = str(Path(__file__).resolve().parents[1] / "layer")
+    env = dict(os.environ, PYTHONPATH=layer)
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    before, after, masked, checksum = json.loads(out.stdout)
+    assert before == ["coldstart.pii", "coldstart.pii.config", "coldstart.pii.result"]
+    assert after is True and masked == "电话[PHONE]" and checksum is False
+
+
+@pytest.mark.parametrize("text", ["我是汉族小伙", "彝族姑娘", "藏族小伙子"])
+def test_an_ethnic_intro_at_the_very_end_is_no_crash(text):
+    # found by the latency work (helper's report): _given_name_only read past the end of the text
+    assert mask_pii(text).counts == {}

@@ -33,6 +33,7 @@ from .experiments import Experiment, resolve
 from .fusion import DEFAULT_TYPED_WEIGHT, Fused, FusionSelector, concat_text, has_words
 from .keyword_baseline import KeywordProfiler, keyword_or_fallback
 from .outcome import Assignment, AvatarReport, Outcome
+from .pii import warm_up as warm_up_pii
 from .preprocess import MaskedInput, mask_input
 from .calibration import Calibrator, TextEvidence, text_evidence
 from .voting import REASON_NO_SIGNAL, Profile, ProfileSettings, fallback_profile, has_signal_words, vote
@@ -88,6 +89,7 @@ class ProfileService:
         default from ``settings.pseudonym_key_file``. Without one, profiles are never stored and
         experiment exposures are not logged (there is no safe key for them)."""
         self.settings = settings
+        warm_up_pii()  # the masker's patterns compile here (~150 ms once), not in the first request
         self.pseudonyms = pseudonyms or (Pseudonymizer.from_file(settings.pseudonym_key_file)
                                          if settings.pseudonym_key_file else None)
         self.embedder = Embedder(settings.cache_size, settings.simhash_distance)

@@ -35,6 +35,7 @@ with atheris.instrument_imports(include=["coldstart", "app"] + (["PIL"] if _IMAG
     import coldstart.manifest  # noqa: F401
     import coldstart.ocr  # noqa: F401
     import coldstart.pii  # noqa: F401
+    coldstart.pii.default_engine()  # the engine and its recognizers load on first use: here, instrumented
     import coldstart.release  # noqa: F401
     import coldstart.service  # noqa: F401
     import coldstart.text  # noqa: F401

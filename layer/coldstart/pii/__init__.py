@@ -1,6 +1,7 @@
 """Mask personal data (PII) in Chinese-language text before anything else sees it.
 
-Hot serving path: standard library only, Python >= 3.9, patterns compiled once at import.
+Hot serving path: standard library only, Python >= 3.9. The engine loads on first use (its patterns
+compile then, ~150 ms once); a service calls ``warm_up()`` at init (``ProfileService`` does).
 
     from coldstart.pii import mask_pii
     r = mask_pii("电话13812345678，邮箱abc@example.com")
@@ -26,7 +27,8 @@ is in its module docstring; how well, measured on independent corpora, in bench/
 Measured (``.venv/bin/python bench/pii.py``, bench/README.md): on an independent, frozen test corpus of
 1,118 hand-written bios, whole-span recall 0.927 over all types (phones, ID numbers 1.000, cards 0.993,
 e-mail 0.994; QQ 0.825, WeChat 0.725, names 0.830, addresses 0.896: the known gaps), precision 0.992, 1.1 %
-of 378 hard negatives masked; p50 0.63 ms thread CPU for a 200-character bio.
+of 378 hard negatives masked. Masking a 200-character bio dense with numbers (``bench/pii.py --corpora old
+--no-presidio``): p50 / p99 ~0.46 / ~0.85 ms thread CPU (it was ~0.61 / ~1.36 ms: bench/README.md).
 
 The returned text is the input NFKC-normalised (full-width letters and punctuation become ASCII),
 with each finding replaced by its placeholder. Nothing here logs; ``MaskResult`` never holds
@@ -34,12 +36,14 @@ original values and its repr omits even the masked text.
 """
 from __future__ import annotations
 
-from typing import List
+from typing import TYPE_CHECKING, List, Optional
 
-from .checksums import id_card_valid, luhn_valid
 from .config import PII_TYPES, PLACEHOLDERS, MaskerConfig
-from .engine import MaskingEngine
 from .result import Finding, MaskResult
+
+if TYPE_CHECKING:  # loaded on first use (see below)
+    from .checksums import id_card_valid, luhn_valid
+    from .engine import MaskingEngine
 
 __all__ = [
     "Finding",
@@ -53,21 +57,52 @@ __all__ = [
     "id_card_valid",
     "luhn_valid",
     "mask_pii",
+    "warm_up",
 ]
 
-_DEFAULT = MaskingEngine(MaskerConfig())
+# Importing this package is cheap (~1 ms of its own; it was ~190 ms): the recognizers compile about a
+# hundred regular expressions when their modules load (~140 ms, CPython compiles a CJK class in ~1.5 ms),
+# so the engine and its modules load on first use. A service calls ``warm_up()`` at init, so that no
+# request pays for it.
+_DEFAULT: Optional["MaskingEngine"] = None
+# Touches the recognizers' first-use paths (the patterns compile at import; a few helpers on first call).
+_WARM_UP_TEXT = ("我叫王小明，电话138 1234 5678，邮箱abc@example.com，QQ 12345678，微信 wxid_abc123，"
+                 "住北京市海淀区中关村大街27号3#楼501，车牌京A12345，护照E12345678")
 
 
-def default_engine() -> MaskingEngine:
-    """The engine ``mask_pii`` uses (every recognizer, default placeholders)."""
+def default_engine() -> "MaskingEngine":
+    """The engine ``mask_pii`` uses (every recognizer, default placeholders), built on first use."""
+    global _DEFAULT
+    if _DEFAULT is None:
+        from .engine import MaskingEngine
+
+        _DEFAULT = MaskingEngine(MaskerConfig())
     return _DEFAULT
+
+
+def warm_up() -> None:
+    """Load and compile the default engine now (~150 ms once), not in the first request."""
+    default_engine().mask(_WARM_UP_TEXT)
 
 
 def mask_pii(text: str) -> MaskResult:
     """Replace personal data in ``text`` with typed placeholders; see the module docstring."""
-    return _DEFAULT.mask(text)
+    return (_DEFAULT or default_engine()).mask(text)
 
 
 def analyze_pii(text: str) -> List[Finding]:
     """Where ``mask_pii`` would mask: (start, end, type, score) in ``text``; never the values."""
-    return _DEFAULT.analyze(text)
+    return (_DEFAULT or default_engine()).analyze(text)
+
+
+def __getattr__(name: str):
+    """``MaskingEngine`` and the checksums load on first use (PEP 562), like the default engine."""
+    if name == "MaskingEngine":
+        from .engine import MaskingEngine
+
+        return MaskingEngine
+    if name in ("id_card_valid", "luhn_valid"):
+        from . import checksums
+
+        return getattr(checksums, name)
+    raise AttributeError("module %r has no attribute %r" % (__name__, name))

@@ -45,23 +45,22 @@ def word_regex(words: Iterable[str]) -> "re.Pattern[str]":
 
 _VETO_RE = word_regex(VETO_WORDS)
 _CONTACT_RE = word_regex(CONTACT_WORDS)
-_BREAK_RE = re.compile("[" + re.escape(CLAUSE_BREAKS) + "]")
+# Everything up to the last clause break (one match instead of a loop over every break: ~3 calls a bio).
+_UP_TO_LAST_BREAK_RE = re.compile(".*[" + re.escape(CLAUSE_BREAKS) + "]", re.DOTALL)
 
 
 def clause_before(text: str, start: int, window: int = 16) -> str:
     """Up to ``window`` characters before ``start``, cut after the last clause break."""
     lo = max(0, start - window)
     chunk = text[lo:start]
-    last = None
-    for last in _BREAK_RE.finditer(chunk):
-        pass
+    last = _UP_TO_LAST_BREAK_RE.match(chunk)
     return chunk if last is None else chunk[last.end():]
 
 
 def vetoed(text: str, start: int, window: int = 16) -> bool:
     """True when the nearest label before ``start`` in its clause is a veto word (see module doc)."""
     chunk = clause_before(text, start, window)
-    if not chunk:
+    if not chunk or _VETO_RE.search(chunk) is None:  # (the common case: one search, no iterator)
         return False
     last_veto = None
     for last_veto in _VETO_RE.finditer(chunk):

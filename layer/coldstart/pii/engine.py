@@ -17,6 +17,8 @@ them later); the view the recognizers read had already removed them, so nothing 
 """
 from __future__ import annotations
 
+import re
+from operator import itemgetter
 from typing import Dict, List, Sequence, Tuple
 
 from ..text import nfkc
@@ -95,29 +97,26 @@ class MaskingEngine:
         return MaskResult("".join(parts), counts), recheck
 
 
-_SEPARATORS = frozenset(SEP_CHARS)
-_DIGITISH = frozenset("0123456789") | frozenset(CN_DIGITS)
+_START, _START_END = itemgetter(0), itemgetter(0, 1)  # Candidate.start, (Candidate.start, Candidate.end)
+# A digit (or Chinese numeral) within 3 separators of a span, or an ASCII letter or digit glued to it
+# (two anchored regex calls instead of a loop over the characters: every finding of a text is checked).
+_DIGITISH = "[0-9" + "".join(CN_DIGITS) + "]"
+_SEPARATOR = "[" + re.escape(SEP_CHARS) + "]"
+_TOUCH_BEFORE_RE = re.compile("(?:[A-Za-z0-9]|" + _DIGITISH + _SEPARATOR + "{0,3})\\Z")
+_TOUCH_AFTER_RE = re.compile("[A-Za-z0-9]|" + _SEPARATOR + "{0,3}" + _DIGITISH)
 
 
 def _touches_digits(view: str, start: int, end: int) -> bool:
     """A digit (or Chinese numeral) within 3 separators of the span, or an ASCII letter/digit glued to it."""
-    for i, step in ((start - 1, -1), (end, 1)):
-        if 0 <= i < len(view) and view[i].isascii() and view[i].isalnum():
-            return True
-        k = 0
-        while 0 <= i < len(view) and k < 3 and view[i] in _SEPARATORS:
-            i += step
-            k += 1
-        if 0 <= i < len(view) and view[i] in _DIGITISH:
-            return True
-    return False
+    return _TOUCH_BEFORE_RE.search(view, max(0, start - 4), start) is not None \
+        or _TOUCH_AFTER_RE.match(view, end) is not None
 
 
 def _resolve(candidates: Sequence[Candidate], text: str) -> List[Candidate]:
     """Greedy by (score, length); lower candidates keep their parts outside the taken spans
     (a part with fewer than 2 letters or digits is dropped: a separator between two numbers, a
     Chinese numeral glued to one, "企鹅号1685427390 零基础"'s 零 read as the 11th digit of a mobile). Only clusters of overlapping candidates need it."""
-    ordered = sorted(candidates, key=lambda c: (c.start, c.end))
+    ordered = sorted(candidates, key=_START_END)
     out: List[Candidate] = []
     cluster: List[Candidate] = []
     cluster_end = -1
@@ -152,5 +151,5 @@ def _resolve_cluster(candidates: Sequence[Candidate], text: str) -> List[Candida
         for s, e in pieces:
             if (s, e) == (c.start, c.end) or sum(ch.isalnum() for ch in text[s:e]) >= 2:
                 taken.append(Candidate(s, e, c.entity, c.score))
-    taken.sort(key=lambda c: c.start)
+    taken.sort(key=_START)
     return taken

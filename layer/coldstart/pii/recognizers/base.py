@@ -15,6 +15,13 @@ Three shapes cover all classes:
   (a checksum where one exists), under the group rules in ``group_ranges``;
 * keyword recognizers (QQ, WeChat) and the context-driven ones (names, addresses) implement
   ``analyze`` themselves on top of the same helpers.
+
+Cost: every recognizer runs on every text, so each is written to give up early. The digit runs and their
+group ranges are computed once per text and shared (``number_ranges``); patterns that CPython's re cannot
+skip ahead in (it does only for a leading class or literal alternatives) get a cheap test first (a
+character every match contains) or are tried only where a match can start (``search_at``). Measured with
+``bench/pii.py --corpora old --no-presidio`` (1,000 200-character bios dense with numbers): masking p50 / p99
+0.60 / 1.27 ms thread CPU before this was done, ~0.47 / ~0.85 ms after, same machine, same run.
 """
 from __future__ import annotations
 
@@ -24,7 +31,8 @@ from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple
 from ..context import vetoed
 from ..normalizer import DigitRun, NormalizedText
 
-__all__ = ["Candidate", "Pattern", "Range", "Recognizer", "PatternRecognizer", "DigitRecognizer", "group_ranges"]
+__all__ = ["Candidate", "Pattern", "Range", "Recognizer", "PatternRecognizer", "DigitRecognizer", "group_ranges",
+           "number_ranges", "search_at", "finditer_at"]
 
 
 class Candidate(NamedTuple):
@@ -38,6 +46,36 @@ class Pattern(NamedTuple):
     name: str
     regex: "re.Pattern[str]"
     score: float
+
+
+def search_at(starts: "re.Pattern[str]", pattern: "re.Pattern[str]", text: str, pos: int = 0) -> Optional["re.Match[str]"]:
+    """``pattern.search(text, pos)``, tried only where ``starts`` matches.
+
+    ``starts`` is a one-character class that every match of ``pattern`` begins with. CPython's re skips
+    ahead to such a character by itself only when a pattern starts with a class or with literal
+    alternatives; one that starts with a group of words followed by more alternatives (an address's
+    compound word, then a building *or* a room chain) is tried at every position: ~60 us for a
+    200-character bio, against a few here. Lookbehinds still see the text before each start.
+    """
+    while True:
+        s = starts.search(text, pos)
+        if s is None:
+            return None
+        m = pattern.match(text, s.start())
+        if m is not None:
+            return m
+        pos = s.start() + 1
+
+
+def finditer_at(starts: "re.Pattern[str]", pattern: "re.Pattern[str]", text: str) -> Iterator["re.Match[str]"]:
+    """``pattern.finditer(text)`` through ``search_at`` (for patterns that never match the empty string)."""
+    pos = 0
+    while True:
+        m = search_at(starts, pattern, text, pos)
+        if m is None:
+            return
+        yield m
+        pos = m.end()
 
 
 class Recognizer:
@@ -149,39 +187,71 @@ def _all_ranges(text: str, run: DigitRun) -> List[Range]:
     sizes = [e - s for s, e in groups]
     # a short last group glued to a word is a quantity, not part of the number ("0434 24小时")
     quantity_tail = n > 1 and sizes[-1] <= 4 and text[run.end:run.end + 1] in _UNIT_CHARS
+    seps = [sep.strip() for sep in run.seps]
+    if len(set(seps)) == 1 and max(sizes) <= 5:
+        # One separator throughout and no group longer than 5 digits ("138-1234-5678", "6222 0212 3456
+        # 7895", "1 3 8 1 2 ..."): every part of the run has an edge whose separator is the one inside it
+        # and no long group across it, so only the whole run qualifies, and a mobile before a quantity.
+        # (The same pairs the general loop below finds, without judging every one: ~8 us a run.)
+        total = sum(sizes)
+        pairs = [(0, n - 1, 11)] if quantity_tail and total - sizes[-1] == 11 else []
+        if MIN_DIGITS <= total <= MAX_DIGITS:
+            pairs.append((0, n, total))
+    else:
+        pairs = _separable_pairs(sizes, seps, n, quantity_tail)
+    run_digits = "".join([text[s:e] for s, e in groups])  # groups i..j-1: run_digits[offset[i]:offset[j]]
+    offset = [0]
+    for size in sizes:
+        offset.append(offset[-1] + size)
     out = []
-    for i in range(n):
-        total = 0
-        for j in range(i + 1, n + 1):
-            total += sizes[j - 1]
-            if total > MAX_DIGITS:
-                break
-            if total < MIN_DIGITS:
-                continue
-            if not (i == 0 and j == n) and not _separable(sizes, run.seps, i, j, n) \
-                    and not (quantity_tail and i == 0 and j == n - 1 and total == 11):
-                continue  # (the quantity rule only frees a mobile number: a card passes Luhn by chance)
-            start, end = groups[i][0], groups[j - 1][1]
-            out.append(Range(start, end, "".join(text[s:e] for s, e in groups[i:j]), i, j))
-            # without the Chinese numerals glued to the outside ("...5678一起")
-            soft_start = run.soft_start if i == 0 else 0
-            soft_end = run.soft_end if j == n else 0
-            if (soft_start or soft_end) and total - soft_start - soft_end >= MIN_DIGITS:
-                s2, e2 = start + soft_start, end - soft_end
-                digits = "".join(text[max(s, s2):min(e, e2)] for s, e in groups[i:j] if min(e, e2) > max(s, s2))
-                out.append(Range(s2, e2, digits, i, j))
+    for i, j, total in pairs:
+        start, end = groups[i][0], groups[j - 1][1]
+        out.append(Range(start, end, run_digits[offset[i]:offset[j]], i, j))
+        # without the Chinese numerals glued to the outside ("...5678一起")
+        soft_start = run.soft_start if i == 0 else 0
+        soft_end = run.soft_end if j == n else 0
+        if (soft_start or soft_end) and total - soft_start - soft_end >= MIN_DIGITS:
+            s2, e2 = start + soft_start, end - soft_end
+            digits = "".join(text[max(s, s2):min(e, e2)] for s, e in groups[i:j] if min(e, e2) > max(s, s2))
+            out.append(Range(s2, e2, digits, i, j))
     return out
 
 
-def _separable(sizes: List[int], seps: List[str], i: int, j: int, n: int) -> bool:
+def _separable_pairs(sizes: List[int], seps: List[str], n: int, quantity_tail: bool) -> List[Tuple[int, int, int]]:
+    """(first group, end group, digit count) of every range of groups that may be one number."""
+    pairs = []
+    for i in range(n):
+        total = 0
+        inner = set()     # the separators inside groups i..j-1 and their longest group, kept up to date as j
+        longest = 0       # grows (a number written one digit at a time has ~100 ranges to judge)
+        for j in range(i + 1, n + 1):
+            size = sizes[j - 1]
+            total += size
+            if total > MAX_DIGITS:
+                break
+            if j - i > 1:
+                inner.add(seps[j - 2])
+            if size > longest:
+                longest = size
+            if total < MIN_DIGITS:
+                continue
+            if not (i == 0 and j == n) and not _separable(sizes, seps, inner, longest, i, j, n) \
+                    and not (quantity_tail and i == 0 and j == n - 1 and total == 11):
+                continue  # (the quantity rule only frees a mobile number: a card passes Luhn by chance)
+            pairs.append((i, j, total))
+    return pairs
+
+
+def _separable(sizes: List[int], seps: List[str], inner: set, longest_inside: int, i: int, j: int, n: int) -> bool:
+    """Whether groups i..j-1 may be a number of their own (see ``group_ranges``). ``seps``: the separators
+    between the groups, stripped of spaces; ``inner``: those inside the range; ``longest_inside``: its
+    longest group."""
     if j - i == 1:
         return True
-    inner = {sep.strip() for sep in seps[i:j - 1]}
-    longest_inside = max(sizes[i:j])
     for edge, across in ((i - 1, i - 1), (j - 1, j)):
         if edge < 0 or across >= n or edge >= n - 1:
             continue
-        if seps[edge].strip() not in inner:
+        if seps[edge] not in inner:
             continue  # a different separator: "138-1234-5678 / 159-..."
         if sizes[across] >= 6 and longest_inside <= 5:
             continue  # a long group of another number: "185 4652 1225 23334320100611685X"
@@ -221,11 +291,37 @@ def glued_code_prefix(text: str, start: int) -> bool:
     return letters.lower() not in _OK_LETTERS
 
 
+def number_ranges(nt: NormalizedText) -> List[Tuple[DigitRun, List[Range]]]:
+    """(run, its ranges) for every digit run that may hold a number (not an IP address or a version, at
+    least one range): computed once per text and shared by the digit recognizers, which then only
+    filter by digit count (four recognizers each re-reading every run cost ~40 us per bio)."""
+    numbers = nt.numbers
+    if numbers is None:
+        text = nt.text
+        numbers = []
+        for run in nt.digit_runs():
+            if is_ip_or_version(text, run):
+                continue
+            ranges = run.ranges
+            if ranges is None:
+                ranges = run.ranges = _all_ranges(text, run)
+            if ranges:
+                numbers.append((run, ranges))
+        nt.numbers = numbers
+    return numbers
+
+
 class DigitRecognizer(Recognizer):
     """Numbers read from digit runs; subclasses give the digit counts and ``validate_digits``."""
 
     lengths: Tuple[int, ...] = ()
     score = 0.5
+
+    _lengths: frozenset = frozenset()
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._lengths = frozenset(cls.lengths)  # (set membership for the digit-count test)
 
     def validate_digits(self, digits: str) -> bool:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -240,13 +336,12 @@ class DigitRecognizer(Recognizer):
 
     def analyze(self, nt: NormalizedText) -> List[Candidate]:
         text = nt.text
+        lengths = self._lengths
         out = []
-        for run in nt.digit_runs():
-            if is_ip_or_version(text, run):
-                continue
-            for r in group_ranges(text, run, self.lengths):
+        for run, ranges in number_ranges(nt):
+            for r in ranges:
                 digits = r.digits
-                if not self.accepts(run, r):
+                if len(digits) not in lengths or not self.accepts(run, r):
                     continue
                 span = self.extend(nt, r.start, r.end, digits)
                 if span is None:

@@ -54,9 +54,10 @@ class IdCardRecognizer(DigitRecognizer):
         out = super().analyze(nt)
         text = nt.text
         if _UPPER_RE.search(text) is not None:
-            for m in _HK_RE.finditer(text):
-                if hk_id_valid(m.group(1), m.group(2), m.group(3)) and not self.vetoed(nt, m.start()):
-                    out.append(Candidate(m.start(), m.end(), self.entity, self.score))
+            if "(" in text:  # (a Hong Kong number ends with its check digit in brackets)
+                for m in _HK_RE.finditer(text):
+                    if hk_id_valid(m.group(1), m.group(2), m.group(3)) and not self.vetoed(nt, m.start()):
+                        out.append(Candidate(m.start(), m.end(), self.entity, self.score))
             for m in _TW_RE.finditer(text):
                 if tw_id_valid(m.group(0)) and not self.vetoed(nt, m.start()):
                     out.append(Candidate(m.start(), m.end(), self.entity, self.score))
