@@ -26,6 +26,7 @@ character every match contains) or are tried only where a match can start (``sea
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from typing import Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 from ..context import vetoed
@@ -388,6 +389,12 @@ def keyword_nearby(text: str, start: int, end: int, keyword_re: "re.Pattern[str]
         if veto_re.search(text, end, min(len(text), m.end() + 3)) is None:
             return True
     return False
+
+
+def any_between(sorted_positions: Sequence[int], lo: int, hi: int) -> bool:
+    """True when one of ``sorted_positions`` lies in [lo, hi] (a bisection: these checks run per number)."""
+    i = bisect_left(sorted_positions, lo)
+    return i < len(sorted_positions) and sorted_positions[i] <= hi
 
 
 def overlaps(candidates: Sequence[Candidate], start: int, end: int) -> bool:

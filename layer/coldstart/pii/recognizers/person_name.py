@@ -53,7 +53,7 @@ _CONTEXTS = {
            # kin and band / club roles right before a name ("我婆婆万桂香", "老二李沐阳", "两个娃贾一诺",
            # "闺蜜葛欣然", "主唱季明轩", "私教龙浩宇", "学生会主席 滕子骞"): weak, so "妈妈包饺子" stays
            "婆婆", "公公", "岳父", "岳母", "丈母娘", "老丈人", "闺蜜", "发小", "老大", "老二", "老三", "大宝",
-           "二宝", "娃", "爷爷", "奶奶", "外公", "外婆", "姥姥", "姥爷", "爸爸", "妈妈", "老爸", "老妈",
+           "二宝", "个娃", "俩娃", "娃叫", "爷爷", "奶奶", "外公", "外婆", "姥姥", "姥爷", "爸爸", "妈妈", "老爸", "老妈",
            "主唱", "吉他", "吉他手", "鼓手", "贝斯", "贝斯手", "键盘手", "私教", "主席", "会长", "社长", "队员",
            "团长", "领队", "搭档", "合伙人", "徒弟", "师父"),
 }
@@ -536,7 +536,7 @@ class PersonNameRecognizer(Recognizer):
 
     def _signature(self, text: str) -> List[Candidate]:
         """A name signed at the end: "谢谢关注～陶然", "写于深夜 · 鲍鸿", "最后署个名 庞博"."""
-        m = _SIGNATURE_RE.search(text)
+        m = _SIGNATURE_RE.search(text, max(0, len(text) - 16))  # it ends the text: only its tail is read
         if m is None:
             return []
         s, e = m.span("n")

@@ -23,7 +23,8 @@ import re
 from typing import List, Optional
 
 from ..normalizer import DigitRun, NormalizedText
-from .base import LOOSE_GAP, LOOSE_GAP_COLON, Candidate, Recognizer, finditer_at, keyword_nearby, overlaps, skip_remark
+from .base import (LOOSE_GAP, LOOSE_GAP_COLON, Candidate, Recognizer, any_between, finditer_at, keyword_nearby, overlaps,
+                   skip_remark)
 
 _KEYWORD_RE = re.compile(
     r"[Qq](?<![A-Za-z].)(?:[ ]?[Qq])?(?![A-Za-z])"
@@ -66,10 +67,12 @@ _UNIT_AFTER_RE = re.compile("[ ]?(?:元|块|岁|年|月|日|天|分|万|个|人|
 _LOOSE_SCORE = 0.72
 # A QQ keyword further away in the sentence (a bare Q only standing alone: "私我或者 Q 一下").
 _NEAR_KEYWORD_RE = re.compile(r"(?<![@.])(?:QQ|qq|Qq)|[Qq]号|扣扣|企[鹅鵝]号?|\U0001F427|(?<![A-Za-z0-9])[Qq](?![A-Za-z0-9&])")
+_NEAR_KEYWORD_START_RE = re.compile("[Qq扣企\U0001F427]")
 _NEAR_VETO_RE = re.compile(_LOOSE_VETO_RE.pattern + "|快递|单号|学号|工号|价格|验证码|生日|身高|体重|密码|房间|尾号"
                            "|消费|月薪|工资|RMB|rmb|¥|￥|金额|地址|纪念日|日期|[0-9]")
 # QQ's friend-making words: 扩列 ("expand my friend list"), 加好友, 好友申请, 好友位 ...
 _FRIEND_RE = re.compile("扩列|加好友|好友申请|申请好友|好友位|交友请?加|求扩|互扩|可扩|来扩|(?<![\u4e00-\u9fff])扩(?![\u4e00-\u9fff])")
+_FRIEND_START_RE = re.compile("[扩加好申交求互可来]")
 _FRIEND_VETO_RE = re.compile("群|裙|微信|vx|VX|wx|WX|电话|手机|快递|单号|订单|价格|生日|验证码")
 _NEARBY_SCORE = 0.65
 _DATE_RE = re.compile(r"(?:19|20)[0-9]{2}[ ]?[-年][ ]?[01]?[0-9][ ]?[-月][ ]?[0-3]?[0-9]")  # "2000-01-01" after a QQ number
@@ -92,10 +95,12 @@ class QQRecognizer(Recognizer):
             return []
         out = []
         keyword_seen = -1
+        keyword_ends: List[int] = []
         for m in finditer_at(_KEYWORD_START_RE, _KEYWORD_RE, text):
             if text[m.start() - 1:m.start()] == "[" and text[m.end():m.end() + 1] == "]":
                 continue  # a placeholder of an earlier pass ("[QQ]"), not a keyword
             keyword_seen = m.start()
+            keyword_ends.append(m.end())
             sep = _SEP_RE.match(text, m.end())
             run = runs.get(sep.end()) if sep.end() - m.end() <= 12 else None
             if run is None:
@@ -131,27 +136,32 @@ class QQRecognizer(Recognizer):
             if run is not None and len(run.groups) == 1 and 5 <= run.end - run.start <= 10 \
                     and not self.vetoed(nt, m.start()):
                 out.append(Candidate(run.start, run.end, self.entity, 0.7))
-        self._nearby(nt, runs, out)
+        self._nearby(nt, runs, keyword_ends, out)
         return out
 
-    def _nearby(self, nt: NormalizedText, runs: dict, out: List[Candidate]) -> None:
+    def _nearby(self, nt: NormalizedText, runs: dict, keywords: List[int], out: List[Candidate]) -> None:
         """Numbers the rules above left, with a QQ keyword elsewhere in their sentence or after
-        friend-making words."""
+        friend-making words. ``keywords``: where the keywords analyze() met end (a cheap first test;
+        keyword_nearby then checks the sentence, the distance and the veto words)."""
         text = nt.text
-        friend = _FRIEND_RE.search(text) is not None
-        if not friend and _NEAR_KEYWORD_RE.search(text) is None:
+        friends = [m.end() for m in finditer_at(_FRIEND_START_RE, _FRIEND_RE, text)] \
+            if "扩" in text or "友" in text else []
+        if not keywords and not friends:
             return
         for run in runs.values():
+            if not any_between(keywords, run.start - 40, run.start) and not any_between(keywords, run.end + 1, run.end + 20) \
+                    and not any_between(friends, run.start - 16, run.start):
+                continue
             span = self._number(text, run)
             if span is None or overlaps(out, span[0], span[1]) or _UNIT_AFTER_RE.match(text, span[1]) is not None \
                     or text[span[1]:span[1] + 1] in (".", "-", "/") or text[run.start - 1:run.start] in ("-", "/", "."):
                 continue
             digits = sum(e - s for s, e in run.groups)
-            if digits < 6 or any(sep.strip() in (".", "/", ":") for sep in run.seps) or self.vetoed(nt, run.start) \
-                    or _DATE_RE.match(text, run.start, run.end) is not None:
+            if digits < 6 or any(sep.strip() in (".", "/", ":") for sep in run.seps) \
+                    or _DATE_RE.match(text, run.start, run.end) is not None or self.vetoed(nt, run.start):
                 continue
-            if keyword_nearby(text, span[0], span[1], _NEAR_KEYWORD_RE, _NEAR_VETO_RE) or friend and keyword_nearby(
-                    text, span[0], span[1], _FRIEND_RE, _FRIEND_VETO_RE, before=16, after=0):
+            if keywords and keyword_nearby(text, span[0], span[1], _NEAR_KEYWORD_RE, _NEAR_VETO_RE) or friends and \
+                    keyword_nearby(text, span[0], span[1], _FRIEND_RE, _FRIEND_VETO_RE, before=16, after=0):
                 out.append(Candidate(span[0], span[1], self.entity, _NEARBY_SCORE))
 
     def _later_in_clause(self, text: str, at: int, runs: dict, out: List[Candidate]) -> None:

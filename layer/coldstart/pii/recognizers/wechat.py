@@ -21,8 +21,8 @@ import re
 from typing import List, Optional, Tuple
 
 from ..normalizer import DigitRun, NormalizedText
-from .base import (LOOSE_GAP, LOOSE_GAP_COLON, Candidate, Recognizer, is_ip_or_version, keyword_nearby, overlaps,
-                   skip_remark)
+from .base import (LOOSE_GAP, LOOSE_GAP_COLON, Candidate, Recognizer, any_between, finditer_at, is_ip_or_version,
+                   keyword_nearby, overlaps, skip_remark)
 
 # The first character is consumed by a character class (CPython's re then skips ahead quickly),
 # the rest of each keyword is checked with a lookbehind on it.
@@ -87,13 +87,16 @@ _LOOSE_SCORE = 0.72
 # handle (@..., #...) or a file name.
 _TOKEN_RE = re.compile(r"(?<![A-Za-z0-9_@#./:\\-])[A-Za-z][A-Za-z0-9_-]{5,19}(?![A-Za-z0-9_@-]|\.[A-Za-z0-9])")
 _NEAR_KEYWORD_RE = re.compile(
-    r"微信|薇信|威信|卫星|嶶信|[Vv][ ]?信|绿泡泡|微我|加微|我的薇"
+    r"微(?:信|我)|(?<=加)微|(?<=我的)薇|薇信|威信|卫星|嶶信|[Vv][ ]?信|绿泡泡"
     r"|(?<![A-Za-z0-9])(?:[Vv][Xx]|[Ww][Xx]|[Ww]e[Cc]hat|[Ww]eixin|[Vv])(?![A-Za-z0-9])"
 )
 _NEAR_VETO_RE = re.compile(_LOOSE_VETO_RE.pattern + "|服务号|订阅号|官网|网址|http|www|型号|订单|编号|UID|uid|游戏|[Ss]team|[Bb]站"
                            "|抖音|微博|小红书|邮箱|[Gg]it[Hh]ub|ins|IG|推特|油管")
 # Contact verbs right before an id ("有事加我 Zhao_xx1997", "dd Mia-wang-88", "微我 xinda_wuliu88", "戳 xiaomao_chuo").
 _VERB_BEFORE_RE = re.compile(r"(?:加我|加|[Dd][Dd]我?|滴滴我?|私我|私聊|私信|戳我?|微我|找我|联系我?|→|👉|➡)[ :]*\Z")
+_NEAR_KEYWORD_START_RE = re.compile("[微薇威卫嶶Vv绿Ww]")
+_VERB_START_RE = re.compile("[加Dd滴私戳微找联→👉➡]")
+_VERB_RE = re.compile(r"(?:加|[Dd][Dd]|滴滴|私|戳|微我|找我|联系|→|👉|➡)我?[ :]*")
 _NEARBY_SCORE = 0.65
 _DASHED_WORDS = frozenset("e-mail wi-fi t-shirt k-pop x-ray hip-hop e-sports check-in walk-in co-founder "
                           "self-made one-piece a-level x-men spider-man".split())
@@ -114,6 +117,7 @@ class WeChatRecognizer(Recognizer):
         out: List[Candidate] = []
         runs = None
         first_keyword = -1
+        keyword_ends: List[int] = []
         for m in _KEYWORD_RE.finditer(text):
             if text[m.start() - 1:m.start()] == "[" and text[m.end():m.end() + 1] == "]":
                 continue  # a placeholder of an earlier pass ("[WECHAT]"), not a keyword
@@ -121,6 +125,7 @@ class WeChatRecognizer(Recognizer):
                 continue  # part of an identifier ("wx_group_2023"), or an official account (官方微信)
             if first_keyword < 0:
                 first_keyword = m.start()
+            keyword_ends.append(m.end())
             kw_end = m.end()
             sep = _SEP_RE.match(text, kw_end)
             at = sep.end()
@@ -178,24 +183,31 @@ class WeChatRecognizer(Recognizer):
             for m in _TRAILING_RE.finditer(text):
                 out.append(Candidate(m.start(), text.index("(", m.start()) if "(" in m.group(0) else m.end(),
                                      self.entity, self.score))
-        self._nearby(nt, out)
+        self._nearby(nt, keyword_ends, out)
         return out
 
-    def _nearby(self, nt: NormalizedText, out: List[Candidate]) -> None:
+    def _nearby(self, nt: NormalizedText, keywords: List[int], out: List[Candidate]) -> None:
         """Id-shaped tokens the rules above left, with a WeChat keyword elsewhere in their sentence or a
-        contact verb right before them."""
+        contact verb right before them. ``keywords``: where the keywords analyze() met end (a cheap
+        first test; keyword_nearby then checks the sentence, the distance and the veto words)."""
         text = nt.text
+        verbs = [m.end() for m in finditer_at(_VERB_START_RE, _VERB_RE, text)]
+        if not keywords and not verbs:
+            return
         for m in _TOKEN_RE.finditer(text):
+            start, end = m.span()
+            verb = any_between(verbs, start - 6, start)
+            if not verb and not any_between(keywords, start - 40, start) and not any_between(keywords, end + 1, end + 20):
+                continue
             token = m.group(0)
             if not any(c.isdigit() or c in "_-" for c in token) or sum(c.isalpha() for c in token) < 2 \
-                    or token.lower() in _DASHED_WORDS \
-                    or _QQ_GLUED_RE.match(token) is not None \
-                    or overlaps(out, m.start(), m.end()) or self.vetoed(nt, m.start()):
+                    or token.lower() in _DASHED_WORDS or _QQ_GLUED_RE.match(token) is not None \
+                    or overlaps(out, start, end) or self.vetoed(nt, start):
                 continue
-            if _VERB_BEFORE_RE.search(text, max(0, m.start() - 6), m.start()) is not None \
-                    and _NEAR_VETO_RE.search(text, max(0, m.start() - 8), m.start()) is None \
-                    or keyword_nearby(text, m.start(), m.end(), _NEAR_KEYWORD_RE, _NEAR_VETO_RE):
-                out.append(Candidate(m.start(), m.end(), self.entity, _NEARBY_SCORE))
+            if verb and _VERB_BEFORE_RE.search(text, max(0, start - 6), start) is not None \
+                    and _NEAR_VETO_RE.search(text, max(0, start - 8), start) is None \
+                    or keywords and keyword_nearby(text, start, end, _NEAR_KEYWORD_RE, _NEAR_VETO_RE):
+                out.append(Candidate(start, end, self.entity, _NEARBY_SCORE))
 
     def _later_in_clause(self, nt: NormalizedText, at: int, out: List[Candidate]) -> None:
         text = nt.text
