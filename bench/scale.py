@@ -11,8 +11,15 @@ enough for a fast Lambda cold start? For each population below and each cell (sa
              made like the population's, not in it): reference = the similarity-weighted vote
              (coldstart.voting.vote) of the exact top-10 over all users at the teacher's width;
              served = the vote of the cell's Annoy top-10 (search_k from its manifest) for the
-             query projected like the index. A profile that falls back to the population's
-             common tags (no signal, low confidence) counts as "no top tag" on either side. Also
+             query projected like the index. Agreement: the served top tag is one of the
+             reference's top tags (the tags tied at its top score); "strict" also requires the
+             tie to be broken the same way (vote() orders tied tags by population frequency). On
+             the demo population a third of the reference votes are exact ties (33.6% of 1,500
+             synthetic queries, 29% of the held-out texts): the nearest users are copies of one
+             demo user and carry the same two or three tags, so the strict figure mostly measures
+             the tie-break (100k x 128: 0.8907 strict, 0.9947 with ties). A profile that
+             falls back to the population's common tags (no signal, low confidence) counts as
+             "no top tag" on either side. Also
              "exact": the same with exact search over the
              sample (sampling + projection alone, without Annoy); for cells not built (index over
              --max-build-mb) it is the only agreement figure.
@@ -291,19 +298,27 @@ def population_items(pop: Population):
 
 
 # ----------------------------------------------------------------------------- reference and agreement
-def answer(profile) -> Optional[str]:
-    """What is compared: the profile's top tag, or None when it falls back to the population's
-    common tags (no signal, low confidence): a fallback's "top tag" says nothing about the user."""
-    return None if profile.fallback else profile.top_tag
+TIE = 1e-9  # scores this close to the top score are a tie (similarity sums of identical tag sets are equal)
 
 
-def top_tags(ids: np.ndarray, sims: np.ndarray, items) -> List[Optional[str]]:
+def answer(profile) -> List[str]:
+    """What is compared: the tags of the profile that share its top score, best first (the first is
+    `top_tag`; the rest tie with it and only the population-frequency order put them behind it), or
+    [] when it falls back to the population's common tags (no signal, low confidence): a fallback's
+    "top tag" says nothing about the user."""
+    if profile.fallback or not profile.tags:
+        return []
+    top = profile.tags[0].score
+    return [t.tag for t in profile.tags if t.score >= top - TIE]
+
+
+def top_tags(ids: np.ndarray, sims: np.ndarray, items) -> List[List[str]]:
     from coldstart.voting import vote
 
     return [answer(vote(i.tolist(), s.tolist(), items)) for i, s in zip(ids, sims)]
 
 
-def exact_votes(vectors: np.ndarray, queries: np.ndarray, items) -> List[Optional[str]]:
+def exact_votes(vectors: np.ndarray, queries: np.ndarray, items) -> List[List[str]]:
     from infra.exact import exact_top_k
 
     # blocks of users small enough that the queries x block scores stay ~256 MB
@@ -312,13 +327,24 @@ def exact_votes(vectors: np.ndarray, queries: np.ndarray, items) -> List[Optiona
     return top_tags(ids, sims, items)
 
 
-def agreement(a, b) -> float:
-    return float(np.mean([x == y for x, y in zip(a, b)]))
+def agreement(reference: List[List[str]], served: List[List[str]]) -> float:
+    """Share of queries whose served top tag is a top tag of the reference vote: one of the tags
+    tied at the reference's top score, or both fall back. On the synthetic populations a third of
+    reference votes are exact ties (all ten nearest users copy one demo user's two or three tags,
+    so those tags get the same score) and their order is only vote()'s tie-break by population
+    frequency; answering the other tied tag is the same profile, not a disagreement."""
+    return float(np.mean([(s[:1] == [] and r == []) or (bool(s) and s[0] in r) for r, s in zip(reference, served)]))
+
+
+def strict_agreement(reference: List[List[str]], served: List[List[str]]) -> float:
+    """Share of queries whose served top_tag equals the reference's top_tag, ties broken as vote()
+    breaks them (the figure earlier runs printed as "agreement")."""
+    return float(np.mean([r[:1] == s[:1] for r, s in zip(reference, served)]))
 
 
 def accuracy(tops, labels) -> float:
     """The answer is one of the text's labels, or no profile for a text labelled with no interest."""
-    return float(np.mean([(t in label) if t is not None else not label for t, label in zip(tops, labels)]))
+    return float(np.mean([(t[0] in label) if t else not label for t, label in zip(tops, labels)]))
 
 
 def teacher_text_vectors(cache: Path, args) -> np.ndarray:
@@ -339,7 +365,7 @@ def cached_references(cache: Path, pop: Population, query_sets: Dict[str, np.nda
     one pass over the population; cached by the population and the queries."""
     names = sorted(query_sets)
     key = _key(pop.key, *[_sha_array(query_sets[n]) for n in names])
-    path = cache / f"reference-{key}.json"
+    path = cache / f"reference-v2-{key}.json"  # v2: tied top tags
     if path.is_file():
         return json.loads(path.read_text())
     t0 = time.perf_counter()
@@ -370,7 +396,8 @@ class Cell:
     search_k: int = 0
     recall: float = float("nan")
     kept_energy: float = 1.0
-    agreement: float = float("nan")         # served: Annoy over the sample
+    agreement: float = float("nan")         # served: Annoy over the sample (a top tag of the reference)
+    agreement_strict: float = float("nan")  # the same, ties broken as vote() breaks them
     agreement_exact: float = float("nan")   # exact search over the sample
     agreement_texts: float = float("nan")   # held-out texts (teacher vectors), Annoy over the sample
     accuracy_texts: float = float("nan")    # their top tag in their held-out labels
@@ -423,7 +450,7 @@ def build_cell(cell: Cell, emb: Path, cache: Path, seed: int) -> None:
     cell.kept_energy = m.projection.kept_energy if m.projection is not None else 1.0
 
 
-def served_votes(cell: Cell, queries: np.ndarray, search_k_factor: int = 1) -> List[Optional[str]]:
+def served_votes(cell: Cell, queries: np.ndarray, search_k_factor: int = 1) -> List[List[str]]:
     from coldstart.items import load_index_items
     from coldstart.voting import vote
     from coldstart.vector_index import load_annoy
@@ -638,7 +665,7 @@ def encode_texts(model: Path, texts: List[str], onnx_file: Optional[str] = None,
     return np.asarray(vectors, dtype=np.float32)
 
 
-def text_votes(model: Path, index_dir: Path, texts: List[str]) -> List[Optional[str]]:
+def text_votes(model: Path, index_dir: Path, texts: List[str]) -> List[List[str]]:
     """The request path for each text with the cell's release: encode, Annoy top-10, vote."""
     q = encode_texts(model, texts)
     from coldstart.items import load_index_items
@@ -749,6 +776,7 @@ def run_population(pop: Population, args, cache: Path, server, tmp: Path, texts:
         build_cell(cell, emb, cache, args.seed)
         served = served_votes(cell, queries)
         cell.agreement = agreement(reference, served)
+        cell.agreement_strict = strict_agreement(reference, served)
         served_texts = served_votes(cell, text_queries)
         cell.agreement_texts = agreement(reference_teacher_texts, served_texts)
         cell.accuracy_texts = accuracy(served_texts, labels)
@@ -774,7 +802,7 @@ def run_population(pop: Population, args, cache: Path, server, tmp: Path, texts:
             measure_serving(cell, model, server, args, tmp)
         log(f"   {cell.name}: {cell.count:,} users, index {cell.index_mb:.1f} MB (trees {cell.n_trees}, search_k "
             f"{cell.search_k}, recall {cell.recall:.3f}, kept energy {cell.kept_energy:.4f}); agreement served "
-            f"{cell.agreement:.4f} exact {cell.agreement_exact:.4f} texts {cell.agreement_texts:.4f} (accuracy "
+            f"{cell.agreement:.4f} (strict {cell.agreement_strict:.4f}) exact {cell.agreement_exact:.4f} texts {cell.agreement_texts:.4f} (accuracy "
             f"{cell.accuracy_texts:.4f}; at 4x search_k {cell.agreement_texts_4x:.4f}) release {cell.agreement_release:.4f}; "
             f"cold start "
             f"{cell.cold_start_ms:.0f} ms, p50 {cell.p50_ms:.2f} ms ({time.perf_counter() - t0:.0f} s, load {loadavg()})")
@@ -800,13 +828,14 @@ def pick_default(cells: List[Cell]) -> Optional[tuple]:
 
 def report(cells: List[Cell], default, args) -> None:
     log(f"\n== the curve ({args.queries} synthetic queries per population; texts: {args.n_texts} held-out texts; "
-        "agreement = same top tag as the vote over all 1M users at full width)")
+        "agreement = the served top tag is a top tag of the vote over all 1M users at full width, ties included; "
+        "strict = the same top_tag, ties broken by population frequency as vote() does)")
     log(f"   {'population':<10}{'sample':>9}{'width':>6}{'index MB':>10}{'trees':>6}{'search_k':>9}{'kept':>8}"
-        f"{'served':>8}{'exact':>8}{'texts':>8}{'acc':>7}{'release':>8}{'cold ms':>9}{'p50 ms':>8}{'p99 ms':>8}{'RSS MB':>8}")
+        f"{'served':>8}{'strict':>8}{'exact':>8}{'texts':>8}{'acc':>7}{'release':>8}{'cold ms':>9}{'p50 ms':>8}{'p99 ms':>8}{'RSS MB':>8}")
     for c in cells:
         size = f"{c.index_mb:.1f}" + ("*" if c.predicted_mb else "")
         log(f"   {c.population:<10}{c.sample:>9,}{c.width:>6}{size:>10}{c.n_trees or '':>6}{c.search_k or '':>9}"
-            f"{c.kept_energy:>8.4f}{_f(c.agreement, 4):>8}{_f(c.agreement_exact, 4):>8}{_f(c.agreement_texts, 4):>8}"
+            f"{c.kept_energy:>8.4f}{_f(c.agreement, 4):>8}{_f(c.agreement_strict, 4):>8}{_f(c.agreement_exact, 4):>8}{_f(c.agreement_texts, 4):>8}"
             f"{_f(c.accuracy_texts, 3):>7}{_f(c.agreement_release, 4):>8}"
             f"{_f(c.cold_start_ms, 0):>9}{_f(c.p50_ms, 2):>8}{_f(c.p99_ms, 2):>8}{_f(c.rss_mb, 0):>8}")
     log("   * predicted (not built); served = synthetic query users, Annoy over the sample; exact = the same, "
@@ -992,7 +1021,8 @@ def main(argv=None) -> int:
     checks = [("agreement", chosen.agreement >= TARGETS["agreement"]), ("index_mb", chosen.index_mb <= TARGETS["index_mb"]),
               ("cold_start_ms", chosen.cold_start_ms <= TARGETS["cold_start_ms"]), ("p50_ms", chosen.p50_ms <= TARGETS["p50_ms"])]
     log("targets at the default: " + ", ".join(f"{k} {'met' if ok else 'NOT met'}" for k, ok in checks)
-        + f" (warm p50 {chosen.p50_ms:.2f} ms, p99 {chosen.p99_ms:.2f} ms; held-out texts: agreement "
+        + f" (agreement {chosen.agreement:.4f}, strict {chosen.agreement_strict:.4f}; warm p50 {chosen.p50_ms:.2f} ms, "
+        f"p99 {chosen.p99_ms:.2f} ms; held-out texts: agreement "
         f"{_f(chosen.agreement_texts, 4)} ({_f(chosen.agreement_texts_4x, 4)} at 4x search_k), accuracy "
         f"{_f(chosen.accuracy_texts, 4)}, release {_f(chosen.agreement_release, 4)})")
     if chosen.breakdown:

@@ -134,7 +134,8 @@ def run(args: argparse.Namespace) -> int:
         _record_throughput(store, shard_index, shard_count, n_users, encode_seconds, teacher, args)
     summary("embed", teacher=teacher.id, demo=teacher.info.demo, dim=teacher.dim, users=len(rows),
             skipped_bad=report.skipped, shard=f"{shard_index}/{shard_count}", chunks_done=len(todo),
-            chunks_skipped=len(mine) - len(todo), pii_masked=pii_total, **(profiles.summary() if profiles else {}),
+            chunks_skipped=len(mine) - len(todo), pii_masked=pii_total if todo else "-",  # counted in encoded chunks only
+            **(profiles.summary() if profiles else {}),
             users_per_second=f"{n_users / max(encode_seconds, 1e-9):.0f}" if todo else "-",
             seconds=f"{time.time() - started:.1f}", out=store.uri())
     return 0
