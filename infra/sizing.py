@@ -51,12 +51,12 @@ class ServingFigures:
 
     sample: int = 100_000
     width: int = 128
-    index_mb: float = 67.4          # index.ann + items.npz
+    index_mb: float = 67.5          # index.ann + items.npz
     model_mb: float = 1.1           # the release's ONNX INT8 student (the demo's, 1.06 MB; nano is ~18 MB)
-    cold_start_ms: float = 1458.0   # median of 2 cold runs (1,670 and 1,247), on a machine at load avg ~2
+    cold_start_ms: float = 1451.0   # median of 2 cold runs (1,510 and 1,393), on a machine at load avg ~1
     warm_p50_ms: float = 3.06       # warm handler, cache off (also what each profile is billed at)
-    rss_mb: float = 180.0           # the serving process after its warm requests
-    source: str = "bench/scale.py --quick, 2026-12-04 23:32 UTC, load avg ~2 from other jobs (bench/README.md)"
+    rss_mb: float = 181.0           # the serving process after its warm requests
+    source: str = "bench/scale.py --quick, 2026-12-05 03:08 UTC, load avg ~1 (bench/README.md)"
 
 
 SERVING = ServingFigures()
