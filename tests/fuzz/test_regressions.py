@@ -183,6 +183,20 @@ def test_fuzz_wechat_placeholder_read_as_a_wechat_id_on_the_second_pass():
     targets.check_mask("微信：wxw_1995，QQ：384729105，微信[ADDRESS]")
 
 
+def test_fuzz_a_placeholder_near_a_bare_v_read_as_a_wechat_id():
+    """found by: hypothesis, test_masker_removes_every_planted_value_whatever_surrounds_it (CI's derandomized
+    run on a clean clone, 2026-12-05, issue 12's third masker round). The nearby rule took "BANK_CARD" inside
+    "[BANK_CARD]" for an id-shaped token (letters and an underscore) near a bare "V", so the second pass of
+    masking masked the placeholder: the output was not complete."""
+    from coldstart.pii import mask_pii
+
+    text = "，电话13000000000。V，电话2000000000000006。"
+    r = mask_pii(text)
+    assert r.counts == {"PHONE": 1, "BANK_CARD": 1} and mask_pii(r.text).counts == {}
+    for placeholder in ("[BANK_CARD]", "[ID_CARD]", "[LICENSE_PLATE]", "[WECHAT]"):
+        assert mask_pii("加我 " + placeholder + "，vx 见简介").counts == {}, placeholder
+
+
 def test_fuzz_passport_placeholder_acted_as_passport_context():
     """found by: atheris, pii target (crash-ccbd292787efe3e47120bb442cd7091cf0c98bd4, issue 12 masker).
     After "E09660291" became "[PASSPORT]", the word PASSPORT inside the placeholder was a context word

@@ -84,8 +84,8 @@ _UNIT_AFTER_RE = re.compile("[ ]?(?:元|块|岁|年|月|日|天|分|万|个|人|
 # below a mobile (0.8) and a landline (0.75): a loose find never relabels a number another recognizer names
 _LOOSE_SCORE = 0.72
 # An id-shaped token anywhere: a letter, then letters, digits, _ or -; not part of an e-mail, a URL, a
-# handle (@..., #...) or a file name.
-_TOKEN_RE = re.compile(r"(?<![A-Za-z0-9_@#./:\\-])[A-Za-z][A-Za-z0-9_-]{5,19}(?![A-Za-z0-9_@-]|\.[A-Za-z0-9])")
+# handle (@..., #...), a file name or a placeholder of an earlier pass ("[BANK_CARD]").
+_TOKEN_RE = re.compile(r"(?<![A-Za-z0-9_@#./:\\\[-])[A-Za-z][A-Za-z0-9_-]{5,19}(?![A-Za-z0-9_@\]-]|\.[A-Za-z0-9])")
 _NEAR_KEYWORD_RE = re.compile(
     r"微(?:信|我)|(?<=加)微|(?<=我的)薇|薇信|威信|卫星|嶶信|[Vv][ ]?信|绿泡泡"
     r"|(?<![A-Za-z0-9])(?:[Vv][Xx]|[Ww][Xx]|[Ww]e[Cc]hat|[Ww]eixin|[Vv])(?![A-Za-z0-9])"
