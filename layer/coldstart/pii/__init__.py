@@ -24,11 +24,11 @@ BANK_CARD -> [BANK_CARD], EMAIL -> [EMAIL], QQ -> [QQ], WECHAT -> [WECHAT], PASS
 LICENSE_PLATE -> [PLATE], PERSON_NAME -> [NAME], ADDRESS -> [ADDRESS]. What each recognizer accepts
 is in its module docstring; how well, measured on independent corpora, in bench/README.md.
 
-Measured (``.venv/bin/python bench/pii.py``, bench/README.md): on an independent, frozen test corpus of
-1,118 hand-written bios, whole-span recall 0.927 over all types (phones, ID numbers 1.000, cards 0.993,
-e-mail 0.994; QQ 0.825, WeChat 0.725, names 0.830, addresses 0.896: the known gaps), precision 0.992, 1.1 %
-of 378 hard negatives masked. Masking a 200-character bio dense with numbers (``bench/pii.py --corpora old
---no-presidio``): p50 / p99 ~0.46 / ~0.85 ms thread CPU (it was ~0.61 / ~1.36 ms: bench/README.md).
+Measured (``.venv/bin/python bench/pii.py``, bench/README.md, 2026-12-05): on an independent, frozen test
+corpus of 1,118 hand-written bios, whole-span recall 0.954 over all types (phones, ID numbers 1.000, cards
+0.993, e-mail 0.994; QQ 0.937, WeChat 0.810, names 0.870, addresses 0.965: the known gaps), precision 0.993,
+0.8 % of 378 hard negatives masked. Masking a 200-character bio dense with numbers (old-corpus bios): p50 /
+p99 0.53 / 0.95 ms thread CPU (before the performance work ~0.61 / ~1.36 ms: bench/README.md).
 
 The returned text is the input NFKC-normalised (full-width letters and punctuation become ASCII),
 with each finding replaced by its placeholder. Nothing here logs; ``MaskResult`` never holds

@@ -241,6 +241,23 @@ def _nickname(text: str, at: int, span: Tuple[int, int]) -> bool:
             and _NICKNAME_CALLERS_RE.search(text, max(0, at - 4), at) is not None)
 
 
+def _after_nickname_word(text: str, at: int) -> bool:
+    """The context word at ``at`` follows a nickname word, or shares its 名 with one: "网名：夜雨声烦",
+    "小名叫豆豆" (context word 名叫), "微信名叫安安妈"."""
+    return _NICKNAME_WORD_RE.search(text, max(0, at - 3), at) is not None \
+        or _NICKNAME_WORD_RE.search(text, max(0, at - 3), at + 1) is not None
+
+
+def _plain_full_name(cand: str) -> bool:
+    """A surname (table) and one or two common given-name characters, not a word, a place, a public figure
+    or a surname with a title: what the rules without a context word accept (an opening, a signature,
+    a second name after 和)."""
+    sl = _surname_len(cand, 0)
+    return (sl > 0 and 1 <= len(cand) - sl <= 2 and not _not_a_name(cand) and cand not in PUBLIC_FIGURES
+            and _common_given(cand[sl:]) and not any(c in _STOP for c in cand[sl:])
+            and _TITLE_RE.match(cand, sl) is None)
+
+
 def _common_given(given: str) -> bool:
     return all(c in GIVEN_CHARS for c in given)
 
@@ -329,8 +346,7 @@ class PersonNameRecognizer(Recognizer):
                         strength = STRONG  # "我姓王，叫王一博": the user's own name
                     span = self._after_context(text, m.end(), strength, word, dots)
                     if span is not None and not (word == "叫我" and _nickname(text, m.start(), span)) \
-                            and _NICKNAME_WORD_RE.search(text, max(0, m.start() - 3), m.start() + 1) is None \
-                            and _NICKNAME_WORD_RE.search(text, max(0, m.start() - 3), m.start()) is None:
+                            and not _after_nickname_word(text, m.start()):
                         out.append(Candidate(span[0], span[1], self.entity, self.score))
             if "族" in text:
                 for m in _ETHNIC_INTRO_RE.finditer(text):
@@ -528,9 +544,7 @@ class PersonNameRecognizer(Recognizer):
         if m is None:
             return []
         cand = m.group("n")
-        sl = _surname_len(cand, 0)
-        if sl == 0 or not 1 <= len(cand) - sl <= 2 or _not_a_name(cand) or not _common_given(cand[sl:]) \
-                or cand in PUBLIC_FIGURES or any(c in _STOP for c in cand[sl:]) or _TITLE_RE.match(cand, sl):
+        if not _plain_full_name(cand):
             return []
         return [Candidate(i, i + len(cand), self.entity, self.score - 0.05)]
 
@@ -540,10 +554,7 @@ class PersonNameRecognizer(Recognizer):
         if m is None:
             return []
         s, e = m.span("n")
-        cand = text[s:e]
-        sl = _surname_len(cand, 0)
-        if sl == 0 or not 1 <= len(cand) - sl <= 2 or _not_a_name(cand) or cand in PUBLIC_FIGURES \
-                or not _common_given(cand[sl:]) or _TITLE_RE.match(cand, sl):
+        if not _plain_full_name(text[s:e]):
             return []
         return [Candidate(s, e, self.entity, self.score - 0.05)]
 
@@ -560,7 +571,7 @@ class PersonNameRecognizer(Recognizer):
                 sl = _surname_len(cand, 0)
                 if sl and 1 <= len(cand) - sl <= 2 and _at_boundary(text, stop) or sl and stop < e and \
                         text[stop] in _STOP:
-                    if not _not_a_name(cand) and cand not in PUBLIC_FIGURES and _common_given(cand[sl:]):
+                    if _plain_full_name(cand):
                         out.append(Candidate(s, stop, self.entity, c.score - 0.05))
                     break
         return out

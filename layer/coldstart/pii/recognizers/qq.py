@@ -23,8 +23,8 @@ import re
 from typing import List, Optional
 
 from ..normalizer import DigitRun, NormalizedText
-from .base import (LOOSE_GAP, LOOSE_GAP_COLON, Candidate, Recognizer, any_between, finditer_at, keyword_nearby, overlaps,
-                   skip_remark)
+from .base import (LOOSE_GAP, LOOSE_GAP_COLON, Candidate, Recognizer, any_between, finditer_at, keyword_ends_near,
+                   keyword_nearby, overlaps, skip_remark)
 
 _KEYWORD_RE = re.compile(
     r"[Qq](?<![A-Za-z].)(?:[ ]?[Qq])?(?![A-Za-z])"
@@ -149,8 +149,7 @@ class QQRecognizer(Recognizer):
         if not keywords and not friends:
             return
         for run in runs.values():
-            if not any_between(keywords, run.start - 40, run.start) and not any_between(keywords, run.end + 1, run.end + 20) \
-                    and not any_between(friends, run.start - 16, run.start):
+            if not keyword_ends_near(keywords, run.start, run.end) and not any_between(friends, run.start - 16, run.start):
                 continue
             span = self._number(text, run)
             if span is None or overlaps(out, span[0], span[1]) or _UNIT_AFTER_RE.match(text, span[1]) is not None \

@@ -22,7 +22,7 @@ from typing import List, Optional, Tuple
 
 from ..normalizer import DigitRun, NormalizedText
 from .base import (LOOSE_GAP, LOOSE_GAP_COLON, Candidate, Recognizer, any_between, finditer_at, is_ip_or_version,
-                   keyword_nearby, overlaps, skip_remark)
+                   keyword_ends_near, keyword_nearby, overlaps, skip_remark)
 
 # The first character is consumed by a character class (CPython's re then skips ahead quickly),
 # the rest of each keyword is checked with a lookbehind on it.
@@ -197,7 +197,7 @@ class WeChatRecognizer(Recognizer):
         for m in _TOKEN_RE.finditer(text):
             start, end = m.span()
             verb = any_between(verbs, start - 6, start)
-            if not verb and not any_between(keywords, start - 40, start) and not any_between(keywords, end + 1, end + 20):
+            if not verb and not keyword_ends_near(keywords, start, end):
                 continue
             token = m.group(0)
             if not any(c.isdigit() or c in "_-" for c in token) or sum(c.isalpha() for c in token) < 2 \
