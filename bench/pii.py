@@ -79,8 +79,10 @@ EVAL_DIR = ROOT / "data" / "eval" / "pii"
 CORPUS_NAMES = {"old": "old (generated, data/pii_corpus.py)", "dev": "dev (hand-written, tuned on, data/eval/pii/dev)",
                 "dev2": "dev2 (hand-written, tuned on, data/eval/pii/dev2)",
                 "dev3": "dev3 (hand-written, tuned on in round 3, data/eval/pii/dev3)",
+                "dev4": "dev4 (hand-written, tuned on in round 4, data/eval/pii/dev4)",
+                "dev5": "dev5 (hand-written, tuned on in round 4, data/eval/pii/dev5)",
                 "test": "test (hand-written, frozen, data/eval/pii/test)"}
-HAND_WRITTEN = ("dev", "dev2", "dev3", "test")
+HAND_WRITTEN = ("dev", "dev2", "dev3", "dev4", "dev5", "test")
 TYPE_ALIASES = {"ID_NUMBER": "ID_CARD"}
 KEY_TYPES = ("PHONE", "ID_CARD", "BANK_CARD")  # held to >= 0.99 whole-span recall (issue 12)
 
@@ -646,8 +648,8 @@ def error_examples(name: str, score: Score, limit: int) -> str:
 
 def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--corpora", default="old,dev,dev2,dev3,test",
-                    help="comma-separated: old, dev, dev2, dev3, test (default: all)")
+    ap.add_argument("--corpora", default="old,dev,dev2,dev3,dev4,dev5,test",
+                    help="comma-separated: old, dev, dev2, dev3, dev4, dev5, test (default: all)")
     ap.add_argument("--size", type=int, default=None, help="old corpus size (default: the generator's, 6000)")
     ap.add_argument("--seed", type=int, default=None, help="old corpus seed (default: the generator's)")
     ap.add_argument("--no-presidio", action="store_true", help="measure coldstart only")

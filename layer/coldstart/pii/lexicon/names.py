@@ -22,7 +22,7 @@ SURNAMES = frozenset(
     "庹禚笪郦糜佴暴蹇钭郗訾阎靖桓蒯逄郏酆厍殳仉羿嬴贝弓蓟怀从鄂咸籍赖能苍双莘贡扶堵宰璩寿通别充习宦鱼慎"
     "庾终暨步弘广禄殴沃蔚越夔融毋乜养须巢竺益"
     "洪萧凤昌贲钮滑荀汲邴隗宓蓬仰韶濮贠粘"
-    "眭禤郄逢冮笃昙蔄郝"  # rare ones seen in sign-ups (眭 suī, 禤 xuān: Guangdong)  # 百家姓 entries that were missing, and 贠 / 粘 (northern, southern Fujian)
+    "眭禤郄逢冮笃昙蔄郝税"  # rare ones seen in sign-ups (眭 suī, 禤 xuān: Guangdong)  # 百家姓 entries that were missing, and 贠 / 粘 (northern, southern Fujian)
 )
 
 COMPOUND_SURNAMES = frozenset(
@@ -33,6 +33,7 @@ COMPOUND_SURNAMES = frozenset(
 
 GIVEN_CHARS = frozenset(
     "亦仪伶佩俐寰忆昀漫繁谊骞沐香"  # round 3: common in names, missing before
+    "保设来仓根宪发水守"  # round 4: names of the older generations (保国, 建设, 福来, 满仓, 根生, 永发, 金水)
     "伟芳娜秀英敏静丽强磊军洋勇艳杰娟涛明超兰霞平刚桂浩然子涵梓萱一诺欣怡宇轩思远雨桐佳俊晨曦嘉若天佑诗博文"
     "雅婷志海燕建华晓东小红国庆春梅秋菊冬雪玉珍凤琴云莲荣彬斌鹏飞龙虎豪杰辉亮光晶瑶琳琪璐颖慧惠敏捷丹宁婉婕"
     "薇蕾莉娇媛姝嫣妍彤茜蓉芬芸萍菲晴雯霏露琼瑾瑜璇瑞祥福禄寿喜庆德仁义礼智信忠孝廉诚勤俭朴毅坚刚健康乐安"
@@ -111,7 +112,7 @@ PUBLIC_FIGURES = frozenset(
 COMMON_WORDS = frozenset(
     # couriers and companies that read like names before a long number ("申通 7730192847...")
     "申通 圆通 中通 韵达 顺丰 百世 极兔 邮政 德邦 宅急送 京东 "
-    "一样 相同 不同 一致 丁香 "  # "网名跟真名一样", "丁香医生"
+    "一样 相同 不同 一致 丁香 门卫 巴士 满仓 空仓 半仓 "  # "网名跟真名一样", "丁香医生"
 
     "安静 高兴 平安 文艺 明白 温暖 简单 单纯 单身 阳光 快乐 幸福 善良 可爱 安全 和平 时尚 方便 金牛 白羊 高中 初中 "
     "周末 周一 周二 周三 周四 周五 周六 周日 周年 周边 马上 程序 方向 成都 成功 成年 成熟 成长 华为 华丽 江湖 "

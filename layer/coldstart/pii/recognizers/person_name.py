@@ -39,7 +39,7 @@ _CONTEXTS = {
              "我弟", "紧急联系人", "英文名", "签名", "姓名拼音", "拼音", "开户人", "介绍人", "推荐人", "监护人", "申请人",
              "报名人", "委托人", "担保人", "联络人", "对接人", "受益人", "患者", "学员", "主理人", "店主", "创始人",
              "他爸", "他妈", "孩子爸", "孩子妈", "媳妇", "对象", "男朋友", "女朋友", "新娘", "新郎"),
-    WEAK: ("找", "联系", "我是", "来自", "转告", "交给", "代收", "报名", "会计", "店长", "站长", "老板", "老板娘",
+    WEAK: ("找", "找我", "联系", "联系我", "我是", "我", "来自", "转告", "交给", "代收", "报名", "会计", "店长", "站长", "老板", "老板娘",
            "经理", "主管", "组长", "班长", "队长", "阿姨", "师傅", "司机", "网格员", "员", "部", "中文", "叫",
            "同学", "同事", "朋友", "邻居", "是我", "信息", "的", "自己", "助理",
            "秘书", "经纪人", "代理人", "同桌", "室友", "班主任", "主任", "校长", "院长", "医生", "律师", "导游", "教练",
@@ -69,8 +69,11 @@ _NAME_START_CLASS = "[" + "".join(sorted(_NAME_STARTS)) + "]"
 _CLAUSE_END = r"(?=$|[，,。；;！!？?|｜/、()（）【】\[\] ~～「」『』])"
 # A short clause that starts with a surname: "，吕志强，", "司马云飞｜..." (at the start: _FIRST_CLAUSE_RE).
 _CLAUSE_RE = re.compile(
-    r"[，,。；;！!？?|｜/、()（）【】\[\] ~～:「『](?=" + _NAME_START_CLASS + r")(?P<c>[\u4e00-\u9fff]{2,4})" + _CLAUSE_END
+    r"[，,。；;！!？?|｜/、()（）【】\[\] ~～:「『\u2600-\u27bf\U0001f000-\U0001faff](?=" + _NAME_START_CLASS
+    + r")(?P<c>[\u4e00-\u9fff]{2,4})" + _CLAUSE_END
 )
+# What may stand before a two-character name clause in a bio with contact data (emoji end sentences too).
+_CLAUSE_SEPARATORS = frozenset(",，。!！?？") | frozenset(chr(c) for c in range(0x2600, 0x27c0))
 _MINORITY_CLAUSE_RE = re.compile(r"[\u4e00-\u9fff]{4,6}" + _CLAUSE_END)
 _FIRST_CLAUSE_RE = re.compile(r"(?=" + _NAME_START_CLASS + r")(?P<c>[\u4e00-\u9fff]{2,4})" + _CLAUSE_END)
 _CONTEXT_RE = re.compile(
@@ -101,7 +104,7 @@ _MINORITY_STARTS = frozenset(
 )
 # Clause boundaries around a name that stands alone.
 _BOUNDARY = frozenset("，,。；;！!？?|｜/、()（）【】[] \n~～:：\"“”'「」『』")
-_WEAK_BOUNDARY_ONLY = frozenset(["的", "员", "部", "信息", "中文", "叫", "——", "—"])  # name must end at a boundary
+_WEAK_BOUNDARY_ONLY = frozenset(["的", "员", "部", "信息", "中文", "叫", "——", "—", "我"])  # name must end at a boundary
 
 # A name written with a space between its characters ("我叫李 娜，", "我是王 建 军"): after a context word.
 _SPACED_NAME_RE = re.compile(r"[\u4e00-\u9fff](?: [\u4e00-\u9fff]){1,2}(?=$|[，,。；;！!？?|｜/、() ~～:])")
@@ -112,9 +115,40 @@ _ETHNIC_INTRO_RE = re.compile(
 )
 # A bio opening with a name and then an age, a gender or a job ("赵磊，32岁", "孙浩 28 健身教练", "蒋大勇 川菜厨师").
 _OPENING_RE = re.compile(
-    r"(?P<n>[\u4e00-\u9fff]{2,3})(?:[，,][ ]?(?:[1-9][0-9](?:岁|[，, ]|$)|[男女](?:[，, ]|$))"
+    r"(?P<n>[\u4e00-\u9fff]{2,3})(?:[，,][ ]?(?:[1-9][0-9](?:岁|[，, ]|$)|[男女](?:[，, ]|$)|1[3-9][0-9])"
+    r"|(?<=[\u4e00-\u9fff]{3})[:](?=.*(?:[0-9]{5}|@))"
     r"|[ ](?:[1-9][0-9](?:岁|[ ，,]|$)|[\u4e00-\u9fff]{0,3}(?:师|员|生|手|工|家|长|厨|医|护士|教练|骑手|老板|设计|销售)(?:[ ，,]|$)))"
 )
+# A name right after a noun for a person that describes its bearer ("小学语文老师尹红梅，", "退休工人程德贵，",
+# "篮球少年郝嘉豪，", "厂长沈卫东138...", "孙女王诗涵帮我…"). Two ways: a three-character full name after any
+# word ending in a character that ends such nouns (师 员 者 人 工 ...: 讲师, 志愿者, 军人, 铲屎官), or a two-character
+# one after a role word of the list (奶爸石浩, 群主马丽: "亲子乐园", "王者荣耀" must stay). The name must be a plain full
+# name (surname table, common given characters, not a word) and end its clause or stand before a particle.
+_ROLE_ENDS = "师员者人工长手官友粉伙妹娘姐哥爷姨舅伴孙客姆洁台农记编教勤"
+_ROLE_WORDS = (
+    "奶爸", "宝妈", "群主", "老粉", "铁粉", "插画师", "画师", "妹子", "妹儿", "小伙", "姑娘", "老伴", "孙女", "孙子",
+    "外孙", "大姐", "大哥", "二姐", "二哥", "二姨", "大姨", "小姨", "舅舅", "姑妈", "姨妈", "保姆", "保洁", "园长", "厂长",
+    "租客", "领导", "领舞", "少年", "青年", "达人", "爱好者", "志愿者", "主人", "研究生", "毕业生", "留学生", "大学生",
+    "学长", "学姐", "学弟", "学妹", "师兄", "师姐", "师弟", "师妹", "老乡", "姐妹", "兄弟", "闺女", "侄子", "侄女",
+    "爷爷", "奶奶", "外公", "外婆", "姥姥", "姥爷",
+    # jobs in a team or an office ("运营孙菲菲，", "设计苏沐、", "乙方邱梓涵，")
+    "助理", "策划", "法务", "美工", "运营", "设计", "文案", "主编", "乙方", "甲方", "前台", "财务", "出纳", "人事",
+    "行政", "房主", "摊主", "果农", "书记", "裁缝", "村官", "村长", "店员",
+)
+# One scan for the last character of a role (a character class: CPython skips ahead to it), then Python checks.
+_ROLE_THEN_NAME_RE = re.compile(
+    "[" + "".join(sorted(set(_ROLE_ENDS) | {w[-1] for w in _ROLE_WORDS})) + "](?=" + _NAME_START_CLASS + ")"
+)
+_ROLE_WORD_SET = frozenset(_ROLE_WORDS)
+_AFTER_ROLE_NAME = frozenset("在也帮做的是就都还又和说让给带教开")  # what may follow such a name in a sentence
+# Contact data in a bio: a two-character clause between commas there is a contact's name ("，石磊，微信…").
+_CONTACT_DATA_RE = re.compile(
+    r"[0-9]{5}|@|微|[vVwW][xX]|[qQ]{2}|[qQ][:0-9]|扣|企鹅|[vV]信|[vV]\)|WeChat|wechat|绿泡泡"
+    r"|[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9]"  # an id-shaped token ("vruanming_bj")
+)
+_MOBILE_RE = re.compile(r"1[3-9][0-9]{9}\Z")
+_NOT_GIVEN_LAST = frozenset("年月日天号岁点分学")  # "二手车两年", "师范大学": a count or a word, not a name
+
 # A name signed at the end of the bio after a dash, a tilde or a dot ("谢谢关注～陶然", "写于深夜 · 鲍鸿", "署个名 庞博").
 _SIGNATURE_RE = re.compile(r"(?:[～~·•—\-]+|署个?名|落款)[ ]?(?P<n>[\u4e00-\u9fff]{2,3})[。.!！~～ ]*\Z")
 _NICKNAME_CALLERS_RE = re.compile(r"(?:都|大家|们|可以|就|直接)\Z")
@@ -175,7 +209,7 @@ _EN_NAME_RE = re.compile(
 _FAN_AFTER_RE = re.compile("[ ]?的?(?:粉丝|铁粉|歌迷|影迷|球迷|书迷|演唱会|新歌|电影|小说)")
 _EN_CONTEXT_RE = re.compile(
     r"(?:(?<![A-Za-z])(?:I'm|I am|my name is|My name is|this is|This is|ask for|Ask for|call me|Call me|by|By)[ ]|"
-    r"(?:我叫|英文名字?|姓名拼音|拼音|联系人?|本人|姓名|名字|我是|叫我|称呼我?|签名|署名|全名|本名|大名|—)[ ]?[:]?[ ]?|"
+    r"(?:我叫|英文名字?|姓名拼音|拼音|联系人?|本人|姓名|名字|我是|叫我|称呼我?|签名|署名|全名|本名|大名|店主|主理人|老师|店长|—)[ ]?[:]?[ ]?|"
     r"(?:Mr|Ms|Mrs|Miss|Dr)\.?[ ]|(?:name|Name|NAME|Contact|contact)[ ]?[:][ ]?)\Z"
 )
 _EN_NOT_NAMES = frozenset(
@@ -254,8 +288,21 @@ def _plain_full_name(cand: str) -> bool:
     a second name after 和)."""
     sl = _surname_len(cand, 0)
     return (sl > 0 and 1 <= len(cand) - sl <= 2 and not _not_a_name(cand) and cand not in PUBLIC_FIGURES
-            and _common_given(cand[sl:]) and not any(c in _STOP for c in cand[sl:])
-            and _TITLE_RE.match(cand, sl) is None)
+            and _given_ok(cand[sl:]) and _TITLE_RE.match(cand, sl) is None)
+
+
+def _has_contact_data(text: str) -> bool:
+    """A phone, e-mail, QQ or WeChat id somewhere in the bio (digits may be spaced: "1 8 6 / 5 3 9 2 ...")."""
+    return _CONTACT_DATA_RE.search(text) is not None or sum(c.isdigit() for c in text) >= 7
+
+
+def _given_ok(given: str) -> bool:
+    """Common given-name characters and no function word, but for the old 有 names (有才, 有福, 有德)."""
+    if given[:1] == "有" and len(given) == 2:
+        return given[1] in "才福德财为根田亮光林贵富"
+    if given[-1:] == "来" and len(given) == 2:
+        return given[0] in GIVEN_CHARS  # 福来, 春来, 喜来
+    return _common_given(given) and not any(c in _STOP for c in given)
 
 
 def _common_given(given: str) -> bool:
@@ -342,7 +389,7 @@ class PersonNameRecognizer(Recognizer):
                     word = m.group("w")
                     strength = _STRENGTH[word]
                     if word == "叫" and (m.start() == 0 or text[m.start() - 1] in _BOUNDARY
-                                        or text[m.start() - 1] in "我名就都也他她"):
+                                        or text[m.start() - 1] in "我名就都也他她爸妈爷奶公婆"):
                         strength = STRONG  # "我姓王，叫王一博": the user's own name
                     span = self._after_context(text, m.end(), strength, word, dots)
                     if span is not None and not (word == "叫我" and _nickname(text, m.start(), span)) \
@@ -358,6 +405,7 @@ class PersonNameRecognizer(Recognizer):
             out.extend(self._right_context_names(nt))
             out.extend(self._standalone_names(text))
             out.extend(self._opening_name(text))
+            out.extend(self._after_role_noun(text))
             out.extend(self._signature(text))
             out.extend(self._coordinated(text, out))
         if has_upper:
@@ -422,6 +470,8 @@ class PersonNameRecognizer(Recognizer):
             if strength != INTRO or not _at_boundary(text, end) or name in _STRENGTH:
                 return None
         if strength == WEAK:
+            if word == "我" and (text[at] in _STOP or len(name) - sl > 2):
+                return None  # "我都爱", "我也是": an adverb after 我, not a surname
             if name in PUBLIC_FIGURES:
                 return None  # "我是周杰伦的粉丝"; after 姓名 / 本人 a famous name is the user's own (姓名李娜)
             if not _common_given(text[at + sl:end]):
@@ -475,9 +525,13 @@ class PersonNameRecognizer(Recognizer):
                         PRIVATE if word[:1] in "是,，的" and word not in _PAGE_WORDS else PUBLIC)  # 李娜，女 / 王芳的电话
                     title_then_words = word in _TITLE_WORDS and _is_cjk(text[m.end():m.end() + 1])
                     ends.append((end, private, title_then_words))
+        glued = set()  # names written straight before a mobile number ("岳红伟13703862015"): full names only
         for run in nt.digit_runs():
             if run.end - run.start >= 7 and run.start > 1:
                 end = _before_phone(text, run.start)
+                if end < 0 and _is_cjk(text[run.start - 1]) and _MOBILE_RE.match(text, run.start, run.end):
+                    end = run.start
+                    glued.add(end)
                 if end > 0 and _is_cjk(text[end - 1]):
                     ends.append((end, PRIVATE, False))
         out = []
@@ -501,6 +555,8 @@ class PersonNameRecognizer(Recognizer):
                     continue  # "冯玉兰医生坐诊": a full name at the start of its clause, not "说王医生好"
                 if private != OWN and not _common_given(cand[sl:]) or _TITLE_RE.match(cand, sl) is not None:
                     continue
+                if end in glued and (length - sl != 2 or not _plain_full_name(cand)):
+                    continue
                 if (cand in PUBLIC_FIGURES and private == PUBLIC) or _not_a_name(cand) and cand not in PUBLIC_FIGURES:
                     continue
                 out.append(Candidate(start, end, self.entity, self.score - 0.05))
@@ -515,19 +571,27 @@ class PersonNameRecognizer(Recognizer):
                     and not any(text[:k] in PUBLIC_FIGURES for k in range(2, m.end())):  # "迪丽热巴好美"
                 out.append(Candidate(0, m.end(), self.entity, self.score - 0.05))
         first = _FIRST_CLAUSE_RE.match(text)
+        contact_post = None  # "围棋教学，石磊，微信…": a two-character clause in a bio with contact data (looked up once)
         for m in ([first] if first else []) + list(_CLAUSE_RE.finditer(text)):
             s, e = m.span("c")
+            before = text[s - 1] if s > 0 else ""
+            if before == " " and s > 1 and (text[s - 2] > "\uffff" or text[s - 2] in _CLAUSE_SEPARATORS):
+                before = text[s - 2]  # "💐 花蕾，": the space after an emoji
             cand = text[s:e]
             in_brackets = s > 1 and text[s - 1] == "(" and text[e:e + 1] == ")" and not _is_cjk(text[s - 2]) \
                 or s > 1 and text[s - 1] == "(" and text[e:e + 1] == ")" and _NICKNAME_BEFORE_RE.search(text, 0, s - 1)
             if len(cand) == 2 and not (s > 0 and text[s - 1] == ":") and not _own_field(text, s, e) \
-                    and not _GREETING_BEFORE_RE.search(text, 0, s) and not in_brackets:
+                    and not _GREETING_BEFORE_RE.search(text, 0, s) and not in_brackets \
+                    and not ((before in _CLAUSE_SEPARATORS or before > "\uffff") and text[e:e + 1] in (",", "，", "")
+                             and _plain_full_name(cand)
+                             and (contact_post if contact_post is not None
+                                  else (contact_post := _has_contact_data(text)))):
                 continue
             sl = _surname_len(text, s)
             if sl == 0 or not 1 <= len(cand) - sl <= 2:
                 continue
             after_en = _EN_NAME_BEFORE_RE.search(text, max(0, s - 24), s) is not None  # "Alex Chen，陈亚历，"
-            if _not_a_name(cand) or not (after_en or _common_given(cand[sl:])) or any(c in _STOP for c in cand[sl:]):
+            if _not_a_name(cand) or not (after_en and not any(c in _STOP for c in cand[sl:]) or _given_ok(cand[sl:])):
                 continue
             if _TITLE_RE.match(cand, sl) is not None:
                 continue  # 王先生, 张老师
@@ -547,6 +611,27 @@ class PersonNameRecognizer(Recognizer):
         if not _plain_full_name(cand):
             return []
         return [Candidate(i, i + len(cand), self.entity, self.score - 0.05)]
+
+    def _after_role_noun(self, text: str) -> List[Candidate]:
+        """A full name right after a noun for a person: "小学语文老师尹红梅，", "重庆妹儿谭晓琴，", "群主马丽，"."""
+        out = []
+        for m in _ROLE_THEN_NAME_RE.finditer(text):
+            s = m.end()
+            if text[s - 3:s] in _ROLE_WORD_SET or text[s - 2:s] in _ROLE_WORD_SET:
+                min_given = 1  # after a listed role word: two or three characters
+            elif text[s - 1] in _ROLE_ENDS and s > 1 and _is_cjk(text[s - 2]):
+                min_given = 2  # after a role-like ending only: three characters
+            else:
+                continue
+            sl = _surname_len(text, s)
+            for given in (2, 1):
+                e = s + sl + given
+                if given < min_given or e > len(text) or text[e - 1] in _NOT_GIVEN_LAST:
+                    continue
+                if (_at_boundary(text, e) or text[e] in _AFTER_ROLE_NAME) and _plain_full_name(text[s:e]):
+                    out.append(Candidate(s, e, self.entity, self.score - 0.05))
+                    break
+        return out
 
     def _signature(self, text: str) -> List[Candidate]:
         """A name signed at the end: "谢谢关注～陶然", "写于深夜 · 鲍鸿", "最后署个名 庞博"."""
@@ -589,7 +674,7 @@ class PersonNameRecognizer(Recognizer):
                 continue  # "我是 Jack Ma 的粉丝": a public figure
             if _EN_CONTEXT_RE.search(text, max(0, s - 14), s) is not None:
                 out.append(Candidate(s, e, self.entity, self.score))
-            elif len(words) == 2 and words[-1].lower() in PINYIN_SURNAMES and (s == 0 or text[s - 1] in _BOUNDARY) \
-                    and _at_boundary(text, e):
+            elif len(words) == 2 and words[-1].lower() in PINYIN_SURNAMES and words[-1][1:].islower() \
+                    and (s == 0 or text[s - 1] in _BOUNDARY or _is_cjk(text[s - 1])) and _at_boundary(text, e):
                 out.append(Candidate(s, e, self.entity, self.score - 0.05))  # "Alex Chen，陈亚历，..."
         return out

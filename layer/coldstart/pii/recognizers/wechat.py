@@ -52,7 +52,7 @@ _ID_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{4,29}[A-Za-z0-9_-](?![A-Za-z0-9_-])
 _SPELLED_RE = re.compile(r"[A-Za-z](?:[ -][A-Za-z0-9_]){5,29}(?![A-Za-z0-9_])")
 _WXID_RE = re.compile(r"[Ww](?<![A-Za-z_-].)[Xx][Ii][Dd]_[A-Za-z0-9_-]{4,30}(?![A-Za-z0-9_-])")
 _TRAILING_RE = re.compile(
-    r"[A-Za-z](?<![A-Za-z0-9_-].)[A-Za-z0-9_-]{5,29}[ ]?[(（](?:绿色软件|绿泡泡|微信号?|vx|VX|Vx|wx|WX|V信|v信|薇信|威信|V|v"
+    r"[A-Za-z](?<![A-Za-z0-9_-].)[A-Za-z0-9_-]{5,29}[ ]?[(（](?:绿色软件|绿泡泡|微信号?|微|vx|VX|Vx|wx|WX|V信|v信|薇信|威信|V|v"
     r"|WeChat|wechat|Wechat)(?:同号)?[)）]"
 )
 # The keyword after the id: "mango_tree9是我的微信", "mango_tree9 这个是vx", "mango_tree9←vx" (the id needs a digit,
@@ -87,17 +87,21 @@ _LOOSE_SCORE = 0.72
 # handle (@..., #...), a file name or a placeholder of an earlier pass ("[BANK_CARD]").
 _TOKEN_RE = re.compile(r"(?<![A-Za-z0-9_@#./:\\\[-])[A-Za-z][A-Za-z0-9_-]{5,19}(?![A-Za-z0-9_@\]-]|\.[A-Za-z0-9])")
 _NEAR_KEYWORD_RE = re.compile(
-    r"微(?:信|我)|(?<=加)微|(?<=我的)薇|薇信|威信|卫星|嶶信|[Vv][ ]?信|绿泡泡"
+    r"微(?:信|我)|(?<=加)微|(?<=我的)薇|薇信|威信|卫星|嶶信|[Vv][ ]?信|绿泡泡|(?<=[(（])微(?=[)）])|绿色的?(?:软件|app|APP|App)"
+    r"|喂鑫|胃信|(?<=加)胃|微[xX]信|(?<![A-Za-z0-9])[Ww](?=[ ]?:)"
     r"|(?<![A-Za-z0-9])(?:[Vv][Xx]|[Ww][Xx]|[Ww]e[Cc]hat|[Ww]eixin|[Vv])(?![A-Za-z0-9])"
 )
 _NEAR_VETO_RE = re.compile(_LOOSE_VETO_RE.pattern + "|服务号|订阅号|官网|网址|http|www|型号|订单|编号|UID|uid|游戏|[Ss]team|[Bb]站"
                            "|抖音|微博|小红书|邮箱|[Gg]it[Hh]ub|ins|IG|推特|油管")
 # Contact verbs right before an id ("有事加我 Zhao_xx1997", "dd Mia-wang-88", "微我 xinda_wuliu88", "戳 xiaomao_chuo").
 _VERB_BEFORE_RE = re.compile(r"(?:加我|加|[Dd][Dd]我?|滴滴我?|私我|私聊|私信|戳我?|微我|找我|联系我?|→|👉|➡)[ :]*\Z")
-_NEAR_KEYWORD_START_RE = re.compile("[微薇威卫嶶Vv绿Ww]")
+_NEAR_KEYWORD_START_RE = re.compile("[微薇威卫嶶Vv绿Ww喂胃]")
 _VERB_START_RE = re.compile("[加Dd滴私戳微找联→👉➡]")
 _VERB_RE = re.compile(r"(?:加|[Dd][Dd]|滴滴|私|戳|微我|找我|联系|→|👉|➡)我?[ :]*")
 _NEARBY_SCORE = 0.65
+_STANDALONE_ID_RE = re.compile(
+    r"(?:^|(?<=[,，。；;!！?？|｜ ]))([a-z][a-z0-9]+(?:_[a-z0-9]+)+)(?=$|[,，。；;!！?？|｜ (])"
+)
 _DASHED_WORDS = frozenset("e-mail wi-fi t-shirt k-pop x-ray hip-hop e-sports check-in walk-in co-founder "
                           "self-made one-piece a-level x-men spider-man".split())
 _QQ_GLUED_RE = re.compile(r"(?:[Qq]{1,2}|[Qq]号)[0-9]+\Z")  # "QQ1937462058": the QQ recognizer's number
@@ -155,7 +159,7 @@ class WeChatRecognizer(Recognizer):
             kw = m.group(0)
             ascii_glued = glued and kw[-1:].isascii() and kw[-1:].isalpha()
             if (kw in _WEAK_NEEDS_DIGIT or ascii_glued) and not disguised \
-                    and not any(c.isdigit() or c == "_" for c in value):
+                    and not any(c.isdigit() or c == "_" or c == "-" and ascii_glued for c in value):
                 continue
             if ascii_glued and kw in ("v", "V") and text[m.start() - 1:m.start()] not in ("加", "+", "➕") \
                     and "_" not in value and "-" not in value:
@@ -184,7 +188,21 @@ class WeChatRecognizer(Recognizer):
                 out.append(Candidate(m.start(), text.index("(", m.start()) if "(" in m.group(0) else m.end(),
                                      self.entity, self.score))
         self._nearby(nt, keyword_ends, out)
+        if "_" in text:
+            self._standalone_ids(nt, out)
         return out
+
+    def _standalone_ids(self, nt: NormalizedText, out: List[Candidate]) -> None:
+        """A lower-case id with an underscore standing as a clause of its own, with no keyword at all
+        ("店主鞠伟，danche_peijian_jw，电话…"): people leave the keyword out because everyone knows what it
+        is. Not after a public-account or group word (公众号 itcast_cn), not a model number (upper case)."""
+        text = nt.text
+        for m in _STANDALONE_ID_RE.finditer(text):
+            start, end = m.span(1)
+            if overlaps(out, start, end) or _NEAR_VETO_RE.search(text, max(0, start - 10), start) is not None \
+                    or self.vetoed(nt, start):
+                continue
+            out.append(Candidate(start, end, self.entity, _NEARBY_SCORE))
 
     def _nearby(self, nt: NormalizedText, keywords: List[int], out: List[Candidate]) -> None:
         """Id-shaped tokens the rules above left, with a WeChat keyword elsewhere in their sentence or a
