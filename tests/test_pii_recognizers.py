@@ -847,6 +847,57 @@ def test_kin_words_nicknames_and_companies_are_not_names(text):
     assert not [s for s in masked_spans(text) if s[1] == "PERSON_NAME"], masked_spans(text)
 
 
+# --------------------------------------------------------------------------- round 4: names after a noun for their
+# bearer, in contact posts, glued to a phone; ids with no keyword (dev4 / dev5's misses, examples written here)
+
+@pytest.mark.parametrize("text, value", [
+    ("初中物理老师曹文博，周末可以补课", "曹文博"),                 # a role word ending in 师, three characters
+    ("退休工人邵金海，爱下象棋，天天在公园", "邵金海"),               # 人
+    ("爱跑步的程序员施雨桐，坐标苏州", "施雨桐"),                   # 员
+    ("社区志愿者鲁秀兰，帮老人代买菜", "鲁秀兰"),                   # 者
+    ("群主潘丽，新人进群先改备注", "潘丽"),                         # a listed role word: two characters too
+    ("我们工作室：设计苏晴、运营孟一凡，欢迎合作", "孟一凡"),
+    ("店长冉俊杰13712345678，到店先打电话", "冉俊杰"),              # glued before a mobile
+    ("有旧书要出的联系我骆志明，上门收", "骆志明"),                 # 联系我 + name
+    ("手工皮具定制，一周出货。喻晨，QQ 2973016854", "喻晨"),        # a two-character clause in a contact post
+    ("自家果园，脐橙现摘现发。李福来，电话18912345678", "李福来"),   # 福来: 来 is a name character here
+    ("修鞋二十年，覃有才，电话13912345678", "覃有才"),               # 有才
+])
+def test_names_after_a_role_in_contact_posts_and_before_phones(text, value):
+    assert_masked(text, value, "PERSON_NAME")
+
+
+@pytest.mark.parametrize("text", [
+    "北京师范大学毕业，现在做老师",          # 师 + 范大学: a university, not a name
+    "周末带娃去亲子乐园，娃爱看宝宝巴士",      # 子 + 乐园, 宝宝 + 巴士
+    "王者荣耀国服，QQ区，求带上分",          # 者 + 荣耀 in a bio with contact words
+    "长相思看完了，二手车两年没开",           # 长 + 相思, 手 + 车两年
+    "接单写程序，毕设 课设，Q 2837465019",    # 毕设 is a word, not a name
+    "我都爱，火锅和烧烤",                      # 我 + an adverb
+    "求职保安/门卫，电话13512345678",         # 门卫 is a job
+])
+def test_role_and_contact_post_rules_leave_words_alone(text):
+    assert not [s for s in masked_spans(text) if s[1] == "PERSON_NAME"], masked_spans(text)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("养花的，wxhuahua-shop，包邮", "huahua-shop"),               # a dashed id glued to wx
+    ("手作饰品，qiqi_shouzuo（微），量大从优", "qiqi_shouzuo"),    # (微) after the id
+    ("加那个绿色的软件吧，号是momo_lan88", "momo_lan88"),          # "the green app"
+    ("卖家具的，店主林强，jiaju_lin_hz，电话18612345678", "jiaju_lin_hz"),  # an id standing alone
+])
+def test_wechat_ids_without_the_usual_keyword(text, value):
+    assert_masked(text, value, "WECHAT")
+
+
+@pytest.mark.parametrize("text", [
+    "关注公众号 itcast_cn 领取资料",
+    "变量名叫 user_name，别改",
+])
+def test_standalone_ids_after_public_account_words_or_in_code_talk(text):
+    assert not [s for s in masked_spans(text) if s[1] == "WECHAT"], masked_spans(text)
+
+
 def test_import_is_cheap_and_warm_up_builds_the_engine():
     """``import coldstart.pii`` must not compile the recognizers' patterns (~150 ms): they load on first
     use, or at a service's init through warm_up(). A fresh interpreter shows what an import loads."""

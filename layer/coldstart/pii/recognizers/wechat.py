@@ -86,9 +86,12 @@ _LOOSE_SCORE = 0.72
 # An id-shaped token anywhere: a letter, then letters, digits, _ or -; not part of an e-mail, a URL, a
 # handle (@..., #...), a file name or a placeholder of an earlier pass ("[BANK_CARD]").
 _TOKEN_RE = re.compile(r"(?<![A-Za-z0-9_@#./:\\\[-])[A-Za-z][A-Za-z0-9_-]{5,19}(?![A-Za-z0-9_@\]-]|\.[A-Za-z0-9])")
+# Spellings the main keyword pattern does not know, looked for only near an id-shaped token: "那个绿色的软件",
+# "(微)" after the id, sound-alikes (喂鑫, 加胃), "微x信", a bare "W:".
+_EVASIVE_KEYWORDS = r"(?<=[(（])微(?=[)）])|绿色的?(?:软件|app|APP|App)|喂鑫|胃信|(?<=加)胃|微[xX]信|(?<![A-Za-z0-9])[Ww](?=[ ]?:)"
+_EVASIVE_KEYWORD_RE = re.compile(_EVASIVE_KEYWORDS)
 _NEAR_KEYWORD_RE = re.compile(
-    r"微(?:信|我)|(?<=加)微|(?<=我的)薇|薇信|威信|卫星|嶶信|[Vv][ ]?信|绿泡泡|(?<=[(（])微(?=[)）])|绿色的?(?:软件|app|APP|App)"
-    r"|喂鑫|胃信|(?<=加)胃|微[xX]信|(?<![A-Za-z0-9])[Ww](?=[ ]?:)"
+    r"微(?:信|我)|(?<=加)微|(?<=我的)薇|薇信|威信|卫星|嶶信|[Vv][ ]?信|绿泡泡|" + _EVASIVE_KEYWORDS +
     r"|(?<![A-Za-z0-9])(?:[Vv][Xx]|[Ww][Xx]|[Ww]e[Cc]hat|[Ww]eixin|[Vv])(?![A-Za-z0-9])"
 )
 _NEAR_VETO_RE = re.compile(_LOOSE_VETO_RE.pattern + "|服务号|订阅号|官网|网址|http|www|型号|订单|编号|UID|uid|游戏|[Ss]team|[Bb]站"
@@ -99,6 +102,7 @@ _NEAR_KEYWORD_START_RE = re.compile("[微薇威卫嶶Vv绿Ww喂胃]")
 _VERB_START_RE = re.compile("[加Dd滴私戳微找联→👉➡]")
 _VERB_RE = re.compile(r"(?:加|[Dd][Dd]|滴滴|私|戳|微我|找我|联系|→|👉|➡)我?[ :]*")
 _NEARBY_SCORE = 0.65
+_CODE_TALK_RE = re.compile("变量|字段|函数|参数|代码|文件名?|表名|类名|方法名|用户名|命名|路径|目录|分支")
 _STANDALONE_ID_RE = re.compile(
     r"(?:^|(?<=[,，。；;!！?？|｜ ]))([a-z][a-z0-9]+(?:_[a-z0-9]+)+)(?=$|[,，。；;!！?？|｜ (])"
 )
@@ -200,6 +204,7 @@ class WeChatRecognizer(Recognizer):
         for m in _STANDALONE_ID_RE.finditer(text):
             start, end = m.span(1)
             if overlaps(out, start, end) or _NEAR_VETO_RE.search(text, max(0, start - 10), start) is not None \
+                    or _CODE_TALK_RE.search(text, max(0, start - 8), start) is not None \
                     or self.vetoed(nt, start):
                 continue
             out.append(Candidate(start, end, self.entity, _NEARBY_SCORE))
@@ -210,6 +215,9 @@ class WeChatRecognizer(Recognizer):
         first test; keyword_nearby then checks the sentence, the distance and the veto words)."""
         text = nt.text
         verbs = [m.end() for m in finditer_at(_VERB_START_RE, _VERB_RE, text)]
+        evasive = [m.end() for m in _EVASIVE_KEYWORD_RE.finditer(text)]  # "那个绿色的软件", "(微)": no main keyword
+        if evasive:
+            keywords = sorted(keywords + evasive)
         if not keywords and not verbs:
             return
         for m in _TOKEN_RE.finditer(text):
