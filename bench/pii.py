@@ -3,9 +3,9 @@
 
     .venv/bin/python bench/pii.py                      # all corpora, both engines (~2-4 min)
     .venv/bin/python bench/pii.py --no-presidio        # coldstart only (no presidio/spacy installed)
-    .venv/bin/python bench/pii.py --corpora old,dev    # a subset (old, dev, dev2, dev3, test)
+    .venv/bin/python bench/pii.py --corpora old,dev    # a subset (old, dev, dev2 ... dev5, test)
     .venv/bin/python bench/pii.py --errors 20          # also print up to 20 misses / false alarms per engine
-                                                       # (old, dev, dev2, dev3 only: never the test texts)
+                                                       # (old and dev-dev5 only: never the test texts)
     .venv/bin/python bench/pii.py --markdown out.md    # write the tables as Markdown too
 
 Corpora (which figure comes from which is printed with every table)
@@ -21,6 +21,10 @@ Corpora (which figure comes from which is printed with every table)
     dev3  data/eval/pii/dev3/: 794 bios + 314 hard negatives by a fourth writer (2026-12-05), same
           description, weighted to WeChat, QQ, names and addresses in many constructions; measured once
           before round 3 touched the masker (bench/README.md), then tuned on: *training* figures after that.
+    dev4  data/eval/pii/dev4/: 756 bios + 313 hard negatives by a fifth writer (2026-12-05), weighted to
+          everyday WeChat ids and names; dev5  data/eval/pii/dev5/: 785 bios + 316 negatives by a sixth,
+          names and ids in chatty community posts. Both measured once before round 4 touched the masker
+          (bench/README.md), then tuned on: *training* figures after that.
     test  data/eval/pii/test/: written the same way by another writer, frozen; never used for tuning
           (every run on it is reported in bench/README.md).
 

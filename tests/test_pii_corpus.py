@@ -186,9 +186,35 @@ def test_dev3_corpus_overall_recall_precision_and_negatives(dev3_score):
     assert dev3_score.negatives_masked() <= DEV3_MAX_NEGATIVES_MASKED, dict(dev3_score.neg_masked)
 
 
+# dev4 and dev5 (the fourth round was tuned on them): measured 2026-12-05 (bench/README.md, fourth round) - margin.
+# Before the round: dev4 0.930 (names 0.797), dev5 0.911 (names 0.805); the rules written from dev4 alone took dev5
+# to 0.927 before dev5's own misses were read.
+DEV45_MIN_RECALL = {"dev4": {"QQ": 0.97, "WECHAT": 0.98, "PERSON_NAME": 0.92, "ADDRESS": 0.97},
+                    "dev5": {"QQ": 0.97, "WECHAT": 0.95, "PERSON_NAME": 0.91, "ADDRESS": 0.95}}
+DEV45_MIN_RECALL_ALL = {"dev4": 0.97, "dev5": 0.955}
+DEV45_MAX_NEGATIVES_MASKED = 0.02
+
+
+@pytest.fixture(scope="module", params=["dev4", "dev5"])
+def dev45_score(request):
+    return request.param, bench.evaluate_whole(bench.load_eval_corpus(request.param), bench.coldstart_predictor())
+
+
+def test_dev4_dev5_corpora_recall_per_type_overall_precision_and_negatives(dev45_score):
+    name, score = dev45_score
+    for pii_type, floor in DEV45_MIN_RECALL[name].items():
+        assert score.gold[pii_type] >= 100, (name, pii_type, score.gold[pii_type])
+        assert score.recall(pii_type) >= floor, (name, pii_type, score.recall(pii_type))
+    assert score.recall() >= DEV45_MIN_RECALL_ALL[name], (name, score.recall())
+    assert score.precision() >= DEV_MIN_PRECISION, (name, score.precision())
+    assert sum(score.neg.values()) >= 300
+    assert score.negatives_masked() <= DEV45_MAX_NEGATIVES_MASKED, (name, dict(score.neg_masked))
+
+
 def test_eval_corpora_place_every_span():
     """Every labelled value of the hand-written corpora can be located (counts only: no test text is read)."""
-    for name, bios, negatives in (("dev", 511, 178), ("dev2", 811, 322), ("dev3", 794, 314), ("test", 1050, 320)):
+    for name, bios, negatives in (("dev", 511, 178), ("dev2", 811, 322), ("dev3", 794, 314), ("dev4", 756, 313),
+                                    ("dev5", 785, 316), ("test", 1050, 320)):
         c = bench.load_eval_corpus(name)
         assert len(c["bios"]) >= bios and len(c["negatives"]) >= negatives, name
         assert all(not r["spans"] for r in c["negatives"])

@@ -11,7 +11,7 @@ from typing import Dict, Mapping, Optional, Tuple
 from .pii import mask_pii
 from .text import normalize_text
 
-PREPROCESS_VERSION = "mask+nfkc-v4"  # recorded in manifests; bump when the output changes (v2-v4: issue 12 masker rounds)
+PREPROCESS_VERSION = "mask+nfkc-v5"  # recorded in manifests; bump when the output changes (v2-v5: issue 12 masker rounds)
 
 
 def prepare_text(text: str, max_chars: Optional[int] = None) -> Tuple[str, Dict[str, int]]:
