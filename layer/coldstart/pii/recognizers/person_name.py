@@ -140,7 +140,7 @@ _ROLE_THEN_NAME_RE = re.compile(
     "[" + "".join(sorted(set(_ROLE_ENDS) | {w[-1] for w in _ROLE_WORDS})) + "](?=" + _NAME_START_CLASS + ")"
 )
 _ROLE_WORD_SET = frozenset(_ROLE_WORDS)
-_AFTER_ROLE_NAME = frozenset("在也帮做的是就都还又和说让给带教开")  # what may follow such a name in a sentence
+_AFTER_ROLE_NAME = frozenset("在也帮做的是就都还又和说让给带教开负")  # what may follow such a name in a sentence
 # Contact data in a bio: a two-character clause between commas there is a contact's name ("，石磊，微信…").
 _CONTACT_DATA_RE = re.compile(
     r"[0-9]{5}|@|微|[vVwW][xX]|[qQ]{2}|[qQ][:0-9]|扣|企鹅|[vV]信|[vV]\)|WeChat|wechat|绿泡泡"
@@ -155,7 +155,7 @@ _NICKNAME_CALLERS_RE = re.compile(r"(?:都|大家|们|可以|就|直接)\Z")
 # "小名叫豆豆", "网名叫小鱼干", "微信名叫安安妈", "昵称是…": a nickname, not a name
 _NICKNAME_WORD_RE = re.compile(r"(?:(?:小|网|昵|花|艺|笔|信|戏|号|乳)名|昵称)\Z")
 # A second name after 和 / 与 / 、 ("贾一诺和贾一航").
-_AND_NAME_RE = re.compile(r"[和与跟及、][ ]?(?P<n>[\u4e00-\u9fff]{2,4})")
+_AND_NAME_RE = re.compile(r"(?:[和与跟及、]|或者?|或是)[ ]?(?P<n>[\u4e00-\u9fff]{2,4})")
 # Words that may follow a given name an intro word introduced ("叫我小雨就好", "叫我阿杰吧").
 _NAME_FOLLOWER_RE = re.compile("就好|就行|就可以|即可|好了|吧|哦|呀|啊|哈|啦|嘛|~")
 _CJK_RE = re.compile(r"[\u4e00-\u9fff]")
