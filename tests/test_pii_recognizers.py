@@ -898,6 +898,33 @@ def test_standalone_ids_after_public_account_words_or_in_code_talk(text):
     assert not [s for s in masked_spans(text) if s[1] == "WECHAT"], masked_spans(text)
 
 
+@pytest.mark.parametrize("text, value, entity", [
+    ("我叫钟晓岚，江西人，2915038476", "2915038476", "QQ"),           # a bare QQ number ending a self-introduction
+    ("在奶茶店打工，有空一起玩，1762930584，", "1762930584", "QQ"),
+    ("成都彭思远 510104199203157715 报名用", "彭思远", "PERSON_NAME"),  # a city, a name, an ID number
+    ("南京许嘉乐320102198807214417申诉用", "许嘉乐", "PERSON_NAME"),    # glued to an ID number
+    ("我叫龚有德，开了三十年出租，电话13912345678", "龚有德", "PERSON_NAME"),  # 有德 after an intro word
+    ("邓晓 / 13812345678 / 深圳", "邓晓", "PERSON_NAME"),              # fields between slashes
+    ("工作电话010-62345678 手机13912345678 严峰", "严峰", "PERSON_NAME"),  # signed after the numbers
+    ("韦秀，壮族，在南宁卖米粉", "韦秀", "PERSON_NAME"),                 # an opening name, then a people
+])
+def test_bare_qq_numbers_and_names_next_to_places_ids_and_fields(text, value, entity):
+    assert_masked(text, value, entity)
+
+
+@pytest.mark.parametrize("text", [
+    "群号 582937164，欢迎进群",               # a group number
+    "上次登录 1740668003，好久没来了",          # a timestamp
+    "热线 4003040002，工作日九点到六点",         # a hotline
+    "订单 9283746501 已发货",                   # an order
+    "好评！6666666666",                         # slang
+    "密码不是1234567890，别试了",               # a placeholder
+    "20240315 开始减肥，第一天",                 # a date
+])
+def test_bare_numbers_that_are_something_else_are_left_alone(text):
+    assert not [s for s in masked_spans(text) if s[1] == "QQ"], masked_spans(text)
+
+
 def test_import_is_cheap_and_warm_up_builds_the_engine():
     """``import coldstart.pii`` must not compile the recognizers' patterns (~150 ms): they load on first
     use, or at a service's init through warm_up(). A fresh interpreter shows what an import loads."""

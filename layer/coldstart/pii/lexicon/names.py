@@ -22,7 +22,7 @@ SURNAMES = frozenset(
     "庹禚笪郦糜佴暴蹇钭郗訾阎靖桓蒯逄郏酆厍殳仉羿嬴贝弓蓟怀从鄂咸籍赖能苍双莘贡扶堵宰璩寿通别充习宦鱼慎"
     "庾终暨步弘广禄殴沃蔚越夔融毋乜养须巢竺益"
     "洪萧凤昌贲钮滑荀汲邴隗宓蓬仰韶濮贠粘"
-    "眭禤郄逢冮笃昙蔄郝税"  # rare ones seen in sign-ups (眭 suī, 禤 xuān: Guangdong)  # 百家姓 entries that were missing, and 贠 / 粘 (northern, southern Fujian)
+    "眭禤郄逢冮笃昙蔄郝税刀侬"  # rare ones seen in sign-ups (眭 suī, 禤 xuān: Guangdong)  # 百家姓 entries that were missing, and 贠 / 粘 (northern, southern Fujian)
 )
 
 COMPOUND_SURNAMES = frozenset(
@@ -112,7 +112,7 @@ PUBLIC_FIGURES = frozenset(
 COMMON_WORDS = frozenset(
     # couriers and companies that read like names before a long number ("申通 7730192847...")
     "申通 圆通 中通 韵达 顺丰 百世 极兔 邮政 德邦 宅急送 京东 "
-    "一样 相同 不同 一致 丁香 门卫 巴士 满仓 空仓 半仓 "  # "网名跟真名一样", "丁香医生"
+    "一样 相同 不同 一致 丁香 门卫 巴士 满仓 空仓 半仓 谷子 全天 全职 全家 原主 之一 那天 "  # "网名跟真名一样", "丁香医生"
 
     "安静 高兴 平安 文艺 明白 温暖 简单 单纯 单身 阳光 快乐 幸福 善良 可爱 安全 和平 时尚 方便 金牛 白羊 高中 初中 "
     "周末 周一 周二 周三 周四 周五 周六 周日 周年 周边 马上 程序 方向 成都 成功 成年 成熟 成长 华为 华丽 江湖 "

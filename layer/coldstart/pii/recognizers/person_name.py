@@ -66,7 +66,7 @@ _INTRO_RE = re.compile(
 )
 _NAME_STARTS = frozenset(SURNAMES) | {w[0] for w in COMPOUND_SURNAMES}
 _NAME_START_CLASS = "[" + "".join(sorted(_NAME_STARTS)) + "]"
-_CLAUSE_END = r"(?=$|[，,。；;！!？?|｜/、()（）【】\[\] ~～「」『』])"
+_CLAUSE_END = r"(?=$|[，,。；;！!？?|｜/、()（）【】\[\] ~～「」『』\u2600-\u27bf\U0001f000-\U0001faff])"
 # A short clause that starts with a surname: "，吕志强，", "司马云飞｜..." (at the start: _FIRST_CLAUSE_RE).
 _CLAUSE_RE = re.compile(
     r"[，,。；;！!？?|｜/、()（）【】\[\] ~～:「『\u2600-\u27bf\U0001f000-\U0001faff](?=" + _NAME_START_CLASS
@@ -115,7 +115,8 @@ _ETHNIC_INTRO_RE = re.compile(
 )
 # A bio opening with a name and then an age, a gender or a job ("赵磊，32岁", "孙浩 28 健身教练", "蒋大勇 川菜厨师").
 _OPENING_RE = re.compile(
-    r"(?P<n>[\u4e00-\u9fff]{2,3})(?:[，,][ ]?(?:[1-9][0-9](?:岁|[，, ]|$)|[男女](?:[，, ]|$)|1[3-9][0-9])"
+    r"(?P<n>[\u4e00-\u9fff]{2,3})(?:[，,][ ]?(?:[1-9][0-9](?:岁|[，, ]|$)|[男女](?:[，, ]|$)|1[3-9][0-9]|[1-9][0-9]{5}"
+    r"|[\u4e00-\u9fff]{1,3}族|[\u4e00-\u9fff]{0,3}(?:师|员|生|手|工|厨|医|护士|教练|骑手|老板)(?:[ ，,]|$))"
     r"|(?<=[\u4e00-\u9fff]{3})[:](?=.*(?:[0-9]{5}|@))"
     r"|[ ](?:[1-9][0-9](?:岁|[ ，,]|$)|[\u4e00-\u9fff]{0,3}(?:师|员|生|手|工|家|长|厨|医|护士|教练|骑手|老板|设计|销售)(?:[ ，,]|$)))"
 )
@@ -134,6 +135,7 @@ _ROLE_WORDS = (
     # jobs in a team or an office ("运营孙菲菲，", "设计苏沐、", "乙方邱梓涵，")
     "助理", "策划", "法务", "美工", "运营", "设计", "文案", "主编", "乙方", "甲方", "前台", "财务", "出纳", "人事",
     "行政", "房主", "摊主", "果农", "书记", "裁缝", "村官", "村长", "店员",
+    "老师", "教练", "导游", "作家", "小哥", "老兵", "老铁", "学徒", "体育生", "失主", "崽儿",
 )
 # One scan for the last character of a role (a character class: CPython skips ahead to it), then Python checks.
 _ROLE_THEN_NAME_RE = re.compile(
@@ -146,7 +148,7 @@ _CONTACT_DATA_RE = re.compile(
     r"[0-9]{5}|@|微|[vVwW][xX]|[qQ]{2}|[qQ][:0-9]|扣|企鹅|[vV]信|[vV]\)|WeChat|wechat|绿泡泡"
     r"|[A-Za-z][A-Za-z0-9]*_[A-Za-z0-9]"  # an id-shaped token ("vruanming_bj")
 )
-_MOBILE_RE = re.compile(r"1[3-9][0-9]{9}\Z")
+_GLUED_NUMBER_RE = re.compile(r"1[3-9][0-9]{9}\Z|[1-9][0-9]{16,17}\Z")  # a mobile, an ID number
 _NOT_GIVEN_LAST = frozenset("年月日天号岁点分学")  # "二手车两年", "师范大学": a count or a word, not a name
 
 # A name signed at the end of the bio after a dash, a tilde or a dot ("谢谢关注～陶然", "写于深夜 · 鲍鸿", "署个名 庞博").
@@ -201,7 +203,7 @@ PUBLIC, PRIVATE, OWN = 0, 1, 2  # what the words after a name say about it
 # A page about the person: a private name (a public figure has one too: "李白的简介" stays)
 _PAGE_WORDS = frozenset(["的个人简介", "的简介", "的自我介绍", "的主页"])
 _GENDER_RE = re.compile("[，,][ ]?[男女](?=[，,。;； ]|$|[0-9])")  # "李娜，女，28岁"
-_PHONE_WORDS = ("电话", "手机", "微信", "tel", "Tel", "TEL")
+_PHONE_WORDS = ("电话", "手机", "微信", "tel", "Tel", "TEL", "身份证", "身份证号", "身份证号码", "卡号")
 _EN_NAME_RE = re.compile(
     r"[A-Z](?<![A-Za-z].)(?:[a-z]+[ ][A-Z]{2,}(?![A-Za-z])|[A-Z]+[ ][A-Z][a-z]+(?![A-Za-z])"  # Tony ZHANG, ZHANG Tony
     r"|[a-z]+(?:[ ][A-Z][a-z]+){0,2}(?![A-Za-z])|[A-Z]+(?:[ ][A-Z]{2,}){1,2}(?![A-Za-z]))"
@@ -360,10 +362,10 @@ def _own_field(text: str, s: int, e: int) -> bool:
     signature after a contact value at the end of the text ("...，15370281946，姜雪")."""
     before = text[:s].rstrip()
     after = text[e:].lstrip()
-    if (not before or before[-1] == "|") and (after[:1] == "|" or (not after and before)):
+    if (not before or before[-1] in "|/") and (after[:1] in ("|", "/") or (not after and before)):
         return True
-    if after.strip("。.!！~～ ") == "" and before[-1:] in ",，":
-        clause = before[:-1]
+    if before and after.strip("。.!！~～ ") == "" and (before[-1] in ",，" or before[-1].isdigit()):
+        clause = before[:-1] if before[-1] in ",，" else before  # "...手机13910527368 马骏" too
         k = max(clause.rfind(c) for c in ",，。；;|") + 1
         tail = clause[k:]
         return "@" in tail or sum(c.isdigit() for c in tail) >= 7
@@ -442,6 +444,9 @@ class PersonNameRecognizer(Recognizer):
             return self._given_name_only(text, at, strength)
         end = at + sl
         limit = min(len(text), end + 2)
+        if text[end:end + 1] == "有" and _given_ok(text[end:end + 2]):
+            limit = end  # 我叫田有福: 有 is a name character here (the check below accepts the two)
+            end += 2
         while end < limit and "\u4e00" <= text[end] <= "\u9fff" and text[end] not in _STOP:
             if end > at + sl and text[end] in _TITLE_STARTS and _TITLE_RE.match(text, end) is not None:
                 break  # 汪卫东老师: the title is not part of the name
@@ -474,7 +479,7 @@ class PersonNameRecognizer(Recognizer):
                 return None  # "我都爱", "我也是": an adverb after 我, not a surname
             if name in PUBLIC_FIGURES:
                 return None  # "我是周杰伦的粉丝"; after 姓名 / 本人 a famous name is the user's own (姓名李娜)
-            if not _common_given(text[at + sl:end]):
+            if not _given_ok(text[at + sl:end]):
                 return None
             if word in _WEAK_BOUNDARY_ONLY and not _at_boundary(text, end):
                 return None
@@ -529,7 +534,7 @@ class PersonNameRecognizer(Recognizer):
         for run in nt.digit_runs():
             if run.end - run.start >= 7 and run.start > 1:
                 end = _before_phone(text, run.start)
-                if end < 0 and _is_cjk(text[run.start - 1]) and _MOBILE_RE.match(text, run.start, run.end):
+                if end < 0 and _is_cjk(text[run.start - 1]) and _GLUED_NUMBER_RE.match(text, run.start, run.end):
                     end = run.start
                     glued.add(end)
                 if end > 0 and _is_cjk(text[end - 1]):
@@ -547,8 +552,9 @@ class PersonNameRecognizer(Recognizer):
                 if not all("\u4e00" <= c <= "\u9fff" for c in cand) or any(c in _STOP for c in cand[sl:]):
                     continue
                 left_boundary = start == 0 or text[start - 1] in _BOUNDARY
-                if start > 0 and _is_cjk(text[start - 1]) and text[start - 1] not in _LEFT_OF_NAME:
-                    continue
+                if start > 0 and _is_cjk(text[start - 1]) and text[start - 1] not in _LEFT_OF_NAME \
+                        and text[start - 2:start] not in PLACE_NAMES and text[start - 3:start] not in PLACE_NAMES:
+                    continue  # (after a place: "武汉刘晶晶 420106...", "天津穆建新 身份证...")
                 if start > 0 and not _is_cjk(text[start - 1]) and text[start - 1] not in _BOUNDARY:
                     continue
                 if title_then_words and not (length - sl == 2 and left_boundary):

@@ -75,6 +75,13 @@ _FRIEND_RE = re.compile("扩列|加好友|好友申请|申请好友|好友位|�
 _FRIEND_START_RE = re.compile("[扩加好申交求互可来]")
 _FRIEND_VETO_RE = re.compile("群|裙|微信|vx|VX|wx|WX|电话|手机|快递|单号|订单|价格|生日|验证码")
 _NEARBY_SCORE = 0.65
+# A bare number as a clause of its own (_bare_numbers): what may stand around it, and the words that say it is
+# another kind of number.
+_BARE_BEFORE = frozenset(",，。;；!！?？|｜ ~～")
+_BARE_AFTER = frozenset(",，。;；!！?？|｜ ~～)）")
+_BARE_VETO_RE = re.compile("群|裙|号|码|单|票|证|卡|账|户|编|ISBN|isbn|数字|价|元|¥|￥|[Ii][Dd]|UID|uid|订|快递|物流|股|基金"
+                           "|时间|登录|热线|客服|序列|版本|电话|手机|座机|护照|[Pp]assport|PASSPORT")
+_DATE_PREFIX_RE = re.compile(r"(?:19[5-9][0-9]|20[0-4][0-9])(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])")
 _DATE_RE = re.compile(r"(?:19|20)[0-9]{2}[ ]?[-年][ ]?[01]?[0-9][ ]?[-月][ ]?[0-3]?[0-9]")  # "2000-01-01" after a QQ number
 
 
@@ -89,7 +96,10 @@ class QQRecognizer(Recognizer):
         text = nt.text
         low = nt.lower
         if not any(n in low for n in _NEEDLES):
-            return []
+            out: List[Candidate] = []  # no keyword can be there; a number standing alone still can
+            if any(run.end - run.start >= 9 for run in nt.digit_runs()):
+                self._bare_numbers(text, {run.start: run for run in nt.digit_runs()}, out)
+            return out
         runs = {run.start: run for run in nt.digit_runs()}
         if not runs:
             return []
@@ -137,7 +147,28 @@ class QQRecognizer(Recognizer):
                     and not self.vetoed(nt, m.start()):
                 out.append(Candidate(run.start, run.end, self.entity, 0.7))
         self._nearby(nt, runs, keyword_ends, out)
+        self._bare_numbers(text, runs, out)
         return out
+
+    def _bare_numbers(self, text: str, runs: dict, out: List[Candidate]) -> None:
+        """A 9-10 digit number standing as the last word of a bio or a clause of its own, with no keyword at
+        all ("我叫令狐婷，山西人，2159843067"): how people leave a QQ number where everyone knows what it is.
+        Not after a word that names another number (群号, 订单号, 学号, 密码, 发票, ISBN ...), not a date."""
+        for run in runs.values():
+            start, end = run.start, run.end
+            if not 9 <= end - start <= 10 or len(run.groups) != 1 or text[start] == "0" \
+                    or text.startswith(("400", "800"), start):  # hotlines
+                continue
+            if not (start == 0 or text[start - 1] in _BARE_BEFORE) or not (end == len(text) or text[end] in _BARE_AFTER):
+                continue
+            if _DATE_PREFIX_RE.match(text, start) is not None or overlaps(out, start, end) \
+                    or len(set(text[start:end])) == 1 or text[start:end] in "12345678909876543210":
+                continue  # a date, "6666666666" (slang: "awesome"), "1234567890" (a placeholder)
+            lo = start
+            while lo > 0 and start - lo < 12 and text[lo - 1] not in "。!！?？\n":
+                lo -= 1
+            if _BARE_VETO_RE.search(text, lo, start) is None:
+                out.append(Candidate(start, end, self.entity, _NEARBY_SCORE))
 
     def _nearby(self, nt: NormalizedText, runs: dict, keywords: List[int], out: List[Candidate]) -> None:
         """Numbers the rules above left, with a QQ keyword elsewhere in their sentence or after
