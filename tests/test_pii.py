@@ -103,6 +103,10 @@ def test_mobile_glued_to_chinese_and_multiple():
 )
 def test_mobile_not_inside_longer_runs_or_invalid(text):
     r = mask_pii(text)
+    if text == "1381234567":
+        # not a mobile; since round 4 a 9-10 digit number standing alone is masked as a possible QQ number
+        assert r.counts == {"QQ": 1}
+        return
     assert r.text == text
     assert r.counts == {}
 
