@@ -139,10 +139,11 @@ _ROLE_WORDS = (
 )
 # One scan for the last character of a role (a character class: CPython skips ahead to it), then Python checks.
 _ROLE_THEN_NAME_RE = re.compile(
-    "[" + "".join(sorted(set(_ROLE_ENDS) | {w[-1] for w in _ROLE_WORDS})) + "](?=" + _NAME_START_CLASS + ")"
+    "[" + "".join(sorted(set(_ROLE_ENDS) | {w[-1] for w in _ROLE_WORDS})) + "](?=" + _NAME_START_CLASS
+    + "[\u4e00-\u9fff]{1,3}(?:[^\u4e00-\u9fff]|$|[在也帮做的是就都还又和说让给带教开负]))"  # a name can end there
 )
 _ROLE_WORD_SET = frozenset(_ROLE_WORDS)
-_AFTER_ROLE_NAME = frozenset("在也帮做的是就都还又和说让给带教开负")  # what may follow such a name in a sentence
+_AFTER_ROLE_NAME = frozenset("在也帮做的是就都还又和说让给带教开负")  # (also in _ROLE_THEN_NAME_RE)  # what may follow such a name in a sentence
 # Contact data in a bio: a two-character clause between commas there is a contact's name ("，石磊，微信…").
 _CONTACT_DATA_RE = re.compile(
     r"[0-9]{5}|@|微|[vVwW][xX]|[qQ]{2}|[qQ][:0-9]|扣|企鹅|[vV]信|[vV]\)|WeChat|wechat|绿泡泡"
@@ -390,6 +391,8 @@ class PersonNameRecognizer(Recognizer):
                 for m in rx.finditer(text):
                     word = m.group("w")
                     strength = _STRENGTH[word]
+                    if word == "我" and not (_at_boundary(text, m.end() + 2) or _at_boundary(text, m.end() + 3)):
+                        continue  # 我 + a name must end its clause ("我尤慧，"): most 我 stop here
                     if word == "叫" and (m.start() == 0 or text[m.start() - 1] in _BOUNDARY
                                         or text[m.start() - 1] in "我名就都也他她爸妈爷奶公婆"):
                         strength = STRONG  # "我姓王，叫王一博": the user's own name
@@ -531,6 +534,7 @@ class PersonNameRecognizer(Recognizer):
                     title_then_words = word in _TITLE_WORDS and _is_cjk(text[m.end():m.end() + 1])
                     ends.append((end, private, title_then_words))
         glued = set()  # names written straight before a mobile number ("岳红伟13703862015"): full names only
+        before_numbers = set()  # names before a phone or an ID number may follow a place ("武汉刘晶晶 4201...")
         for run in nt.digit_runs():
             if run.end - run.start >= 7 and run.start > 1:
                 end = _before_phone(text, run.start)
@@ -539,6 +543,7 @@ class PersonNameRecognizer(Recognizer):
                     glued.add(end)
                 if end > 0 and _is_cjk(text[end - 1]):
                     ends.append((end, PRIVATE, False))
+                    before_numbers.add(end)
         out = []
         for end, private, title_then_words in ends:
             for length in (3, 2, 4):
@@ -552,9 +557,10 @@ class PersonNameRecognizer(Recognizer):
                 if not all("\u4e00" <= c <= "\u9fff" for c in cand) or any(c in _STOP for c in cand[sl:]):
                     continue
                 left_boundary = start == 0 or text[start - 1] in _BOUNDARY
-                if start > 0 and _is_cjk(text[start - 1]) and text[start - 1] not in _LEFT_OF_NAME \
-                        and text[start - 2:start] not in PLACE_NAMES and text[start - 3:start] not in PLACE_NAMES:
-                    continue  # (after a place: "武汉刘晶晶 420106...", "天津穆建新 身份证...")
+                if start > 0 and _is_cjk(text[start - 1]) and text[start - 1] not in _LEFT_OF_NAME and not (
+                        end in before_numbers
+                        and (text[start - 2:start] in PLACE_NAMES or text[start - 3:start] in PLACE_NAMES)):
+                    continue  # (after a place only before a number: "武汉刘晶晶 420106...", "天津穆建新 身份证...")
                 if start > 0 and not _is_cjk(text[start - 1]) and text[start - 1] not in _BOUNDARY:
                     continue
                 if title_then_words and not (length - sl == 2 and left_boundary):

@@ -90,6 +90,7 @@ _TOKEN_RE = re.compile(r"(?<![A-Za-z0-9_@#./:\\\[-])[A-Za-z][A-Za-z0-9_-]{5,19}(
 # "(微)" after the id, sound-alikes (喂鑫, 加胃), "微x信", a bare "W:".
 _EVASIVE_KEYWORDS = r"(?<=[(（])微(?=[)）])|绿色的?(?:软件|app|APP|App)|喂鑫|胃信|(?<=加)胃|微[xX]信|(?<![A-Za-z0-9])[Ww](?=[ ]?:)"
 _EVASIVE_KEYWORD_RE = re.compile(_EVASIVE_KEYWORDS)
+_EVASIVE_START_RE = re.compile("[微绿喂胃Ww]")  # what every evasive keyword starts with (base.search_at)
 _NEAR_KEYWORD_RE = re.compile(
     r"微(?:信|我)|(?<=加)微|(?<=我的)薇|薇信|威信|卫星|嶶信|[Vv][ ]?信|绿泡泡|" + _EVASIVE_KEYWORDS +
     r"|(?<![A-Za-z0-9])(?:[Vv][Xx]|[Ww][Xx]|[Ww]e[Cc]hat|[Ww]eixin|[Vv])(?![A-Za-z0-9])"
@@ -215,7 +216,7 @@ class WeChatRecognizer(Recognizer):
         first test; keyword_nearby then checks the sentence, the distance and the veto words)."""
         text = nt.text
         verbs = [m.end() for m in finditer_at(_VERB_START_RE, _VERB_RE, text)]
-        evasive = [m.end() for m in _EVASIVE_KEYWORD_RE.finditer(text)]  # "那个绿色的软件", "(微)": no main keyword
+        evasive = [m.end() for m in finditer_at(_EVASIVE_START_RE, _EVASIVE_KEYWORD_RE, text)]  # "那个绿色的软件", "(微)": no main keyword
         if evasive:
             keywords = sorted(keywords + evasive)
         if not keywords and not verbs:
