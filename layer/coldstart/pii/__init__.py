@@ -24,11 +24,12 @@ BANK_CARD -> [BANK_CARD], EMAIL -> [EMAIL], QQ -> [QQ], WECHAT -> [WECHAT], PASS
 LICENSE_PLATE -> [PLATE], PERSON_NAME -> [NAME], ADDRESS -> [ADDRESS]. What each recognizer accepts
 is in its module docstring; how well, measured on independent corpora, in bench/README.md.
 
-Measured (``.venv/bin/python bench/pii.py``, bench/README.md, 2026-12-05): on an independent, frozen test
-corpus of 1,118 hand-written bios, whole-span recall 0.954 over all types (phones, ID numbers 1.000, cards
-0.993, e-mail 0.994; QQ 0.937, WeChat 0.810, names 0.870, addresses 0.965: the known gaps), precision 0.993,
-0.8 % of 378 hard negatives masked. Masking a 200-character bio dense with numbers (old-corpus bios): p50 /
-p99 0.53 / 0.95 ms thread CPU (before the performance work ~0.61 / ~1.36 ms: bench/README.md).
+Measured (``.venv/bin/python bench/pii.py``, bench/README.md, 2026-12-05, fourth round): on an independent,
+frozen test corpus of 1,118 hand-written bios, whole-span recall 0.974 over all types (phones, ID numbers
+1.000, cards 0.993, e-mail 0.994; QQ 0.952, WeChat 0.958, addresses 0.965, names 0.915: the largest gap),
+precision 0.992, 0.8 % of 378 hard negatives masked. Masking a 200-character bio dense with numbers
+(old-corpus bios): p50 / p99 0.55 / 0.83 ms thread CPU (the p99 is set by the texts that need a second pass:
+engine._needs_second_pass).
 
 The returned text is the input NFKC-normalised (full-width letters and punctuation become ASCII),
 with each finding replaced by its placeholder. Nothing here logs; ``MaskResult`` never holds

@@ -9,8 +9,12 @@ or two given-name characters. It is only looked for where a bio introduces a per
   - *strong* (本人, 联系人, 收件人, 户名, 车主, 家长, 房东, 老公 ...): a known surname is needed;
   - *weak* (找, 联系, 我是, 来自, job titles such as 会计 / 店长 / 站长, "X的" ...): a known surname and
     common given-name characters (``GIVEN_CHARS``), and not a common word (安静, 周末, 高中 ...);
-* right before a word that follows names (… 的家长, … 老师, … 收) or a phone number (伍思琪 157...);
-* as a clause of its own ("信息：傅丽娟，", "，吕志强，", a bio starting "司马云飞｜");
+* right before a word that follows names (… 的家长, … 老师, … 收) or a phone or ID number (伍思琪 157...,
+  glued: 岳红伟137..., after a city: 武汉刘晶晶 4201...);
+* right after a noun for its bearer (小学语文老师尹红梅，, 退休工人程德贵，: three characters after any word ending
+  in 师 员 者 人 工 长 手 官 ...; two as well after a listed role word: 群主马丽, 奶爸石浩, 运营孙菲菲);
+* as a clause of its own ("信息：傅丽娟，", "，吕志强，", a bio starting "司马云飞｜"; two characters only as a
+  field, after a greeting, or between commas in a bio that carries contact data: "，喻晨，QQ…");
 * English names (Tony Zhang, FANG ZHIYUAN) after I'm / my name is / 英文名 / ask for, or as a clause
   of their own when the last word is a pinyin surname.
 

@@ -12,7 +12,10 @@ How people introduce one (read from the digit runs, so "扣 3 0 5 8 1 9 2 7 4", 
 * "dd我 / 私我 / 加我 + digits" (a QQ number by default; a mobile number there is a PHONE: lower score);
 * a number in the same sentence as a QQ keyword further away ("我Q号就是生日加一串数😂 1998061273",
   "有意者请联系：2915038476（QQ同微信）"), or after the words of QQ's friend-making culture without any
-  keyword ("扩列 00后 ♀ 2739184650", "加好友 2946183750 验证写…", "好友位还有 🈳 1827364950"): lower scores.
+  keyword ("扩列 00后 ♀ 2739184650", "加好友 2946183750 验证写…", "好友位还有 🈳 1827364950"): lower scores;
+* a 9-10 digit number standing alone with no keyword at all ("我叫令狐婷，山西人，2159843067"), unless a word
+  before it names another kind of number (群号, 订单, 时间戳 / 登录, 热线, 护照 …), it is a date, a hotline
+  (400 / 800), one digit repeated (slang: "6666666666") or a run (1234567890): a lower score still.
 
 The keyword stays in the text (``QQ号:[QQ]``). Not: QQ群 / 群号 / Q裙 (a group), QQ音乐, "Q3 2024" (a quarter:
 a bare Q glued to its number needs 5 digits in the first group), "鹅肝 12345" (鹅 alone only as a label).

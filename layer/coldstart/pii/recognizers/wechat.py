@@ -11,7 +11,10 @@ emoji 🛰 🌿 💚. Then separators (space : = 是 为 号 ID ...), then the i
 ``wxid_...`` is masked anywhere. An id followed by (绿色软件) / (微信) / (vx) counts too. Lower scores: an
 id-shaped token (letters with digits, ``_`` or ``-``) with a WeChat keyword elsewhere in its sentence
 ("微信我一般不加陌生人……写清楚来意，qingqing_0501", "Rainbow_Chen ←这是微信"), or right after a contact
-verb with no keyword at all ("有事加我 Zhao_xx1997", "私我或者 dd Mia-wang-88", "戳 xiaomao_chuo 私聊"). The keyword
+verb with no keyword at all ("有事加我 Zhao_xx1997", "私我或者 dd Mia-wang-88", "戳 xiaomao_chuo 私聊"), near an
+evasive keyword only this rule knows ("加那个绿色的软件吧，号是momo_lan88", "(微)" after the id, 喂鑫, 加胃), or a
+lower-case id with an underscore standing as a clause of its own ("店主林强，jiaju_lin_hz，电话…": people leave the
+keyword out; not after 公众号 / 群 or code words such as 变量, 字段). The keyword
 stays in the text (``微信:[WECHAT]``) unless it is glued to the id ("加vxiaoyu_0618": where the
 keyword ends and the id begins is ambiguous, so the letters of the keyword are masked with it).
 """
