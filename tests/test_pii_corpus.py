@@ -186,21 +186,22 @@ def test_dev3_corpus_overall_recall_precision_and_negatives(dev3_score):
     assert dev3_score.negatives_masked() <= DEV3_MAX_NEGATIVES_MASKED, dict(dev3_score.neg_masked)
 
 
-# dev4 and dev5 (the fourth round was tuned on them): measured 2026-12-05 (bench/README.md, fourth round) - margin.
-# Before the round: dev4 0.930 (names 0.797), dev5 0.911 (names 0.805); the rules written from dev4 alone took dev5
-# to 0.927 before dev5's own misses were read.
+# dev4, dev5, dev6 (the fourth round was tuned on them): measured 2026-12-05 (bench/README.md, fourth round) - margin.
+# Before the round: dev4 0.930 (names 0.797), dev5 0.911 (names 0.805), dev6 0.888; the rules written from dev4 alone
+# took dev5 to 0.927, and dev4 + dev5's took dev6 (held out, unread) to 0.935.
 DEV45_MIN_RECALL = {"dev4": {"QQ": 0.97, "WECHAT": 0.98, "PERSON_NAME": 0.92, "ADDRESS": 0.97},
-                    "dev5": {"QQ": 0.97, "WECHAT": 0.95, "PERSON_NAME": 0.91, "ADDRESS": 0.95}}
-DEV45_MIN_RECALL_ALL = {"dev4": 0.97, "dev5": 0.955}
+                    "dev5": {"QQ": 0.97, "WECHAT": 0.95, "PERSON_NAME": 0.91, "ADDRESS": 0.95},
+                    "dev6": {"QQ": 0.93, "WECHAT": 0.94, "PERSON_NAME": 0.88, "ADDRESS": 0.95}}
+DEV45_MIN_RECALL_ALL = {"dev4": 0.97, "dev5": 0.955, "dev6": 0.955}
 DEV45_MAX_NEGATIVES_MASKED = 0.02
 
 
-@pytest.fixture(scope="module", params=["dev4", "dev5"])
+@pytest.fixture(scope="module", params=["dev4", "dev5", "dev6"])
 def dev45_score(request):
     return request.param, bench.evaluate_whole(bench.load_eval_corpus(request.param), bench.coldstart_predictor())
 
 
-def test_dev4_dev5_corpora_recall_per_type_overall_precision_and_negatives(dev45_score):
+def test_dev4_to_dev6_corpora_recall_per_type_overall_precision_and_negatives(dev45_score):
     name, score = dev45_score
     for pii_type, floor in DEV45_MIN_RECALL[name].items():
         assert score.gold[pii_type] >= 100, (name, pii_type, score.gold[pii_type])
@@ -214,7 +215,7 @@ def test_dev4_dev5_corpora_recall_per_type_overall_precision_and_negatives(dev45
 def test_eval_corpora_place_every_span():
     """Every labelled value of the hand-written corpora can be located (counts only: no test text is read)."""
     for name, bios, negatives in (("dev", 511, 178), ("dev2", 811, 322), ("dev3", 794, 314), ("dev4", 756, 313),
-                                    ("dev5", 785, 316), ("test", 1050, 320)):
+                                    ("dev5", 785, 316), ("dev6", 856, 329), ("test", 1050, 320)):
         c = bench.load_eval_corpus(name)
         assert len(c["bios"]) >= bios and len(c["negatives"]) >= negatives, name
         assert all(not r["spans"] for r in c["negatives"])
