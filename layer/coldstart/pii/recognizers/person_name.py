@@ -141,13 +141,15 @@ _ROLE_WORDS = (
     "行政", "房主", "摊主", "果农", "书记", "裁缝", "村官", "村长", "店员",
     "老师", "教练", "导游", "作家", "小哥", "老兵", "老铁", "学徒", "体育生", "失主", "崽儿",
 )
-# One scan for the last character of a role (a character class: CPython skips ahead to it), then Python checks.
+_AFTER_ROLE_NAME_CHARS = "在也帮做的是就都还又和说让给带教开负"  # what may follow such a name in a sentence
+_AFTER_ROLE_NAME = frozenset(_AFTER_ROLE_NAME_CHARS)
+# One scan for the last character of a role (a character class: CPython skips ahead to it) followed by a surname
+# and a place where a name can end, then Python checks.
 _ROLE_THEN_NAME_RE = re.compile(
     "[" + "".join(sorted(set(_ROLE_ENDS) | {w[-1] for w in _ROLE_WORDS})) + "](?=" + _NAME_START_CLASS
-    + "[\u4e00-\u9fff]{1,3}(?:[^\u4e00-\u9fff]|$|[在也帮做的是就都还又和说让给带教开负]))"  # a name can end there
+    + "[\u4e00-\u9fff]{1,3}(?:[^\u4e00-\u9fff]|$|[" + _AFTER_ROLE_NAME_CHARS + "]))"
 )
 _ROLE_WORD_SET = frozenset(_ROLE_WORDS)
-_AFTER_ROLE_NAME = frozenset("在也帮做的是就都还又和说让给带教开负")  # (also in _ROLE_THEN_NAME_RE)  # what may follow such a name in a sentence
 # Contact data in a bio: a two-character clause between commas there is a contact's name ("，石磊，微信…").
 _CONTACT_DATA_RE = re.compile(
     r"[0-9]{5}|@|微|[vVwW][xX]|[qQ]{2}|[qQ][:0-9]|扣|企鹅|[vV]信|[vV]\)|WeChat|wechat|绿泡泡"
