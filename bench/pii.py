@@ -653,8 +653,8 @@ def error_examples(name: str, score: Score, limit: int) -> str:
 
 def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--corpora", default="old,dev,dev2,dev3,dev4,dev5,dev6,test",
-                    help="comma-separated: old, dev, dev2, dev3, dev4, dev5, test (default: all)")
+    ap.add_argument("--corpora", default=",".join(CORPUS_NAMES),
+                    help="comma-separated: " + ", ".join(CORPUS_NAMES) + " (default: all)")
     ap.add_argument("--size", type=int, default=None, help="old corpus size (default: the generator's, 6000)")
     ap.add_argument("--seed", type=int, default=None, help="old corpus seed (default: the generator's)")
     ap.add_argument("--no-presidio", action="store_true", help="measure coldstart only")

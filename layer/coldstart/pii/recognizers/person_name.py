@@ -70,14 +70,17 @@ _INTRO_RE = re.compile(
 )
 _NAME_STARTS = frozenset(SURNAMES) | {w[0] for w in COMPOUND_SURNAMES}
 _NAME_START_CLASS = "[" + "".join(sorted(_NAME_STARTS)) + "]"
-_CLAUSE_END = r"(?=$|[，,。；;！!？?|｜/、()（）【】\[\] ~～「」『』\u2600-\u27bf\U0001f000-\U0001faff])"
+# Emoji and pictographs (☀-➿, 🀀-🫿) end a clause as punctuation does ("🌸林晓雯🌸 | 厦门").
+_EMOJI = "\u2600-\u27bf\U0001f000-\U0001faff"
+_CLAUSE_END = r"(?=$|[，,。；;！!？?|｜/、()（）【】\[\] ~～「」『』" + _EMOJI + "])"
 # A short clause that starts with a surname: "，吕志强，", "司马云飞｜..." (at the start: _FIRST_CLAUSE_RE).
 _CLAUSE_RE = re.compile(
-    r"[，,。；;！!？?|｜/、()（）【】\[\] ~～:「『\u2600-\u27bf\U0001f000-\U0001faff](?=" + _NAME_START_CLASS
+    r"[，,。；;！!？?|｜/、()（）【】\[\] ~～:「『" + _EMOJI + "](?=" + _NAME_START_CLASS
     + r")(?P<c>[\u4e00-\u9fff]{2,4})" + _CLAUSE_END
 )
-# What may stand before a two-character name clause in a bio with contact data (emoji end sentences too).
-_CLAUSE_SEPARATORS = frozenset(",，。!！?？") | frozenset(chr(c) for c in range(0x2600, 0x27c0))
+# What may stand before a two-character name clause in a bio with contact data (emoji: _is_emoji).
+_CLAUSE_SEPARATORS = frozenset(",，。!！?？")
+_EMOJI_RE = re.compile("[" + _EMOJI + "]")
 _MINORITY_CLAUSE_RE = re.compile(r"[\u4e00-\u9fff]{4,6}" + _CLAUSE_END)
 _FIRST_CLAUSE_RE = re.compile(r"(?=" + _NAME_START_CLASS + r")(?P<c>[\u4e00-\u9fff]{2,4})" + _CLAUSE_END)
 _CONTEXT_RE = re.compile(
@@ -210,7 +213,7 @@ PUBLIC, PRIVATE, OWN = 0, 1, 2  # what the words after a name say about it
 # A page about the person: a private name (a public figure has one too: "李白的简介" stays)
 _PAGE_WORDS = frozenset(["的个人简介", "的简介", "的自我介绍", "的主页"])
 _GENDER_RE = re.compile("[，,][ ]?[男女](?=[，,。;； ]|$|[0-9])")  # "李娜，女，28岁"
-_PHONE_WORDS = ("电话", "手机", "微信", "tel", "Tel", "TEL", "身份证", "身份证号", "身份证号码", "卡号")
+_NUMBER_WORDS = ("电话", "手机", "微信", "tel", "Tel", "TEL", "身份证", "身份证号", "身份证号码", "卡号")  # name, word, number
 _EN_NAME_RE = re.compile(
     r"[A-Z](?<![A-Za-z].)(?:[a-z]+[ ][A-Z]{2,}(?![A-Za-z])|[A-Z]+[ ][A-Z][a-z]+(?![A-Za-z])"  # Tony ZHANG, ZHANG Tony
     r"|[a-z]+(?:[ ][A-Z][a-z]+){0,2}(?![A-Za-z])|[A-Z]+(?:[ ][A-Z]{2,}){1,2}(?![A-Za-z]))"
@@ -245,9 +248,9 @@ def _before_phone(text: str, start: int) -> int:
     j = i
     while j > 0 and i - j < 3 and text[j - 1] in " :-~_":
         j -= 1
-    if not text.endswith(_PHONE_WORDS, 0, j):  # (the common case, in one call)
+    if not text.endswith(_NUMBER_WORDS, 0, j):  # (the common case, in one call)
         return j if j < i else -1
-    for word in _PHONE_WORDS:
+    for word in _NUMBER_WORDS:
         if text.startswith(word, j - len(word)):
             k = j - len(word)
             while k > 0 and j - len(word) - k < 3 and text[k - 1] in " :":
@@ -593,14 +596,14 @@ class PersonNameRecognizer(Recognizer):
         for m in ([first] if first else []) + list(_CLAUSE_RE.finditer(text)):
             s, e = m.span("c")
             before = text[s - 1] if s > 0 else ""
-            if before == " " and s > 1 and (text[s - 2] > "\uffff" or text[s - 2] in _CLAUSE_SEPARATORS):
+            if before == " " and s > 1 and (text[s - 2] in _CLAUSE_SEPARATORS or _EMOJI_RE.match(text[s - 2])):
                 before = text[s - 2]  # "💐 花蕾，": the space after an emoji
             cand = text[s:e]
             in_brackets = s > 1 and text[s - 1] == "(" and text[e:e + 1] == ")" and not _is_cjk(text[s - 2]) \
                 or s > 1 and text[s - 1] == "(" and text[e:e + 1] == ")" and _NICKNAME_BEFORE_RE.search(text, 0, s - 1)
             if len(cand) == 2 and not (s > 0 and text[s - 1] == ":") and not _own_field(text, s, e) \
                     and not _GREETING_BEFORE_RE.search(text, 0, s) and not in_brackets \
-                    and not ((before in _CLAUSE_SEPARATORS or before > "\uffff") and text[e:e + 1] in (",", "，", "")
+                    and not ((before in _CLAUSE_SEPARATORS or _EMOJI_RE.match(before)) and text[e:e + 1] in (",", "，", "")
                              and _plain_full_name(cand)
                              and (contact_post if contact_post is not None
                                   else (contact_post := _has_contact_data(text)))):

@@ -98,15 +98,13 @@ class QQRecognizer(Recognizer):
     def analyze(self, nt: NormalizedText) -> List[Candidate]:
         text = nt.text
         low = nt.lower
-        if not any(n in low for n in _NEEDLES):
-            out: List[Candidate] = []  # no keyword can be there; a number standing alone still can
-            if any(run.end - run.start >= 9 for run in nt.digit_runs()):
-                self._bare_numbers(text, {run.start: run for run in nt.digit_runs()}, out)
-            return out
         runs = {run.start: run for run in nt.digit_runs()}
         if not runs:
             return []
-        out = []
+        out: List[Candidate] = []
+        if not any(n in low for n in _NEEDLES):
+            self._bare_numbers(text, runs, out)  # no keyword can be there; a number standing alone still can
+            return out
         keyword_seen = -1
         keyword_ends: List[int] = []
         for m in finditer_at(_KEYWORD_START_RE, _KEYWORD_RE, text):
