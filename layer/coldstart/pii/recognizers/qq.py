@@ -70,7 +70,6 @@ _UNIT_AFTER_RE = re.compile("[ ]?(?:元|块|岁|年|月|日|天|分|万|个|人|
 _LOOSE_SCORE = 0.72
 # A QQ keyword further away in the sentence (a bare Q only standing alone: "私我或者 Q 一下").
 _NEAR_KEYWORD_RE = re.compile(r"(?<![@.])(?:QQ|qq|Qq)|[Qq]号|扣扣|企[鹅鵝]号?|\U0001F427|(?<![A-Za-z0-9])[Qq](?![A-Za-z0-9&])")
-_NEAR_KEYWORD_START_RE = re.compile("[Qq扣企\U0001F427]")
 _NEAR_VETO_RE = re.compile(_LOOSE_VETO_RE.pattern + "|快递|单号|学号|工号|价格|验证码|生日|身高|体重|密码|房间|尾号"
                            "|消费|月薪|工资|RMB|rmb|¥|￥|金额|地址|纪念日|日期|[0-9]")
 # QQ's friend-making words: 扩列 ("expand my friend list"), 加好友, 好友申请, 好友位 ...

@@ -102,7 +102,6 @@ _NEAR_VETO_RE = re.compile(_LOOSE_VETO_RE.pattern + "|服务号|订阅号|官网
                            "|抖音|微博|小红书|邮箱|[Gg]it[Hh]ub|ins|IG|推特|油管")
 # Contact verbs right before an id ("有事加我 Zhao_xx1997", "dd Mia-wang-88", "微我 xinda_wuliu88", "戳 xiaomao_chuo").
 _VERB_BEFORE_RE = re.compile(r"(?:加我|加|[Dd][Dd]我?|滴滴我?|私我|私聊|私信|戳我?|微我|找我|联系我?|→|👉|➡)[ :]*\Z")
-_NEAR_KEYWORD_START_RE = re.compile("[微薇威卫嶶Vv绿Ww喂胃]")
 _VERB_START_RE = re.compile("[加Dd滴私戳微找联→👉➡]")
 _VERB_RE = re.compile(r"(?:加|[Dd][Dd]|滴滴|私|戳|微我|找我|联系|→|👉|➡)我?[ :]*")
 _NEARBY_SCORE = 0.65
