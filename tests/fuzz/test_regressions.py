@@ -310,3 +310,14 @@ def test_fuzz_personal_data_in_a_json_key_is_echoed_in_the_error_message(harness
     body = {"top-level": {"text": "x", digits: 1}, "fields-value-type": {"text": "x", "fields": {digits: 1}},
             "fields-too-long": {"text": "x", "fields": {digits: "长" * 501}}}[where]
     harness.run(targets.make_event(json.dumps(body), v2=True), [plant.Planted("PHONE", digits, (digits,))])
+
+
+def test_fuzz_masking_a_value_does_not_lift_the_veto_it_set_for_a_nearby_number():
+    """found by: atheris (pii target) on a clean clone, 2026-12-05. The QQ nearby rule vetoes a number when
+    digits stand between it and the keyword; masking the WeChat id between them took its digits away, so a
+    second pass read "9000 0210" as the QQ number the first pass had rightly left (masking not idempotent)."""
+    from coldstart.pii import mask_pii
+
+    r = mask_pii("电话9000 0210 信：wxid_abc123 QQ号2047 6791 359。")
+    assert r.counts == {"WECHAT": 1, "QQ": 1}
+    assert mask_pii(r.text).counts == {}
