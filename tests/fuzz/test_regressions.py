@@ -321,3 +321,15 @@ def test_fuzz_masking_a_value_does_not_lift_the_veto_it_set_for_a_nearby_number(
     r = mask_pii("电话9000 0210 信：wxid_abc123 QQ号2047 6791 359。")
     assert r.counts == {"WECHAT": 1, "QQ": 1}
     assert mask_pii(r.text).counts == {}
+
+
+def test_fuzz_the_qq_of_a_placeholder_is_no_keyword_for_a_later_number():
+    """found by: atheris (pii target), 2026-12-05, right after the fix above: in a second pass the "QQ" inside
+    the placeholder "[QQ]" served the nearby rule as a keyword for the digits after it."""
+    from coldstart.pii import mask_pii
+
+    text = ("有同好\udce5xid_abc123 QQ号:12345678 邮箼\udc92２２ １\udcef\udcbc\x12３４\udc90\udc97\udcbc\udc91２３４"
+            "\udc90\udc97！")
+    r = mask_pii(text)
+    assert r.counts == {"QQ": 1}
+    assert mask_pii(r.text).counts == {}

@@ -68,8 +68,9 @@ _LOOSE_VETO_RE = re.compile("群|裙|频道|音乐|空间|飞车|等级|会员|�
 _UNIT_AFTER_RE = re.compile("[ ]?(?:元|块|岁|年|月|日|天|分|万|个|人|次|斤|米|级|K|k|w|W)")
 # below a mobile (0.8) and a landline (0.75): a loose find never relabels a number another recognizer names
 _LOOSE_SCORE = 0.72
-# A QQ keyword further away in the sentence (a bare Q only standing alone: "私我或者 Q 一下").
-_NEAR_KEYWORD_RE = re.compile(r"(?<![@.])(?:QQ|qq|Qq)|[Qq]号|扣扣|企[鹅鵝]号?|\U0001F427|(?<![A-Za-z0-9])[Qq](?![A-Za-z0-9&])")
+# A QQ keyword further away in the sentence (a bare Q only standing alone: "私我或者 Q 一下"; not the "QQ" of an
+# earlier pass's placeholder "[QQ]").
+_NEAR_KEYWORD_RE = re.compile(r"(?<![@.\[])(?:QQ|qq|Qq)|[Qq]号|扣扣|企[鹅鵝]号?|\U0001F427|(?<![A-Za-z0-9])[Qq](?![A-Za-z0-9&])")
 # (a digit between keyword and number, or a placeholder of an earlier pass standing where one was: masking a
 # value must not lift the veto it set, or a second pass finds what the first left: "0210 信:wxid_abc123 QQ号…")
 _NEAR_VETO_RE = re.compile(_LOOSE_VETO_RE.pattern + "|快递|单号|学号|工号|价格|验证码|生日|身高|体重|密码|房间|尾号"
