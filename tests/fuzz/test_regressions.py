@@ -333,3 +333,13 @@ def test_fuzz_the_qq_of_a_placeholder_is_no_keyword_for_a_later_number():
     r = mask_pii(text)
     assert r.counts == {"QQ": 1}
     assert mask_pii(r.text).counts == {}
+
+
+def test_fuzz_a_keyword_whose_value_is_masked_does_not_reach_for_a_later_number():
+    """found by: atheris (pii target), 2026-12-05: "QQ号:12345678 :123453" leaves 123453 (the keyword's value is
+    12345678), but on the masked text "QQ号:[QQ] :123453" the keyword had no number right after it and the
+    later-in-clause rule took 123453."""
+    from coldstart.pii import mask_pii
+
+    r = mask_pii("微信：3 QQ号:123453 QQ号:12345678 :123453 QQ号:12345678 pcn 05")
+    assert mask_pii(r.text).counts == {}

@@ -72,9 +72,10 @@ _LOOSE_SCORE = 0.72
 # earlier pass's placeholder "[QQ]").
 _NEAR_KEYWORD_RE = re.compile(r"(?<![@.\[])(?:QQ|qq|Qq)|[Qq]号|扣扣|企[鹅鵝]号?|\U0001F427|(?<![A-Za-z0-9])[Qq](?![A-Za-z0-9&])")
 # (a digit between keyword and number, or a placeholder of an earlier pass standing where one was: masking a
-# value must not lift the veto it set, or a second pass finds what the first left: "0210 信:wxid_abc123 QQ号…")
+# value must not lift the veto it set, or a second pass finds what the first left: "0210 信:wxid_abc123 QQ号…";
+# "$": keyword_nearby reads a keyword after the number only 3 characters on, "123453 QQ号:[")
 _NEAR_VETO_RE = re.compile(_LOOSE_VETO_RE.pattern + "|快递|单号|学号|工号|价格|验证码|生日|身高|体重|密码|房间|尾号"
-                           "|消费|月薪|工资|RMB|rmb|¥|￥|金额|地址|纪念日|日期|[0-9]|\\[[A-Z_]+\\]")
+                           "|消费|月薪|工资|RMB|rmb|¥|￥|金额|地址|纪念日|日期|[0-9]|\\[[A-Z_]*(?:\\]|$)")
 # QQ's friend-making words: 扩列 ("expand my friend list"), 加好友, 好友申请, 好友位 ...
 _FRIEND_RE = re.compile("扩列|加好友|好友申请|申请好友|好友位|交友请?加|求扩|互扩|可扩|来扩|(?<![\u4e00-\u9fff])扩(?![\u4e00-\u9fff])")
 _FRIEND_START_RE = re.compile("[扩加好申交求互可来]")
