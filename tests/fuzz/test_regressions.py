@@ -343,3 +343,32 @@ def test_fuzz_a_keyword_whose_value_is_masked_does_not_reach_for_a_later_number(
 
     r = mask_pii("微信：3 QQ号:123453 QQ号:12345678 :123453 QQ号:12345678 pcn 05")
     assert mask_pii(r.text).counts == {}
+
+
+@pytest.mark.parametrize("text, counts", [
+    ("电话15812904185。d_abc123 QQ号:12345678 ~V箱", {"PHONE": 1, "QQ": 1}),
+    ("我的号 d_abc123 QQ号:12345678 ~V", {"QQ": 1}),
+    ("d_abc123 电话15812904185 微信", {"PHONE": 1}),
+])
+def test_fuzz_a_placeholder_shortened_the_distance_from_a_wechat_id_to_its_keyword(text, counts):
+    """found by: atheris (pii target) on a clean clone, 2026-12-05: the WeChat nearby rule reads a keyword at
+    most 14 characters after an id; "d_abc123 QQ号:12345678 ~V" puts the V 15 on, but once the QQ number
+    is "[QQ]" it is 11 on, and a second pass masked d_abc123 that the first had left. A placeholder between
+    keyword and id now vetoes like a veto word (the first pass never sees one where a value stood)."""
+    from coldstart.pii import mask_pii
+
+    r = mask_pii(text)
+    assert r.counts == counts and "d_abc123" in r.text
+    assert mask_pii(r.text).counts == {}
+
+
+def test_fuzz_a_placeholder_lifted_the_veto_on_a_bare_qq_number():
+    """found by: atheris (pii target), 2026-12-05: a bare 9-digit number is no QQ number when a word such as
+    "id" stands before it in its clause; "wxid_abc12叫 386095580" held that "id" until the WeChat id was
+    masked, and a second pass then read the number as a QQ number. A placeholder before it now vetoes too."""
+    from coldstart.pii import mask_pii
+
+    r = mask_pii("wxid_abc12叫 386095580。")
+    assert r.counts == {"WECHAT": 1} and "386095580" in r.text
+    assert mask_pii(r.text).counts == {}
+    assert mask_pii("我叫令狐婷，山西人，2159843067").counts == {"PERSON_NAME": 1, "QQ": 1}  # the rule itself still reads

@@ -98,8 +98,11 @@ _NEAR_KEYWORD_RE = re.compile(
     r"微(?:信|我)|(?<=加)微|(?<=我的)薇|薇信|威信|卫星|嶶信|[Vv][ ]?信|绿泡泡|" + _EVASIVE_KEYWORDS +
     r"|(?<![A-Za-z0-9])(?:[Vv][Xx]|[Ww][Xx]|[Ww]e[Cc]hat|[Ww]eixin|[Vv])(?![A-Za-z0-9])"
 )
+# (a placeholder of an earlier pass between keyword and id vetoes too: it shortened the distance the first pass
+# measured, so without the veto a second pass finds what the first left: "d_abc123 QQ号:[QQ] ~V", where the V
+# was 15 characters on before the QQ number was masked; "$": the window may cut it, "…号:[Q")
 _NEAR_VETO_RE = re.compile(_LOOSE_VETO_RE.pattern + "|服务号|订阅号|官网|网址|http|www|型号|订单|编号|UID|uid|游戏|[Ss]team|[Bb]站"
-                           "|抖音|微博|小红书|邮箱|[Gg]it[Hh]ub|ins|IG|推特|油管")
+                           "|抖音|微博|小红书|邮箱|[Gg]it[Hh]ub|ins|IG|推特|油管|\\[[A-Z_]*(?:\\]|$)")
 # Contact verbs right before an id ("有事加我 Zhao_xx1997", "dd Mia-wang-88", "微我 xinda_wuliu88", "戳 xiaomao_chuo").
 _VERB_BEFORE_RE = re.compile(r"(?:加我|加|[Dd][Dd]我?|滴滴我?|私我|私聊|私信|戳我?|微我|找我|联系我?|→|👉|➡)[ :]*\Z")
 _VERB_START_RE = re.compile("[加Dd滴私戳微找联→👉➡]")
