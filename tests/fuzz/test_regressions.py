@@ -372,3 +372,17 @@ def test_fuzz_a_placeholder_lifted_the_veto_on_a_bare_qq_number():
     assert r.counts == {"WECHAT": 1} and "386095580" in r.text
     assert mask_pii(r.text).counts == {}
     assert mask_pii("我叫令狐婷，山西人，2159843067").counts == {"PERSON_NAME": 1, "QQ": 1}  # the rule itself still reads
+
+
+def test_fuzz_the_nearby_rules_first_test_read_other_keywords_than_the_rule():
+    """found by: atheris (pii target), 2026-12-05: the QQ nearby rule's cheap first test asked whether one of
+    analyze()'s keywords ("QQ", not "ZQ号") ended within 36 characters, then the rule itself accepted any of its
+    own keywords ("Q号"). Masking an e-mail between brought the unrelated "QQ" within reach, and a second pass
+    masked what the first had left. The first test now reads the rule's own keywords (QQ and WeChat alike)."""
+    from coldstart.pii import mask_pii
+
+    text = "周QQ幺濡:wx,电话hvxy.506@pvks.com.cn。i;d_abc123 ZQ号:12洞洞4二二:12洞洞4二二六。"
+    r = mask_pii(text)
+    assert mask_pii(r.text).counts == {}
+    short = mask_pii("周QQ幺濡:wx,电话[EMAIL]。i;d_abc123 ZQ号:12洞洞4二二:12洞洞4二二六。")
+    assert r.counts.get("QQ", 0) == short.counts.get("QQ", 0)  # the e-mail's length no longer decides

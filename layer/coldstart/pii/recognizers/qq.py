@@ -71,6 +71,7 @@ _LOOSE_SCORE = 0.72
 # A QQ keyword further away in the sentence (a bare Q only standing alone: "私我或者 Q 一下"; not the "QQ" of an
 # earlier pass's placeholder "[QQ]").
 _NEAR_KEYWORD_RE = re.compile(r"(?<![@.\[])(?:QQ|qq|Qq)|[Qq]号|扣扣|企[鹅鵝]号?|\U0001F427|(?<![A-Za-z0-9])[Qq](?![A-Za-z0-9&])")
+_NEAR_KEYWORD_START_RE = re.compile("[Qq扣企\U0001F427]")
 # (a digit between keyword and number, or a placeholder of an earlier pass standing where one was: masking a
 # value must not lift the veto it set, or a second pass finds what the first left: "0210 信:wxid_abc123 QQ号…";
 # "$": keyword_nearby reads a keyword after the number only 3 characters on, "123453 QQ号:[")
@@ -110,12 +111,10 @@ class QQRecognizer(Recognizer):
             self._bare_numbers(text, runs, out)  # no keyword can be there; a number standing alone still can
             return out
         keyword_seen = -1
-        keyword_ends: List[int] = []
         for m in finditer_at(_KEYWORD_START_RE, _KEYWORD_RE, text):
             if text[m.start() - 1:m.start()] == "[" and text[m.end():m.end() + 1] == "]":
                 continue  # a placeholder of an earlier pass ("[QQ]"), not a keyword
             keyword_seen = m.start()
-            keyword_ends.append(m.end())
             sep = _SEP_RE.match(text, m.end())
             run = runs.get(sep.end()) if sep.end() - m.end() <= 12 else None
             if run is None:
@@ -151,7 +150,7 @@ class QQRecognizer(Recognizer):
             if run is not None and len(run.groups) == 1 and 5 <= run.end - run.start <= 10 \
                     and not self.vetoed(nt, m.start()):
                 out.append(Candidate(run.start, run.end, self.entity, 0.7))
-        self._nearby(nt, runs, keyword_ends, out)
+        self._nearby(nt, runs, out)
         self._bare_numbers(text, runs, out)
         return out
 
@@ -175,11 +174,14 @@ class QQRecognizer(Recognizer):
             if _BARE_VETO_RE.search(text, lo, start) is None:
                 out.append(Candidate(start, end, self.entity, _NEARBY_SCORE))
 
-    def _nearby(self, nt: NormalizedText, runs: dict, keywords: List[int], out: List[Candidate]) -> None:
+    def _nearby(self, nt: NormalizedText, runs: dict, out: List[Candidate]) -> None:
         """Numbers the rules above left, with a QQ keyword elsewhere in their sentence or after
-        friend-making words. ``keywords``: where the keywords analyze() met end (a cheap first test;
-        keyword_nearby then checks the sentence, the distance and the veto words)."""
+        friend-making words. The ends of the very keywords keyword_nearby reads are the cheap first test
+        (keyword_ends_near); keyword_nearby then checks the sentence, the distance and the veto words. (The
+        first test once used the ends of analyze()'s keywords, another list: whether "ZQ号" counted then hung on
+        how far an unrelated "QQ" stood, which masking changes, so a second pass found more.)"""
         text = nt.text
+        keywords = [m.end() for m in finditer_at(_NEAR_KEYWORD_START_RE, _NEAR_KEYWORD_RE, text)]
         friends = [m.end() for m in finditer_at(_FRIEND_START_RE, _FRIEND_RE, text)] \
             if "扩" in text or "友" in text else []
         if not keywords and not friends:

@@ -92,12 +92,11 @@ _TOKEN_RE = re.compile(r"(?<![A-Za-z0-9_@#./:\\\[-])[A-Za-z][A-Za-z0-9_-]{5,19}(
 # Spellings the main keyword pattern does not know, looked for only near an id-shaped token: "那个绿色的软件",
 # "(微)" after the id, sound-alikes (喂鑫, 加胃), "微x信", a bare "W:".
 _EVASIVE_KEYWORDS = r"(?<=[(（])微(?=[)）])|绿色的?(?:软件|app|APP|App)|喂鑫|胃信|(?<=加)胃|微[xX]信|(?<![A-Za-z0-9])[Ww](?=[ ]?:)"
-_EVASIVE_KEYWORD_RE = re.compile(_EVASIVE_KEYWORDS)
-_EVASIVE_START_RE = re.compile("[微绿喂胃Ww]")  # what every evasive keyword starts with (base.search_at)
 _NEAR_KEYWORD_RE = re.compile(
     r"微(?:信|我)|(?<=加)微|(?<=我的)薇|薇信|威信|卫星|嶶信|[Vv][ ]?信|绿泡泡|" + _EVASIVE_KEYWORDS +
     r"|(?<![A-Za-z0-9])(?:[Vv][Xx]|[Ww][Xx]|[Ww]e[Cc]hat|[Ww]eixin|[Vv])(?![A-Za-z0-9])"
 )
+_NEAR_KEYWORD_START_RE = re.compile("[微薇威卫嶶Vv绿喂胃Ww]")
 # (a placeholder of an earlier pass between keyword and id vetoes too: it shortened the distance the first pass
 # measured, so without the veto a second pass finds what the first left: "d_abc123 QQ号:[QQ] ~V", where the V
 # was 15 characters on before the QQ number was masked; "$": the window may cut it, "…号:[Q")
@@ -131,7 +130,6 @@ class WeChatRecognizer(Recognizer):
         out: List[Candidate] = []
         runs = None
         first_keyword = -1
-        keyword_ends: List[int] = []
         for m in _KEYWORD_RE.finditer(text):
             if text[m.start() - 1:m.start()] == "[" and text[m.end():m.end() + 1] == "]":
                 continue  # a placeholder of an earlier pass ("[WECHAT]"), not a keyword
@@ -139,7 +137,6 @@ class WeChatRecognizer(Recognizer):
                 continue  # part of an identifier ("wx_group_2023"), or an official account (官方微信)
             if first_keyword < 0:
                 first_keyword = m.start()
-            keyword_ends.append(m.end())
             kw_end = m.end()
             sep = _SEP_RE.match(text, kw_end)
             at = sep.end()
@@ -197,7 +194,7 @@ class WeChatRecognizer(Recognizer):
             for m in _TRAILING_RE.finditer(text):
                 out.append(Candidate(m.start(), text.index("(", m.start()) if "(" in m.group(0) else m.end(),
                                      self.entity, self.score))
-        self._nearby(nt, keyword_ends, out)
+        self._nearby(nt, out)
         if "_" in text:
             self._standalone_ids(nt, out)
         return out
@@ -215,26 +212,28 @@ class WeChatRecognizer(Recognizer):
                 continue
             out.append(Candidate(start, end, self.entity, _NEARBY_SCORE))
 
-    def _nearby(self, nt: NormalizedText, keywords: List[int], out: List[Candidate]) -> None:
+    def _nearby(self, nt: NormalizedText, out: List[Candidate]) -> None:
         """Id-shaped tokens the rules above left, with a WeChat keyword elsewhere in their sentence or a
-        contact verb right before them. ``keywords``: where the keywords analyze() met end (a cheap
-        first test; keyword_nearby then checks the sentence, the distance and the veto words)."""
+        contact verb right before them. The ends of the very keywords keyword_nearby reads (evasive ones
+        included: "那个绿色的软件", "(微)") are the cheap first test (keyword_ends_near); keyword_nearby then
+        checks the sentence, the distance and the veto words. (The first test once used analyze()'s keyword
+        list: whether a bare "V" counted then hung on how far another keyword stood, which masking changes.)"""
         text = nt.text
-        verbs = [m.end() for m in finditer_at(_VERB_START_RE, _VERB_RE, text)]
-        evasive = [m.end() for m in finditer_at(_EVASIVE_START_RE, _EVASIVE_KEYWORD_RE, text)]  # "那个绿色的软件", "(微)": no main keyword
-        if evasive:
-            keywords = sorted(keywords + evasive)
-        if not keywords and not verbs:
-            return
+        verbs = keywords = None  # read once, at the first token that could be an id (most texts have none)
         for m in _TOKEN_RE.finditer(text):
             start, end = m.span()
-            verb = any_between(verbs, start - 6, start)
-            if not verb and not keyword_ends_near(keywords, start, end):
-                continue
             token = m.group(0)
             if not any(c.isdigit() or c in "_-" for c in token) or sum(c.isalpha() for c in token) < 2 \
                     or token.lower() in _DASHED_WORDS or _QQ_GLUED_RE.match(token) is not None \
-                    or overlaps(out, start, end) or self.vetoed(nt, start):
+                    or overlaps(out, start, end):
+                continue
+            if keywords is None:
+                verbs = [m.end() for m in finditer_at(_VERB_START_RE, _VERB_RE, text)]
+                keywords = [m.end() for m in finditer_at(_NEAR_KEYWORD_START_RE, _NEAR_KEYWORD_RE, text)]
+                if not keywords and not verbs:
+                    return
+            verb = any_between(verbs, start - 6, start)
+            if not verb and not keyword_ends_near(keywords, start, end) or self.vetoed(nt, start):
                 continue
             if verb and _VERB_BEFORE_RE.search(text, max(0, start - 6), start) is not None \
                     and _NEAR_VETO_RE.search(text, max(0, start - 8), start) is None \
