@@ -386,3 +386,19 @@ def test_fuzz_the_nearby_rules_first_test_read_other_keywords_than_the_rule():
     assert mask_pii(r.text).counts == {}
     short = mask_pii("周QQ幺濡:wx,电话[EMAIL]。i;d_abc123 ZQ号:12洞洞4二二:12洞洞4二二六。")
     assert r.counts.get("QQ", 0) == short.counts.get("QQ", 0)  # the e-mail's length no longer decides
+
+
+def test_fuzz_a_keyword_glued_to_the_number_counted_only_in_a_cut_window():
+    """found by: atheris (pii target), 2026-12-05: keyword_nearby matched its keywords in the text cut at the
+    number, where "Q" in "Q22 3234" passes its lookahead (nothing follows); in the whole text it is no keyword.
+    So the rule took the number only when another "QQ" stood within the first test's reach, which masking the
+    ids between changed. Keywords are now matched in the whole text and kept by position."""
+    from coldstart.pii import mask_pii
+    from coldstart.pii.recognizers import qq
+    from coldstart.pii.recognizers.base import keyword_nearby
+
+    view = "微娏:[WECHAT] QQ喽:06172839 邮箱[EMAIL]$ 075:[WECHAT]㭼Q22 3234"
+    start = view.index("22 3234")
+    assert not keyword_nearby(view, start, start + 7, qq._NEAR_KEYWORD_RE, qq._NEAR_VETO_RE)
+    r = mask_pii("微娏：wxid_abc123 QQ喽:06172839 邮箱a@b.cn$ 075：wxid_abc12㭼Q２２ 3２３４")
+    assert r.counts == {"WECHAT": 2, "EMAIL": 1} and mask_pii(r.text).counts == {}

@@ -383,17 +383,26 @@ def keyword_nearby(text: str, start: int, end: int, keyword_re: "re.Pattern[str]
     ``before`` characters before it, or starting at most ``after`` characters after it, with no veto
     word (a group, a platform, an order ...) between the keyword and the value, the keyword's own
     follower included ("QQ群", "微信公众号"). For values whose introduction is not right before them
-    ("我Q号就是生日加一串数😂 1998061273", "Rainbow_Chen ←这是微信 不是QQ")."""
+    ("我Q号就是生日加一串数😂 1998061273", "Rainbow_Chen ←这是微信 不是QQ").
+
+    The keywords are matched in the whole text and then kept by position, never in a text cut at the
+    window's edges: a lookahead at a cut edge sees nothing, so "Q22 3234" read as a bare "Q" (no keyword
+    in the whole text, where the callers' first test, ``keyword_ends_near``, looks), and whether the rule
+    ran then hung on how far another keyword stood (atheris: masking moved it, a second pass found more)."""
     lo = start
     while lo > 0 and start - lo < before and text[lo - 1] not in SENTENCE_END:
         lo -= 1
-    for m in keyword_re.finditer(text, lo, start):
-        if veto_re.search(text, m.start(), start) is None:
+    for m in keyword_re.finditer(text, lo):
+        if m.start() >= start:
+            break
+        if m.end() <= start and veto_re.search(text, m.start(), start) is None:
             return True
     hi = end
     while hi < len(text) and hi - end < after and text[hi] not in SENTENCE_END:
         hi += 1
-    for m in keyword_re.finditer(text, end, hi):
+    for m in keyword_re.finditer(text, end):
+        if m.start() >= hi:
+            break
         if veto_re.search(text, end, min(len(text), m.end() + 3)) is None:
             return True
     return False
