@@ -402,3 +402,15 @@ def test_fuzz_a_keyword_glued_to_the_number_counted_only_in_a_cut_window():
     assert not keyword_nearby(view, start, start + 7, qq._NEAR_KEYWORD_RE, qq._NEAR_VETO_RE)
     r = mask_pii("微娏：wxid_abc123 QQ喽:06172839 邮箱a@b.cn$ 075：wxid_abc12㭼Q２２ 3２３４")
     assert r.counts == {"WECHAT": 2, "EMAIL": 1} and mask_pii(r.text).counts == {}
+
+
+@pytest.mark.parametrize("text", ["王福来13812345678", "全合来711000@qraaaaa.org。1", "联系人王福来13812345678"])
+def test_fuzz_a_placeholder_ended_a_name_clause_the_value_did_not(text):
+    """found by: atheris (pii target), 2026-12-05: "全合来711000@qraaaaa.org" is no name clause (digits and
+    letters follow), but once the e-mail was "[EMAIL]" its "[" ended the clause and a second pass masked 全合来.
+    A placeholder's brackets now neither end nor start a name clause (nor count as the boundary before a name)."""
+    from coldstart.pii import mask_pii
+
+    r = mask_pii(text)
+    assert mask_pii(r.text).counts == {}
+    assert mask_pii("联系人：王芳，13812345678").counts == {"PERSON_NAME": 1, "PHONE": 1}  # a real clause still is

@@ -72,10 +72,14 @@ _NAME_STARTS = frozenset(SURNAMES) | {w[0] for w in COMPOUND_SURNAMES}
 _NAME_START_CLASS = "[" + "".join(sorted(_NAME_STARTS)) + "]"
 # Emoji and pictographs (☀-➿, 🀀-🫿) end a clause as punctuation does ("🌸林晓雯🌸 | 厦门").
 _EMOJI = "\u2600-\u27bf\U0001f000-\U0001faff"
-_CLAUSE_END = r"(?=$|[，,。；;！!？?|｜/、()（）【】\[\] ~～「」『』" + _EMOJI + "])"
+# A placeholder of an earlier pass ("[PHONE]") stands where digits or letters stood, and those end no clause and
+# start none ("王福来13812345678" is no name clause, so "王福来[PHONE]" is none either): its brackets are no boundary.
+_PLACEHOLDER_OPEN = r"\[(?![A-Z_]+\])"
+_PLACEHOLDER_BEFORE_RE = re.compile(r"\[[A-Z_]+\]\Z")
+_CLAUSE_END = r"(?=$|" + _PLACEHOLDER_OPEN + r"|[，,。；;！!？?|｜/、()（）【】\] ~～「」『』" + _EMOJI + "])"
 # A short clause that starts with a surname: "，吕志强，", "司马云飞｜..." (at the start: _FIRST_CLAUSE_RE).
 _CLAUSE_RE = re.compile(
-    r"[，,。；;！!？?|｜/、()（）【】\[\] ~～:「『" + _EMOJI + "](?=" + _NAME_START_CLASS
+    r"(?:[，,。；;！!？?|｜/、()（）【】\[ ~～:「『" + _EMOJI + r"]|(?<![A-Z_])\])(?=" + _NAME_START_CLASS
     + r")(?P<c>[\u4e00-\u9fff]{2,4})" + _CLAUSE_END
 )
 # What may stand before a two-character name clause in a bio with contact data (emoji: _is_emoji).
@@ -294,6 +298,17 @@ def _after_nickname_word(text: str, at: int) -> bool:
         or _NICKNAME_WORD_RE.search(text, max(0, at - 3), at + 1) is not None
 
 
+def _boundary_before(text: str, i: int) -> bool:
+    """Whether ``text[i - 1]`` separates a name from what is before it (the text's start does); the "]" that
+    closes a placeholder of an earlier pass does not (see _PLACEHOLDER_OPEN)."""
+    if i <= 0:
+        return True
+    ch = text[i - 1]
+    if ch == "]" and _PLACEHOLDER_BEFORE_RE.search(text, max(0, i - 16), i) is not None:
+        return False
+    return ch in _BOUNDARY
+
+
 def _plain_full_name(cand: str) -> bool:
     """A surname (table) and one or two common given-name characters, not a word, a place, a public figure
     or a surname with a title: what the rules without a context word accept (an opening, a signature,
@@ -402,7 +417,7 @@ class PersonNameRecognizer(Recognizer):
                     strength = _STRENGTH[word]
                     if word == "我" and not (_at_boundary(text, m.end() + 2) or _at_boundary(text, m.end() + 3)):
                         continue  # 我 + a name must end its clause ("我尤慧，"): most 我 stop here
-                    if word == "叫" and (m.start() == 0 or text[m.start() - 1] in _BOUNDARY
+                    if word == "叫" and (_boundary_before(text, m.start())
                                         or text[m.start() - 1] in "我名就都也他她爸妈爷奶公婆"):
                         strength = STRONG  # "我姓王，叫王一博": the user's own name
                     span = self._after_context(text, m.end(), strength, word, dots)
@@ -565,12 +580,12 @@ class PersonNameRecognizer(Recognizer):
                 cand = text[start:end]
                 if not all("\u4e00" <= c <= "\u9fff" for c in cand) or any(c in _STOP for c in cand[sl:]):
                     continue
-                left_boundary = start == 0 or text[start - 1] in _BOUNDARY
+                left_boundary = _boundary_before(text, start)
                 if start > 0 and _is_cjk(text[start - 1]) and text[start - 1] not in _LEFT_OF_NAME and not (
                         end in before_numbers
                         and (text[start - 2:start] in PLACE_NAMES or text[start - 3:start] in PLACE_NAMES)):
                     continue  # (after a place only before a number: "武汉刘晶晶 420106...", "天津穆建新 身份证...")
-                if start > 0 and not _is_cjk(text[start - 1]) and text[start - 1] not in _BOUNDARY:
+                if start > 0 and not _is_cjk(text[start - 1]) and not _boundary_before(text, start):
                     continue
                 if title_then_words and not (length - sl == 2 and left_boundary):
                     continue  # "冯玉兰医生坐诊": a full name at the start of its clause, not "说王医生好"
@@ -696,6 +711,6 @@ class PersonNameRecognizer(Recognizer):
             if _EN_CONTEXT_RE.search(text, max(0, s - 14), s) is not None:
                 out.append(Candidate(s, e, self.entity, self.score))
             elif len(words) == 2 and words[-1].lower() in PINYIN_SURNAMES and words[-1][1:].islower() \
-                    and (s == 0 or text[s - 1] in _BOUNDARY or _is_cjk(text[s - 1])) and _at_boundary(text, e):
+                    and (_boundary_before(text, s) or _is_cjk(text[s - 1])) and _at_boundary(text, e):
                 out.append(Candidate(s, e, self.entity, self.score - 0.05))  # "Alex Chen，陈亚历，..."
         return out
