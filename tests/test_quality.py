@@ -220,6 +220,76 @@ def test_text_evidence():
     assert text_evidence("你好").keyword_scores == {} and text_evidence("你好").chars == 2
 
 
+# -- fusion with the text's keywords -------------------------------------------------------------------
+SPORT_AND_SHOWS = {"format": 1, "ngram": [2, 2], "tags": {"体育": [["运动", 1.0], ["篮球", 1.0]],
+                                                        "娱乐": [["追剧", 1.0], ["综艺", 0.5]]}}
+
+
+def test_negated_clauses_are_no_keyword_evidence():
+    from coldstart.keyword_baseline import KeywordProfiler, without_negated_clauses
+
+    kw = KeywordProfiler(SPORT_AND_SHOWS)
+    assert text_evidence("不爱运动，就喜欢追剧看综艺", kw).keyword_scores == {"娱乐": 1.5}
+    assert text_evidence("对篮球没什么兴趣，更喜欢追剧", kw).keyword_scores == {"娱乐": 1.0}
+    assert text_evidence("喜欢运动也爱追剧", kw).keyword_scores == {"体育": 1.0, "娱乐": 1.0}
+    assert without_negated_clauses("喜欢打篮球") == "喜欢打篮球"
+    assert without_negated_clauses("出门旅游嫌累，假期宁可在家刷剧") == "假期宁可在家刷剧"
+
+
+def test_fuse_scores_mixes_the_vote_with_the_texts_keywords():
+    from coldstart.calibration import fuse_scores
+
+    vote_shares = [("娱乐", 0.6), ("体育", 0.4)]
+    assert fuse_scores(vote_shares, {"体育": 3.0}, 0.0) == vote_shares  # weight 0: the vote alone
+    fused = dict(fuse_scores(vote_shares, {"体育": 3.0, "科技": 1.0}, 0.5))
+    assert fused == pytest.approx({"娱乐": 0.3, "体育": 0.2 + 0.375, "科技": 0.125})
+    assert [t for t, _ in fuse_scores(vote_shares, {}, 0.5)] == ["娱乐", "体育"]  # no keyword: the vote's order
+    assert all(0.0 <= v <= 1.0 for _, v in fuse_scores(vote_shares, {"体育": 1e9}, 0.9))
+
+
+def test_choose_keyword_weight_takes_the_best_top1_and_the_smaller_weight_on_ties():
+    from coldstart.calibration import choose_keyword_weight
+
+    votes = [[("娱乐", 0.6), ("体育", 0.4)], [("体育", 0.9)], [("科技", 0.7), ("财经", 0.3)]]
+    keywords = [{"体育": 1.0}, {}, {"科技": 1.0}]
+    weight, by_weight = choose_keyword_weight(votes, keywords, [("体育",), ("体育",), ("科技",)])
+    assert by_weight[0.0] == pytest.approx(2 / 3) and by_weight[0.2] == 1.0 and weight == 0.2
+    # the keywords point away from the truth: fusion never helps, so 0
+    weight, _ = choose_keyword_weight(votes, [{"财经": 1.0}, {}, {"财经": 1.0}], [("娱乐",), ("体育",), ("科技",)])
+    assert weight == 0.0
+    assert choose_keyword_weight([], [], []) == (0.0, {})
+
+
+def test_a_calibrator_with_a_keyword_weight_fuses_the_served_ranking(items, tmp_path):
+    from coldstart.keyword_baseline import KeywordProfiler
+
+    kw = KeywordProfiler(SPORT_AND_SHOWS)
+    flat = Calibrator(FEATURES, [0.0] * len(FEATURES), [1.0] * len(FEATURES), [0.0] * len(FEATURES), 2.0,
+                      threshold=0.5, keyword_weight=0.6)
+    evidence = text_evidence("周末打篮球", kw)
+    p = vote([3, 0], [0.9, 0.6], items, ProfileSettings(calibrator=flat), evidence)  # u4 (娱乐) is nearest
+    assert [t.tag for t in p.vote_shares] == ["娱乐", "体育"]
+    assert p.top_tag == "体育" and p.tags[0].score == pytest.approx(0.4 * 0.4 + 0.6)
+    assert p.features["top_share"] == pytest.approx(0.76) and p.features["keyword_agreement"] == 1.0
+    assert "文字中也有与体育相关的词" in p.why and not p.fallback
+    # the same vote without fusion (weight 0, or an older file without the field) is the vote's ranking
+    data = flat.to_dict()
+    del data["keyword_weight"]
+    plain = Calibrator.from_dict(data)
+    assert plain.keyword_weight == 0.0
+    assert vote([3, 0], [0.9, 0.6], items, ProfileSettings(calibrator=plain), evidence).top_tag == "娱乐"
+    flat.save(tmp_path)
+    assert Calibrator.load(tmp_path).keyword_weight == 0.6
+    with pytest.raises(ValueError, match="keyword_weight"):
+        Calibrator.from_dict({**flat.to_dict(), "keyword_weight": 1.0})
+    # a negated interest stays out of the fused ranking too
+    negated = vote([3, 4], [0.9, 0.9], items, ProfileSettings(calibrator=flat), text_evidence("不爱运动，就喜欢追剧", kw))
+    assert [t.tag for t in negated.tags] == ["娱乐"]
+    # the neighbours' own "no interest" verdict is not overruled by keywords
+    nothing = vote([6, 7, 0], [0.9, 0.9, 0.5], items, ProfileSettings(calibrator=flat), evidence)
+    assert nothing.fallback and nothing.reason == REASON_NO_SIGNAL
+
+
 # -- evaluation figures --------------------------------------------------------------------------------
 def test_score_counts_abstentions_as_misses_and_measures_ece():
     from infra.jobs.evaluate import Labelled, Prediction, reliability, score
@@ -409,7 +479,7 @@ def test_the_kiosks_python_39_computes_the_same_confidence(calibrated, tmp_path)
     require_toolchain()
     shutil.copy(calibrated.index / "keywords.json", tmp_path / "keywords.json")
     Calibrator(FEATURES, [0.8, 0.4, 0.1, 0.9, 0.8, 2.0, 0.5, 0.5], [0.2, 0.3, 0.2, 0.05, 0.1, 0.6, 0.5, 0.4],
-               [0.5, 0.4, -0.8, 0.3, 0.3, 0.6, 0.2, 0.9], 0.2, threshold=0.3).save(tmp_path)
+               [0.5, 0.4, -0.8, 0.3, 0.3, 0.6, 0.2, 0.9], 0.2, threshold=0.3, keyword_weight=0.4).save(tmp_path)
     code = """
 import json, sys
 sys.path.insert(0, sys.argv[1])

@@ -9,6 +9,11 @@ Texts with no letters (no vote runs) are left out. The abstention threshold is t
 that abstains on at most --max-in-interest-abstention of the in-interest texts, unless
 --threshold fixes it.
 
+First the fusion weight (``keyword_weight``, coldstart.calibration): the served ranking mixes the
+neighbours' vote shares with the text's keyword shares; the weight of the grid with the best top-1
+on the in-interest calibration texts is kept (--keyword-weight fixes it, 0 turns fusion off). The
+features and labels are then those of the fused ranking, as served.
+
 The file records what it was fitted on (sha256 of the index and model manifests, the keyword
 table and the data), so the pipeline refits it whenever any of them changes.
 """
@@ -32,6 +37,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-in-interest-abstention", type=float, default=0.05,
                    help="the threshold abstains on at most this share of in-interest calibration texts")
     p.add_argument("--threshold", type=float, help="fixed abstention threshold instead of the chosen one")
+    p.add_argument("--keyword-weight", type=float,
+                   help="fixed weight of the text's keywords in the served ranking, in [0, 1) (default: chosen "
+                        "on the calibration texts; 0 = the neighbours' vote alone)")
     p.add_argument("--force", action="store_true", help="refit even when the calibrator is up to date")
 
 
@@ -39,13 +47,15 @@ def inputs_sha256(fingerprint: dict, data_sha: str, args) -> str:
     import hashlib
     import json
 
-    settings = {"k": args.k, "l2": args.l2, "max_in": args.max_in_interest_abstention, "threshold": args.threshold}
+    settings = {"k": args.k, "l2": args.l2, "max_in": args.max_in_interest_abstention, "threshold": args.threshold,
+                "keyword_weight": getattr(args, "keyword_weight", None), "fusion": 1}
     keep = {k: fingerprint[k] for k in ("index_manifest", "model_manifest", "keywords")}  # not the calibrator itself
     return hashlib.sha256(json.dumps([keep, data_sha, settings], sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def run(args: argparse.Namespace) -> int:
-    from coldstart.calibration import CALIBRATION_FILE, FEATURES, fit_calibrator
+    from coldstart.calibration import (CALIBRATION_FILE, FEATURES, choose_keyword_weight, feature_row, fit_calibrator,
+                                       fuse_scores, text_evidence)
     from coldstart.errors import InputError
     from coldstart.manifest import utc_now
     from infra.jobs.evaluate import open_service, read_labelled, reliability, rows_sha256
@@ -55,18 +65,21 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--max-in-interest-abstention must be in [0, 1)")
     if args.threshold is not None and not 0.0 <= args.threshold <= 1.0:
         raise InputError("--threshold must be in [0, 1]")
+    if args.keyword_weight is not None and not 0.0 <= args.keyword_weight < 1.0:
+        raise InputError("--keyword-weight must be in [0, 1)")
     rows = read_labelled(args.data)
     out = Path(args.out) if args.out else Path(args.index) / CALIBRATION_FILE
     if not args.force and _is_fresh(out, args, rows):
         print(f"calibrate: up to date ({out})", flush=True)
         return 0
-    features, labels, in_interest = [], [], []
+    votes, evidences, vote_features, row_tags, in_interest = [], [], [], [], []
     from coldstart.preprocess import mask_input
 
     with open_service(index=args.index, model=args.model, k=args.k) as (service, root):
         from infra.jobs.evaluate import release_fingerprint
 
         fingerprint = release_fingerprint(root)
+        keywords = service.keyword_table(service.current_release())
         with bar(len(rows), "calibrate", unit="text") as progress:
             for row in rows:
                 masked = mask_input(row.text, None, service.settings.max_text_chars).composed
@@ -74,21 +87,35 @@ def run(args: argparse.Namespace) -> int:
                 progress.update(1)
                 if profile.features is None or not profile.guess:
                     continue  # no vote ran (no letters, no neighbours): nothing to calibrate
-                features.append(profile.features)
-                labels.append(int(profile.guess[0].tag in row.tags))
+                votes.append([(t.tag, t.score) for t in (profile.vote_shares or profile.guess)])
+                evidences.append(text_evidence(masked, keywords))
+                vote_features.append(profile.features)
+                row_tags.append(row.tags)
                 in_interest.append(row.in_interest)
-    if len(features) < 20:
-        raise InputError(f"only {len(features)} calibration texts produced a vote; need at least 20")
+    if len(votes) < 20:
+        raise InputError(f"only {len(votes)} calibration texts produced a vote; need at least 20")
+    if args.keyword_weight is not None:
+        keyword_weight, by_weight = args.keyword_weight, {}
+    else:
+        keyword_weight, by_weight = choose_keyword_weight(votes, [e.keyword_scores for e in evidences], row_tags)
+    features, labels = [], []
+    for vote_shares, evidence, f, tags in zip(votes, evidences, vote_features, row_tags):
+        ranking = fuse_scores(vote_shares, evidence.keyword_scores, keyword_weight)
+        top = ranking[0][0] if ranking else None
+        features.append(feature_row(ranking[0][1] if ranking else 0.0, ranking[1][1] if len(ranking) > 1 else 0.0,
+                                    f["no_interest_share"], f["top_similarity"], f["mean_similarity"], top, evidence))
+        labels.append(int(top in tags))
     data_sha = rows_sha256(rows)
     info = {"created_at": utc_now(), "rows": len(features), "right": sum(labels),
             "in_interest": sum(in_interest), "no_interest": len(in_interest) - sum(in_interest),
             "data": list(args.data), "data_sha256": data_sha, "k": args.k, "l2": args.l2,
             "max_in_interest_abstention": args.max_in_interest_abstention,
+            "keyword_weight_top1": {str(w): round(a, 4) for w, a in by_weight.items()},
             "fitted_for": {k: fingerprint[k] for k in ("index_manifest", "model_manifest", "keywords")},
             "inputs_sha256": inputs_sha256(fingerprint, data_sha, args)}
     model = fit_calibrator(features, labels, in_interest, FEATURES, l2=args.l2,
                            max_in_interest_abstention=args.max_in_interest_abstention, threshold=args.threshold,
-                           info=info)
+                           info=info, keyword_weight=keyword_weight)
     conf = model.confidences(features)
     fit_ece = reliability(conf, [bool(y) for y in labels])["ece"]
     ins = [c for c, i in zip(conf, in_interest) if i]
@@ -98,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
                          "abstain_no": round(sum(c < model.threshold for c in nos) / len(nos), 4) if nos else None}
     model.save(out)
     summary("calibrate", rows=len(features), right=sum(labels), no_interest=info["no_interest"],
-            threshold=f"{model.threshold:.4f}", fit_ece=fit_ece, abstain_in=model.info["fit"]["abstain_in"],
+            threshold=f"{model.threshold:.4f}", keyword_weight=keyword_weight, fit_ece=fit_ece, abstain_in=model.info["fit"]["abstain_in"],
             abstain_no=model.info["fit"]["abstain_no"], out=str(out), seconds=f"{time.time() - started:.1f}")
     weights = ", ".join(f"{f} {w:+.2f}" for f, w in zip(model.features, model.weights))
     print(f"calibrate: weights (standardised) {weights}; bias {model.bias:+.2f}", flush=True)

@@ -226,6 +226,7 @@ class Prediction:
     confidence: Optional[float] = None  # None: no ranking was produced (nothing to calibrate)
     reason: str = ""
     features: Optional[Dict[str, float]] = None
+    neighbours: Tuple[str, ...] = ()   # the neighbours' vote alone, before fusion with the text's keywords
 
 
 def semantic_prediction(profile) -> Prediction:
@@ -233,7 +234,8 @@ def semantic_prediction(profile) -> Prediction:
     return Prediction(answered=not profile.fallback,
                       ranking=tuple(t.tag for t in profile.tags) if not profile.fallback else (),
                       guess=guess, confidence=float(profile.confidence) if guess else None,
-                      reason=profile.reason, features=profile.features)
+                      reason=profile.reason, features=profile.features,
+                      neighbours=tuple(t.tag for t in (profile.vote_shares or profile.guess or ())))
 
 
 def keyword_prediction(profile) -> Prediction:
@@ -392,6 +394,9 @@ def score(rows: Sequence[Labelled], preds: Sequence[Prediction], tags: Sequence[
         "reasons": dict(Counter(p.reason for p in preds)),
     }
     out["top1_vote"] = _rate(sum(bool(preds[i].guess) and preds[i].guess[0] in rows[i].tags for i in ins), len(ins))
+    if any(p.neighbours for p in preds):
+        out["top1_neighbours"] = _rate(sum(bool(preds[i].neighbours) and preds[i].neighbours[0] in rows[i].tags
+                                           for i in ins), len(ins))
     return out
 
 
@@ -417,12 +422,14 @@ def markdown(report: Dict[str, Any]) -> str:
              f"{(report['fingerprint']['calibration'] or 'none')[:12]}.", "",
              f"Command: `{report['command']}`", "",
              "| figure | " + " | ".join(methods) + " |", "|---|" + "---:|" * len(methods)]
-    for key in HEADLINE + ("top1_vote",):
+    for key in HEADLINE + ("top1_vote", "top1_neighbours"):
         lines.append(f"| {key} | " + " | ".join(_fmt(report["methods"][m].get(key)) for m in methods) + " |")
     lines += ["", "top1/top3: answered top tag(s) include one of the row's tags, abstentions count as misses; "
               "ece: 10 bins over rows with a ranking (no-interest rows are always wrong); ece_floor: what a perfectly "
               "calibrated confidence would measure on these rows (sampling noise); abstain_in/abstain_no: "
-              "fallback rate on in-/no-interest rows; top1_vote: the vote's guess, abstentions included.", "",
+              "fallback rate on in-/no-interest rows; top1_vote: the served ranking's guess, abstentions included; "
+              "top1_neighbours: the neighbours' vote alone (before fusion with the text's keywords), abstentions "
+              "included.", "",
               "## Per tag (precision / recall)", "", "| tag | support | " + " | ".join(methods) + " |",
               "|---|---:|" + "---:|" * len(methods)]
     for tag in report["tags"]:

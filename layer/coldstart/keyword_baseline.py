@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple, Union
@@ -57,6 +58,22 @@ def word_segments(text: str) -> List[str]:
     if run:
         out.append("".join(run))
     return out
+
+
+# A clause that negates or dismisses an interest ("不爱运动", "对游戏没什么兴趣", "出门旅游嫌累", "奶茶甜品全戒了"):
+# its words are evidence *against* the tag, so the text evidence the vote is fused with leaves it out. The
+# neighbours' vote needs no such list (it counts labels, see coldstart.voting); the lexical reader does.
+_NEGATION_RE = re.compile("不爱|不喜欢|不太喜欢|不太爱|不怎么|没兴趣|没什么兴趣|没啥兴趣|不感兴趣|提不起兴趣|兴趣不大|不追|不玩|不碰"
+                          "|无感|讨厌|嫌|不太会|不会|不懂|无所谓|不是.{0,4}(?:党|迷|粉)|戒了|不再")
+# where a clause ends: punctuation, and the turn words after which the liked thing comes ("不爱运动，就喜欢追剧")
+_CLAUSE_RE = re.compile("[，,。；;！!？?\n~～、]|但是|但|不过|而是|反而|更喜欢|更爱|只喜欢|就喜欢|倒是")
+
+
+def without_negated_clauses(text: str) -> str:
+    """``text`` without its clauses that negate an interest (joined by "，": n-grams never cross a cut)."""
+    if _NEGATION_RE.search(text) is None:
+        return text
+    return "，".join(c for c in _CLAUSE_RE.split(text) if _NEGATION_RE.search(c) is None)
 
 
 def char_ngrams(text: str, ngram: Tuple[int, int] = (2, 3)) -> List[str]:

@@ -14,6 +14,12 @@ Scores
     no interest). Ranked by score, then by population frequency (the ItemTable's tag order), so
     ties are deterministic. Tags with score 0 are left out.
 
+Fusion with the text's keywords
+    A calibrated release may carry a ``keyword_weight`` w (coldstart.calibration, fitted with the
+    calibrator): the served ranking is then (1 - w) * score(tag) + w * the tag's share of the text's
+    own keyword evidence (negated clauses left out), still in [0, 1]; ``why`` says when the text's
+    words agreed. Without it (w = 0, older releases) the ranking is the vote's alone.
+
 Negation and "no interest"
     The vote counts the neighbours' *labels*, never words of the text: a user who wrote
     "不爱运动，就喜欢追剧" carries 娱乐 only, so a newcomer who writes the same lands among users
@@ -52,7 +58,7 @@ import heapq
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
-from .calibration import NO_EVIDENCE, TextEvidence, feature_row
+from .calibration import NO_EVIDENCE, TextEvidence, feature_row, fuse_scores
 from .items import ItemTable
 from .pii import PLACEHOLDERS
 
@@ -139,6 +145,9 @@ class Profile:
     # withheld (a fallback), and the calibrator's feature row (None when no vote ran).
     guess: Tuple[TagScore, ...] = field(default=(), compare=False, repr=False)
     features: Optional[Dict[str, float]] = field(default=None, compare=False, repr=False)
+    # the neighbours' vote shares alone, before the fusion with the text's keywords (the calibrate job fits
+    # the fusion weight on them; equal to ``guess`` when the release fuses nothing)
+    vote_shares: Tuple[TagScore, ...] = field(default=(), compare=False, repr=False)
 
     def to_dict(self, expose_neighbors: bool = False) -> Dict[str, Any]:
         """JSON-ready: plain Python floats rounded to 4 decimals, no numpy types. Neighbours (opaque
@@ -160,7 +169,8 @@ class Profile:
 
 def fallback_profile(items: ItemTable, reason: str, settings: ProfileSettings = DEFAULT_SETTINGS,
                      neighbors: Sequence[Neighbor] = (), confidence: float = 0.0,
-                     guess: Sequence[TagScore] = (), features: Optional[Dict[str, float]] = None) -> Profile:
+                     guess: Sequence[TagScore] = (), features: Optional[Dict[str, float]] = None,
+                     vote_shares: Sequence[TagScore] = ()) -> Profile:
     """The population's ``fallback_top_n`` most common tags, score = share of users carrying each,
     flagged ``about_user=False``; ``guess``/``features``: the withheld vote, when there was one."""
     total = float(len(items)) or 1.0
@@ -172,7 +182,7 @@ def fallback_profile(items: ItemTable, reason: str, settings: ProfileSettings = 
     why = f"{lead}；{_NOT_ABOUT_USER}：{names}" if lead else f"{_NOT_ABOUT_USER}：{names}"
     return Profile(tags=tags, top_tag=tags[0].tag if tags else None, confidence=float(confidence),
                    fallback=True, neighbors=tuple(neighbors), reason=reason, why=why, about_user=False,
-                   guess=tuple(guess), features=features)
+                   guess=tuple(guess), features=features, vote_shares=tuple(vote_shares))
 
 
 def _cosine(s: Any) -> float:
@@ -230,21 +240,28 @@ def vote(neighbor_items: Sequence[int], similarities: Sequence[float], items: It
 
     names = items.tag_names
     ranked: List[Tuple[float, int]] = sorted([(-w / total, t) for t, w in acc.items()])
-    guess = tuple([TagScore(names[t], -neg) for neg, t in ranked])
-    top_share = guess[0].score if guess else 0.0
+    shares = tuple([TagScore(names[t], -neg) for neg, t in ranked])
     no_share = no_interest / total
-    features = feature_row(top_share, guess[1].score if len(guess) > 1 else 0.0, no_share, pairs[0][0],
-                           closeness, guess[0].tag if guess else None, evidence or NO_EVIDENCE)
+    evidence = evidence or NO_EVIDENCE
     calibrator = settings.calibrator
+    weight = calibrator.keyword_weight if calibrator is not None else 0.0
+    guess = shares if weight <= 0.0 else \
+        tuple([TagScore(t, v) for t, v in fuse_scores(shares, evidence.keyword_scores, weight)])
+    top_share = guess[0].score if guess else 0.0
+    features = feature_row(top_share, guess[1].score if len(guess) > 1 else 0.0, no_share, pairs[0][0],
+                           closeness, guess[0].tag if guess else None, evidence)
     if calibrator is not None:
         confidence = calibrator.confidence(features) if guess else 0.0
     else:
         confidence = min(max(top_share * closeness, 0.0), 1.0)  # agreement x closeness (uncalibrated)
-    if no_share > 0.0 and no_share >= top_share:
-        return fallback_profile(items, REASON_NO_SIGNAL, settings, neighbors, confidence, guess, features)
+    if no_share > 0.0 and (not shares or no_share >= shares[0].score):  # the neighbours' own verdict
+        return fallback_profile(items, REASON_NO_SIGNAL, settings, neighbors, confidence, guess, features, shares)
     if confidence < settings.threshold:
-        return fallback_profile(items, REASON_LOW_CONFIDENCE, settings, neighbors, confidence, guess, features)
-    top = ranked[0][1]
-    return Profile(tags=guess, top_tag=names[top], confidence=confidence, fallback=False, neighbors=neighbors,
-                   reason=REASON_VOTE, why=f"最相近的{voters}位用户中，{count[top]}位喜欢{names[top]}",
-                   guess=guess, features=features)
+        return fallback_profile(items, REASON_LOW_CONFIDENCE, settings, neighbors, confidence, guess, features,
+                                shares)
+    top = guess[0].tag
+    why = f"最相近的{voters}位用户中，{next((n for t, n in count.items() if names[t] == top), 0)}位喜欢{top}"
+    if evidence.keyword_scores.get(top, 0.0) > 0.0 and weight > 0.0:
+        why += f"；文字中也有与{top}相关的词"
+    return Profile(tags=guess, top_tag=top, confidence=confidence, fallback=False, neighbors=neighbors,
+                   reason=REASON_VOTE, why=why, guess=guess, features=features, vote_shares=shares)
