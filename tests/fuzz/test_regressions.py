@@ -414,3 +414,14 @@ def test_fuzz_a_placeholder_ended_a_name_clause_the_value_did_not(text):
     r = mask_pii(text)
     assert mask_pii(r.text).counts == {}
     assert mask_pii("联系人：王芳，13812345678").counts == {"PERSON_NAME": 1, "PHONE": 1}  # a real clause still is
+
+
+def test_fuzz_a_placeholder_ended_a_mail_provider_the_digits_continued():
+    """found by: atheris (pii target), 2026-12-05: "12a0[at]qq8345678" is no mailbox ("qq" runs on into digits),
+    but once the digits were the QQ number "[QQ]", "12a0[at]qq" read as a mailbox at qq with its TLD left out.
+    A placeholder after the provider now continues it, like the value it replaced."""
+    from coldstart.pii import mask_pii
+
+    r = mask_pii("0755-12a0[at]qq8345678转123")
+    assert r.counts == {"QQ": 1} and mask_pii(r.text).counts == {}
+    assert mask_pii("邮箱：zhangsan@qq").counts == {"EMAIL": 1}

@@ -177,8 +177,8 @@ class EmailRecognizer(Recognizer):
 # A well-known mail provider after the at-sign, its dot missing or written 点, or no TLD at all.
 _PROVIDER_RE = re.compile(
     r"(?:qq|QQ|163|126|sina|sohu|foxmail|139|189|yeah|gmail|outlook|hotmail|aliyun|icloud|yahoo)"
-    r"(?:[ ]?(?:点|\.|。)?[ ]?(?:com|COM|cn|net)(?:\.cn)?)?(?![A-Za-z0-9.@_-])"
-)
+    r"(?:[ ]?(?:点|\.|。)?[ ]?(?:com|COM|cn|net)(?:\.cn)?)?(?![A-Za-z0-9.@_-]|\[[A-Z_]+\])"
+)  # (nor a placeholder of an earlier pass: the digits or letters it replaced continued the name, "a@qq8345678")
 
 
 def _provider_end(text: str, start: int) -> Optional[int]:
