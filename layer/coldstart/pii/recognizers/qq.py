@@ -86,9 +86,10 @@ _NEARBY_SCORE = 0.65
 # another kind of number.
 _BARE_BEFORE = frozenset(",，。;；!！?？|｜ ~～")
 _BARE_AFTER = frozenset(",，。;；!！?？|｜ ~～)）")
-# (and a placeholder of an earlier pass: the value it replaced may have held a veto word, "wxid_abc12叫 386095580")
+# (and a placeholder of an earlier pass, or its end when the 12-character window cuts it: the value it replaced
+# may have held a veto word, "wxid_abc12叫 386095580", "…外环西路230号，宿舍自提，1386529047")
 _BARE_VETO_RE = re.compile("群|裙|号|码|单|票|证|卡|账|户|编|ISBN|isbn|数字|价|元|¥|￥|[Ii][Dd]|UID|uid|订|快递|物流|股|基金"
-                           "|时间|登录|热线|客服|序列|版本|电话|手机|座机|护照|[Pp]assport|PASSPORT|\\[[A-Z_]*\\]")
+                           "|时间|登录|热线|客服|序列|版本|电话|手机|座机|护照|[Pp]assport|PASSPORT|\\[[A-Z_]*\\]|[A-Z_]\\]")
 _DATE_PREFIX_RE = re.compile(r"(?:19[5-9][0-9]|20[0-4][0-9])(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])")
 _DATE_RE = re.compile(r"(?:19|20)[0-9]{2}[ ]?[-年][ ]?[01]?[0-9][ ]?[-月][ ]?[0-3]?[0-9]")  # "2000-01-01" after a QQ number
 
