@@ -440,3 +440,13 @@ def test_masking_is_idempotent_on_every_dev_corpus_text():
     assert len(texts) > 5000
     again = [(t, mask_pii(mask_pii(t).text).counts) for t in texts]
     assert [c for _, c in again if c] == []
+
+
+def test_fuzz_a_placeholder_split_a_run_whose_tail_the_bare_rule_then_read():
+    """found by: atheris (pii target), 2026-12-05: "13812345678 + 25 spaces + 1006086143" is one digit run of two
+    groups, which the bare-QQ rule leaves; once the mobile was "[PHONE]" the tail stood alone and a second pass
+    read it as a QQ number. A number after a placeholder and group separators only is now left too."""
+    from coldstart.pii import mask_pii
+
+    r = mask_pii("联系我13812345678" + " " * 25 + "1006086143")
+    assert r.counts == {"PHONE": 1} and mask_pii(r.text).counts == {}

@@ -90,6 +90,10 @@ _BARE_AFTER = frozenset(",，。;；!！?？|｜ ~～)）")
 # may have held a veto word, "wxid_abc12叫 386095580", "…外环西路230号，宿舍自提，1386529047")
 _BARE_VETO_RE = re.compile("群|裙|号|码|单|票|证|卡|账|户|编|ISBN|isbn|数字|价|元|¥|￥|[Ii][Dd]|UID|uid|订|快递|物流|股|基金"
                            "|时间|登录|热线|客服|序列|版本|电话|手机|座机|护照|[Pp]assport|PASSPORT|\\[[A-Z_]*\\]|[A-Z_]\\]")
+# A placeholder of an earlier pass, then only what joins digit groups into one number (normalizer._GROUP_SEP): the
+# number after it may be the tail of a longer one the placeholder took part of ("13812345678 … 1006086143" is one
+# run of two groups, which the bare rule leaves; "[PHONE] … 1006086143" must be left too).
+_AFTER_PLACEHOLDER_RE = re.compile(r"\[[A-Z_]+\](?:[ ]*[-./_~\u2013\u2014\u00b7\u2010\u2011\u2012\u2015\u30fb\u2212()]{1,2}[ ]*|[ ]+)\Z")
 _DATE_PREFIX_RE = re.compile(r"(?:19[5-9][0-9]|20[0-4][0-9])(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])")
 _DATE_RE = re.compile(r"(?:19|20)[0-9]{2}[ ]?[-年][ ]?[01]?[0-9][ ]?[-月][ ]?[0-3]?[0-9]")  # "2000-01-01" after a QQ number
 
@@ -165,6 +169,8 @@ class QQRecognizer(Recognizer):
                     or text.startswith(("400", "800"), start):  # hotlines
                 continue
             if not (start == 0 or text[start - 1] in _BARE_BEFORE) or not (end == len(text) or text[end] in _BARE_AFTER):
+                continue
+            if _AFTER_PLACEHOLDER_RE.search(text, max(0, start - 64), start) is not None:
                 continue
             if _DATE_PREFIX_RE.match(text, start) is not None or overlaps(out, start, end) \
                     or len(set(text[start:end])) == 1 or text[start:end] in "12345678909876543210":
