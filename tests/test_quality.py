@@ -506,3 +506,20 @@ print(json.dumps(out))
                                ("最近在研究基金定投，偶尔炒股", [0.99, 0.98, 0.2, 0.97])]]
     assert got == want
     assert len({d["confidence"] for d in want}) == 3  # three different numbers, all reproduced
+
+
+
+def test_calibration_rows_come_from_the_vote_and_the_text_not_from_an_installed_calibrator(items):
+    """A refit must not depend on the calibrator already in the index: its fused ranking (here: keywords
+    only, the neighbours stated no interest) once kept rows that a fresh index drops."""
+    from infra.jobs.calibrate import vote_to_calibrate
+
+    fusing = Calibrator(FEATURES, [0.0] * len(FEATURES), [1.0] * len(FEATURES), [0.0] * len(FEATURES), 2.0,
+                        threshold=0.5, keyword_weight=0.6)
+    with_keywords = TextEvidence(6, {"体育": 1.0})
+    p = vote([6, 7], [0.9, 0.9], items, ProfileSettings(calibrator=fusing), with_keywords)
+    assert p.guess and not p.vote_shares and p.reason == REASON_NO_SIGNAL  # ranked by the keywords alone
+    assert vote_to_calibrate(p, with_keywords) == []  # kept: the text names a tag whatever is installed
+    assert vote_to_calibrate(p, TextEvidence(6, {})) is None  # nothing names a tag: left out
+    plain = vote([0, 6], [0.9, 0.5], items, ProfileSettings(calibrator=fusing), with_keywords)
+    assert vote_to_calibrate(plain, with_keywords) == [("体育", pytest.approx(0.9 / 1.4))]  # the vote's, unfused

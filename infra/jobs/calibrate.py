@@ -48,7 +48,7 @@ def inputs_sha256(fingerprint: dict, data_sha: str, args) -> str:
     import json
 
     settings = {"k": args.k, "l2": args.l2, "max_in": args.max_in_interest_abstention, "threshold": args.threshold,
-                "keyword_weight": getattr(args, "keyword_weight", None), "fusion": 1}
+                "keyword_weight": getattr(args, "keyword_weight", None), "procedure": 2}  # bumped when fitting changes
     keep = {k: fingerprint[k] for k in ("index_manifest", "model_manifest", "keywords")}  # not the calibrator itself
     return hashlib.sha256(json.dumps([keep, data_sha, settings], sort_keys=True).encode("utf-8")).hexdigest()
 
@@ -85,10 +85,12 @@ def run(args: argparse.Namespace) -> int:
                 masked = mask_input(row.text, None, service.settings.max_text_chars).composed
                 profile = service.profile_text(masked, use_cache=False).profile
                 progress.update(1)
-                if profile.features is None or not profile.guess:
-                    continue  # no vote ran (no letters, no neighbours): nothing to calibrate
-                votes.append([(t.tag, t.score) for t in (profile.vote_shares or profile.guess)])
-                evidences.append(text_evidence(masked, keywords))
+                evidence = text_evidence(masked, keywords)
+                shares = vote_to_calibrate(profile, evidence)
+                if shares is None:
+                    continue
+                votes.append(shares)
+                evidences.append(evidence)
                 vote_features.append(profile.features)
                 row_tags.append(row.tags)
                 in_interest.append(row.in_interest)
@@ -99,9 +101,13 @@ def run(args: argparse.Namespace) -> int:
     else:
         keyword_weight, by_weight = choose_keyword_weight(votes, [e.keyword_scores for e in evidences], row_tags)
     features, labels = [], []
+    # rows the chosen weight leaves without a ranking (no votes, keywords at weight 0) are not calibrated
+    keep = [bool(fuse_scores(v, e.keyword_scores, keyword_weight)) for v, e in zip(votes, evidences)]
+    votes, evidences, vote_features, row_tags, in_interest = (
+        [x for x, k in zip(column, keep) if k] for column in (votes, evidences, vote_features, row_tags, in_interest))
     for vote_shares, evidence, f, tags in zip(votes, evidences, vote_features, row_tags):
         ranking = fuse_scores(vote_shares, evidence.keyword_scores, keyword_weight)
-        top = ranking[0][0] if ranking else None
+        top = ranking[0][0]
         features.append(feature_row(ranking[0][1] if ranking else 0.0, ranking[1][1] if len(ranking) > 1 else 0.0,
                                     f["no_interest_share"], f["top_similarity"], f["mean_similarity"], top, evidence))
         labels.append(int(top in tags))
@@ -130,6 +136,18 @@ def run(args: argparse.Namespace) -> int:
     weights = ", ".join(f"{f} {w:+.2f}" for f, w in zip(model.features, model.weights))
     print(f"calibrate: weights (standardised) {weights}; bias {model.bias:+.2f}", flush=True)
     return 0
+
+
+def vote_to_calibrate(profile, evidence):
+    """The neighbours' vote shares [(tag, share)] of a calibration text, or None when there is nothing to
+    rank: no vote ran (no letters, no neighbours), or neither the neighbours nor the text's keywords name a
+    tag. Read from the vote and the text only, never from the ranking of a calibrator already in the index
+    (which fuses with its own weight): a refit must not depend on the fit before it."""
+    if profile.features is None:
+        return None
+    if not profile.vote_shares and not evidence.keyword_scores:
+        return None
+    return [(t.tag, t.score) for t in profile.vote_shares]
 
 
 def _is_fresh(out: Path, args, rows) -> bool:
