@@ -450,3 +450,15 @@ def test_fuzz_a_placeholder_split_a_run_whose_tail_the_bare_rule_then_read():
 
     r = mask_pii("联系我13812345678" + " " * 25 + "1006086143")
     assert r.counts == {"PHONE": 1} and mask_pii(r.text).counts == {}
+
+
+@pytest.mark.parametrize("text", ["设计师东方a@b.cb!!", "我是主播Yuki的运营，真名杜欣悦，商务合作请发邮件yuki_biz@163.com或联系Q3490215867"])
+def test_fuzz_a_placeholder_read_as_the_boundary_after_a_name(text):
+    """found by: atheris (pii target), 2026-12-05: "设计师东方a@b.cb" has no name (a letter follows 东方), but in
+    "设计师东方[EMAIL]" the bracket was a boundary and a second pass masked 师东方 / 东方. The name rules now read a
+    placeholder as Han filler that ends and starts no name (not as ASCII letters: "联系Q[QQ]" then read as the Latin
+    name "Qxxxx", the second text, from dev5)."""
+    from coldstart.pii import mask_pii
+
+    r = mask_pii(text)
+    assert mask_pii(r.text).counts == {}

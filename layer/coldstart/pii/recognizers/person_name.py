@@ -72,14 +72,10 @@ _NAME_STARTS = frozenset(SURNAMES) | {w[0] for w in COMPOUND_SURNAMES}
 _NAME_START_CLASS = "[" + "".join(sorted(_NAME_STARTS)) + "]"
 # Emoji and pictographs (☀-➿, 🀀-🫿) end a clause as punctuation does ("🌸林晓雯🌸 | 厦门").
 _EMOJI = "\u2600-\u27bf\U0001f000-\U0001faff"
-# A placeholder of an earlier pass ("[PHONE]") stands where digits or letters stood, and those end no clause and
-# start none ("王福来13812345678" is no name clause, so "王福来[PHONE]" is none either): its brackets are no boundary.
-_PLACEHOLDER_OPEN = r"\[(?![A-Z_]+\])"
-_PLACEHOLDER_BEFORE_RE = re.compile(r"\[[A-Z_]+\]\Z")
-_CLAUSE_END = r"(?=$|" + _PLACEHOLDER_OPEN + r"|[，,。；;！!？?|｜/、()（）【】\] ~～「」『』" + _EMOJI + "])"
+_CLAUSE_END = r"(?=$|[，,。；;！!？?|｜/、()（）【】\[\] ~～「」『』" + _EMOJI + "])"
 # A short clause that starts with a surname: "，吕志强，", "司马云飞｜..." (at the start: _FIRST_CLAUSE_RE).
 _CLAUSE_RE = re.compile(
-    r"(?:[，,。；;！!？?|｜/、()（）【】\[ ~～:「『" + _EMOJI + r"]|(?<![A-Z_])\])(?=" + _NAME_START_CLASS
+    r"[，,。；;！!？?|｜/、()（）【】\[\] ~～:「『" + _EMOJI + "](?=" + _NAME_START_CLASS
     + r")(?P<c>[\u4e00-\u9fff]{2,4})" + _CLAUSE_END
 )
 # What may stand before a two-character name clause in a bio with contact data (emoji: _is_emoji).
@@ -273,6 +269,22 @@ def _is_cjk(ch: str) -> bool:
     return "\u4e00" <= ch <= "\u9fff"
 
 
+# A placeholder of an earlier pass ("[PHONE]", "[EMAIL]") stands where digits or letters stood. The name rules read
+# the characters around a name (a clause end, a boundary, a letter glued to it), and its brackets would read as
+# boundaries the value never was ("全合来711000@…" is no name clause, "全合来[EMAIL]" would be; "设计师东方a@b.cb" has
+# no name, "设计师东方[EMAIL]" would): masking would not be a fixpoint (atheris). So the rules see every placeholder
+# as a run of 乁 (U+4E41), a Han character that is no surname, given name, word or mark, and that neither ends nor
+# starts a name: the weaker reading, so what the first pass left stays left. (Not ASCII letters: "联系Q[QQ]" would
+# read as the Latin name "Qxxxx".)
+_PLACEHOLDER_RE = re.compile(r"\[[A-Z_]+\]")
+
+
+def _placeholders_as_filler(text: str) -> str:
+    if "[" not in text:
+        return text
+    return _PLACEHOLDER_RE.sub(lambda m: "\u4e41" * len(m.group(0)), text)
+
+
 def _at_boundary(text: str, i: int) -> bool:
     return i >= len(text) or text[i] in _BOUNDARY or not _is_cjk(text[i]) and not text[i].isalpha()
 
@@ -296,17 +308,6 @@ def _after_nickname_word(text: str, at: int) -> bool:
     "小名叫豆豆" (context word 名叫), "微信名叫安安妈"."""
     return _NICKNAME_WORD_RE.search(text, max(0, at - 3), at) is not None \
         or _NICKNAME_WORD_RE.search(text, max(0, at - 3), at + 1) is not None
-
-
-def _boundary_before(text: str, i: int) -> bool:
-    """Whether ``text[i - 1]`` separates a name from what is before it (the text's start does); the "]" that
-    closes a placeholder of an earlier pass does not (see _PLACEHOLDER_OPEN)."""
-    if i <= 0:
-        return True
-    ch = text[i - 1]
-    if ch == "]" and _PLACEHOLDER_BEFORE_RE.search(text, max(0, i - 16), i) is not None:
-        return False
-    return ch in _BOUNDARY
 
 
 def _plain_full_name(cand: str) -> bool:
@@ -405,7 +406,7 @@ class PersonNameRecognizer(Recognizer):
     score = 0.5
 
     def analyze(self, nt: NormalizedText) -> List[Candidate]:
-        text = nt.text
+        text = _placeholders_as_filler(nt.text)
         has_cjk = _CJK_RE.search(text) is not None
         has_upper = _UPPER_RE.search(text) is not None
         out: List[Candidate] = []
@@ -417,7 +418,7 @@ class PersonNameRecognizer(Recognizer):
                     strength = _STRENGTH[word]
                     if word == "我" and not (_at_boundary(text, m.end() + 2) or _at_boundary(text, m.end() + 3)):
                         continue  # 我 + a name must end its clause ("我尤慧，"): most 我 stop here
-                    if word == "叫" and (_boundary_before(text, m.start())
+                    if word == "叫" and (m.start() == 0 or text[m.start() - 1] in _BOUNDARY
                                         or text[m.start() - 1] in "我名就都也他她爸妈爷奶公婆"):
                         strength = STRONG  # "我姓王，叫王一博": the user's own name
                     span = self._after_context(text, m.end(), strength, word, dots)
@@ -431,7 +432,7 @@ class PersonNameRecognizer(Recognizer):
                         out.append(Candidate(span[0], span[1], self.entity, self.score))
             if dots:
                 out.extend(self._dotted_names(text))
-            out.extend(self._right_context_names(nt))
+            out.extend(self._right_context_names(nt, text))
             out.extend(self._standalone_names(text))
             out.extend(self._opening_name(text))
             out.extend(self._after_role_noun(text))
@@ -542,8 +543,7 @@ class PersonNameRecognizer(Recognizer):
                 out.append(Candidate(span[0], span[1], self.entity, self.score))
         return out
 
-    def _right_context_names(self, nt: NormalizedText) -> List[Candidate]:
-        text = nt.text
+    def _right_context_names(self, nt: NormalizedText, text: str) -> List[Candidate]:
         ends = []  # (end of the name, how strongly the words after it say it is a private person)
         # (the gender pattern is tried at every comma: only when a text has 男 or 女)
         for rx in (_RIGHT_RE, _GENDER_RE) if "男" in text or "女" in text else (_RIGHT_RE,):
@@ -580,12 +580,12 @@ class PersonNameRecognizer(Recognizer):
                 cand = text[start:end]
                 if not all("\u4e00" <= c <= "\u9fff" for c in cand) or any(c in _STOP for c in cand[sl:]):
                     continue
-                left_boundary = _boundary_before(text, start)
+                left_boundary = start == 0 or text[start - 1] in _BOUNDARY
                 if start > 0 and _is_cjk(text[start - 1]) and text[start - 1] not in _LEFT_OF_NAME and not (
                         end in before_numbers
                         and (text[start - 2:start] in PLACE_NAMES or text[start - 3:start] in PLACE_NAMES)):
                     continue  # (after a place only before a number: "武汉刘晶晶 420106...", "天津穆建新 身份证...")
-                if start > 0 and not _is_cjk(text[start - 1]) and not _boundary_before(text, start):
+                if start > 0 and not _is_cjk(text[start - 1]) and text[start - 1] not in _BOUNDARY:
                     continue
                 if title_then_words and not (length - sl == 2 and left_boundary):
                     continue  # "冯玉兰医生坐诊": a full name at the start of its clause, not "说王医生好"
@@ -711,6 +711,6 @@ class PersonNameRecognizer(Recognizer):
             if _EN_CONTEXT_RE.search(text, max(0, s - 14), s) is not None:
                 out.append(Candidate(s, e, self.entity, self.score))
             elif len(words) == 2 and words[-1].lower() in PINYIN_SURNAMES and words[-1][1:].islower() \
-                    and (_boundary_before(text, s) or _is_cjk(text[s - 1])) and _at_boundary(text, e):
+                    and (s == 0 or text[s - 1] in _BOUNDARY or _is_cjk(text[s - 1])) and _at_boundary(text, e):
                 out.append(Candidate(s, e, self.entity, self.score - 0.05))  # "Alex Chen，陈亚历，..."
         return out
