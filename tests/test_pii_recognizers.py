@@ -956,6 +956,7 @@ def test_an_ethnic_intro_at_the_very_end_is_no_crash(text):
 @pytest.mark.parametrize("text, second_pass", [
     ("我叫王芳,电话13812345678", False),                 # nothing but separators and words around the numbers
     ("加我QQ1234567890,爱好是看NBA", False),             # the keyword glued to its own number frees nothing
+    ("wxi 123 QQ755-12345678", True),                   # unless an id's parts stand before it (atheris)
     ("电话13812345678。卡号6222021234567890123", False),  # two numbers side by side, both masked
     ("我是李静~13812345678", False),                    # a Chinese name next to a number: its placeholder frees nothing
     ("Tony Zhang13812345678", True),                    # an English name glued to a number: masking it may

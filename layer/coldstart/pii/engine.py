@@ -125,10 +125,16 @@ def _needs_second_pass(view: str, kept: Sequence[Candidate]) -> bool:
         start = c.start
         if c.entity == "QQ":
             while start > 0 and c.start - start < 2 and view[start - 1] in "Qq":
-                start -= 1  # "加我QQ1234567": the keyword glued to its own number frees nothing either
+                start -= 1  # "加我QQ1234567": the keyword glued to its own number frees nothing either,
+            if start < c.start and _ID_PART_BEFORE_RE.search(view, max(0, start - 2), start) is not None:
+                start = c.start  # unless letters or digits before it (a space between) may take "QQ" as an id's part
+                #                 ("wxi 123 QQ755-12345678": once the number is masked, "wxi 123 QQ" reads as an id)
         chars[start:c.end] = "\x00" * (c.end - start)  # what the other findings cover reads as nothing
     blanked = "".join(chars)
     return any(_touches_digits(blanked, c.start, c.end) for c in touching)
+
+
+_ID_PART_BEFORE_RE = re.compile(r"[A-Za-z0-9][ ]?\Z")
 
 
 def _touches_digits(view: str, start: int, end: int) -> bool:
