@@ -462,3 +462,13 @@ def test_fuzz_a_placeholder_read_as_the_boundary_after_a_name(text):
 
     r = mask_pii(text)
     assert mask_pii(r.text).counts == {}
+
+
+def test_fuzz_the_name_rules_filler_for_a_placeholder_read_as_a_name():
+    """found by: atheris (pii target), 2026-12-05, right after the filler was introduced: "我系[QQ]" read 我 + a
+    four-character name of filler (non-Han names need no surname). Filler is never part of a name."""
+    from coldstart.pii import mask_pii
+
+    r = mask_pii("微5-?wxid_abc07我系4444444422 QQ?wxid_abc071 QQ.0^:?wxid_abc12[ QQ.. 12345")
+    assert "PERSON_NAME" not in r.counts and mask_pii(r.text).counts == {}
+    assert mask_pii("我系[QQ]").counts == {}

@@ -277,12 +277,13 @@ def _is_cjk(ch: str) -> bool:
 # starts a name: the weaker reading, so what the first pass left stays left. (Not ASCII letters: "联系Q[QQ]" would
 # read as the Latin name "Qxxxx".)
 _PLACEHOLDER_RE = re.compile(r"\[[A-Z_]+\]")
+_FILLER = "\u4e41"
 
 
 def _placeholders_as_filler(text: str) -> str:
     if "[" not in text:
         return text
-    return _PLACEHOLDER_RE.sub(lambda m: "\u4e41" * len(m.group(0)), text)
+    return _PLACEHOLDER_RE.sub(lambda m: _FILLER * len(m.group(0)), text)
 
 
 def _at_boundary(text: str, i: int) -> bool:
@@ -440,6 +441,8 @@ class PersonNameRecognizer(Recognizer):
             out.extend(self._coordinated(text, out))
         if has_upper:
             out.extend(self._english_names(text))
+        if text is not nt.text:  # the filler is never (part of) a name: "我系[QQ]" read 我系 + a four-character name
+            out = [c for c in out if _FILLER not in text[c.start:c.end]]
         return out
 
     # ---------------------------------------------------------------------------- Chinese names
