@@ -472,3 +472,14 @@ def test_fuzz_the_name_rules_filler_for_a_placeholder_read_as_a_name():
     r = mask_pii("微5-?wxid_abc07我系4444444422 QQ?wxid_abc071 QQ.0^:?wxid_abc12[ QQ.. 12345")
     assert "PERSON_NAME" not in r.counts and mask_pii(r.text).counts == {}
     assert mask_pii("我系[QQ]").counts == {}
+
+
+def test_fuzz_glued_wxids_came_free_one_per_masking_pass():
+    """found by: atheris (pii target), 2026-12-05: "wxid_…2wxid_…5wxid_…" — a wxid had to end where no letter or
+    digit follows, so each masking pass set one more free, past the engine's bound of passes. A wxid may now end
+    where the next "wxid_" starts (and the engine allows four more passes instead of two)."""
+    from coldstart.pii import mask_pii
+
+    text = "wxid_abc3693649912wxid_abc0755wxid_abc071234567wxid_abc0755wxid_abc0712345672wxid_abc0755a123ail.nezzztzzz"
+    r = mask_pii(text)
+    assert "wxid" not in r.text and mask_pii(r.text).counts == {}
