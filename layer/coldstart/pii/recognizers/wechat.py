@@ -53,10 +53,11 @@ _SEP_RE = re.compile(
 # A WeChat id: a letter and 5-29 more (people also write dots); longer tokens are not ids.
 _ID_RE = re.compile(r"[A-Za-z][A-Za-z0-9_.-]{4,29}[A-Za-z0-9_-](?![A-Za-z0-9_-])")
 _SPELLED_RE = re.compile(r"[A-Za-z](?:[ -][A-Za-z0-9_]){5,29}(?![A-Za-z0-9_])")
-# (it may end where another wxid_ starts: "wxid_abc3693649912wxid_abc0755…" would otherwise come free one id per
-# masking pass, past the engine's bound)
+# (it may end with a digit where another wxid_ starts, which may start after a digit: "wxid_abc3693649912wxid_abc0755…"
+# would otherwise come free one id per masking pass, past the engine's bound; not after a letter, so "wxid_awxid_a…"
+# stays one unreadable token in every pass)
 _WXID_RE = re.compile(r"[Ww](?<![A-Za-z_-].)[Xx][Ii][Dd]_[A-Za-z0-9_-]{4,30}(?![A-Za-z0-9_-])"
-                      r"|[Ww](?<![A-Za-z_-].)[Xx][Ii][Dd]_[A-Za-z0-9_-]{4,30}?(?=[Ww][Xx][Ii][Dd]_)")
+                      r"|[Ww](?<![A-Za-z_-].)[Xx][Ii][Dd]_[A-Za-z0-9_-]{3,29}?[0-9](?=[Ww][Xx][Ii][Dd]_)")
 _TRAILING_RE = re.compile(
     r"[A-Za-z](?<![A-Za-z0-9_-].)[A-Za-z0-9_-]{5,29}[ ]?[(（](?:绿色软件|绿泡泡|微信号?|微|vx|VX|Vx|wx|WX|V信|v信|薇信|威信|V|v"
     r"|WeChat|wechat|Wechat)(?:同号)?[)）]"
