@@ -487,3 +487,13 @@ def test_fuzz_glued_wxids_came_free_one_per_masking_pass():
     # chains when an id could end before any "wxid_"; now only after a digit, where the next one may start
     for repeated in ("wxid_a" * 100, "wxid_abc1" * 50):
         assert mask_pii(mask_pii(repeated).text).counts == {}
+
+
+def test_fuzz_a_masked_name_took_the_veto_word_it_held():
+    """found by: atheris (pii target), 2026-12-05, the last run of the session: in "联系Swww喽,栠联系SY_5678" the name
+    "Swww" holds "www", a word that vetoes the WeChat contact-verb rule for SY_5678; once it was "[NAME]" the veto
+    was gone (and the 8-character window cut the placeholder's "["). A placeholder's end vetoes too."""
+    from coldstart.pii import mask_pii
+
+    r = mask_pii("产联系Swww喽，栠联系SY_5678")
+    assert mask_pii(r.text).counts == {}

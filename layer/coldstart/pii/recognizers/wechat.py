@@ -103,9 +103,10 @@ _NEAR_KEYWORD_RE = re.compile(
 _NEAR_KEYWORD_START_RE = re.compile("[微薇威卫嶶Vv绿喂胃Ww]")
 # (a placeholder of an earlier pass between keyword and id vetoes too: it shortened the distance the first pass
 # measured, so without the veto a second pass finds what the first left: "d_abc123 QQ号:[QQ] ~V", where the V
-# was 15 characters on before the QQ number was masked; "$": the window may cut it, "…号:[Q")
+# was 15 characters on before the QQ number was masked; "$" and a bare "…E]": the window may cut it, "…号:[Q", and
+# what it replaced may have held a veto word itself: "联系Swww喽,栠联系SY_5678" vetoes by its "www", "联系[NAME]喽,…" must)
 _NEAR_VETO_RE = re.compile(_LOOSE_VETO_RE.pattern + "|服务号|订阅号|官网|网址|http|www|型号|订单|编号|UID|uid|游戏|[Ss]team|[Bb]站"
-                           "|抖音|微博|小红书|邮箱|[Gg]it[Hh]ub|ins|IG|推特|油管|\\[[A-Z_]*(?:\\]|$)")
+                           "|抖音|微博|小红书|邮箱|[Gg]it[Hh]ub|ins|IG|推特|油管|\\[[A-Z_]*(?:\\]|$)|[A-Z_]\\]")
 # Contact verbs right before an id ("有事加我 Zhao_xx1997", "dd Mia-wang-88", "微我 xinda_wuliu88", "戳 xiaomao_chuo").
 _VERB_BEFORE_RE = re.compile(r"(?:加我|加|[Dd][Dd]我?|滴滴我?|私我|私聊|私信|戳我?|微我|找我|联系我?|→|👉|➡)[ :]*\Z")
 _VERB_START_RE = re.compile("[加Dd滴私戳微找联→👉➡]")
