@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-DEFAULT_USERS = 16000
+DEFAULT_USERS = 20000
 DEFAULT_HELDOUT = 600
 DEFAULT_CALIBRATION = 1500
 DEFAULT_SEED = 20261127
@@ -82,10 +82,12 @@ class Family:
 #: How often each kind is drawn for a mention (entities dominate: that is what users name).
 KIND_WEIGHTS: Dict[str, float] = {
     "act": 3.0, "topic": 2.0, "person": 2.5, "team": 2.0, "title": 3.0, "brand": 2.5, "place": 3.5,
-    "dish": 3.0, "job": 1.2, "stage": 0.8, "slang": 1.0, "item": 1.5,
+    "dish": 3.0, "job": 1.2, "stage": 0.8, "slang": 1.0, "item": 1.5, "clause": 2.5,
 }
-#: Kinds that are whole clauses (used verbatim).
-VERBATIM = {"stage", "slang"}
+#: Kinds that are whole clauses (used verbatim). ``clause``: the written clauses of
+#: ``lexicons/written/clauses.tsv`` (implicit habits, named things, jargon; see data/README.md).
+VERBATIM = {"stage", "slang", "clause"}
+WRITTEN = LEXICONS / "written"
 
 
 def _read_sections(path: Path) -> Dict[str, List[Tuple[str, ...]]]:
@@ -139,6 +141,8 @@ def load_families(lexicons: Path = LEXICONS) -> Tuple[List[Family], Dict[str, Li
                 raise ValueError("%s: unknown kind [%s]" % (name, kind))
             for aliases in rows:
                 add(tag, kind, aliases, name)
+    for tag, clause in read_written_clauses(lexicons / "written" / "clauses.tsv"):
+        add(tag, "clause", (clause,), "written/clauses.tsv")
     for tag in TAGS:
         for prefix, kind in (("cedict_people_", "person"), ("cedict_", "item")):
             path = lexicons / "derived" / (prefix + TAG_FILES[tag] + ".txt")
@@ -146,6 +150,30 @@ def load_families(lexicons: Path = LEXICONS) -> Tuple[List[Family], Dict[str, Li
                 for word in _read_list(path):
                     add(tag, kind, (word,), "derived/" + path.name)
     return families, negations
+
+
+def read_written_clauses(path: Path) -> List[Tuple[str, str]]:
+    """(tag, clause) rows of a ``<tag>\t<clause>`` file; a missing file is empty."""
+    if not path.is_file():
+        return []
+    rows = []
+    for line in _read_list(path):
+        if line.startswith("#"):
+            continue
+        tag, clause = line.split("\t")
+        if tag not in TAG_FILES:
+            raise ValueError("%s: unknown tag %r" % (path, tag))
+        rows.append((tag, clause.strip()))
+    return rows
+
+
+def read_written_neutral(path: Path) -> Tuple[List[str], List[str]]:
+    """(for active users, for new-user splits): the written no-interest texts, every fifth line kept
+    for the held-out and calibration splits so their no-interest texts are not training texts."""
+    if not path.is_file():
+        return [], []
+    lines = [line for line in _read_list(path) if not line.startswith("#")]
+    return ([t for i, t in enumerate(lines) if i % 5 != 4], [t for i, t in enumerate(lines) if i % 5 == 4])
 
 
 def _norm(text: str) -> str:
@@ -164,6 +192,7 @@ class Resources:
         self.hard = [row[0] for row in neutral["hard"]]
         self.greetings = [a for row in neutral["greeting"] for a in row]
         self.english = [a for row in neutral["english"] for a in row]
+        self.written_train, self.written_new = read_written_neutral(lexicons / "written" / "neutral.txt")
         self.s2t: Dict[str, str] = {}
         for line in _read_list(lexicons / "derived" / "s2t.txt"):
             s, t = line.split("\t")
@@ -309,7 +338,8 @@ SAMPLES: List[Dict[str, object]] = [
     {"text": "喜欢探店，最爱吃火锅", "expect_top": "美食"},
 ]
 
-NO_INTEREST_RATE = 0.09
+NO_INTEREST_RATE = 0.14
+WRITTEN_EMPTY_RATE = 0.45  # of the no-interest texts: one of lexicons/written/neutral.txt
 NEGATION_RATE = 0.14
 LONG_BIO_RATE = 0.15
 HELDOUT_FRACTION = 0.12
@@ -439,6 +469,8 @@ def _forced_train(families: List[Family], extra_vocab: Sequence[str]) -> Set[str
         pool.update(_substrings(_norm(v)))
     owners: Dict[str, Set[str]] = {}  # substring of some alias -> the families whose alias contains it
     for f in families:
+        if f.kind == "clause":  # written clauses never hold a family back from the split: the leak
+            continue            # guard rejects a clause naming a held-out alias when it is drawn
         for a in f.aliases:
             for s in _substrings(_norm(a)):
                 owners.setdefault(s, set()).add(f.key)
@@ -541,8 +573,9 @@ class Composer:
     """Builds texts from one split's families; the noise is shared by every split."""
 
     def __init__(self, families: List[Family], negations: Dict[str, List[Tuple[str, ...]]], res: Resources,
-                 pii_rate: float, edu_goals: bool):
+                 pii_rate: float, edu_goals: bool, written: Sequence[str] = ()):
         self.res = res
+        self.written = list(written)  # written no-interest texts this split may use
         self.pii_rate = pii_rate
         self.edu_goals = edu_goals
         self.negations = negations
@@ -582,6 +615,8 @@ class Composer:
         return rng.choice(frames).format(x=rng.choice(fam.aliases))
 
     def neutral(self, rng: random.Random) -> str:
+        if self.written and rng.random() < 0.3:
+            return rng.choice(self.written)
         r = rng.random()
         if r < 0.45:
             s = rng.choice(rng.choice(self.res.sentences))
@@ -625,8 +660,11 @@ class Composer:
 
     def compose_empty(self, rng: random.Random) -> str:
         """A text that states no interest (tags: [])."""
-        r = rng.random()
         res = self.res
+        if self.written and rng.random() < WRITTEN_EMPTY_RATE:
+            parts = [rng.choice(self.written) for _ in range(1 if rng.random() < 0.8 else 2)]
+            return self._noise(rng, self._join(rng, parts) if len(parts) > 1 else parts[0], [])
+        r = rng.random()
         if r < 0.14:
             text = rng.choice(res.greetings)
             if rng.random() < 0.3:
@@ -781,13 +819,14 @@ def generate(n_users: int = DEFAULT_USERS, n_heldout: int = DEFAULT_HELDOUT, see
     split = family_split(seed, families, res)
     seen = {str(s["text"]) for s in SAMPLES}
     others = {name: [f for k, fs in split.items() if k != name for f in fs] for name in split}
-    users = _population(random.Random(seed), Composer(split["train"], negations, res, USER_PII_RATE, True), n_users,
+    users = _population(random.Random(seed), Composer(split["train"], negations, res, USER_PII_RATE, True,
+                                                      res.written_train), n_users,
                         _LeakGuard(others["train"]), seen, "u", 6, "user_id")
     held = _population(random.Random(seed + 1),
-                       Composer(split["heldout"], negations, res, HELDOUT_PII_RATE, False),
+                       Composer(split["heldout"], negations, res, HELDOUT_PII_RATE, False, res.written_new),
                        n_heldout, _LeakGuard(split["calibration"]), seen, "h", 4, "id")
     cal = _population(random.Random(seed + 2),
-                      Composer(split["calibration"], negations, res, HELDOUT_PII_RATE, False),
+                      Composer(split["calibration"], negations, res, HELDOUT_PII_RATE, False, res.written_new),
                       n_calibration, _LeakGuard(split["heldout"]), seen, "c", 4, "id")
     return users, held, cal, [dict(s) for s in SAMPLES]
 

@@ -230,3 +230,36 @@ def test_seed_changes_output(tmp_path):
     assert (tmp_path / "users.jsonl").read_bytes() == first
     gen.write(tmp_path, n_users=50, n_heldout=10, seed=2, n_calibration=10)
     assert (tmp_path / "users.jsonl").read_bytes() != first
+
+
+def test_written_lexicons(users, heldout, split):
+    """The written clauses are training families (kind ``clause``) and the written no-interest texts are
+    split: the fifth kept for new-user splits never appears in a user's bio."""
+    clauses = [f for f in split["train"] if f.kind == "clause"]
+    assert len(clauses) >= 1000 and {f.tag for f in clauses} == set(gen.TAGS)
+    assert not [f for name in ("heldout", "calibration") for f in split[name] if f.kind == "clause"]
+    train, new = gen.read_written_neutral(gen.WRITTEN / "neutral.txt")
+    assert len(train) >= 700 and len(new) >= 150 and not set(train) & set(new)
+    blob = "\n".join(u["text"] for u in users)
+    # long enough to be distinctive, Chinese (keyboard rows are also made by the gibberish maker), and
+    # not inside a training line (where it may appear legitimately)
+    distinctive = [t for t in new if len(t) >= 10 and re.search(r"[\u4e00-\u9fff]", t)
+                   and not any(t in o for o in train)]
+    assert len(distinctive) >= 50
+    assert not [t for t in distinctive if t in blob]
+    assert sum(any(t in r["text"] for t in new) for r in heldout if not r["tags"]) >= 10
+    # every no-interest written text is labelled so where it stands alone in a bio
+    standalone = {u["text"] for u in users if u["text"] in set(train)}
+    assert standalone and all(not u["tags"] for u in users if u["text"] in standalone)
+
+
+def test_dictionary_rows_name_training_families_only(split):
+    """The demo teacher's dictionary rows (infra train-demo-teacher --lexicon): training aliases only."""
+    sys.path[:0] = [str(DATA.parent / "layer"), str(DATA.parent)]
+    from infra.jobs.train_demo_teacher import dictionary_rows
+
+    rows = dictionary_rows(str(DATA / "generate.py"))
+    train = {(a, f.tag) for f in split["train"] for a in f.aliases}
+    assert set(rows) == train
+    held = {_norm(a) for name in ("heldout", "calibration") for f in split[name] for a in f.aliases}
+    assert not [a for a, _ in rows if _norm(a) in held]
