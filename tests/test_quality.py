@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from coldstart.calibration import (CALIBRATION_FILE, FEATURES, Calibrator, TextEvidence, choose_threshold,
-                                   fit_calibrator, text_evidence)
+                                   fit_calibrator, out_of_fold_confidences, text_evidence)
 from coldstart.items import ItemTable
 from coldstart.voting import REASON_LOW_CONFIDENCE, REASON_NO_SIGNAL, ProfileSettings, has_signal_words, vote
 from infra.cli import main
@@ -177,9 +177,23 @@ def test_fit_recovers_a_known_logistic_and_is_calibrated():
     assert abs(raw["log_chars"]) < 0.5
     test_rows, test_labels = synthetic_rows(4000, 1)
     assert reliability(cal.confidences(test_rows), [bool(y) for y in test_labels])["ece"] < 0.03
-    # the threshold abstains on at most 5% of the in-interest rows
-    conf = cal.confidences(rows)
+    # the threshold abstains on at most 5% of the in-interest rows, scored out of fold
+    conf = out_of_fold_confidences(rows, labels, l2=0.1)
     assert sum(c < cal.threshold for c in conf) <= 0.05 * len(conf) < sum(c <= cal.threshold for c in conf) + 1
+
+
+def test_out_of_fold_confidences_are_less_sure_than_in_sample_ones_when_the_fit_overfits():
+    rng = np.random.default_rng(3)
+    rows = [{f: float(rng.normal()) for f in FEATURES} for _ in range(60)]  # features carry nothing
+    labels = [int(rng.random() < 0.7) for _ in rows]
+    in_sample = fit_calibrator(rows, labels, [True] * 60, l2=0.01).confidences(rows)
+    oof = out_of_fold_confidences(rows, labels, l2=0.01)
+    spread = lambda cs: float(np.mean([abs(c - 0.7) for c in cs]))  # noqa: E731
+    assert len(oof) == 60 and spread(in_sample) < spread(oof)  # in sample it finds signal in noise ...
+    right = [c for c, y in zip(oof, labels) if y]
+    wrong = [c for c, y in zip(oof, labels) if not y]
+    assert abs(np.mean(right) - np.mean(wrong)) < 0.1  # ... out of fold it cannot tell right from wrong
+    assert out_of_fold_confidences(rows, labels, l2=0.01) == oof  # seeded
 
 
 def test_calibration_file_round_trip_and_refusals(tmp_path):
@@ -464,6 +478,30 @@ def test_publish_refuses_a_calibrator_fitted_on_another_model(calibrated, tmp_pa
     assert main(["publish", "--to", str(tmp_path / "r"), "--index", str(index), "--model",
                  str(calibrated.model), "--version", "v1"]) == 1
     assert "calibration.json was fitted on another model_manifest" in capsys.readouterr().err
+
+
+def test_calibrate_chooses_the_threshold_on_threshold_data(calibrated, tmp_path):
+    """--threshold-data: the threshold abstains (low_confidence) on at most the share asked of those texts'
+    in-interest rows, as served."""
+    held = [line for line in (DATA / "heldout.jsonl").read_text(encoding="utf-8").splitlines()
+            if json.loads(line)["tags"]][320:420]
+    other = tmp_path / "other.jsonl"
+    other.write_text("\n".join(held) + "\n", encoding="utf-8")
+    index = tmp_path / "idx"
+    shutil.copytree(calibrated.index, index)
+    base = ["calibrate", "--index", str(index), "--model", str(calibrated.model), "--data", str(calibrated.cal_file),
+            "--max-in-interest-abstention", "0.1", "--force"]
+    assert main(base) == 0
+    out_of_fold = Calibrator.load(index / CALIBRATION_FILE)
+    assert main(base + ["--threshold-data", str(other)]) == 0
+    chosen = Calibrator.load(index / CALIBRATION_FILE)
+    assert chosen.info["threshold_data"] == [str(other)] and "threshold_data" not in out_of_fold.info
+    assert chosen.weights == out_of_fold.weights and chosen.threshold != out_of_fold.threshold
+    assert main(["evaluate", "--index", str(index), "--model", str(calibrated.model), "--data", str(other),
+                 "--out", str(tmp_path / "eval"), "--name", "other"]) == 0
+    semantic = json.loads((tmp_path / "eval" / "evaluation.json").read_text(encoding="utf-8"))["methods"]["semantic"]
+    low = semantic["reasons"].get("low_confidence", 0)
+    assert 0 < low <= 0.1 * len(held)
 
 
 def test_calibrate_skips_while_up_to_date(calibrated, capsys):

@@ -6,8 +6,9 @@ Each calibration text goes through the serving path (masking, the INT8 student, 
 against the index and model being released, so the features are exactly those served. Label:
 1 when the vote's top tag is one of the text's tags, 0 otherwise (always 0 for ``tags: []``).
 Texts with no letters (no vote runs) are left out. The abstention threshold is the highest one
-that abstains on at most --max-in-interest-abstention of the in-interest texts, unless
---threshold fixes it.
+that abstains on at most --max-in-interest-abstention of the in-interest texts, measured on
+out-of-fold confidences (five folds: each text scored by a calibrator fitted without it), or on
+--threshold-data texts scored by the fitted calibrator, unless --threshold fixes it.
 
 First the fusion weight (``keyword_weight``, coldstart.calibration): the served ranking mixes the
 neighbours' vote shares with the text's keyword shares; the weight of the grid with the best top-1
@@ -21,6 +22,8 @@ from __future__ import annotations
 
 import argparse
 import time
+
+from infra.jobs.evaluate import read_labelled, rows_sha256
 from pathlib import Path
 
 from infra.progress import bar, summary
@@ -37,6 +40,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--max-in-interest-abstention", type=float, default=0.05,
                    help="the threshold abstains on at most this share of in-interest calibration texts")
     p.add_argument("--threshold", type=float, help="fixed abstention threshold instead of the chosen one")
+    p.add_argument("--threshold-data", action="append", default=[],
+                   help="choose the threshold on these labelled texts instead (scored by the fitted calibrator; "
+                        "repeatable), e.g. text the encoder knows less well than the --data texts")
     p.add_argument("--keyword-weight", type=float,
                    help="fixed weight of the text's keywords in the served ranking, in [0, 1) (default: chosen "
                         "on the calibration texts; 0 = the neighbours' vote alone)")
@@ -48,17 +54,17 @@ def inputs_sha256(fingerprint: dict, data_sha: str, args) -> str:
     import json
 
     settings = {"k": args.k, "l2": args.l2, "max_in": args.max_in_interest_abstention, "threshold": args.threshold,
-                "keyword_weight": getattr(args, "keyword_weight", None), "procedure": 2}  # bumped when fitting changes
+                "threshold_data": [rows_sha256(read_labelled([p])) for p in getattr(args, "threshold_data", [])],
+                "keyword_weight": getattr(args, "keyword_weight", None), "procedure": 3}  # bumped when fitting changes
     keep = {k: fingerprint[k] for k in ("index_manifest", "model_manifest", "keywords")}  # not the calibrator itself
     return hashlib.sha256(json.dumps([keep, data_sha, settings], sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def run(args: argparse.Namespace) -> int:
-    from coldstart.calibration import (CALIBRATION_FILE, FEATURES, choose_keyword_weight, feature_row, fit_calibrator,
-                                       fuse_scores, text_evidence)
+    from coldstart.calibration import CALIBRATION_FILE, FEATURES, choose_keyword_weight, choose_threshold, fit_calibrator
     from coldstart.errors import InputError
     from coldstart.manifest import utc_now
-    from infra.jobs.evaluate import open_service, read_labelled, reliability, rows_sha256
+    from infra.jobs.evaluate import open_service, reliability
 
     started = time.time()
     if not 0.0 <= args.max_in_interest_abstention < 1.0:
@@ -72,45 +78,20 @@ def run(args: argparse.Namespace) -> int:
     if not args.force and _is_fresh(out, args, rows):
         print(f"calibrate: up to date ({out})", flush=True)
         return 0
-    votes, evidences, vote_features, row_tags, in_interest = [], [], [], [], []
-    from coldstart.preprocess import mask_input
-
+    threshold_rows = read_labelled(args.threshold_data) if args.threshold_data else []
     with open_service(index=args.index, model=args.model, k=args.k) as (service, root):
         from infra.jobs.evaluate import release_fingerprint
 
         fingerprint = release_fingerprint(root)
-        keywords = service.keyword_table(service.current_release())
-        with bar(len(rows), "calibrate", unit="text") as progress:
-            for row in rows:
-                masked = mask_input(row.text, None, service.settings.max_text_chars).composed
-                profile = service.profile_text(masked, use_cache=False).profile
-                progress.update(1)
-                evidence = text_evidence(masked, keywords)
-                shares = vote_to_calibrate(profile, evidence)
-                if shares is None:
-                    continue
-                votes.append(shares)
-                evidences.append(evidence)
-                vote_features.append(profile.features)
-                row_tags.append(row.tags)
-                in_interest.append(row.in_interest)
+        votes, evidences, vote_features, row_tags, in_interest = _vote_rows(service, rows, "calibrate")
+        threshold_votes = _vote_rows(service, threshold_rows, "calibrate: threshold data") if threshold_rows else None
     if len(votes) < 20:
         raise InputError(f"only {len(votes)} calibration texts produced a vote; need at least 20")
     if args.keyword_weight is not None:
         keyword_weight, by_weight = args.keyword_weight, {}
     else:
         keyword_weight, by_weight = choose_keyword_weight(votes, [e.keyword_scores for e in evidences], row_tags)
-    features, labels = [], []
-    # rows the chosen weight leaves without a ranking (no votes, keywords at weight 0) are not calibrated
-    keep = [bool(fuse_scores(v, e.keyword_scores, keyword_weight)) for v, e in zip(votes, evidences)]
-    votes, evidences, vote_features, row_tags, in_interest = (
-        [x for x, k in zip(column, keep) if k] for column in (votes, evidences, vote_features, row_tags, in_interest))
-    for vote_shares, evidence, f, tags in zip(votes, evidences, vote_features, row_tags):
-        ranking = fuse_scores(vote_shares, evidence.keyword_scores, keyword_weight)
-        top = ranking[0][0]
-        features.append(feature_row(ranking[0][1] if ranking else 0.0, ranking[1][1] if len(ranking) > 1 else 0.0,
-                                    f["no_interest_share"], f["top_similarity"], f["mean_similarity"], top, evidence))
-        labels.append(int(top in tags))
+    features, labels, in_interest = _features(votes, evidences, vote_features, row_tags, in_interest, keyword_weight)
     data_sha = rows_sha256(rows)
     info = {"created_at": utc_now(), "rows": len(features), "right": sum(labels),
             "in_interest": sum(in_interest), "no_interest": len(in_interest) - sum(in_interest),
@@ -119,9 +100,15 @@ def run(args: argparse.Namespace) -> int:
             "keyword_weight_top1": {str(w): round(a, 4) for w, a in by_weight.items()},
             "fitted_for": {k: fingerprint[k] for k in ("index_manifest", "model_manifest", "keywords")},
             "inputs_sha256": inputs_sha256(fingerprint, data_sha, args)}
+    on_threshold_data = args.threshold is None and threshold_votes is not None
     model = fit_calibrator(features, labels, in_interest, FEATURES, l2=args.l2,
-                           max_in_interest_abstention=args.max_in_interest_abstention, threshold=args.threshold,
-                           info=info, keyword_weight=keyword_weight)
+                           max_in_interest_abstention=args.max_in_interest_abstention,
+                           threshold=0.0 if on_threshold_data else args.threshold, info=info,
+                           keyword_weight=keyword_weight)
+    if on_threshold_data:
+        t_features, _, t_in = _features(*threshold_votes, keyword_weight)
+        model.threshold = choose_threshold(model.confidences(t_features), t_in, args.max_in_interest_abstention)
+        model.info["threshold_data"] = list(args.threshold_data)
     conf = model.confidences(features)
     fit_ece = reliability(conf, [bool(y) for y in labels])["ece"]
     ins = [c for c, i in zip(conf, in_interest) if i]
@@ -136,6 +123,49 @@ def run(args: argparse.Namespace) -> int:
     weights = ", ".join(f"{f} {w:+.2f}" for f, w in zip(model.features, model.weights))
     print(f"calibrate: weights (standardised) {weights}; bias {model.bias:+.2f}", flush=True)
     return 0
+
+
+def _vote_rows(service, rows, desc: str):
+    """(vote shares, text evidence, vote features, tags, in_interest) of the rows that produced a vote,
+    each through the serving path (masking, student, index, vote)."""
+    from coldstart.calibration import text_evidence
+    from coldstart.preprocess import mask_input
+
+    keywords = service.keyword_table(service.current_release())
+    votes, evidences, vote_features, row_tags, in_interest = [], [], [], [], []
+    with bar(len(rows), desc, unit="text") as progress:
+        for row in rows:
+            masked = mask_input(row.text, None, service.settings.max_text_chars).composed
+            profile = service.profile_text(masked, use_cache=False).profile
+            progress.update(1)
+            evidence = text_evidence(masked, keywords)
+            shares = vote_to_calibrate(profile, evidence)
+            if shares is None:
+                continue
+            votes.append(shares)
+            evidences.append(evidence)
+            vote_features.append(profile.features)
+            row_tags.append(row.tags)
+            in_interest.append(row.in_interest)
+    return votes, evidences, vote_features, row_tags, in_interest
+
+
+def _features(votes, evidences, vote_features, row_tags, in_interest, keyword_weight: float):
+    """(feature rows, labels, in_interest) of the fused ranking at ``keyword_weight``; rows that weight
+    leaves without a ranking (no votes, keywords at weight 0) are not calibrated."""
+    from coldstart.calibration import feature_row, fuse_scores
+
+    features, labels, kept_in = [], [], []
+    for vote_shares, evidence, f, tags, inside in zip(votes, evidences, vote_features, row_tags, in_interest):
+        ranking = fuse_scores(vote_shares, evidence.keyword_scores, keyword_weight)
+        if not ranking:
+            continue
+        top = ranking[0][0]
+        features.append(feature_row(ranking[0][1], ranking[1][1] if len(ranking) > 1 else 0.0,
+                                    f["no_interest_share"], f["top_similarity"], f["mean_similarity"], top, evidence))
+        labels.append(int(top in tags))
+        kept_in.append(inside)
+    return features, labels, kept_in
 
 
 def vote_to_calibrate(profile, evidence):

@@ -288,6 +288,28 @@ def choose_threshold(confidences: Sequence[float], in_interest: Sequence[bool],
     return float(ins[min(allowed, len(ins) - 1)]) if allowed < len(ins) else 1.0
 
 
+def out_of_fold_confidences(rows: Sequence[Mapping[str, float]], labels: Sequence[int],
+                            features: Sequence[str] = FEATURES, l2: float = 1.0, folds: int = 5,
+                            seed: int = 0) -> List[float]:
+    """Each row's confidence from a calibrator fitted on the other folds (rows dealt to ``folds`` folds
+    in a seeded shuffle). The threshold is chosen on these: in-sample confidences are optimistic, and a
+    threshold at 4% of the in-sample in-interest rows abstained on 11% of new natural text (demo,
+    2026-12-05, README "Quality")."""
+    import random
+
+    order = list(range(len(rows)))
+    random.Random(seed).shuffle(order)
+    out = [0.0] * len(rows)
+    for k in range(folds):
+        held = set(order[k::folds])
+        train = [i for i in range(len(rows)) if i not in held]
+        mean, scale, weights, bias = fit_logistic([rows[i] for i in train], [labels[i] for i in train], features, l2)
+        model = Calibrator(features, mean, scale, weights, bias, 0.0)
+        for i in held:
+            out[i] = model.confidence(rows[i])
+    return out
+
+
 def fit_calibrator(rows: Sequence[Mapping[str, float]], labels: Sequence[int], in_interest: Sequence[bool],
                    features: Sequence[str] = FEATURES, l2: float = 1.0,
                    max_in_interest_abstention: float = 0.05, threshold: Optional[float] = None,
@@ -295,6 +317,10 @@ def fit_calibrator(rows: Sequence[Mapping[str, float]], labels: Sequence[int], i
     mean, scale, weights, bias = fit_logistic(rows, labels, features, l2)
     model = Calibrator(features, mean, scale, weights, bias, 0.0, info, keyword_weight)
     if threshold is None:
-        threshold = choose_threshold(model.confidences(rows), in_interest, max_in_interest_abstention)
+        try:
+            scored = out_of_fold_confidences(rows, labels, features, l2)
+        except ValueError:  # a fold with one label only (tiny data): the in-sample confidences
+            scored = model.confidences(rows)
+        threshold = choose_threshold(scored, in_interest, max_in_interest_abstention)
     model.threshold = float(threshold)
     return model
