@@ -43,6 +43,36 @@ def _touches(text: str, runs: set, run: int) -> bool:
     return t.strip("。！!~ ") in runs or any(t[i:i + run] in runs for i in range(max(len(t) - run + 1, 0)))
 
 
+def _neutral_line(line: str):
+    """(text to check, line to keep), or None for a malformed line."""
+    text = line.strip()
+    return None if not text or "\t" in text or text.startswith("#") else (text, text)
+
+
+def _clause_line(line: str):
+    parts = line.strip().split("\t")
+    if len(parts) != 2 or parts[0] not in TAGS or not parts[1].strip():
+        return None
+    return parts[1].strip(), "%s\t%s" % (parts[0], parts[1].strip())
+
+
+def _import(raw: Path, out: Path, runs: set, run: int, parse) -> None:
+    kept, seen, dropped = [], set(), {"duplicate": 0, "eval_overlap": 0, "malformed": 0}
+    for line in raw.read_text(encoding="utf-8").splitlines():
+        parsed = parse(line)
+        if parsed is None:
+            dropped["malformed"] += 1
+        elif _norm(parsed[0]) in seen:
+            dropped["duplicate"] += 1
+        elif _touches(parsed[0], runs, run):
+            dropped["eval_overlap"] += 1
+        else:
+            seen.add(_norm(parsed[0]))
+            kept.append(parsed[1])
+    out.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    print("%s: kept %d, dropped %s" % (out.name, len(kept), dropped))
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--neutral", type=Path, help="raw no-interest texts, one per line")
@@ -51,37 +81,9 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     runs = _eval_runs(args.run)
     if args.neutral:
-        kept, seen, dropped = [], set(), {"duplicate": 0, "eval_overlap": 0, "malformed": 0}
-        for line in args.neutral.read_text(encoding="utf-8").splitlines():
-            text = line.strip()
-            if not text or "\t" in text or text.startswith("#"):
-                dropped["malformed"] += 1
-            elif _norm(text) in seen:
-                dropped["duplicate"] += 1
-            elif _touches(text, runs, args.run):
-                dropped["eval_overlap"] += 1
-            else:
-                seen.add(_norm(text))
-                kept.append(text)
-        (HERE / "neutral.txt").write_text("\n".join(kept) + "\n", encoding="utf-8")
-        print("neutral.txt: kept %d, dropped %s" % (len(kept), dropped))
+        _import(args.neutral, HERE / "neutral.txt", runs, args.run, _neutral_line)
     if args.clauses:
-        kept, seen, dropped = [], set(), {"duplicate": 0, "eval_overlap": 0, "malformed": 0}
-        for line in args.clauses.read_text(encoding="utf-8").splitlines():
-            parts = line.strip().split("\t")
-            if len(parts) != 2 or parts[0] not in TAGS or not parts[1].strip():
-                dropped["malformed"] += 1
-                continue
-            tag, clause = parts[0], parts[1].strip()
-            if _norm(clause) in seen:
-                dropped["duplicate"] += 1
-            elif _touches(clause, runs, args.run):
-                dropped["eval_overlap"] += 1
-            else:
-                seen.add(_norm(clause))
-                kept.append("%s\t%s" % (tag, clause))
-        (HERE / "clauses.tsv").write_text("\n".join(kept) + "\n", encoding="utf-8")
-        print("clauses.tsv: kept %d, dropped %s" % (len(kept), dropped))
+        _import(args.clauses, HERE / "clauses.tsv", runs, args.run, _clause_line)
     return 0
 
 
