@@ -248,6 +248,9 @@ def test_negated_clauses_are_no_keyword_evidence():
     assert text_evidence("喜欢运动也爱追剧", kw).keyword_scores == {"体育": 1.0, "娱乐": 1.0}
     assert without_negated_clauses("喜欢打篮球") == "喜欢打篮球"
     assert without_negated_clauses("出门旅游嫌累，假期宁可在家刷剧") == "假期宁可在家刷剧"
+    # the generator's own negation frames ("从不{x}") and plain refusals count too
+    assert without_negated_clauses("没啥兴趣爱好，从不看音乐剧。不会游泳") == ""
+    assert without_negated_clauses("娱乐八卦一概不关心，闲下来就翻翻财报") == "闲下来就翻翻财报"
 
 
 def test_fuse_scores_mixes_the_vote_with_the_texts_keywords():

@@ -64,7 +64,8 @@ def word_segments(text: str) -> List[str]:
 # its words are evidence *against* the tag, so the text evidence the vote is fused with leaves it out. The
 # neighbours' vote needs no such list (it counts labels, see coldstart.voting); the lexical reader does.
 _NEGATION_RE = re.compile("不爱|不喜欢|不太喜欢|不太爱|不怎么|没兴趣|没什么兴趣|没啥兴趣|不感兴趣|提不起兴趣|兴趣不大|不追|不玩|不碰"
-                          "|无感|讨厌|嫌|不太会|不会|不懂|无所谓|不是.{0,4}(?:党|迷|粉)|戒了|不再")
+                          "|无感|讨厌|嫌|不太会|不会|不懂|无所谓|不是.{0,4}(?:党|迷|粉)|戒了|不再"
+                          "|从不|从来不|从没|不看|不听|不关心|不关注|不讲究|不在乎|一概不")
 # where a clause ends: punctuation, and the turn words after which the liked thing comes ("不爱运动，就喜欢追剧")
 _CLAUSE_RE = re.compile("[，,。；;！!？?\n~～、]|但是|但|不过|而是|反而|更喜欢|更爱|只喜欢|就喜欢|倒是")
 
