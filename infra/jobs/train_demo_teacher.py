@@ -11,7 +11,7 @@ without an interest signal land next to them rather than next to a random intere
 
 Dictionary rows (``--lexicon``): every alias of the generator's *training* families (data/generate.py,
 never a held-out or calibration family) is added once per epoch as a row of its own, labelled with its
-family's tag ("原神" -> 游戏). In the 16,000 bios a named thing occurs a handful of times at most, so a
+family's tag ("原神" -> 游戏). In the 20,000 bios a named thing occurs a handful of times at most, so a
 small model trained from scratch barely ties it to its interest; the rows tie every name once per epoch.
 They train the encoder only: the index holds the users alone.
 
