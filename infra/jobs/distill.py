@@ -52,17 +52,31 @@ def _settings(args, teacher_sha: str, targets_sha: str) -> dict:
             "extra_text": sorted(args.extra_text), **{k: getattr(args, k) for k in keys}}
 
 
+def _targets_sha256(vectors, texts) -> str:
+    """What the student learns from: the texts and the teacher's vectors, in order. Not the embeddings'
+    manifest, which also names the pseudonym key: a clean clone's throwaway demo key would otherwise make
+    the committed demo student look stale and rewrite its card."""
+    import hashlib
+
+    import numpy as np
+
+    h = hashlib.sha256()
+    for text in texts:
+        h.update(text.encode("utf-8") + b"\0")
+    h.update(np.ascontiguousarray(vectors, dtype="<f4").tobytes())
+    return h.hexdigest()
+
+
 def run(args: argparse.Namespace) -> int:
     from coldstart.errors import InputError
-    from coldstart.hashing import sha256_bytes
     from coldstart.storage import open_store
-    from infra.embeddings import EMBED_MANIFEST, load_all_with_texts
+    from infra.embeddings import load_all_with_texts
     from infra.student import STUDENT_CARD
 
     started = time.time()
     store = open_store(args.embeddings)
     spec, vectors, _, _, chunk_texts = load_all_with_texts(store)
-    settings = _settings(args, spec.teacher.weights_sha256, sha256_bytes(store.get_bytes(EMBED_MANIFEST)))
+    settings = _settings(args, spec.teacher.weights_sha256, _targets_sha256(vectors, chunk_texts))
     out = Path(args.out)
     card_path = out / STUDENT_CARD
     if card_path.is_file() and json.loads(card_path.read_text(encoding="utf-8")).get("settings") == settings:
