@@ -38,6 +38,22 @@ def test_rerun_with_same_settings_is_up_to_date(
     assert "status=up-to-date" in capsys.readouterr().out
 
 
+def test_targets_hash_follows_texts_and_vectors_not_the_pseudonym_key():
+    # The demo's pseudonym key is made per machine; the student's up-to-date check must not depend on it
+    # (it once hashed the embeddings' manifest, which names the key, so every clean clone rewrote the card).
+    from infra.jobs.distill import _targets_sha256
+
+    vectors = np.arange(12, dtype=np.float32).reshape(3, 4)
+    texts = ["喜欢篮球", "爱看电影", "周末做饭"]
+    base = _targets_sha256(vectors, texts)
+    assert _targets_sha256(vectors.copy(), list(texts)) == base
+    changed = vectors.copy()
+    changed[1, 2] += 1e-3
+    assert _targets_sha256(changed, texts) != base
+    assert _targets_sha256(vectors, ["喜欢篮球", "爱看电影", "周末做菜"]) != base
+    assert _targets_sha256(vectors, ["喜欢篮", "球爱看电影", "周末做饭"]) != base  # text boundaries count
+
+
 def test_killed_training_resumes_from_the_last_checkpoint(trained, small_users, tiny_teacher, tmp_path, capsys):
     import os
     import signal
