@@ -15,6 +15,12 @@ neighbours' vote shares with the text's keyword shares; the weight of the grid w
 on the in-interest calibration texts is kept (--keyword-weight fixes it, 0 turns fusion off). The
 features and labels are then those of the fused ranking, as served.
 
+With --signal-data the job also fits the "no signal" detector (coldstart.interest_signal: character
+n-grams, logistic) on those labelled texts (tags [] = the text states no interest) and stores it in the
+same file. Its threshold lets at most --max-signal-abstention of the in-interest threshold texts through
+as "no signal"; the confidence threshold is then chosen with those texts already counted as abstaining,
+so the two together stay within --max-in-interest-abstention.
+
 The file records what it was fitted on (sha256 of the index and model manifests, the keyword
 table and the data), so the pipeline refits it whenever any of them changes.
 """
@@ -46,6 +52,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--keyword-weight", type=float,
                    help="fixed weight of the text's keywords in the served ranking, in [0, 1) (default: chosen "
                         "on the calibration texts; 0 = the neighbours' vote alone)")
+    p.add_argument("--signal-data", action="append", default=[],
+                   help="labelled JSONL (tags [] = states no interest) to fit the no-signal detector on; repeatable "
+                        "(default: none, no detector)")
+    p.add_argument("--max-signal-abstention", type=float, default=0.02,
+                   help="the detector's threshold abstains on at most this share of in-interest threshold texts")
+    p.add_argument("--signal-min-df", type=int, default=5,
+                   help="keep n-grams found in at least this many signal texts (privacy and noise floor)")
+    p.add_argument("--signal-c", type=float, default=3.0, help="inverse L2 strength of the detector's logistic fit")
     p.add_argument("--force", action="store_true", help="refit even when the calibrator is up to date")
 
 
@@ -55,13 +69,17 @@ def inputs_sha256(fingerprint: dict, data_sha: str, args) -> str:
 
     settings = {"k": args.k, "l2": args.l2, "max_in": args.max_in_interest_abstention, "threshold": args.threshold,
                 "threshold_data": [rows_sha256(read_labelled([p])) for p in getattr(args, "threshold_data", [])],
-                "keyword_weight": getattr(args, "keyword_weight", None), "procedure": 3}  # bumped when fitting changes
+                "keyword_weight": getattr(args, "keyword_weight", None), "procedure": 4,  # bumped when fitting changes
+                "signal": [[rows_sha256(read_labelled([p])) for p in getattr(args, "signal_data", [])],
+                           getattr(args, "max_signal_abstention", None), getattr(args, "signal_min_df", None),
+                           getattr(args, "signal_c", None)]}
     keep = {k: fingerprint[k] for k in ("index_manifest", "model_manifest", "keywords")}  # not the calibrator itself
     return hashlib.sha256(json.dumps([keep, data_sha, settings], sort_keys=True).encode("utf-8")).hexdigest()
 
 
 def run(args: argparse.Namespace) -> int:
-    from coldstart.calibration import CALIBRATION_FILE, FEATURES, choose_keyword_weight, choose_threshold, fit_calibrator
+    from coldstart.calibration import (CALIBRATION_FILE, FEATURES, choose_keyword_weight, choose_threshold,
+                                       fit_calibrator, out_of_fold_confidences)
     from coldstart.errors import InputError
     from coldstart.manifest import utc_now
     from infra.jobs.evaluate import open_service, reliability
@@ -73,25 +91,32 @@ def run(args: argparse.Namespace) -> int:
         raise InputError("--threshold must be in [0, 1]")
     if args.keyword_weight is not None and not 0.0 <= args.keyword_weight < 1.0:
         raise InputError("--keyword-weight must be in [0, 1)")
+    if not 0.0 <= args.max_signal_abstention <= args.max_in_interest_abstention:
+        raise InputError("--max-signal-abstention must be in [0, --max-in-interest-abstention]")
+    if args.signal_min_df < 1 or not args.signal_c > 0:
+        raise InputError("--signal-min-df must be >= 1 and --signal-c > 0")
     rows = read_labelled(args.data)
     out = Path(args.out) if args.out else Path(args.index) / CALIBRATION_FILE
     if not args.force and _is_fresh(out, args, rows):
         print(f"calibrate: up to date ({out})", flush=True)
         return 0
     threshold_rows = read_labelled(args.threshold_data) if args.threshold_data else []
+    signal = fit_signal(args.signal_data, args.signal_min_df, args.signal_c) if args.signal_data else None
     with open_service(index=args.index, model=args.model, k=args.k) as (service, root):
         from infra.jobs.evaluate import release_fingerprint
 
         fingerprint = release_fingerprint(root)
-        votes, evidences, vote_features, row_tags, in_interest = _vote_rows(service, rows, "calibrate")
-        threshold_votes = _vote_rows(service, threshold_rows, "calibrate: threshold data") if threshold_rows else None
+        votes, evidences, vote_features, row_tags, in_interest = _vote_rows(service, rows, "calibrate", signal)
+        threshold_votes = _vote_rows(service, threshold_rows, "calibrate: threshold data", signal) \
+            if threshold_rows else None
     if len(votes) < 20:
         raise InputError(f"only {len(votes)} calibration texts produced a vote; need at least 20")
     if args.keyword_weight is not None:
         keyword_weight, by_weight = args.keyword_weight, {}
     else:
         keyword_weight, by_weight = choose_keyword_weight(votes, [e.keyword_scores for e in evidences], row_tags)
-    features, labels, in_interest = _features(votes, evidences, vote_features, row_tags, in_interest, keyword_weight)
+    features, labels, in_interest, odds = _features(votes, evidences, vote_features, row_tags, in_interest,
+                                                    keyword_weight)
     data_sha = rows_sha256(rows)
     info = {"created_at": utc_now(), "rows": len(features), "right": sum(labels),
             "in_interest": sum(in_interest), "no_interest": len(in_interest) - sum(in_interest),
@@ -103,29 +128,68 @@ def run(args: argparse.Namespace) -> int:
     on_threshold_data = args.threshold is None and threshold_votes is not None
     model = fit_calibrator(features, labels, in_interest, FEATURES, l2=args.l2,
                            max_in_interest_abstention=args.max_in_interest_abstention,
-                           threshold=0.0 if on_threshold_data else args.threshold, info=info,
+                           threshold=0.0 if on_threshold_data or signal is not None else args.threshold, info=info,
                            keyword_weight=keyword_weight)
+    model.signal = signal
     if on_threshold_data:
-        t_features, _, t_in = _features(*threshold_votes, keyword_weight)
-        model.threshold = choose_threshold(model.confidences(t_features), t_in, args.max_in_interest_abstention)
+        t_features, _, t_in, t_odds = _features(*threshold_votes, keyword_weight)
+        t_conf = model.confidences(t_features)
         model.info["threshold_data"] = list(args.threshold_data)
+    elif signal is not None:
+        t_in, t_odds = in_interest, odds
+        try:
+            t_conf = out_of_fold_confidences(features, labels, FEATURES, args.l2)
+        except ValueError:  # a fold with one label only (tiny data): the in-sample confidences
+            t_conf = model.confidences(features)
+    if signal is not None:
+        signal.threshold = choose_threshold(t_odds, t_in, args.max_signal_abstention)
+        # texts the detector stops count as abstaining before the confidence threshold spends the rest
+        t_conf = [-1.0 if o < signal.threshold else c for c, o in zip(t_conf, t_odds)]
+    if args.threshold is not None:
+        model.threshold = args.threshold
+    elif on_threshold_data or signal is not None:
+        model.threshold = choose_threshold(t_conf, t_in, args.max_in_interest_abstention)
     conf = model.confidences(features)
     fit_ece = reliability(conf, [bool(y) for y in labels])["ece"]
-    ins = [c for c, i in zip(conf, in_interest) if i]
-    nos = [c for c, i in zip(conf, in_interest) if not i]
+    stopped = [signal is not None and o < signal.threshold for o in odds]
+    ins = [c if not s else -1.0 for c, i, s in zip(conf, in_interest, stopped) if i]
+    nos = [c if not s else -1.0 for c, i, s in zip(conf, in_interest, stopped) if not i]
     model.info["fit"] = {"ece": fit_ece,
                          "abstain_in": round(sum(c < model.threshold for c in ins) / len(ins), 4) if ins else None,
                          "abstain_no": round(sum(c < model.threshold for c in nos) / len(nos), 4) if nos else None}
+    if signal is not None:
+        model.info["fit"]["signal_threshold"] = round(signal.threshold, 4)
     model.save(out)
     summary("calibrate", rows=len(features), right=sum(labels), no_interest=info["no_interest"],
-            threshold=f"{model.threshold:.4f}", keyword_weight=keyword_weight, fit_ece=fit_ece, abstain_in=model.info["fit"]["abstain_in"],
+            threshold=f"{model.threshold:.4f}",
+            signal_threshold=f"{signal.threshold:.3f}" if signal is not None else "none",
+            keyword_weight=keyword_weight, fit_ece=fit_ece, abstain_in=model.info["fit"]["abstain_in"],
             abstain_no=model.info["fit"]["abstain_no"], out=str(out), seconds=f"{time.time() - started:.1f}")
     weights = ", ".join(f"{f} {w:+.2f}" for f, w in zip(model.features, model.weights))
     print(f"calibrate: weights (standardised) {weights}; bias {model.bias:+.2f}", flush=True)
     return 0
 
 
-def _vote_rows(service, rows, desc: str):
+def fit_signal(paths, min_df: int, c: float):
+    """The no-signal detector fitted on the masked texts of labelled JSONL files (coldstart.interest_signal)."""
+    from coldstart.errors import InputError
+    from coldstart.interest_signal import fit_interest_signal
+    from coldstart.preprocess import mask_input
+
+    rows = read_labelled(paths)
+    texts = []
+    with bar(len(rows), "calibrate: masking the signal texts", unit="text") as progress:
+        for row in rows:
+            texts.append(mask_input(row.text, None).composed)
+            progress.update(1)
+    try:
+        return fit_interest_signal(texts, [r.in_interest for r in rows], min_df=min_df, c=c,
+                                   info={"data": list(paths), "data_sha256": rows_sha256(rows)})
+    except ValueError as exc:
+        raise InputError(f"--signal-data: {exc}") from None
+
+
+def _vote_rows(service, rows, desc: str, signal=None):
     """(vote shares, text evidence, vote features, tags, in_interest) of the rows that produced a vote,
     each through the serving path (masking, student, index, vote)."""
     from coldstart.calibration import text_evidence
@@ -138,7 +202,7 @@ def _vote_rows(service, rows, desc: str):
             masked = mask_input(row.text, None, service.settings.max_text_chars).composed
             profile = service.profile_text(masked, use_cache=False).profile
             progress.update(1)
-            evidence = text_evidence(masked, keywords)
+            evidence = text_evidence(masked, keywords, signal)
             shares = vote_to_calibrate(profile, evidence)
             if shares is None:
                 continue
@@ -151,11 +215,12 @@ def _vote_rows(service, rows, desc: str):
 
 
 def _features(votes, evidences, vote_features, row_tags, in_interest, keyword_weight: float):
-    """(feature rows, labels, in_interest) of the fused ranking at ``keyword_weight``; rows that weight
-    leaves without a ranking (no votes, keywords at weight 0) are not calibrated."""
+    """(feature rows, labels, in_interest, the detector's log-odds) of the fused ranking at ``keyword_weight``;
+    rows that weight leaves without a ranking (no votes, keywords at weight 0) are not calibrated. Without a
+    detector the log-odds are +inf (never below a threshold)."""
     from coldstart.calibration import feature_row, fuse_scores
 
-    features, labels, kept_in = [], [], []
+    features, labels, kept_in, odds = [], [], [], []
     for vote_shares, evidence, f, tags, inside in zip(votes, evidences, vote_features, row_tags, in_interest):
         ranking = fuse_scores(vote_shares, evidence.keyword_scores, keyword_weight)
         if not ranking:
@@ -165,7 +230,8 @@ def _features(votes, evidences, vote_features, row_tags, in_interest, keyword_we
                                     f["no_interest_share"], f["top_similarity"], f["mean_similarity"], top, evidence))
         labels.append(int(top in tags))
         kept_in.append(inside)
-    return features, labels, kept_in
+        odds.append(evidence.interest_log_odds if evidence.interest_log_odds is not None else float("inf"))
+    return features, labels, kept_in, odds
 
 
 def vote_to_calibrate(profile, evidence):

@@ -79,12 +79,15 @@ HELP = {
     "calibration_seed": "seed of the held-out calibration split",
     "max_in_interest_abstention": "the calibrator's threshold abstains on at most this share of in-interest calibration texts",
     "threshold_data": "choose the threshold on these labelled JSONL files/directories instead (YAML list); unset: the calibration texts, out of fold",
+    "signal_data": "labelled JSONL files/directories (tags [] = states no interest) to fit the no-signal detector on (YAML list); unset: no detector",
+    "max_signal_abstention": "the no-signal detector abstains on at most this share of in-interest threshold texts (part of max_in_interest_abstention)",
     "eval_sets": "more sets to evaluate and record: name=path,… (YAML: {name: path}); unset: none",
     "max_ece": "quality gate: highest ECE on the held-out evaluation",
     "min_top1_margin": "quality gate: semantic top-1 must beat the keyword baseline's by more than this",
 }
 # Keys a YAML file may also give as a list or mapping (flags take the comma-separated form).
-STRUCTURED = {"calibration": (list, str), "threshold_data": (list, str), "eval_sets": (dict, str)}
+STRUCTURED = {"calibration": (list, str), "threshold_data": (list, str), "signal_data": (list, str),
+              "eval_sets": (dict, str)}
 
 
 @dataclass
@@ -130,6 +133,8 @@ class PipelineConfig:
     calibration_seed: int = 14
     max_in_interest_abstention: float = 0.05  # the calibrator's threshold (calibrate --max-in-interest-abstention)
     threshold_data: Optional[str] = None  # texts the threshold is chosen on (calibrate --threshold-data)
+    signal_data: Optional[str] = None  # texts the no-signal detector is fitted on (calibrate --signal-data)
+    max_signal_abstention: float = 0.02  # its share of the in-interest abstention (calibrate --max-signal-abstention)
     eval_sets: Optional[str] = None   # more sets to evaluate and record: YAML {name: path}, or "name=path,..."
     max_ece: float = 0.05             # quality gate on the held-out evaluation
     min_top1_margin: float = 0.0      # quality gate: semantic top-1 must beat the keyword baseline by more
@@ -503,7 +508,9 @@ def _quality(config: PipelineConfig, work: Path, index: str, model: str) -> List
     _job(["calibrate", "--index", index, "--model", model,
           "--max-in-interest-abstention", str(config.max_in_interest_abstention)]
          + [a for p in calibration for a in ("--data", p)]
-         + [a for p in _paths(config.threshold_data) for a in ("--threshold-data", p)])
+         + [a for p in _paths(config.threshold_data) for a in ("--threshold-data", p)]
+         + [a for p in _paths(config.signal_data) for a in ("--signal-data", p)]
+         + (["--max-signal-abstention", str(config.max_signal_abstention)] if config.signal_data else []))
     out = []
     for name, paths in [("heldout", [gate_set])] + _eval_sets(config.eval_sets):
         folder = quality / name

@@ -78,6 +78,7 @@ class TextEvidence(NamedTuple):
 
     chars: int                          # letters and digits (placeholders excluded)
     keyword_scores: Mapping[str, float]  # per tag, summed TF-IDF keyword weights found in the text
+    interest_log_odds: Optional[float] = None  # coldstart.interest_signal's reading; None: no detector
 
 
 NO_EVIDENCE = TextEvidence(0, {})
@@ -89,12 +90,13 @@ def count_word_chars(text: str) -> int:
     return sum(len(s) for s in word_segments(text))
 
 
-def text_evidence(text: str, keywords: Any = None) -> TextEvidence:
-    """``keywords``: the release's ``KeywordProfiler`` (index/keywords.json), or None."""
+def text_evidence(text: str, keywords: Any = None, signal: Any = None) -> TextEvidence:
+    """``keywords``: the release's ``KeywordProfiler`` (index/keywords.json), or None; ``signal``: the
+    calibrator's ``InterestSignal``, or None."""
     from .keyword_baseline import without_negated_clauses
 
     scores = keywords.score(without_negated_clauses(text))[0] if keywords is not None else {}
-    return TextEvidence(count_word_chars(text), scores)
+    return TextEvidence(count_word_chars(text), scores, signal.log_odds(text) if signal is not None else None)
 
 
 def feature_row(top_share: float, second_share: float, no_interest_share: float, top_similarity: float,
@@ -160,7 +162,7 @@ class Calibrator:
 
     def __init__(self, features: Sequence[str], mean: Sequence[float], scale: Sequence[float],
                  weights: Sequence[float], bias: float, threshold: float,
-                 info: Optional[Dict[str, Any]] = None, keyword_weight: float = 0.0):
+                 info: Optional[Dict[str, Any]] = None, keyword_weight: float = 0.0, signal: Any = None):
         if not (len(features) == len(mean) == len(scale) == len(weights)):
             raise ValueError("calibrator: features, mean, scale and weights differ in length")
         unknown = [f for f in features if f not in FEATURES]
@@ -180,6 +182,7 @@ class Calibrator:
         self.bias = float(bias)
         self.threshold = float(threshold)
         self.keyword_weight = float(keyword_weight)  # the vote's fusion with the text's keywords (module doc)
+        self.signal = signal  # coldstart.interest_signal.InterestSignal: the "no signal" detector, or None
         self.info: Dict[str, Any] = dict(info or {})
 
     # -- serving ---------------------------------------------------------------------------
@@ -198,10 +201,13 @@ class Calibrator:
 
     # -- files (sentence-transformers style: this class writes and reads them) ---------------
     def to_dict(self) -> Dict[str, Any]:
-        return {"format": FORMAT_VERSION, "kind": "logistic", "features": list(self.features),
-                "mean": list(self.mean), "scale": list(self.scale), "weights": list(self.weights),
-                "bias": self.bias, "threshold": self.threshold, "keyword_weight": self.keyword_weight,
-                "info": self.info}
+        out = {"format": FORMAT_VERSION, "kind": "logistic", "features": list(self.features),
+               "mean": list(self.mean), "scale": list(self.scale), "weights": list(self.weights),
+               "bias": self.bias, "threshold": self.threshold, "keyword_weight": self.keyword_weight,
+               "info": self.info}
+        if self.signal is not None:
+            out["interest_signal"] = self.signal.to_dict()
+        return out
 
     def save(self, path: Union[str, Path]) -> Path:
         """Write ``calibration.json`` (``path`` is the file or its directory) atomically."""
@@ -217,9 +223,12 @@ class Calibrator:
     def from_dict(cls, data: Mapping[str, Any]) -> "Calibrator":
         if not isinstance(data, Mapping) or data.get("format") != FORMAT_VERSION or data.get("kind") != "logistic":
             raise ValueError(f"not a calibration file of format {FORMAT_VERSION} (logistic)")
+        from .interest_signal import InterestSignal
+
         try:
+            signal = InterestSignal.from_dict(data["interest_signal"]) if data.get("interest_signal") is not None else None
             return cls(data["features"], data["mean"], data["scale"], data["weights"], data["bias"],
-                       data["threshold"], data.get("info"), float(data.get("keyword_weight", 0.0)))
+                       data["threshold"], data.get("info"), float(data.get("keyword_weight", 0.0)), signal)
         except (KeyError, TypeError) as exc:
             raise ValueError(f"calibration file is malformed: {exc!r}") from None
 

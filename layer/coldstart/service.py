@@ -230,10 +230,12 @@ class ProfileService:
         return calibrator
 
     def _evidence(self, release: LoadedRelease, text: str) -> Optional[TextEvidence]:
-        """What the text shows besides its neighbours (length, keyword evidence): calibrated releases only."""
-        if self.calibrator(release) is None and not self.collect_features:
+        """What the text shows besides its neighbours (length, keyword evidence, the interest-signal
+        detector's reading): calibrated releases only."""
+        calibrator = self.calibrator(release)
+        if calibrator is None and not self.collect_features:
             return None  # ~0.1 ms a request that only a calibrator would use
-        return text_evidence(text, self.keyword_table(release))
+        return text_evidence(text, self.keyword_table(release), calibrator.signal if calibrator is not None else None)
 
     def keyword_table(self, release: LoadedRelease) -> Optional[KeywordProfiler]:
         """The release's keyword table (index/keywords.json), read once per release; None if absent."""

@@ -25,7 +25,9 @@ Negation and "no interest"
     "不爱运动，就喜欢追剧" carries 娱乐 only, so a newcomer who writes the same lands among users
     whose 体育 was never counted. Active users who stated no interest (tags []) vote for
     "nothing": their weighted share is ``no_interest_share``, and when it is at least the top
-    tag's score the profile falls back with ``reason`` ``no_signal``.
+    tag's score the profile falls back with ``reason`` ``no_signal``. So does a text that the
+    calibrator's interest-signal detector (``coldstart.interest_signal``: the text's own character
+    n-grams) reads as stating no interest, e.g. "我哥是开出租车的" among users who like cars.
 
 Confidence
     With a calibrator (``coldstart.calibration``, the release's ``index/calibration.json``):
@@ -40,7 +42,7 @@ Fallback (``fallback: true``, ``about_user: false``)
     The tags are then the population's most common ones (share of users carrying each,
     ItemTable.tag_counts): exploration suggestions, *not* a statement about this user, and ``why``
     says so. ``reason``: ``no_signal`` (no letters left after masking PII, e.g. digits, emoji,
-    only a phone number; or a neighbourhood of users without interests), ``low_confidence``,
+    only a phone number; a neighbourhood of users without interests; or words stating none), ``low_confidence``,
     ``no_neighbors``. ``confidence`` on a fallback is the withheld vote's (why it was withheld),
     0 when no vote ran.
 
@@ -255,6 +257,10 @@ def vote(neighbor_items: Sequence[int], similarities: Sequence[float], items: It
     else:
         confidence = min(max(top_share * closeness, 0.0), 1.0)  # agreement x closeness (uncalibrated)
     if no_share > 0.0 and (not shares or no_share >= shares[0].score):  # the neighbours' own verdict
+        return fallback_profile(items, REASON_NO_SIGNAL, settings, neighbors, confidence, guess, features, shares)
+    signal = calibrator.signal if calibrator is not None else None
+    if signal is not None and evidence.interest_log_odds is not None and evidence.interest_log_odds < signal.threshold:
+        # the text's own words state no interest (coldstart.interest_signal), whatever its neighbours like
         return fallback_profile(items, REASON_NO_SIGNAL, settings, neighbors, confidence, guess, features, shares)
     if confidence < settings.threshold:
         return fallback_profile(items, REASON_LOW_CONFIDENCE, settings, neighbors, confidence, guess, features,
