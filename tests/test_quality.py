@@ -12,6 +12,7 @@ import pytest
 
 from coldstart.calibration import (CALIBRATION_FILE, FEATURES, Calibrator, TextEvidence, choose_threshold,
                                    fit_calibrator, out_of_fold_confidences, text_evidence)
+from coldstart.interest_signal import InterestSignal
 from coldstart.items import ItemTable
 from coldstart.voting import REASON_LOW_CONFIDENCE, REASON_NO_SIGNAL, ProfileSettings, has_signal_words, vote
 from infra.cli import main
@@ -507,6 +508,59 @@ def test_calibrate_chooses_the_threshold_on_threshold_data(calibrated, tmp_path)
     assert 0 < low <= 0.1 * len(held)
 
 
+def test_calibrate_fits_the_no_signal_detector_and_service_and_kiosk_apply_it(calibrated, tmp_path):
+    """--signal-data: the detector lands in calibration.json with a threshold that stops at most the share asked
+    of the in-interest calibration texts; the Lambda's service and the kiosk then answer alike, and every text
+    the detector reads as stating no interest falls back with no_signal."""
+    from coldstart.api import answer_profile
+    from coldstart.preprocess import mask_input
+    from coldstart.service import ProfileService
+    from coldstart.settings import ServingSettings
+    from edge.kiosk import Kiosk, KioskConfig
+    from infra.jobs.evaluate import read_labelled
+
+    index = tmp_path / "idx"
+    shutil.copytree(calibrated.index, index)
+    signal_data = tmp_path / "signal.jsonl"
+    signal_data.write_text("\n".join((DATA / "users.jsonl").read_text(encoding="utf-8").splitlines()[:2000]) + "\n",
+                           encoding="utf-8")
+    assert main(["calibrate", "--index", str(index), "--model", str(calibrated.model), "--data",
+                 str(calibrated.cal_file), "--max-in-interest-abstention", "0.1", "--signal-data", str(signal_data),
+                 "--max-signal-abstention", "0.05", "--force"]) == 0
+    cal = Calibrator.load(index / CALIBRATION_FILE)
+    signal = cal.signal
+    assert signal is not None and signal.info["texts"] == 2000 and 0 < signal.info["with_interest"] < 2000
+    assert cal.info["fit"]["signal_threshold"] == pytest.approx(signal.threshold, abs=1e-4)
+    rows = [r for r in read_labelled([str(calibrated.cal_file)]) if r.in_interest]
+    below = sum(signal.log_odds(mask_input(r.text, None).composed) < signal.threshold for r in rows)
+    assert below <= 0.05 * len(rows) + 1  # rows without a vote are not counted by calibrate: one of slack
+
+    store = tmp_path / "releases"
+    assert main(["publish", "--to", str(store), "--index", str(index), "--model", str(calibrated.model),
+                 "--version", "sig1"]) == 0
+    service = ProfileService(ServingSettings(release_uri=str(store), cache_dir=str(tmp_path / "lambda"),
+                                             refresh_seconds=0, cache_size=0))
+    kiosk = Kiosk(KioskConfig(release=str(store), data=tmp_path / "kiosk", backend="onnx", sync_every=0,
+                              kiosk_id="k1"))
+    texts = TEXTS + ["今天去医院体检了", "我哥是开出租车的", "手机屏幕摔碎了", "没什么好说的"]
+    stopped = 0
+    try:
+        for text in texts:
+            body = json.dumps({"text": text})
+            s_status, s_body, s_result = answer_profile(service, body, "application/json")
+            k_status, k_body, _ = kiosk.profile(body.encode("utf-8"), "application/json")
+            assert s_status == k_status == 200
+            for key in ("confidence", "fallback", "reason", "top_tag", "tags", "about_user"):
+                assert s_body[key] == k_body[key], (text, key)
+            masked = mask_input(text, None).composed
+            if s_result.profile.features is not None and signal.log_odds(masked) < signal.threshold:
+                stopped += 1
+                assert s_body["fallback"] and s_body["reason"] == "no_signal" and s_body["about_user"] is False
+        assert stopped >= 1  # the detector did stop something here (else this test shows nothing)
+    finally:
+        kiosk.close()
+
+
 def test_calibrate_skips_while_up_to_date(calibrated, capsys):
     assert main(["calibrate", "--index", str(calibrated.index), "--model", str(calibrated.model),
                  "--data", str(calibrated.cal_file)]) == 0
@@ -520,7 +574,9 @@ def test_the_kiosks_python_39_computes_the_same_confidence(calibrated, tmp_path)
     require_toolchain()
     shutil.copy(calibrated.index / "keywords.json", tmp_path / "keywords.json")
     Calibrator(FEATURES, [0.8, 0.4, 0.1, 0.9, 0.8, 2.0, 0.5, 0.5], [0.2, 0.3, 0.2, 0.05, 0.1, 0.6, 0.5, 0.4],
-               [0.5, 0.4, -0.8, 0.3, 0.3, 0.6, 0.2, 0.9], 0.2, threshold=0.3, keyword_weight=0.4).save(tmp_path)
+               [0.5, 0.4, -0.8, 0.3, 0.3, 0.6, 0.2, 0.9], 0.2, threshold=0.3, keyword_weight=0.4,
+               signal=InterestSignal({"喜欢": (1.0, 2.0), "篮球": (1.5, 1.0), "基金": (1.2, 0.5), "你好": (1.0, -3.0)},
+                                     -0.5, 0.0)).save(tmp_path)
     code = """
 import json, sys
 sys.path.insert(0, sys.argv[1])
@@ -531,9 +587,9 @@ from coldstart.voting import ProfileSettings, vote
 cal = Calibrator.load(sys.argv[2] + "/calibration.json")
 kw = KeywordProfiler.load(sys.argv[2] + "/keywords.json")
 items = ItemTable.from_rows(["a", "b", "c", "d"], [["体育"], ["体育", "娱乐"], [], ["科技"]])
-out = [vote([0, 1, 2, 3], sims, items, ProfileSettings(calibrator=cal), text_evidence(text, kw)).to_dict()
+out = [vote([0, 1, 2, 3], sims, items, ProfileSettings(calibrator=cal), text_evidence(text, kw, cal.signal)).to_dict()
        for text, sims in [("喜欢打篮球", [0.9, 0.8, 0.7, 0.1]), ("你好", [0.6, 0.5, 0.5, 0.5]),
-                          ("最近在研究基金定投，偶尔炒股", [0.99, 0.98, 0.2, 0.97])]]
+                          ("最近在研究基金定投，偶尔炒股", [0.99, 0.98, 0.2, 0.97]), ("手机坏了", [0.9, 0.9, 0.1, 0.1])]]
 print(json.dumps(out))
 """
     got = run_py39_json(code, str(ROOT / "layer"), str(tmp_path))
@@ -542,11 +598,13 @@ print(json.dumps(out))
 
     kw = KeywordProfiler.load(tmp_path / "keywords.json")
     items = ItemTable.from_rows(["a", "b", "c", "d"], [["体育"], ["体育", "娱乐"], [], ["科技"]])
-    want = [vote([0, 1, 2, 3], sims, items, ProfileSettings(calibrator=cal), text_evidence(text, kw)).to_dict()
+    want = [vote([0, 1, 2, 3], sims, items, ProfileSettings(calibrator=cal), text_evidence(text, kw, cal.signal)).to_dict()
             for text, sims in [("喜欢打篮球", [0.9, 0.8, 0.7, 0.1]), ("你好", [0.6, 0.5, 0.5, 0.5]),
-                               ("最近在研究基金定投，偶尔炒股", [0.99, 0.98, 0.2, 0.97])]]
+                               ("最近在研究基金定投，偶尔炒股", [0.99, 0.98, 0.2, 0.97]), ("手机坏了", [0.9, 0.9, 0.1, 0.1])]]
     assert got == want
-    assert len({d["confidence"] for d in want}) == 3  # three different numbers, all reproduced
+    assert len({d["confidence"] for d in want}) == 4  # four different numbers, all reproduced
+    # the detector (no n-gram of "手机坏了" known: the intercept, below 0) stopped the sure vote for 体育
+    assert want[3]["fallback"] and want[3]["reason"] == "no_signal" and not want[0]["fallback"]
 
 
 

@@ -80,7 +80,7 @@ HELP = {
     "max_in_interest_abstention": "the calibrator's threshold abstains on at most this share of in-interest calibration texts",
     "threshold_data": "choose the threshold on these labelled JSONL files/directories instead (YAML list); unset: the calibration texts, out of fold",
     "signal_data": "labelled JSONL files/directories (tags [] = states no interest) to fit the no-signal detector on (YAML list); unset: no detector",
-    "max_signal_abstention": "the no-signal detector abstains on at most this share of in-interest threshold texts (part of max_in_interest_abstention)",
+    "max_signal_abstention": "the no-signal detector stops at most this share of in-interest calibration texts (then the confidence threshold spends the rest of max_in_interest_abstention)",
     "eval_sets": "more sets to evaluate and record: name=path,… (YAML: {name: path}); unset: none",
     "max_ece": "quality gate: highest ECE on the held-out evaluation",
     "min_top1_margin": "quality gate: semantic top-1 must beat the keyword baseline's by more than this",
