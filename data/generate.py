@@ -339,7 +339,7 @@ SAMPLES: List[Dict[str, object]] = [
 ]
 
 NO_INTEREST_RATE = 0.14
-WRITTEN_EMPTY_RATE = 0.45  # of the no-interest texts: one of lexicons/written/neutral.txt
+WRITTEN_EMPTY_RATE = 0.7  # of the no-interest texts: one of lexicons/written/neutral.txt (4,595 lines since session 9)
 NEGATION_RATE = 0.14
 LONG_BIO_RATE = 0.15
 HELDOUT_FRACTION = 0.12
