@@ -603,8 +603,12 @@ print(json.dumps(out))
                                ("最近在研究基金定投，偶尔炒股", [0.99, 0.98, 0.2, 0.97]), ("手机坏了", [0.9, 0.9, 0.1, 0.1])]]
     assert got == want
     assert len({d["confidence"] for d in want}) == 4  # four different numbers, all reproduced
-    # the detector (no n-gram of "手机坏了" known: the intercept, below 0) stopped the sure vote for 体育
-    assert want[3]["fallback"] and want[3]["reason"] == "no_signal" and not want[0]["fallback"]
+    # the detector (no n-gram of "手机坏了" known: the intercept, below 0) stopped that vote; without it the
+    # same vote ends otherwise (here: low_confidence), so the kiosk reproduced the detector's decision
+    assert want[3]["fallback"] and want[3]["reason"] == "no_signal"
+    cal.signal = None
+    without = vote([0, 1, 2, 3], [0.9, 0.9, 0.1, 0.1], items, ProfileSettings(calibrator=cal), text_evidence("手机坏了", kw))
+    assert without.reason != "no_signal"
 
 
 
@@ -622,3 +626,20 @@ def test_calibration_rows_come_from_the_vote_and_the_text_not_from_an_installed_
     assert vote_to_calibrate(p, TextEvidence(6, {})) is None  # nothing names a tag: left out
     plain = vote([0, 6], [0.9, 0.5], items, ProfileSettings(calibrator=fusing), with_keywords)
     assert vote_to_calibrate(plain, with_keywords) == [("体育", pytest.approx(0.9 / 1.4))]  # the vote's, unfused
+
+
+def test_calibrate_counts_the_neighbours_verdict_as_abstaining():
+    """The budget is in-interest abstention in all: a row whose neighbours' own verdict is "no interest"
+    abstains whatever its confidence, so the confidence threshold must count it first."""
+    from infra.jobs.calibrate import _features
+
+    base = {"no_interest_share": 0.0, "top_similarity": 0.9, "mean_similarity": 0.8}
+    votes = [[("体育", 0.9)], [("体育", 0.4)], [], [("体育", 0.5)]]
+    feats = [base, {**base, "no_interest_share": 0.6}, {**base, "no_interest_share": 1.0},
+             {**base, "no_interest_share": 0.5}]
+    evidence = [TextEvidence(5, {"体育": 1.0})] * 4
+    rows, labels, inside, odds, neighbours = _features(votes, evidence, feats, [["体育"]] * 4, [True] * 4, 0.5)
+    assert neighbours == [False, True, True, True]  # ties go to "no interest", as the vote does
+    assert odds == [float("inf")] * 4 and labels == [1, 1, 1, 1]
+    # with four in-interest rows and a 50% budget the threshold can stop nobody else: three already abstain
+    assert choose_threshold([-1.0 if n else 0.9 for n in neighbours], inside, 0.5) == -1.0

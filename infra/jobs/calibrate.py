@@ -6,9 +6,13 @@ Each calibration text goes through the serving path (masking, the INT8 student, 
 against the index and model being released, so the features are exactly those served. Label:
 1 when the vote's top tag is one of the text's tags, 0 otherwise (always 0 for ``tags: []``).
 Texts with no letters (no vote runs) are left out. The abstention threshold is the highest one
-that abstains on at most --max-in-interest-abstention of the in-interest texts, measured on
+under which at most --max-in-interest-abstention of the in-interest texts abstain *in all*, measured on
 out-of-fold confidences (five folds: each text scored by a calibrator fitted without it), or on
---threshold-data texts scored by the fitted calibrator, unless --threshold fixes it.
+--threshold-data texts scored by the fitted calibrator, unless --threshold fixes it. "In all": texts
+that abstain anyway, because their neighbours' own verdict is "no interest" (coldstart.voting) or the
+no-signal detector stops them (below), are counted first; the threshold spends what is left. (Until
+session 9 the neighbours' verdict was not counted: on the demo it stopped ~3% of the natural in-interest
+texts on top of the budget.)
 
 First the fusion weight (``keyword_weight``, coldstart.calibration): the served ranking mixes the
 neighbours' vote shares with the text's keyword shares; the weight of the grid with the best top-1
@@ -70,7 +74,7 @@ def inputs_sha256(fingerprint: dict, data_sha: str, args) -> str:
 
     settings = {"k": args.k, "l2": args.l2, "max_in": args.max_in_interest_abstention, "threshold": args.threshold,
                 "threshold_data": [rows_sha256(read_labelled([p])) for p in getattr(args, "threshold_data", [])],
-                "keyword_weight": getattr(args, "keyword_weight", None), "procedure": 4,  # bumped when fitting changes
+                "keyword_weight": getattr(args, "keyword_weight", None), "procedure": 5,  # bumped when fitting changes
                 "signal": [[rows_sha256(read_labelled([p])) for p in getattr(args, "signal_data", [])],
                            getattr(args, "max_signal_abstention", None), getattr(args, "signal_min_df", None),
                            getattr(args, "signal_c", None)]}
@@ -116,8 +120,8 @@ def run(args: argparse.Namespace) -> int:
         keyword_weight, by_weight = args.keyword_weight, {}
     else:
         keyword_weight, by_weight = choose_keyword_weight(votes, [e.keyword_scores for e in evidences], row_tags)
-    features, labels, in_interest, odds = _features(votes, evidences, vote_features, row_tags, in_interest,
-                                                    keyword_weight)
+    features, labels, in_interest, odds, neighbours = _features(votes, evidences, vote_features, row_tags,
+                                                                in_interest, keyword_weight)
     data_sha = rows_sha256(rows)
     info = {"created_at": utc_now(), "rows": len(features), "right": sum(labels),
             "in_interest": sum(in_interest), "no_interest": len(in_interest) - sum(in_interest),
@@ -127,35 +131,35 @@ def run(args: argparse.Namespace) -> int:
             "fitted_for": {k: fingerprint[k] for k in ("index_manifest", "model_manifest", "keywords")},
             "inputs_sha256": inputs_sha256(fingerprint, data_sha, args)}
     on_threshold_data = args.threshold is None and threshold_votes is not None
-    model = fit_calibrator(features, labels, in_interest, FEATURES, l2=args.l2,
-                           max_in_interest_abstention=args.max_in_interest_abstention,
-                           threshold=0.0 if on_threshold_data or signal is not None else args.threshold, info=info,
+    model = fit_calibrator(features, labels, in_interest, FEATURES, l2=args.l2, threshold=0.0, info=info,
                            keyword_weight=keyword_weight)
     model.signal = signal
-    if on_threshold_data:
-        t_features, _, t_in, t_odds = _features(*threshold_votes, keyword_weight)
-        t_conf = model.confidences(t_features)
-        model.info["threshold_data"] = list(args.threshold_data)
-    elif signal is not None:
-        t_in, t_odds = in_interest, odds
-        try:
-            t_conf = out_of_fold_confidences(features, labels, FEATURES, args.l2)
-        except ValueError:  # a fold with one label only (tiny data): the in-sample confidences
-            t_conf = model.confidences(features)
     if signal is not None:
         # on the calibration texts, not the threshold texts: the detector learnt from the population's own
         # phrasing, which generated threshold texts share (demo: a 2% share chosen on data/calibration.jsonl
         # stopped 10.5% of the natural dev set's in-interest texts; chosen on dev, 5.3% of dev2's in all)
         signal.threshold = choose_threshold(odds, in_interest, args.max_signal_abstention)
-        # texts the detector stops count as abstaining before the confidence threshold spends the rest
-        t_conf = [-1.0 if o < signal.threshold else c for c, o in zip(t_conf, t_odds)]
     if args.threshold is not None:
         model.threshold = args.threshold
-    elif on_threshold_data or signal is not None:
+    else:
+        if on_threshold_data:
+            t_features, _, t_in, t_odds, t_neighbours = _features(*threshold_votes, keyword_weight)
+            t_conf = model.confidences(t_features)
+            model.info["threshold_data"] = list(args.threshold_data)
+        else:
+            t_in, t_odds, t_neighbours = in_interest, odds, neighbours
+            try:
+                t_conf = out_of_fold_confidences(features, labels, FEATURES, args.l2)
+            except ValueError:  # a fold with one label only (tiny data): the in-sample confidences
+                t_conf = model.confidences(features)
+        # texts the neighbours' own verdict or the detector stop abstain whatever the confidence: they are
+        # counted first, and the confidence threshold spends what is left of the budget
+        t_conf = [-1.0 if n or (signal is not None and o < signal.threshold) else c
+                  for c, o, n in zip(t_conf, t_odds, t_neighbours)]
         model.threshold = choose_threshold(t_conf, t_in, args.max_in_interest_abstention)
     conf = model.confidences(features)
     fit_ece = reliability(conf, [bool(y) for y in labels])["ece"]
-    stopped = [signal is not None and o < signal.threshold for o in odds]
+    stopped = [n or (signal is not None and o < signal.threshold) for o, n in zip(odds, neighbours)]
     ins = [c if not s else -1.0 for c, i, s in zip(conf, in_interest, stopped) if i]
     nos = [c if not s else -1.0 for c, i, s in zip(conf, in_interest, stopped) if not i]
     model.info["fit"] = {"ece": fit_ece,
@@ -219,12 +223,14 @@ def _vote_rows(service, rows, desc: str, signal=None):
 
 
 def _features(votes, evidences, vote_features, row_tags, in_interest, keyword_weight: float):
-    """(feature rows, labels, in_interest, the detector's log-odds) of the fused ranking at ``keyword_weight``;
-    rows that weight leaves without a ranking (no votes, keywords at weight 0) are not calibrated. Without a
-    detector the log-odds are +inf (never below a threshold)."""
+    """(feature rows, labels, in_interest, the detector's log-odds, the neighbours' "no interest" verdict) of
+    the fused ranking at ``keyword_weight``; rows that weight leaves without a ranking (no votes, keywords at
+    weight 0) are not calibrated. Without a detector the log-odds are +inf (never below a threshold). The
+    verdict is the vote's own rule (coldstart.voting): users without interests hold at least the top tag's
+    share."""
     from coldstart.calibration import feature_row, fuse_scores
 
-    features, labels, kept_in, odds = [], [], [], []
+    features, labels, kept_in, odds, neighbours = [], [], [], [], []
     for vote_shares, evidence, f, tags, inside in zip(votes, evidences, vote_features, row_tags, in_interest):
         ranking = fuse_scores(vote_shares, evidence.keyword_scores, keyword_weight)
         if not ranking:
@@ -235,7 +241,9 @@ def _features(votes, evidences, vote_features, row_tags, in_interest, keyword_we
         labels.append(int(top in tags))
         kept_in.append(inside)
         odds.append(evidence.interest_log_odds if evidence.interest_log_odds is not None else float("inf"))
-    return features, labels, kept_in, odds
+        no_share = f["no_interest_share"]
+        neighbours.append(no_share > 0.0 and (not vote_shares or no_share >= vote_shares[0][1]))
+    return features, labels, kept_in, odds, neighbours
 
 
 def vote_to_calibrate(profile, evidence):
