@@ -59,8 +59,9 @@ def test_file_round_trip_and_refusals(tmp_path):
     assert back.signal.log_odds("爱吃火锅") == pytest.approx(signal.log_odds("爱吃火锅"), abs=1e-9)
     assert back.sha256() == cal.sha256()
     data = json.loads((tmp_path / "calibration.json").read_text(encoding="utf-8"))
-    for broken in ({"format": 2}, {"vocabulary": {"爱": [0.0, 1.0]}}, {"vocabulary": {"爱": [1.0, float("nan")]}},
-                   {"ngram_range": [3, 1]}, {"intercept": None}):
+    for broken in ({"format": 2}, {"ngrams": ["爱"], "idf": [0.0], "weights": [1.0]},
+                   {"ngrams": ["爱"], "idf": [1.0], "weights": [float("nan")]}, {"ngrams": ["爱", "爱"], "idf": [1.0, 1.0],
+                   "weights": [1.0, 1.0]}, {"idf": [1.0]}, {"ngram_range": [3, 1]}, {"intercept": None}):
         bad = {**data, "interest_signal": {**data["interest_signal"], **broken}}
         (tmp_path / "calibration.json").write_text(json.dumps(bad), encoding="utf-8")
         with pytest.raises(ValueError):
