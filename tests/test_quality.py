@@ -643,3 +643,17 @@ def test_calibrate_counts_the_neighbours_verdict_as_abstaining():
     assert odds == [float("inf")] * 4 and labels == [1, 1, 1, 1]
     # with four in-interest rows and a 50% budget the threshold can stop nobody else: three already abstain
     assert choose_threshold([-1.0 if n else 0.9 for n in neighbours], inside, 0.5) == -1.0
+
+
+def test_calibrate_refits_over_an_unreadable_calibration_file(calibrated, tmp_path):
+    """The job never reads the calibrator it replaces: a file of an older format (or a damaged one) in the
+    index once stopped the refit with a traceback."""
+    index = tmp_path / "idx"
+    shutil.copytree(calibrated.index, index)
+    (index / CALIBRATION_FILE).write_text(json.dumps({"format": 1, "kind": "logistic", "interest_signal": {
+        "format": 1, "kind": "char-ngram-logistic", "vocabulary": {"爱": [1.0, 1.0]}}}), encoding="utf-8")
+    with pytest.raises(ValueError):
+        Calibrator.load(index)
+    assert main(["calibrate", "--index", str(index), "--model", str(calibrated.model), "--data",
+                 str(calibrated.cal_file)]) == 0
+    assert Calibrator.load(index).info["rows"] > 0

@@ -107,7 +107,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     threshold_rows = read_labelled(args.threshold_data) if args.threshold_data else []
     signal = fit_signal(args.signal_data, args.signal_min_df, args.signal_c) if args.signal_data else None
-    with open_service(index=args.index, model=args.model, k=args.k) as (service, root):
+    with open_service(index=args.index, model=args.model, k=args.k, without_calibration=True) as (service, root):
         from infra.jobs.evaluate import release_fingerprint
 
         fingerprint = release_fingerprint(root)

@@ -150,11 +150,20 @@ def fingerprint_of(index: str, model: str) -> Dict[str, Optional[str]]:
 
 
 @contextlib.contextmanager
-def _local_root(index: str, model: str) -> Iterator[Path]:
-    """A release-shaped folder (index/, model/ as symlinks) over the pipeline's directories."""
+def _local_root(index: str, model: str, without_calibration: bool = False) -> Iterator[Path]:
+    """A release-shaped folder (index/, model/ as symlinks) over the pipeline's directories; with
+    ``without_calibration`` the index's files one by one, calibration.json left out."""
+    from coldstart.calibration import CALIBRATION_FILE
+
     with tempfile.TemporaryDirectory(prefix="coldstart-eval-") as tmp:
         root = Path(tmp)
-        (root / "index").symlink_to(Path(index).resolve(), target_is_directory=True)
+        if without_calibration:
+            (root / "index").mkdir()
+            for path in Path(index).resolve().iterdir():
+                if path.name != CALIBRATION_FILE:
+                    (root / "index" / path.name).symlink_to(path)
+        else:
+            (root / "index").symlink_to(Path(index).resolve(), target_is_directory=True)
         (root / "model").symlink_to(Path(model).resolve(), target_is_directory=True)
         yield root
 
@@ -182,9 +191,10 @@ def _release_json(root: Path) -> bytes:
 
 @contextlib.contextmanager
 def open_service(release: Optional[str] = None, index: Optional[str] = None, model: Optional[str] = None,
-                 k: int = 10) -> Iterator[Any]:
+                 k: int = 10, without_calibration: bool = False) -> Iterator[Any]:
     """The serving ``ProfileService`` (cache off) over a local release, or over index + model
-    directories. Yields (service, release root)."""
+    directories. Yields (service, release root). ``without_calibration``: ignore the index's
+    calibration.json (the calibrate job refits it and must not read it: it may be of an older format)."""
     from coldstart.errors import InputError
     from coldstart.release_loader import ReleaseLoader
     from coldstart.service import ProfileService
@@ -206,7 +216,7 @@ def open_service(release: Optional[str] = None, index: Optional[str] = None, mod
                 raise InputError(f"{path}: neither a published directory (current.json) nor a release (release.json)")
             yield _collecting(ProfileService(settings, manager=_StaticManager(loaded))), loaded.root
             return
-        with _local_root(index, model) as root:
+        with _local_root(index, model, without_calibration) as root:
             (root / "release.json").write_bytes(_release_json(root))
             loaded = ReleaseLoader(None, cache).open("local", root)
             yield _collecting(ProfileService(settings, manager=_StaticManager(loaded))), root
