@@ -107,11 +107,15 @@
     ocrEl.hidden = false;
   }
 
+  const MAX_SHOWN_TAGS = 5;
+
   function showResult(data) {
     const notice = maskedNotice(data);
     masked.textContent = notice;
     masked.hidden = !notice;
-    for (const t of data.tags) {
+    // a vote can name up to 12 tags; the visitor reads the strongest few on one screen (at 1920x1080 seven
+    // tags pushed the answer below the fold)
+    for (const t of data.tags.slice(0, MAX_SHOWN_TAGS)) {
       const li = document.createElement("li");
       li.className = "tag";
       const name = document.createElement("span"); name.className = "name"; name.textContent = t.tag;
