@@ -10,6 +10,8 @@ Writes four JSON-lines files (UTF-8, one object per line, ``ensure_ascii=False``
 * ``calibration.jsonl`` -- the same for a third, also disjoint, set of families: the split a
                            confidence calibrator is fitted on (never used for training)
 * ``samples.jsonl``     -- a few showcase new-user inputs with the expected top tag
+* ``written.jsonl``     -- the written lexicons' training lines as labelled texts (clauses with their
+  tag, no-interest texts with none), for the no-signal detector
 
 What a bio carries (why: real sign-ups name things rather than categories, see issue 14):
 named entities (teams, athletes, stars, shows, films, games, apps, brands, dishes, places, funds,
@@ -831,6 +833,25 @@ def generate(n_users: int = DEFAULT_USERS, n_heldout: int = DEFAULT_HELDOUT, see
     return users, held, cal, [dict(s) for s in SAMPLES]
 
 
+def written_training_rows(seed: int = DEFAULT_SEED) -> List[dict]:
+    """The written lexicons as labelled training texts (``written.jsonl``): every written clause with its tag
+    and every written no-interest text kept for the users (four in five; the fifth belong to the held-out
+    and calibration splits), verbatim. A clause naming an alias of a held-out or calibration family is left
+    out, by the same leak check the users pass. The no-signal detector trains on them (infra/demo.yaml,
+    ``signal_data``): in the users each clause appears once at most, many not at all."""
+    families, _ = load_families()
+    res = Resources()
+    split = family_split(seed, families, res)
+    guard = _LeakGuard([f for k, fs in split.items() if k != "train" for f in fs])
+    rows: List[dict] = []
+    for tag, clause in read_written_clauses(LEXICONS / "written" / "clauses.tsv"):
+        if not guard.leaks(clause):
+            rows.append({"id": "w%05d" % (len(rows) + 1), "text": clause, "tags": [tag]})
+    for text in res.written_train:
+        rows.append({"id": "w%05d" % (len(rows) + 1), "text": text, "tags": []})
+    return rows
+
+
 def _write_jsonl(path: Path, records: List[dict]) -> None:
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         for r in records:
@@ -839,13 +860,14 @@ def _write_jsonl(path: Path, records: List[dict]) -> None:
 
 def write(out: Path, n_users: int = DEFAULT_USERS, n_heldout: int = DEFAULT_HELDOUT, seed: int = DEFAULT_SEED,
           n_calibration: int = DEFAULT_CALIBRATION) -> Dict[str, int]:
-    """Generate and write the four files into ``out``; return per-tag user counts (and "none")."""
+    """Generate and write the five files into ``out``; return per-tag user counts (and "none")."""
     users, held, cal, samples = generate(n_users, n_heldout, seed, n_calibration)
     out.mkdir(parents=True, exist_ok=True)
     _write_jsonl(out / "users.jsonl", users)
     _write_jsonl(out / "heldout.jsonl", held)
     _write_jsonl(out / "calibration.jsonl", cal)
     _write_jsonl(out / "samples.jsonl", samples)
+    _write_jsonl(out / "written.jsonl", written_training_rows(seed))
     counts = {t: 0 for t in TAGS}
     counts["none"] = 0
     for u in users:
@@ -856,7 +878,7 @@ def write(out: Path, n_users: int = DEFAULT_USERS, n_heldout: int = DEFAULT_HELD
 
 def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(description="Generate the synthetic coldstart demo population "
-                                             "(users.jsonl, heldout.jsonl, calibration.jsonl, samples.jsonl).")
+                                             "(users.jsonl, heldout.jsonl, calibration.jsonl, samples.jsonl, written.jsonl).")
     ap.add_argument("--users", type=int, default=DEFAULT_USERS, help="number of active users (default %(default)s)")
     ap.add_argument("--heldout", type=int, default=DEFAULT_HELDOUT, help="held-out new-user texts (default %(default)s)")
     ap.add_argument("--calibration", type=int, default=DEFAULT_CALIBRATION,

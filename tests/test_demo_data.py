@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-FILES = ("users.jsonl", "heldout.jsonl", "calibration.jsonl", "samples.jsonl")
+FILES = ("users.jsonl", "heldout.jsonl", "calibration.jsonl", "samples.jsonl", "written.jsonl")
 ID_RE = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
 CARD_RE = re.compile(r"(?:卡号|银行卡|转账请打到)([0-9]{4}(?: ?[0-9]{4}){3}(?:[0-9]{3})?)(?![0-9])")
 
