@@ -162,6 +162,8 @@ def run(args: argparse.Namespace) -> int:
     stopped = [n or (signal is not None and o < signal.threshold) for o, n in zip(odds, neighbours)]
     ins = [c if not s else -1.0 for c, i, s in zip(conf, in_interest, stopped) if i]
     nos = [c if not s else -1.0 for c, i, s in zip(conf, in_interest, stopped) if not i]
+    # in-sample: the rates on the calibration texts the model was fitted on (a sanity figure, not a measurement;
+    # `evaluate` measures held-out sets)
     model.info["fit"] = {"ece": fit_ece,
                          "abstain_in": round(sum(c < model.threshold for c in ins) / len(ins), 4) if ins else None,
                          "abstain_no": round(sum(c < model.threshold for c in nos) / len(nos), 4) if nos else None}
