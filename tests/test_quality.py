@@ -386,30 +386,45 @@ TEXTS = ["我平时喜欢踢足球和看NBA比赛", "最近在准备考研，想
          "周末喜欢带娃去亲子乐园，电话13812345678", "喜欢探店，最爱吃火锅"]
 
 
-def test_the_calibrator_is_applied_identically_by_the_service_and_the_kiosk(calibrated, tmp_path):
-    from coldstart.api import answer_profile
+def lambda_and_kiosk(index, model, tmp_path, version):
+    """Publish index + model to a folder store; the Lambda's service and a kiosk over it."""
     from coldstart.service import ProfileService
     from coldstart.settings import ServingSettings
     from edge.kiosk import Kiosk, KioskConfig
 
     store = tmp_path / "releases"
-    assert main(["publish", "--to", str(store), "--index", str(calibrated.index), "--model", str(calibrated.model),
-                 "--version", "cal1"]) == 0
+    assert main(["publish", "--to", str(store), "--index", str(index), "--model", str(model),
+                 "--version", version]) == 0
     service = ProfileService(ServingSettings(release_uri=str(store), cache_dir=str(tmp_path / "lambda"),
                                              refresh_seconds=0, cache_size=0))
     kiosk = Kiosk(KioskConfig(release=str(store), data=tmp_path / "kiosk", backend="onnx", sync_every=0,
                               kiosk_id="k1"))
+    return service, kiosk
+
+
+def ask_both(service, kiosk, text):
+    """The same request to both; asserts they answer alike and returns (Lambda body, Lambda result)."""
+    from coldstart.api import answer_profile
+
+    body = json.dumps({"text": text})
+    s_status, s_body, s_result = answer_profile(service, body, "application/json")
+    k_status, k_body, _ = kiosk.profile(body.encode("utf-8"), "application/json")
+    assert s_status == k_status == 200
+    for key in ("confidence", "fallback", "reason", "top_tag", "tags", "about_user"):
+        assert s_body[key] == k_body[key], (text, key)
+    return s_body, s_result
+
+
+def test_the_calibrator_is_applied_identically_by_the_service_and_the_kiosk(calibrated, tmp_path):
+    from coldstart.api import answer_profile
+
+    service, kiosk = lambda_and_kiosk(calibrated.index, calibrated.model, tmp_path, "cal1")
     try:
         assert (kiosk.manager.current.root / "index" / CALIBRATION_FILE).is_file()
         calibrator = Calibrator.load(calibrated.index / CALIBRATION_FILE)
         legacy = []
         for text in TEXTS:
-            body = json.dumps({"text": text})
-            s_status, s_body, s_result = answer_profile(service, body, "application/json")
-            k_status, k_body, _ = kiosk.profile(body.encode("utf-8"), "application/json")
-            assert s_status == k_status == 200
-            for key in ("confidence", "fallback", "reason", "top_tag", "tags", "about_user"):
-                assert s_body[key] == k_body[key], (text, key)
+            s_body, s_result = ask_both(service, kiosk, text)
             profile = s_result.profile
             if profile.features is not None:  # the served number is the calibrator's, from the vote's features
                 assert profile.confidence == pytest.approx(calibrator.confidence(profile.features))
@@ -512,11 +527,7 @@ def test_calibrate_fits_the_no_signal_detector_and_service_and_kiosk_apply_it(ca
     """--signal-data: the detector lands in calibration.json with a threshold that stops at most the share asked
     of the in-interest calibration texts; the Lambda's service and the kiosk then answer alike, and every text
     the detector reads as stating no interest falls back with no_signal."""
-    from coldstart.api import answer_profile
     from coldstart.preprocess import mask_input
-    from coldstart.service import ProfileService
-    from coldstart.settings import ServingSettings
-    from edge.kiosk import Kiosk, KioskConfig
     from infra.jobs.evaluate import read_labelled
 
     index = tmp_path / "idx"
@@ -535,23 +546,12 @@ def test_calibrate_fits_the_no_signal_detector_and_service_and_kiosk_apply_it(ca
     below = sum(signal.log_odds(mask_input(r.text, None).composed) < signal.threshold for r in rows)
     assert below <= 0.05 * len(rows) + 1  # rows without a vote are not counted by calibrate: one of slack
 
-    store = tmp_path / "releases"
-    assert main(["publish", "--to", str(store), "--index", str(index), "--model", str(calibrated.model),
-                 "--version", "sig1"]) == 0
-    service = ProfileService(ServingSettings(release_uri=str(store), cache_dir=str(tmp_path / "lambda"),
-                                             refresh_seconds=0, cache_size=0))
-    kiosk = Kiosk(KioskConfig(release=str(store), data=tmp_path / "kiosk", backend="onnx", sync_every=0,
-                              kiosk_id="k1"))
+    service, kiosk = lambda_and_kiosk(index, calibrated.model, tmp_path, "sig1")
     texts = TEXTS + ["今天去医院体检了", "我哥是开出租车的", "手机屏幕摔碎了", "没什么好说的"]
     stopped = 0
     try:
         for text in texts:
-            body = json.dumps({"text": text})
-            s_status, s_body, s_result = answer_profile(service, body, "application/json")
-            k_status, k_body, _ = kiosk.profile(body.encode("utf-8"), "application/json")
-            assert s_status == k_status == 200
-            for key in ("confidence", "fallback", "reason", "top_tag", "tags", "about_user"):
-                assert s_body[key] == k_body[key], (text, key)
+            s_body, s_result = ask_both(service, kiosk, text)
             masked = mask_input(text, None).composed
             if s_result.profile.features is not None and signal.log_odds(masked) < signal.threshold:
                 stopped += 1
