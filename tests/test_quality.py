@@ -631,7 +631,7 @@ def test_calibration_rows_come_from_the_vote_and_the_text_not_from_an_installed_
 def test_calibrate_counts_the_neighbours_verdict_as_abstaining():
     """The budget is in-interest abstention in all: a row whose neighbours' own verdict is "no interest"
     abstains whatever its confidence, so the confidence threshold must count it first."""
-    from infra.jobs.calibrate import _features
+    from infra.jobs.calibrate import _features, _stopped
 
     base = {"no_interest_share": 0.0, "top_similarity": 0.9, "mean_similarity": 0.8}
     votes = [[("体育", 0.9)], [("体育", 0.4)], [], [("体育", 0.5)]]
@@ -640,7 +640,8 @@ def test_calibrate_counts_the_neighbours_verdict_as_abstaining():
     evidence = [TextEvidence(5, {"体育": 1.0})] * 4
     rows, labels, inside, odds, neighbours = _features(votes, evidence, feats, [["体育"]] * 4, [True] * 4, 0.5)
     assert neighbours == [False, True, True, True]  # ties go to "no interest", as the vote does
-    assert odds == [float("inf")] * 4 and labels == [1, 1, 1, 1]
+    assert odds == [None] * 4 and labels == [1, 1, 1, 1]  # no detector: not read, so it stops nothing
+    assert _stopped(odds, neighbours, None) == neighbours
     # with four in-interest rows and a 50% budget the threshold can stop nobody else: three already abstain
     assert choose_threshold([-1.0 if n else 0.9 for n in neighbours], inside, 0.5) == -1.0
 

@@ -136,9 +136,10 @@ def run(args: argparse.Namespace) -> int:
     model.signal = signal
     if signal is not None:
         # on the calibration texts, not the threshold texts: the detector learnt from the population's own
-        # phrasing, which generated threshold texts share (demo: a 2% share chosen on data/calibration.jsonl
-        # stopped 10.5% of the natural dev set's in-interest texts; chosen on dev, 5.3% of dev2's in all)
-        signal.threshold = choose_threshold(odds, in_interest, args.max_signal_abstention)
+        # phrasing, which generated threshold texts share (session 9, an earlier teacher, a throwaway script
+        # not in the repository, so indicative only: a 2% share chosen on data/calibration.jsonl stopped 10.5%
+        # of the natural dev set's in-interest texts)
+        signal.threshold = choose_threshold(odds, in_interest, args.max_signal_abstention)  # all read: a detector
     if args.threshold is not None:
         model.threshold = args.threshold
     else:
@@ -154,12 +155,11 @@ def run(args: argparse.Namespace) -> int:
                 t_conf = model.confidences(features)
         # texts the neighbours' own verdict or the detector stop abstain whatever the confidence: they are
         # counted first, and the confidence threshold spends what is left of the budget
-        t_conf = [-1.0 if n or (signal is not None and o < signal.threshold) else c
-                  for c, o, n in zip(t_conf, t_odds, t_neighbours)]
+        t_conf = [-1.0 if s else c for c, s in zip(t_conf, _stopped(t_odds, t_neighbours, signal))]
         model.threshold = choose_threshold(t_conf, t_in, args.max_in_interest_abstention)
     conf = model.confidences(features)
     fit_ece = reliability(conf, [bool(y) for y in labels])["ece"]
-    stopped = [n or (signal is not None and o < signal.threshold) for o, n in zip(odds, neighbours)]
+    stopped = _stopped(odds, neighbours, signal)
     ins = [c if not s else -1.0 for c, i, s in zip(conf, in_interest, stopped) if i]
     nos = [c if not s else -1.0 for c, i, s in zip(conf, in_interest, stopped) if not i]
     # in-sample: the rates on the calibration texts the model was fitted on (a sanity figure, not a measurement;
@@ -178,6 +178,11 @@ def run(args: argparse.Namespace) -> int:
     weights = ", ".join(f"{f} {w:+.2f}" for f, w in zip(model.features, model.weights))
     print(f"calibrate: weights (standardised) {weights}; bias {model.bias:+.2f}", flush=True)
     return 0
+
+
+def _stopped(odds, neighbours, signal):
+    """Per row: does it abstain before any confidence threshold (the neighbours' verdict, or the detector)?"""
+    return [n or (signal is not None and signal.says_none(o)) for o, n in zip(odds, neighbours)]
 
 
 def fit_signal(paths, min_df: int, c: float):
@@ -227,10 +232,10 @@ def _vote_rows(service, rows, desc: str, signal=None):
 def _features(votes, evidences, vote_features, row_tags, in_interest, keyword_weight: float):
     """(feature rows, labels, in_interest, the detector's log-odds, the neighbours' "no interest" verdict) of
     the fused ranking at ``keyword_weight``; rows that weight leaves without a ranking (no votes, keywords at
-    weight 0) are not calibrated. Without a detector the log-odds are +inf (never below a threshold). The
-    verdict is the vote's own rule (coldstart.voting): users without interests hold at least the top tag's
-    share."""
+    weight 0) are not calibrated. Without a detector the log-odds are None. The verdict is the vote's own
+    rule (coldstart.voting.neighbours_say_none)."""
     from coldstart.calibration import feature_row, fuse_scores
+    from coldstart.voting import neighbours_say_none
 
     features, labels, kept_in, odds, neighbours = [], [], [], [], []
     for vote_shares, evidence, f, tags, inside in zip(votes, evidences, vote_features, row_tags, in_interest):
@@ -242,9 +247,8 @@ def _features(votes, evidences, vote_features, row_tags, in_interest, keyword_we
                                     f["no_interest_share"], f["top_similarity"], f["mean_similarity"], top, evidence))
         labels.append(int(top in tags))
         kept_in.append(inside)
-        odds.append(evidence.interest_log_odds if evidence.interest_log_odds is not None else float("inf"))
-        no_share = f["no_interest_share"]
-        neighbours.append(no_share > 0.0 and (not vote_shares or no_share >= vote_shares[0][1]))
+        odds.append(evidence.interest_log_odds)
+        neighbours.append(neighbours_say_none(f["no_interest_share"], vote_shares[0][1] if vote_shares else None))
     return features, labels, kept_in, odds, neighbours
 
 

@@ -52,6 +52,8 @@ import math
 from collections import Counter
 from typing import Any, Dict, Mapping, Optional, Sequence, Tuple
 
+from .keyword_baseline import word_segments  # the keyword table's cut: placeholders are not words
+
 FORMAT_VERSION = 1
 KIND = "char-ngram-logistic"
 NGRAM_RANGE = (1, 3)
@@ -59,8 +61,6 @@ NGRAM_RANGE = (1, 3)
 
 def char_ngrams(text: str, ngram_range: Tuple[int, int] = NGRAM_RANGE) -> Counter:
     """Counts of the character n-grams inside the text's word segments (never across two)."""
-    from .keyword_baseline import word_segments
-
     low, high = ngram_range
     counts: Counter = Counter()
     for segment in word_segments(text):
@@ -105,8 +105,10 @@ class InterestSignal:
             norm += value * value
         return self.intercept + (dot / math.sqrt(norm) if norm > 0.0 else 0.0)
 
-    def states_interest(self, text: str) -> bool:
-        return self.log_odds(text) >= self.threshold
+    def says_none(self, log_odds: Optional[float]) -> bool:
+        """True when a reading (``log_odds``; None: not read) falls under the threshold: no interest stated.
+        The one rule: the vote applies it, and calibrate counts the texts it stops."""
+        return log_odds is not None and log_odds < self.threshold
 
     def to_dict(self) -> Dict[str, Any]:
         # parallel lists, not a mapping of pairs: the Lambda parses ~30k entries on its first request, and

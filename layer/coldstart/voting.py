@@ -195,6 +195,12 @@ def _cosine(s: Any) -> float:
     return 0.0 if s != s else (1.0 if s > 1.0 else -1.0)
 
 
+def neighbours_say_none(no_interest_share: float, top_vote_share: Optional[float]) -> bool:
+    """The neighbours' own verdict: users who stated no interest hold at least the top tag's (unfused) share.
+    One rule for the vote and for calibrate, which counts the texts it stops."""
+    return no_interest_share > 0.0 and (top_vote_share is None or no_interest_share >= top_vote_share)
+
+
 def vote(neighbor_items: Sequence[int], similarities: Sequence[float], items: ItemTable,
          settings: ProfileSettings = DEFAULT_SETTINGS, evidence: Optional[TextEvidence] = None) -> Profile:
     """Similarity-weighted tag vote of the neighbours (item numbers in ``items``), see module doc.
@@ -256,10 +262,10 @@ def vote(neighbor_items: Sequence[int], similarities: Sequence[float], items: It
         confidence = calibrator.confidence(features) if guess else 0.0
     else:
         confidence = min(max(top_share * closeness, 0.0), 1.0)  # agreement x closeness (uncalibrated)
-    if no_share > 0.0 and (not shares or no_share >= shares[0].score):  # the neighbours' own verdict
+    if neighbours_say_none(no_share, shares[0].score if shares else None):
         return fallback_profile(items, REASON_NO_SIGNAL, settings, neighbors, confidence, guess, features, shares)
     signal = calibrator.signal if calibrator is not None else None
-    if signal is not None and evidence.interest_log_odds is not None and evidence.interest_log_odds < signal.threshold:
+    if signal is not None and signal.says_none(evidence.interest_log_odds):
         # the text's own words state no interest (coldstart.interest_signal), whatever its neighbours like
         return fallback_profile(items, REASON_NO_SIGNAL, settings, neighbors, confidence, guess, features, shares)
     if confidence < settings.threshold:
