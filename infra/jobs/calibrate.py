@@ -21,10 +21,16 @@ features and labels are then those of the fused ranking, as served.
 
 With --signal-data the job also fits the "no signal" detector (coldstart.interest_signal: character
 n-grams, logistic) on those labelled texts (tags [] = the text states no interest) and stores it in the
-same file. Its threshold stops at most --max-signal-abstention of the in-interest *calibration* texts
-(--data) as "no signal"; the confidence threshold is then chosen on the threshold texts with the ones the
-detector stops already counted as abstaining, so on those texts the two together stay within
---max-in-interest-abstention.
+same file, with its own threshold at --max-signal-abstention of the in-interest *calibration* texts (--data).
+Then (unless --no-gate) the interest gate (coldstart.interest_gate): a logistic model over the detector's
+reading, the neighbours' vote and the fitted calibrator's confidence, fitted on every calibration and
+threshold text (label: states an interest or not), its threshold stopping at most --max-signal-abstention
+of the in-interest threshold texts (--threshold-data, else --data). The vote then asks the gate alone
+whether the text states an interest; without a gate the neighbours' verdict and the detector are two
+vetoes. The confidence threshold is chosen last, with every text so stopped already counted as
+abstaining, so on the threshold texts everything together stays within --max-in-interest-abstention.
+In-interest texts that leave no calibrated row (no letters, nothing names a tag) abstain whatever the
+thresholds and are counted first by both budgets (since session 10).
 
 The file records what it was fitted on (sha256 of the index and model manifests, the keyword
 table and the data), so the pipeline refits it whenever any of them changes.
@@ -61,7 +67,12 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="labelled JSONL (tags [] = states no interest) to fit the no-signal detector on; repeatable "
                         "(default: none, no detector)")
     p.add_argument("--max-signal-abstention", type=float, default=0.02,
-                   help="the detector's threshold stops at most this share of the in-interest calibration texts (--data)")
+                   help="the no-signal decision (the interest gate; with --no-gate the detector) stops at most this "
+                        "share of the in-interest texts: the gate's on the threshold texts (--threshold-data, else "
+                        "--data), the detector's on the calibration texts (--data)")
+    p.add_argument("--no-gate", action="store_true",
+                   help="no interest gate: the detector and the neighbours' own verdict stop texts as two separate "
+                        "vetoes (before session 10)")
     p.add_argument("--signal-min-df", type=int, default=5,
                    help="keep n-grams found in at least this many signal texts (privacy and noise floor)")
     p.add_argument("--signal-c", type=float, default=3.0, help="inverse L2 strength of the detector's logistic fit")
@@ -74,10 +85,10 @@ def inputs_sha256(fingerprint: dict, data_sha: str, args) -> str:
 
     settings = {"k": args.k, "l2": args.l2, "max_in": args.max_in_interest_abstention, "threshold": args.threshold,
                 "threshold_data": [rows_sha256(read_labelled([p])) for p in getattr(args, "threshold_data", [])],
-                "keyword_weight": getattr(args, "keyword_weight", None), "procedure": 5,  # bumped when fitting changes
+                "keyword_weight": getattr(args, "keyword_weight", None), "procedure": 7,  # bumped when fitting changes
                 "signal": [[rows_sha256(read_labelled([p])) for p in getattr(args, "signal_data", [])],
                            getattr(args, "max_signal_abstention", None), getattr(args, "signal_min_df", None),
-                           getattr(args, "signal_c", None)]}
+                           getattr(args, "signal_c", None), not getattr(args, "no_gate", False)]}
     keep = {k: fingerprint[k] for k in ("index_manifest", "model_manifest", "keywords")}  # not the calibrator itself
     return hashlib.sha256(json.dumps([keep, data_sha, settings], sort_keys=True).encode("utf-8")).hexdigest()
 
@@ -120,8 +131,8 @@ def run(args: argparse.Namespace) -> int:
         keyword_weight, by_weight = args.keyword_weight, {}
     else:
         keyword_weight, by_weight = choose_keyword_weight(votes, [e.keyword_scores for e in evidences], row_tags)
-    features, labels, in_interest, odds, neighbours = _features(votes, evidences, vote_features, row_tags,
-                                                                in_interest, keyword_weight)
+    features, labels, in_interest, odds, top_votes = _features(votes, evidences, vote_features, row_tags,
+                                                               in_interest, keyword_weight)
     data_sha = rows_sha256(rows)
     info = {"created_at": utc_now(), "rows": len(features), "right": sum(labels),
             "in_interest": sum(in_interest), "no_interest": len(in_interest) - sum(in_interest),
@@ -134,32 +145,43 @@ def run(args: argparse.Namespace) -> int:
     model = fit_calibrator(features, labels, in_interest, FEATURES, l2=args.l2, threshold=0.0, info=info,
                            keyword_weight=keyword_weight)
     model.signal = signal
+    # in-interest texts without a calibrated row (no letters, or nothing names a tag) abstain whatever the
+    # thresholds: the budgets count them first
+    calibration_part = (features, in_interest, odds, top_votes, _unranked(rows, in_interest))
+    threshold_part = None
+    if threshold_votes is not None:
+        t_features, _, t_in, t_odds, t_top = _features(*threshold_votes, keyword_weight)
+        threshold_part = (t_features, t_in, t_odds, t_top, _unranked(threshold_rows, t_in))
     if signal is not None:
         # on the calibration texts, not the threshold texts: the detector learnt from the population's own
         # phrasing, which generated threshold texts share (session 9, an earlier teacher, a throwaway script
         # not in the repository, so indicative only: a 2% share chosen on data/calibration.jsonl stopped 10.5%
-        # of the natural dev set's in-interest texts)
+        # of the natural dev set's in-interest texts). With a gate the vote reads the detector through it.
         signal.threshold = choose_threshold(odds, in_interest, args.max_signal_abstention)  # all read: a detector
+        if not args.no_gate:
+            parts = [calibration_part] + ([threshold_part] if threshold_part is not None else [])
+            model.gate = fit_gate(model, parts, threshold_part or calibration_part, args.max_signal_abstention,
+                                  list(args.data) + list(args.threshold_data), args.l2)
     if args.threshold is not None:
         model.threshold = args.threshold
     else:
         if on_threshold_data:
-            t_features, _, t_in, t_odds, t_neighbours = _features(*threshold_votes, keyword_weight)
+            t_features, t_in, t_odds, t_top, t_unranked = threshold_part
             t_conf = model.confidences(t_features)
             model.info["threshold_data"] = list(args.threshold_data)
         else:
-            t_in, t_odds, t_neighbours = in_interest, odds, neighbours
+            t_features, t_in, t_odds, t_top, t_unranked = calibration_part
             try:
                 t_conf = out_of_fold_confidences(features, labels, FEATURES, args.l2)
             except ValueError:  # a fold with one label only (tiny data): the in-sample confidences
                 t_conf = model.confidences(features)
-        # texts the neighbours' own verdict or the detector stop abstain whatever the confidence: they are
-        # counted first, and the confidence threshold spends what is left of the budget
-        t_conf = [-1.0 if s else c for c, s in zip(t_conf, _stopped(t_odds, t_neighbours, signal))]
-        model.threshold = choose_threshold(t_conf, t_in, args.max_in_interest_abstention)
+        # texts stopped as "no signal" (the gate; without one, the neighbours' own verdict or the detector) abstain
+        # whatever the confidence: they are counted first, and the confidence threshold spends what is left
+        t_conf = [-1.0 if s else c for c, s in zip(t_conf, _stopped(model, t_features, t_top, t_odds))]
+        model.threshold = choose_threshold(t_conf, t_in, args.max_in_interest_abstention, t_unranked)
     conf = model.confidences(features)
     fit_ece = reliability(conf, [bool(y) for y in labels])["ece"]
-    stopped = _stopped(odds, neighbours, signal)
+    stopped = _stopped(model, features, top_votes, odds)
     ins = [c if not s else -1.0 for c, i, s in zip(conf, in_interest, stopped) if i]
     nos = [c if not s else -1.0 for c, i, s in zip(conf, in_interest, stopped) if not i]
     # in-sample: the rates on the calibration texts the model was fitted on (a sanity figure, not a measurement;
@@ -169,20 +191,59 @@ def run(args: argparse.Namespace) -> int:
                          "abstain_no": round(sum(c < model.threshold for c in nos) / len(nos), 4) if nos else None}
     if signal is not None:
         model.info["fit"]["signal_threshold"] = round(signal.threshold, 4)
+    if model.gate is not None:
+        model.info["fit"]["gate_threshold"] = round(model.gate.threshold, 4)
     model.save(out)
     summary("calibrate", rows=len(features), right=sum(labels), no_interest=info["no_interest"],
             threshold=f"{model.threshold:.4f}",
             signal_threshold=f"{signal.threshold:.3f}" if signal is not None else "none",
+            gate_threshold=f"{model.gate.threshold:.3f}" if model.gate is not None else "none",
             keyword_weight=keyword_weight, fit_ece=fit_ece, abstain_in=model.info["fit"]["abstain_in"],
             abstain_no=model.info["fit"]["abstain_no"], out=str(out), seconds=f"{time.time() - started:.1f}")
     weights = ", ".join(f"{f} {w:+.2f}" for f, w in zip(model.features, model.weights))
     print(f"calibrate: weights (standardised) {weights}; bias {model.bias:+.2f}", flush=True)
+    if model.gate is not None:
+        weights = ", ".join(f"{f} {w:+.2f}" for f, w in zip(model.gate.features, model.gate.weights))
+        print(f"calibrate: interest gate weights (standardised) {weights}; bias {model.gate.bias:+.2f}", flush=True)
     return 0
 
 
-def _stopped(odds, neighbours, signal):
-    """Per row: does it abstain before any confidence threshold (the neighbours' verdict, or the detector)?"""
-    return [n or (signal is not None and signal.says_none(o)) for o, n in zip(odds, neighbours)]
+def _stopped(model, features, top_votes, odds):
+    """Per row: is it stopped as "no signal" before any confidence threshold (coldstart.voting.states_no_interest,
+    the vote's own rule; every calibrated row names a tag)?"""
+    from coldstart.voting import states_no_interest
+
+    return [states_no_interest(model, f, t, model.confidence(f), o, True)
+            for f, t, o in zip(features, top_votes, odds)]
+
+
+def fit_gate(model, parts, choose_on, share: float, data, l2: float):
+    """The interest gate (coldstart.interest_gate) fitted on every calibrated row of ``parts`` (the calibration
+    and the threshold texts: (feature rows, in_interest, the detector's log-odds, top vote shares, in-interest
+    texts left unranked)), its threshold stopping at most ``share`` of the in-interest texts of ``choose_on``, the
+    unranked ones counted first; None (the two vetoes) when the texts hold only one kind."""
+    from coldstart.calibration import choose_threshold
+    from coldstart.interest_gate import fit_interest_gate, gate_row
+
+    def rows(part):
+        features, _, odds, tops, _ = part
+        return [gate_row(f, t or 0.0, model.confidence(f), o) for f, t, o in zip(features, tops, odds)]
+
+    gate_rows = [r for part in parts for r in rows(part)]
+    labels = [i for part in parts for i in part[1]]
+    try:
+        gate = fit_interest_gate(gate_rows, labels, l2, info={"data": data, "max_signal_abstention": share})
+    except ValueError as exc:
+        print(f"calibrate: no interest gate ({exc}); the neighbours' verdict and the detector stay two vetoes",
+              flush=True)
+        return None
+    gate.threshold = choose_threshold([gate.log_odds(r) for r in rows(choose_on)], choose_on[1], share, choose_on[4])
+    return gate
+
+
+def _unranked(rows, kept_in_interest) -> int:
+    """In-interest texts of ``rows`` that left no calibrated row."""
+    return sum(r.in_interest for r in rows) - sum(kept_in_interest)
 
 
 def fit_signal(paths, min_df: int, c: float):
@@ -230,14 +291,13 @@ def _vote_rows(service, rows, desc: str, signal=None):
 
 
 def _features(votes, evidences, vote_features, row_tags, in_interest, keyword_weight: float):
-    """(feature rows, labels, in_interest, the detector's log-odds, the neighbours' "no interest" verdict) of
-    the fused ranking at ``keyword_weight``; rows that weight leaves without a ranking (no votes, keywords at
-    weight 0) are not calibrated. Without a detector the log-odds are None. The verdict is the vote's own
-    rule (coldstart.voting.neighbours_say_none)."""
+    """(feature rows, labels, in_interest, the detector's log-odds, the neighbours' top vote share) of the fused
+    ranking at ``keyword_weight``; rows that weight leaves without a ranking (no votes, keywords at weight 0)
+    are not calibrated. Without a detector the log-odds are None; without a neighbour naming a tag the top
+    vote share is None."""
     from coldstart.calibration import feature_row, fuse_scores
-    from coldstart.voting import neighbours_say_none
 
-    features, labels, kept_in, odds, neighbours = [], [], [], [], []
+    features, labels, kept_in, odds, top_votes = [], [], [], [], []
     for vote_shares, evidence, f, tags, inside in zip(votes, evidences, vote_features, row_tags, in_interest):
         ranking = fuse_scores(vote_shares, evidence.keyword_scores, keyword_weight)
         if not ranking:
@@ -248,8 +308,8 @@ def _features(votes, evidences, vote_features, row_tags, in_interest, keyword_we
         labels.append(int(top in tags))
         kept_in.append(inside)
         odds.append(evidence.interest_log_odds)
-        neighbours.append(neighbours_say_none(f["no_interest_share"], vote_shares[0][1] if vote_shares else None))
-    return features, labels, kept_in, odds, neighbours
+        top_votes.append(vote_shares[0][1] if vote_shares else None)
+    return features, labels, kept_in, odds, top_votes
 
 
 def vote_to_calibrate(profile, evidence):

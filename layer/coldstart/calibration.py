@@ -150,6 +150,19 @@ def choose_keyword_weight(vote_shares: Sequence[Sequence[Tuple[str, float]]],
     return min(w for w, a in accuracy.items() if a == best), accuracy
 
 
+def linear_score(row: Mapping[str, float], features: Sequence[str], mean: Sequence[float], scale: Sequence[float],
+                 weights: Sequence[float], bias: float) -> float:
+    """bias + sum of weight x standardised feature; a missing or NaN feature counts as its mean (no information).
+    The calibrator's and the interest gate's (coldstart.interest_gate) decision value."""
+    z = bias
+    for name, m, s, w in zip(features, mean, scale, weights):
+        value = row.get(name, m)
+        if value != value:  # NaN
+            value = m
+        z += w * (value - m) / s
+    return z
+
+
 def _sigmoid(z: float) -> float:
     if z >= 0:
         return 1.0 / (1.0 + math.exp(-z))
@@ -162,7 +175,8 @@ class Calibrator:
 
     def __init__(self, features: Sequence[str], mean: Sequence[float], scale: Sequence[float],
                  weights: Sequence[float], bias: float, threshold: float,
-                 info: Optional[Dict[str, Any]] = None, keyword_weight: float = 0.0, signal: Any = None):
+                 info: Optional[Dict[str, Any]] = None, keyword_weight: float = 0.0, signal: Any = None,
+                 gate: Any = None):
         if not (len(features) == len(mean) == len(scale) == len(weights)):
             raise ValueError("calibrator: features, mean, scale and weights differ in length")
         unknown = [f for f in features if f not in FEATURES]
@@ -182,19 +196,16 @@ class Calibrator:
         self.bias = float(bias)
         self.threshold = float(threshold)
         self.keyword_weight = float(keyword_weight)  # the vote's fusion with the text's keywords (module doc)
+        if gate is not None and signal is None and "interest_log_odds" in gate.features:
+            raise ValueError("calibrator: the interest gate reads the no-signal detector, which is missing")
         self.signal = signal  # coldstart.interest_signal.InterestSignal: the "no signal" detector, or None
+        self.gate = gate  # coldstart.interest_gate.InterestGate: "does the text state an interest", or None
         self.info: Dict[str, Any] = dict(info or {})
 
     # -- serving ---------------------------------------------------------------------------
     def confidence(self, row: Mapping[str, float]) -> float:
         """P(top tag right) for one feature row; in [0, 1]. Missing features count as their mean."""
-        z = self.bias
-        for name, m, s, w in zip(self.features, self.mean, self.scale, self.weights):
-            value = row.get(name, m)
-            if value != value:  # NaN: no information, as the mean
-                value = m
-            z += w * (value - m) / s
-        return _sigmoid(z)
+        return _sigmoid(linear_score(row, self.features, self.mean, self.scale, self.weights, self.bias))
 
     def confidences(self, rows: Sequence[Mapping[str, float]]) -> List[float]:
         return [self.confidence(r) for r in rows]
@@ -207,6 +218,8 @@ class Calibrator:
                "info": self.info}
         if self.signal is not None:
             out["interest_signal"] = self.signal.to_dict()
+        if self.gate is not None:
+            out["interest_gate"] = self.gate.to_dict()
         return out
 
     def save(self, path: Union[str, Path]) -> Path:
@@ -223,12 +236,14 @@ class Calibrator:
     def from_dict(cls, data: Mapping[str, Any]) -> "Calibrator":
         if not isinstance(data, Mapping) or data.get("format") != FORMAT_VERSION or data.get("kind") != "logistic":
             raise ValueError(f"not a calibration file of format {FORMAT_VERSION} (logistic)")
+        from .interest_gate import InterestGate
         from .interest_signal import InterestSignal
 
         try:
             signal = InterestSignal.from_dict(data["interest_signal"]) if data.get("interest_signal") is not None else None
+            gate = InterestGate.from_dict(data["interest_gate"]) if data.get("interest_gate") is not None else None
             return cls(data["features"], data["mean"], data["scale"], data["weights"], data["bias"],
-                       data["threshold"], data.get("info"), float(data.get("keyword_weight", 0.0)), signal)
+                       data["threshold"], data.get("info"), float(data.get("keyword_weight", 0.0)), signal, gate)
         except (KeyError, TypeError) as exc:
             raise ValueError(f"calibration file is malformed: {exc!r}") from None
 
@@ -286,13 +301,17 @@ def fit_logistic(rows: Sequence[Mapping[str, float]], labels: Sequence[int],
 
 
 def choose_threshold(confidences: Sequence[float], in_interest: Sequence[bool],
-                     max_in_interest_abstention: float = 0.05) -> float:
+                     max_in_interest_abstention: float = 0.05, abstaining_anyway: int = 0) -> float:
     """The highest threshold under which at most ``max_in_interest_abstention`` of the in-interest
-    rows fall (a row abstains when its confidence is strictly below the threshold)."""
+    rows fall (a row abstains when its confidence is strictly below the threshold). ``abstaining_anyway``:
+    in-interest texts not among the rows that abstain whatever the threshold (no vote ran, nothing to rank);
+    they count in the share and are spent first."""
     ins = sorted(c for c, i in zip(confidences, in_interest) if i)
     if not ins:
         return 0.0
-    allowed = int(math.floor(max_in_interest_abstention * len(ins) + 1e-9))
+    allowed = int(math.floor(max_in_interest_abstention * (len(ins) + abstaining_anyway) + 1e-9)) - abstaining_anyway
+    if allowed <= 0:
+        return float(ins[0])  # nobody more may abstain
     # abstaining on the `allowed` least confident in-interest rows: threshold = the next one's confidence
     return float(ins[min(allowed, len(ins) - 1)]) if allowed < len(ins) else 1.0
 

@@ -24,10 +24,13 @@ Negation and "no interest"
     The vote counts the neighbours' *labels*, never words of the text: a user who wrote
     "不爱运动，就喜欢追剧" carries 娱乐 only, so a newcomer who writes the same lands among users
     whose 体育 was never counted. Active users who stated no interest (tags []) vote for
-    "nothing": their weighted share is ``no_interest_share``, and when it is at least the top
-    tag's score the profile falls back with ``reason`` ``no_signal``. So does a text that the
-    calibrator's interest-signal detector (``coldstart.interest_signal``: the text's own character
-    n-grams) reads as stating no interest, e.g. "我哥是开出租车的" among users who like cars.
+    "nothing": their weighted share is ``no_interest_share``. Whether the text states an interest at
+    all is then one decision (``states_no_interest``): with the release's interest gate
+    (``coldstart.interest_gate``, fitted with the calibrator) a learnt weighing of the text's own
+    character n-gram reading (``coldstart.interest_signal``), the neighbours' no-interest and top shares
+    and the calibrated confidence; without one, either veto: the no-interest share at least the top
+    tag's, or the detector under its threshold ("我哥是开出租车的" among users who like cars). Either
+    way the profile falls back with ``reason`` ``no_signal``, as it does when nothing names a tag.
 
 Confidence
     With a calibrator (``coldstart.calibration``, the release's ``index/calibration.json``):
@@ -58,13 +61,15 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
 
 from .calibration import NO_EVIDENCE, TextEvidence, feature_row, fuse_scores
+from .interest_gate import gate_row
 from .items import ItemTable
 from .pii import PLACEHOLDERS
 
-__all__ = ["Neighbor", "Profile", "ProfileSettings", "TagScore", "fallback_profile", "has_signal_words", "vote"]
+__all__ = ["Neighbor", "Profile", "ProfileSettings", "TagScore", "fallback_profile", "has_signal_words",
+           "neighbours_say_none", "states_no_interest", "vote"]
 
 REASON_VOTE = "vote"
 REASON_LOW_CONFIDENCE = "low_confidence"
@@ -201,6 +206,26 @@ def neighbours_say_none(no_interest_share: float, top_vote_share: Optional[float
     return no_interest_share > 0.0 and (top_vote_share is None or no_interest_share >= top_vote_share)
 
 
+def states_no_interest(calibrator: Any, features: Mapping[str, float], top_vote_share: Optional[float],
+                       confidence: float, interest_log_odds: Optional[float], named: bool) -> bool:
+    """``no_signal`` before any confidence threshold. One rule for the vote and for calibrate, which counts the
+    texts it stops. ``features``: the calibrator's feature row; ``top_vote_share``: the neighbours' top share,
+    unfused (None: no neighbour named a tag); ``named``: the served ranking names a tag at all.
+
+    With the release's interest gate (coldstart.interest_gate) the gate decides; without one (older releases)
+    either veto stops the text: the neighbours' own verdict, or the detector (coldstart.interest_signal)."""
+    if not named:
+        return True  # neither the neighbours nor the text name a tag: nothing to answer with
+    gate = calibrator.gate if calibrator is not None else None
+    if gate is not None:
+        return gate.says_none(gate_row(features, top_vote_share or 0.0, confidence, interest_log_odds))
+    if neighbours_say_none(features["no_interest_share"], top_vote_share):
+        return True
+    signal = calibrator.signal if calibrator is not None else None
+    # the text's own words state no interest, whatever its neighbours like
+    return signal is not None and signal.says_none(interest_log_odds)
+
+
 def vote(neighbor_items: Sequence[int], similarities: Sequence[float], items: ItemTable,
          settings: ProfileSettings = DEFAULT_SETTINGS, evidence: Optional[TextEvidence] = None) -> Profile:
     """Similarity-weighted tag vote of the neighbours (item numbers in ``items``), see module doc.
@@ -262,11 +287,8 @@ def vote(neighbor_items: Sequence[int], similarities: Sequence[float], items: It
         confidence = calibrator.confidence(features) if guess else 0.0
     else:
         confidence = min(max(top_share * closeness, 0.0), 1.0)  # agreement x closeness (uncalibrated)
-    if neighbours_say_none(no_share, shares[0].score if shares else None):
-        return fallback_profile(items, REASON_NO_SIGNAL, settings, neighbors, confidence, guess, features, shares)
-    signal = calibrator.signal if calibrator is not None else None
-    if signal is not None and signal.says_none(evidence.interest_log_odds):
-        # the text's own words state no interest (coldstart.interest_signal), whatever its neighbours like
+    if states_no_interest(calibrator, features, shares[0].score if shares else None, confidence,
+                          evidence.interest_log_odds, bool(guess)):
         return fallback_profile(items, REASON_NO_SIGNAL, settings, neighbors, confidence, guess, features, shares)
     if confidence < settings.threshold:
         return fallback_profile(items, REASON_LOW_CONFIDENCE, settings, neighbors, confidence, guess, features,
