@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Deterministic generator for the coldstart demo population: sign-up bios that talk like users.
 
-Writes four JSON-lines files (UTF-8, one object per line, ``ensure_ascii=False``):
+Writes six JSON-lines files (UTF-8, one object per line, ``ensure_ascii=False``):
 
 * ``users.jsonl``       -- active users ``{"user_id", "text", "tags"}`` (the kNN index side and the
                            teacher's training data); ``tags`` is ``[]`` for users who state no interest
@@ -12,6 +12,8 @@ Writes four JSON-lines files (UTF-8, one object per line, ``ensure_ascii=False``
 * ``samples.jsonl``     -- a few showcase new-user inputs with the expected top tag
 * ``written.jsonl``     -- the written lexicons' training lines as labelled texts (clauses with their
   tag, no-interest texts with none), for the no-signal detector
+* ``signal.jsonl``      -- the no-signal detector's own written texts (``lexicons/signal/``), labelled the
+  same way; never part of the population
 
 What a bio carries (why: real sign-ups name things rather than categories, see issue 14):
 named entities (teams, athletes, stars, shows, films, games, apps, brands, dishes, places, funds,
@@ -852,6 +854,26 @@ def written_training_rows(seed: int = DEFAULT_SEED) -> List[dict]:
     return rows
 
 
+def signal_training_rows(seed: int = DEFAULT_SEED, users: Sequence[dict] = ()) -> List[dict]:
+    """The no-signal detector's own training texts (``signal.jsonl``): ``lexicons/signal/`` (written in session 10
+    by four writers given a plain brief, data/README.md), labelled, verbatim, never part of the population: the
+    encoder does not see them. A text naming an alias of a held-out or calibration family is left out, as for
+    ``written.jsonl``, and so is one that happens to equal a bio of ``users`` (a short one: "果粉")."""
+    families, _ = load_families()
+    split = family_split(seed, families, Resources())
+    guard = _LeakGuard([f for k, fs in split.items() if k != "train" for f in fs])
+    taken = {_norm(u["text"]) for u in users}
+    rows: List[dict] = []
+    for tag, text in read_written_clauses(LEXICONS / "signal" / "clauses.tsv"):
+        if not guard.leaks(text) and _norm(text) not in taken:
+            rows.append({"id": "s%05d" % (len(rows) + 1), "text": text, "tags": [tag]})
+    neutral = LEXICONS / "signal" / "neutral.txt"
+    for text in (_read_list(neutral) if neutral.is_file() else []):
+        if not text.startswith("#") and not guard.leaks(text) and _norm(text) not in taken:
+            rows.append({"id": "s%05d" % (len(rows) + 1), "text": text.strip(), "tags": []})
+    return rows
+
+
 def _write_jsonl(path: Path, records: List[dict]) -> None:
     with open(path, "w", encoding="utf-8", newline="\n") as f:
         for r in records:
@@ -860,7 +882,7 @@ def _write_jsonl(path: Path, records: List[dict]) -> None:
 
 def write(out: Path, n_users: int = DEFAULT_USERS, n_heldout: int = DEFAULT_HELDOUT, seed: int = DEFAULT_SEED,
           n_calibration: int = DEFAULT_CALIBRATION) -> Dict[str, int]:
-    """Generate and write the five files into ``out``; return per-tag user counts (and "none")."""
+    """Generate and write the six files into ``out``; return per-tag user counts (and "none")."""
     users, held, cal, samples = generate(n_users, n_heldout, seed, n_calibration)
     out.mkdir(parents=True, exist_ok=True)
     _write_jsonl(out / "users.jsonl", users)
@@ -868,6 +890,7 @@ def write(out: Path, n_users: int = DEFAULT_USERS, n_heldout: int = DEFAULT_HELD
     _write_jsonl(out / "calibration.jsonl", cal)
     _write_jsonl(out / "samples.jsonl", samples)
     _write_jsonl(out / "written.jsonl", written_training_rows(seed))
+    _write_jsonl(out / "signal.jsonl", signal_training_rows(seed, users))
     counts = {t: 0 for t in TAGS}
     counts["none"] = 0
     for u in users:
@@ -878,7 +901,8 @@ def write(out: Path, n_users: int = DEFAULT_USERS, n_heldout: int = DEFAULT_HELD
 
 def main(argv: Optional[List[str]] = None) -> int:
     ap = argparse.ArgumentParser(description="Generate the synthetic coldstart demo population "
-                                             "(users.jsonl, heldout.jsonl, calibration.jsonl, samples.jsonl, written.jsonl).")
+                                             "(users.jsonl, heldout.jsonl, calibration.jsonl, samples.jsonl, written.jsonl, "
+                                             "signal.jsonl).")
     ap.add_argument("--users", type=int, default=DEFAULT_USERS, help="number of active users (default %(default)s)")
     ap.add_argument("--heldout", type=int, default=DEFAULT_HELDOUT, help="held-out new-user texts (default %(default)s)")
     ap.add_argument("--calibration", type=int, default=DEFAULT_CALIBRATION,

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 DATA = Path(__file__).resolve().parents[1] / "data"
-FILES = ("users.jsonl", "heldout.jsonl", "calibration.jsonl", "samples.jsonl", "written.jsonl")
+FILES = ("users.jsonl", "heldout.jsonl", "calibration.jsonl", "samples.jsonl", "written.jsonl", "signal.jsonl")
 ID_RE = re.compile(r"(?<![0-9])[0-9]{17}[0-9Xx](?![0-9])")
 CARD_RE = re.compile(r"(?:卡号|银行卡|转账请打到)([0-9]{4}(?: ?[0-9]{4}){3}(?:[0-9]{3})?)(?![0-9])")
 
@@ -263,3 +263,18 @@ def test_dictionary_rows_name_training_families_only(split):
     assert set(rows) == train
     held = {_norm(a) for name in ("heldout", "calibration") for f in split[name] for a in f.aliases}
     assert not [a for a, _ in rows if _norm(a) in held]
+
+
+def test_the_detectors_own_texts_stay_out_of_the_population_and_the_evaluation_sets(users):
+    """data/signal.jsonl (lexicons/signal/) trains the no-signal detector only: no user's bio is one of its texts,
+    it holds both kinds over all 12 tags, and no text of it is (after the generator's normalisation) a whole text
+    of an evaluation set (dedupe.py dropped those and every 8-character overlap when importing)."""
+    rows = [json.loads(line) for line in (DATA / "signal.jsonl").read_text(encoding="utf-8").splitlines()]
+    texts = {gen._norm(r["text"]) for r in rows}
+    assert len(rows) >= 2500 and len(texts) == len(rows)
+    assert {t for r in rows for t in r["tags"]} == set(gen.TAGS) and sum(not r["tags"] for r in rows) >= 1000
+    assert not texts & {gen._norm(u["text"]) for u in users}
+    evaluation = {gen._norm(json.loads(line)["text"]) for path in (DATA / "eval" / "interests").glob("*/*.jsonl")
+                  for line in path.read_text(encoding="utf-8").splitlines() if line.strip()}
+    assert len(evaluation) > 2400 and not texts & evaluation  # dev, dev2, dev3, test
+

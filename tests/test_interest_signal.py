@@ -2,13 +2,14 @@
 its file, and that the vote stops a text it reads as stating no interest, whatever the neighbours like."""
 import json
 import math
+from pathlib import Path
 
 import pytest
 
 from coldstart.calibration import FEATURES, Calibrator, TextEvidence, text_evidence
 from coldstart.interest_signal import InterestSignal, char_ngrams, fit_interest_signal
 from coldstart.items import ItemTable
-from coldstart.voting import REASON_NO_SIGNAL, ProfileSettings, vote
+from coldstart.voting import REASON_NO_SIGNAL, ProfileSettings, states_no_interest, vote
 
 LIKES = ["喜欢打篮球", "爱看电影", "每周都去爬山", "热爱烘焙", "沉迷原神", "天天追剧", "喜欢研究基金",
          "是个车迷", "喜欢逛街买衣服", "每天坚持跑步", "爱吃火锅", "周末喜欢带娃去公园"]
@@ -86,3 +87,34 @@ def test_the_vote_stops_a_text_that_states_no_interest_whatever_its_neighbours_l
     # without the detector's reading (an older evidence row) the vote stands
     unread = vote([0, 1, 2], [0.99, 0.98, 0.97], items, settings, TextEvidence(8, {}))
     assert not unread.fallback
+
+
+def test_with_a_detector_the_neighbours_verdict_is_a_veto_only_when_the_calibrator_keeps_it(tmp_path):
+    """calibrate turns the neighbours' own "no interest" verdict off as a veto when it fits a detector
+    (Calibrator.neighbours_veto False): the text's own reading decides, and the neighbours' no-interest share
+    only lowers the confidence. Files from before session 10 (no key) keep the veto."""
+    signal = fitted()
+    signal.threshold = 0.0
+    cal = Calibrator(FEATURES, [0.0] * 8, [1.0] * 8, [0.0] * 8, 5.0, threshold=0.5, signal=signal,
+                     neighbours_veto=False)
+    items = ItemTable.from_rows(["a", "b", "c"], [["汽车"], [], []])  # two of three neighbours stated none
+    says = text_evidence("是个车迷", None, signal)
+    assert says.interest_log_odds > 0.0
+    answered = vote([0, 1, 2], [0.99, 0.98, 0.97], items, ProfileSettings(calibrator=cal), says)
+    assert not answered.fallback and answered.top_tag == "汽车"
+    assert answered.features["no_interest_share"] == pytest.approx(1.95 / 2.94)
+    assert states_no_interest(cal, 0.66, 0.34, says.interest_log_odds) is False
+    cal.neighbours_veto = True
+    vetoed = vote([0, 1, 2], [0.99, 0.98, 0.97], items, ProfileSettings(calibrator=cal), says)
+    assert vetoed.fallback and vetoed.reason == REASON_NO_SIGNAL
+    # the detector still stops a text that states none, and a ranking that names nothing stops whatever the flag
+    cal.neighbours_veto = False
+    assert states_no_interest(cal, 0.0, 0.9, -1.0) is True
+    assert states_no_interest(cal, 1.0, None, 2.0, named=False) is True
+    assert states_no_interest(None, 0.6, 0.4, None) is True  # uncalibrated: the verdict is the only reader
+    # the file keeps the flag; an older file without it keeps the veto; anything but a boolean is refused
+    data = json.loads(Path(cal.save(tmp_path)).read_text(encoding="utf-8"))
+    assert data["neighbours_veto"] is False and Calibrator.load(tmp_path).neighbours_veto is False
+    assert Calibrator.from_dict({k: v for k, v in data.items() if k != "neighbours_veto"}).neighbours_veto is True
+    with pytest.raises(ValueError, match="neighbours_veto"):
+        Calibrator.from_dict({**data, "neighbours_veto": "no"})

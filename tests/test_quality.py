@@ -12,7 +12,6 @@ import pytest
 
 from coldstart.calibration import (CALIBRATION_FILE, FEATURES, Calibrator, TextEvidence, choose_threshold,
                                    fit_calibrator, out_of_fold_confidences, text_evidence)
-from coldstart.interest_gate import InterestGate
 from coldstart.interest_signal import InterestSignal
 from coldstart.items import ItemTable
 from coldstart.voting import REASON_LOW_CONFIDENCE, REASON_NO_SIGNAL, ProfileSettings, has_signal_words, vote
@@ -524,15 +523,11 @@ def test_calibrate_chooses_the_threshold_on_threshold_data(calibrated, tmp_path)
     assert 0 < low <= 0.1 * len(held)
 
 
-@pytest.mark.parametrize("gate", [True, False], ids=["gate", "two-vetoes"])
-def test_calibrate_fits_the_no_signal_detector_and_service_and_kiosk_apply_it(calibrated, tmp_path, gate):
-    """--signal-data: the detector lands in calibration.json, and with it the interest gate (coldstart.interest_gate)
-    unless --no-gate. The no-signal decision stops at most the share asked of the in-interest calibration texts;
-    the Lambda's service and the kiosk then answer alike, and every text the decision stops (the gate; without
-    it, the detector) falls back with no_signal."""
+def test_calibrate_fits_the_no_signal_detector_and_service_and_kiosk_apply_it(calibrated, tmp_path):
+    """--signal-data: the detector lands in calibration.json with a threshold that stops at most the share asked
+    of the in-interest calibration texts; the Lambda's service and the kiosk then answer alike, and every text
+    the detector reads as stating no interest falls back with no_signal."""
     from coldstart.preprocess import mask_input
-    from coldstart.calibration import text_evidence
-    from coldstart.interest_gate import gate_row
     from infra.jobs.evaluate import read_labelled
 
     index = tmp_path / "idx"
@@ -542,42 +537,27 @@ def test_calibrate_fits_the_no_signal_detector_and_service_and_kiosk_apply_it(ca
                            encoding="utf-8")
     assert main(["calibrate", "--index", str(index), "--model", str(calibrated.model), "--data",
                  str(calibrated.cal_file), "--max-in-interest-abstention", "0.1", "--signal-data", str(signal_data),
-                 "--max-signal-abstention", "0.05", "--force"] + ([] if gate else ["--no-gate"])) == 0
+                 "--max-signal-abstention", "0.05", "--force"]) == 0
     cal = Calibrator.load(index / CALIBRATION_FILE)
     signal = cal.signal
     assert signal is not None and signal.info["texts"] == 2000 and 0 < signal.info["with_interest"] < 2000
     assert cal.info["fit"]["signal_threshold"] == pytest.approx(signal.threshold, abs=1e-4)
-    assert (cal.gate is not None) == gate
-    service, kiosk = lambda_and_kiosk(index, calibrated.model, tmp_path, "sig1" if gate else "sig0")
-    release = service.current_release()
-    keywords = service.keyword_table(release)
+    assert cal.neighbours_veto is False  # with a detector the neighbours' verdict is no veto (--neighbours-veto)
+    rows = [r for r in read_labelled([str(calibrated.cal_file)]) if r.in_interest]
+    below = sum(signal.log_odds(mask_input(r.text, None).composed) < signal.threshold for r in rows)
+    assert below <= 0.05 * len(rows) + 1  # rows without a vote are not counted by calibrate: one of slack
 
-    def stops(masked, profile):
-        """The decision under test, recomputed from the served vote: the gate, or the detector."""
-        if cal.gate is None:
-            return signal.log_odds(masked) < signal.threshold
-        f = profile.features
-        top = profile.vote_shares[0].score if profile.vote_shares else 0.0
-        return cal.gate.says_none(gate_row(f, top, profile.confidence, text_evidence(masked, keywords, signal).interest_log_odds))
-
+    service, kiosk = lambda_and_kiosk(index, calibrated.model, tmp_path, "sig1")
+    texts = TEXTS + ["今天去医院体检了", "我哥是开出租车的", "手机屏幕摔碎了", "没什么好说的"]
+    stopped = 0
     try:
-        rows = [r for r in read_labelled([str(calibrated.cal_file)]) if r.in_interest]
-        below = 0
-        for r in rows:
-            masked = mask_input(r.text, None).composed
-            profile = service.profile_text(masked, use_cache=False).profile
-            below += profile.features is not None and bool(profile.guess) and stops(masked, profile)
-        assert below <= 0.05 * len(rows) + 1  # rows without a vote are not counted by calibrate: one of slack
-        texts = TEXTS + ["今天去医院体检了", "我哥是开出租车的", "手机屏幕摔碎了", "没什么好说的"]
-        stopped = 0
         for text in texts:
             s_body, s_result = ask_both(service, kiosk, text)
             masked = mask_input(text, None).composed
-            profile = s_result.profile
-            if profile.features is not None and profile.guess and stops(masked, profile):
+            if s_result.profile.features is not None and signal.log_odds(masked) < signal.threshold:
                 stopped += 1
                 assert s_body["fallback"] and s_body["reason"] == "no_signal" and s_body["about_user"] is False
-        assert stopped >= 1  # the decision did stop something here (else this test shows nothing)
+        assert stopped >= 1  # the detector did stop something here (else this test shows nothing)
     finally:
         kiosk.close()
 
@@ -589,7 +569,7 @@ def test_calibrate_skips_while_up_to_date(calibrated, capsys):
 
 
 def test_the_kiosks_python_39_computes_the_same_confidence(calibrated, tmp_path):
-    """The kiosk runs the core on Python 3.9: same features, same calibrator file → same number, same decisions."""
+    """The kiosk runs the core on Python 3.9: same features, same calibrator file → same number."""
     from tests.py39 import require_toolchain, run_py39_json
 
     require_toolchain()
@@ -597,9 +577,7 @@ def test_the_kiosks_python_39_computes_the_same_confidence(calibrated, tmp_path)
     Calibrator(FEATURES, [0.8, 0.4, 0.1, 0.9, 0.8, 2.0, 0.5, 0.5], [0.2, 0.3, 0.2, 0.05, 0.1, 0.6, 0.5, 0.4],
                [0.5, 0.4, -0.8, 0.3, 0.3, 0.6, 0.2, 0.9], 0.2, threshold=0.3, keyword_weight=0.4,
                signal=InterestSignal({"喜欢": (1.0, 2.0), "篮球": (1.5, 1.0), "基金": (1.2, 0.5), "你好": (1.0, -3.0)},
-                                     -0.5, 0.0),
-               gate=InterestGate(("interest_log_odds", "top_vote_share"), [0.0, 0.0], [1.0, 1.0], [1.0, 1.0], 0.0,
-                                 0.0)).save(tmp_path)
+                                     -0.5, 0.0), neighbours_veto=False).save(tmp_path)
     code = """
 import json, sys
 sys.path.insert(0, sys.argv[1])
@@ -626,14 +604,25 @@ print(json.dumps(out))
                                ("最近在研究基金定投，偶尔炒股", [0.99, 0.98, 0.2, 0.97]), ("手机坏了", [0.9, 0.9, 0.1, 0.1])]]
     assert got == want
     assert len({d["confidence"] for d in want}) == 4  # four different numbers, all reproduced
-    # the gate (log-odds + top vote share < 0) stopped "你好" (-3.5 + 0.52) and let "手机坏了" through (no n-gram
-    # known: -0.5, but 90% of its neighbours' vote agrees: + 0.9), which the detector alone stops: the kiosk
-    # reproduced the gate's decisions, not the two vetoes'
-    assert want[1]["reason"] == "no_signal" and want[3]["reason"] != "no_signal"
-    cal.gate = None
-    without = vote([0, 1, 2, 3], [0.9, 0.9, 0.1, 0.1], items, ProfileSettings(calibrator=cal),
-                   text_evidence("手机坏了", kw, cal.signal))
-    assert without.reason == "no_signal"
+    # the detector (no n-gram of "手机坏了" known: the intercept, below 0) stopped that vote; without it the
+    # same vote ends otherwise (here: low_confidence), so the kiosk reproduced the detector's decision
+    assert want[3]["fallback"] and want[3]["reason"] == "no_signal"
+    cal.signal = None
+    without = vote([0, 1, 2, 3], [0.9, 0.9, 0.1, 0.1], items, ProfileSettings(calibrator=cal), text_evidence("手机坏了", kw))
+    assert without.reason != "no_signal"
+    # "喜欢打篮球" among neighbours most of whom stated no interest: answered, as the file turns that veto off
+    # (the kiosk read the flag: with the veto the same vote says no_signal)
+    crowd = [0, 2, 2, 2]
+    asked = vote(crowd, [0.9, 0.8, 0.8, 0.8], items, ProfileSettings(calibrator=Calibrator.load(tmp_path)),
+                 text_evidence("喜欢打篮球", kw, Calibrator.load(tmp_path).signal))
+    got_crowd = run_py39_json(code.replace('out = [vote([0, 1, 2, 3], sims', 'out = [vote(%r, sims' % crowd)
+                              .replace('("喜欢打篮球", [0.9, 0.8, 0.7, 0.1])', '("喜欢打篮球", [0.9, 0.8, 0.8, 0.8])'),
+                              str(ROOT / "layer"), str(tmp_path))
+    assert got_crowd[0] == asked.to_dict() and asked.reason != "no_signal"
+    cal = Calibrator.load(tmp_path)
+    cal.neighbours_veto = True
+    assert vote(crowd, [0.9, 0.8, 0.8, 0.8], items, ProfileSettings(calibrator=cal),
+                text_evidence("喜欢打篮球", kw, cal.signal)).reason == "no_signal"
 
 
 
@@ -654,8 +643,8 @@ def test_calibration_rows_come_from_the_vote_and_the_text_not_from_an_installed_
 
 
 def test_calibrate_counts_the_neighbours_verdict_as_abstaining():
-    """The budget is in-interest abstention in all: a row whose neighbours' own verdict is "no interest" (a release
-    without a gate) abstains whatever its confidence, so the confidence threshold must count it first; so must
+    """The budget is in-interest abstention in all: a row whose neighbours' own verdict is "no interest" (where
+    that is a veto) abstains whatever its confidence, so the confidence threshold must count it first; so must
     in-interest texts that left no calibrated row at all."""
     from infra.jobs.calibrate import _features, _stopped
 
@@ -670,6 +659,8 @@ def test_calibrate_counts_the_neighbours_verdict_as_abstaining():
     model = Calibrator(FEATURES, [0.0] * len(FEATURES), [1.0] * len(FEATURES), [0.0] * len(FEATURES), 0.0, 0.5)
     stopped = _stopped(model, rows, tops, odds)
     assert stopped == [False, True, True, True]  # ties go to "no interest", as the vote does
+    model.neighbours_veto = False
+    assert _stopped(model, rows, tops, odds) == [False] * 4  # no veto, no detector: nothing stops before the threshold
     # with four in-interest rows and a 50% budget the threshold can stop nobody else: three already abstain
     assert choose_threshold([-1.0 if n else 0.9 for n in stopped], inside, 0.5) == -1.0
     # the same budget over ten in-interest texts of which six left no row: 5 may abstain, six already do

@@ -80,8 +80,8 @@ HELP = {
     "max_in_interest_abstention": "the calibrator's threshold abstains on at most this share of in-interest calibration texts",
     "threshold_data": "choose the threshold on these labelled JSONL files/directories instead (YAML list); unset: the calibration texts, out of fold",
     "signal_data": "labelled JSONL files/directories (tags [] = states no interest) to fit the no-signal detector on (YAML list); unset: no detector",
-    "max_signal_abstention": "the no-signal decision (the interest gate, on the threshold texts; without it the detector, on the calibration texts) stops at most this share of their in-interest texts (then the confidence threshold spends the rest of max_in_interest_abstention)",
-    "interest_gate": "weigh the detector's reading and the neighbours' vote in one learnt no-signal decision (coldstart.interest_gate); false: two separate vetoes",
+    "max_signal_abstention": "the no-signal detector stops at most this share of in-interest calibration texts (then the confidence threshold spends the rest of max_in_interest_abstention)",
+    "neighbours_veto": "with a detector, keep the neighbours' own \"no interest\" verdict as a second veto (calibrate --neighbours-veto)",
     "eval_sets": "more sets to evaluate and record: name=path,… (YAML: {name: path}); unset: none",
     "max_ece": "quality gate: highest ECE on the held-out evaluation",
     "min_top1_margin": "quality gate: semantic top-1 must beat the keyword baseline's by more than this",
@@ -136,7 +136,7 @@ class PipelineConfig:
     threshold_data: Optional[str] = None  # texts the threshold is chosen on (calibrate --threshold-data)
     signal_data: Optional[str] = None  # texts the no-signal detector is fitted on (calibrate --signal-data)
     max_signal_abstention: float = 0.02  # its share of the in-interest abstention (calibrate --max-signal-abstention)
-    interest_gate: bool = True        # one learnt no-signal decision (calibrate; false: --no-gate)
+    neighbours_veto: bool = False     # with a detector, the neighbours' verdict also stops texts (calibrate --neighbours-veto)
     eval_sets: Optional[str] = None   # more sets to evaluate and record: YAML {name: path}, or "name=path,..."
     max_ece: float = 0.05             # quality gate on the held-out evaluation
     min_top1_margin: float = 0.0      # quality gate: semantic top-1 must beat the keyword baseline by more
@@ -513,7 +513,7 @@ def _quality(config: PipelineConfig, work: Path, index: str, model: str) -> List
          + [a for p in _paths(config.threshold_data) for a in ("--threshold-data", p)]
          + [a for p in _paths(config.signal_data) for a in ("--signal-data", p)]
          + (["--max-signal-abstention", str(config.max_signal_abstention)] if config.signal_data else [])
-         + ([] if config.interest_gate else ["--no-gate"]))
+         + (["--neighbours-veto"] if config.neighbours_veto else []))
     out = []
     for name, paths in [("heldout", [gate_set])] + _eval_sets(config.eval_sets):
         folder = quality / name

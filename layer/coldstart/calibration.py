@@ -46,6 +46,13 @@ Fusion with the text's own keywords (``keyword_weight``)
     is the vote alone. Measured on the demo release (the calibrate job's rows, dev = the independent
     dev set): see README, "Profile quality".
 
+"No signal" before the threshold (``coldstart.voting.states_no_interest``)
+    With a detector (``signal``, coldstart.interest_signal) a text it reads as stating no interest falls
+    back (``no_signal``); ``neighbours_veto`` says whether the neighbours' own verdict (users who stated no
+    interest hold at least the top tag's share) does too. Since session 10 ``calibrate`` turns it off when
+    it fits a detector: trained on enough written text, the detector judges the text better than its
+    neighbourhood does, and the neighbours' no-interest share still lowers the confidence (a feature).
+
 Abstention threshold
     ``threshold``: a profile whose calibrated confidence is below it falls back (``reason``
     ``low_confidence``). Chosen at fit time on the calibration rows (``choose_threshold``): the
@@ -150,19 +157,6 @@ def choose_keyword_weight(vote_shares: Sequence[Sequence[Tuple[str, float]]],
     return min(w for w, a in accuracy.items() if a == best), accuracy
 
 
-def linear_score(row: Mapping[str, float], features: Sequence[str], mean: Sequence[float], scale: Sequence[float],
-                 weights: Sequence[float], bias: float) -> float:
-    """bias + sum of weight x standardised feature; a missing or NaN feature counts as its mean (no information).
-    The calibrator's and the interest gate's (coldstart.interest_gate) decision value."""
-    z = bias
-    for name, m, s, w in zip(features, mean, scale, weights):
-        value = row.get(name, m)
-        if value != value:  # NaN
-            value = m
-        z += w * (value - m) / s
-    return z
-
-
 def _sigmoid(z: float) -> float:
     if z >= 0:
         return 1.0 / (1.0 + math.exp(-z))
@@ -176,7 +170,7 @@ class Calibrator:
     def __init__(self, features: Sequence[str], mean: Sequence[float], scale: Sequence[float],
                  weights: Sequence[float], bias: float, threshold: float,
                  info: Optional[Dict[str, Any]] = None, keyword_weight: float = 0.0, signal: Any = None,
-                 gate: Any = None):
+                 neighbours_veto: bool = True):
         if not (len(features) == len(mean) == len(scale) == len(weights)):
             raise ValueError("calibrator: features, mean, scale and weights differ in length")
         unknown = [f for f in features if f not in FEATURES]
@@ -196,16 +190,22 @@ class Calibrator:
         self.bias = float(bias)
         self.threshold = float(threshold)
         self.keyword_weight = float(keyword_weight)  # the vote's fusion with the text's keywords (module doc)
-        if gate is not None and signal is None and "interest_log_odds" in gate.features:
-            raise ValueError("calibrator: the interest gate reads the no-signal detector, which is missing")
         self.signal = signal  # coldstart.interest_signal.InterestSignal: the "no signal" detector, or None
-        self.gate = gate  # coldstart.interest_gate.InterestGate: "does the text state an interest", or None
+        # True: the neighbours' own "no interest" verdict stops a vote (coldstart.voting.states_no_interest); files
+        # without the key (before session 10) keep it
+        self.neighbours_veto = bool(neighbours_veto)
         self.info: Dict[str, Any] = dict(info or {})
 
     # -- serving ---------------------------------------------------------------------------
     def confidence(self, row: Mapping[str, float]) -> float:
         """P(top tag right) for one feature row; in [0, 1]. Missing features count as their mean."""
-        return _sigmoid(linear_score(row, self.features, self.mean, self.scale, self.weights, self.bias))
+        z = self.bias
+        for name, m, s, w in zip(self.features, self.mean, self.scale, self.weights):
+            value = row.get(name, m)
+            if value != value:  # NaN: no information, as the mean
+                value = m
+            z += w * (value - m) / s
+        return _sigmoid(z)
 
     def confidences(self, rows: Sequence[Mapping[str, float]]) -> List[float]:
         return [self.confidence(r) for r in rows]
@@ -215,11 +215,9 @@ class Calibrator:
         out = {"format": FORMAT_VERSION, "kind": "logistic", "features": list(self.features),
                "mean": list(self.mean), "scale": list(self.scale), "weights": list(self.weights),
                "bias": self.bias, "threshold": self.threshold, "keyword_weight": self.keyword_weight,
-               "info": self.info}
+               "neighbours_veto": self.neighbours_veto, "info": self.info}
         if self.signal is not None:
             out["interest_signal"] = self.signal.to_dict()
-        if self.gate is not None:
-            out["interest_gate"] = self.gate.to_dict()
         return out
 
     def save(self, path: Union[str, Path]) -> Path:
@@ -236,14 +234,15 @@ class Calibrator:
     def from_dict(cls, data: Mapping[str, Any]) -> "Calibrator":
         if not isinstance(data, Mapping) or data.get("format") != FORMAT_VERSION or data.get("kind") != "logistic":
             raise ValueError(f"not a calibration file of format {FORMAT_VERSION} (logistic)")
-        from .interest_gate import InterestGate
         from .interest_signal import InterestSignal
 
         try:
             signal = InterestSignal.from_dict(data["interest_signal"]) if data.get("interest_signal") is not None else None
-            gate = InterestGate.from_dict(data["interest_gate"]) if data.get("interest_gate") is not None else None
+            veto = data.get("neighbours_veto", True)
+            if not isinstance(veto, bool):
+                raise TypeError("neighbours_veto must be true or false")
             return cls(data["features"], data["mean"], data["scale"], data["weights"], data["bias"],
-                       data["threshold"], data.get("info"), float(data.get("keyword_weight", 0.0)), signal, gate)
+                       data["threshold"], data.get("info"), float(data.get("keyword_weight", 0.0)), signal, veto)
         except (KeyError, TypeError) as exc:
             raise ValueError(f"calibration file is malformed: {exc!r}") from None
 

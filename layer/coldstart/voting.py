@@ -24,13 +24,13 @@ Negation and "no interest"
     The vote counts the neighbours' *labels*, never words of the text: a user who wrote
     "不爱运动，就喜欢追剧" carries 娱乐 only, so a newcomer who writes the same lands among users
     whose 体育 was never counted. Active users who stated no interest (tags []) vote for
-    "nothing": their weighted share is ``no_interest_share``. Whether the text states an interest at
-    all is then one decision (``states_no_interest``): with the release's interest gate
-    (``coldstart.interest_gate``, fitted with the calibrator) a learnt weighing of the text's own
-    character n-gram reading (``coldstart.interest_signal``), the neighbours' no-interest and top shares
-    and the calibrated confidence; without one, either veto: the no-interest share at least the top
-    tag's, or the detector under its threshold ("我哥是开出租车的" among users who like cars). Either
-    way the profile falls back with ``reason`` ``no_signal``, as it does when nothing names a tag.
+    "nothing": their weighted share is ``no_interest_share``. A text whose calibrator's interest-signal
+    detector (``coldstart.interest_signal``: the text's own character n-grams) reads it as stating no
+    interest falls back with ``reason`` ``no_signal`` ("我哥是开出租车的" among users who like cars), and so
+    does one whose ranking names no tag at all. The neighbours' own verdict (no-interest share at least the
+    top tag's) stops it too on uncalibrated releases and on calibrators that keep that veto
+    (``Calibrator.neighbours_veto``; ``states_no_interest`` is the one rule); otherwise it only lowers the
+    calibrated confidence.
 
 Confidence
     With a calibrator (``coldstart.calibration``, the release's ``index/calibration.json``):
@@ -61,10 +61,9 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence, Tuple
+from typing import Any, Dict, List, NamedTuple, Optional, Sequence, Tuple
 
 from .calibration import NO_EVIDENCE, TextEvidence, feature_row, fuse_scores
-from .interest_gate import gate_row
 from .items import ItemTable
 from .pii import PLACEHOLDERS
 
@@ -206,20 +205,16 @@ def neighbours_say_none(no_interest_share: float, top_vote_share: Optional[float
     return no_interest_share > 0.0 and (top_vote_share is None or no_interest_share >= top_vote_share)
 
 
-def states_no_interest(calibrator: Any, features: Mapping[str, float], top_vote_share: Optional[float],
-                       confidence: float, interest_log_odds: Optional[float], named: bool) -> bool:
-    """``no_signal`` before any confidence threshold. One rule for the vote and for calibrate, which counts the
-    texts it stops. ``features``: the calibrator's feature row; ``top_vote_share``: the neighbours' top share,
-    unfused (None: no neighbour named a tag); ``named``: the served ranking names a tag at all.
-
-    With the release's interest gate (coldstart.interest_gate) the gate decides; without one (older releases)
-    either veto stops the text: the neighbours' own verdict, or the detector (coldstart.interest_signal)."""
+def states_no_interest(calibrator: Any, no_interest_share: float, top_vote_share: Optional[float],
+                       interest_log_odds: Optional[float], named: bool = True) -> bool:
+    """``no_signal`` before any confidence threshold; one rule for the vote and for calibrate, which counts the
+    texts it stops. ``top_vote_share``: the neighbours' top share, unfused (None: no neighbour named a tag);
+    ``named``: the served ranking names a tag at all. Stops the text when nothing names a tag; when the
+    neighbours' own verdict says none (``neighbours_say_none``) unless the calibrator turned that veto off
+    (``Calibrator.neighbours_veto``); and when the calibrator's detector reads the text as stating no interest."""
     if not named:
         return True  # neither the neighbours nor the text name a tag: nothing to answer with
-    gate = calibrator.gate if calibrator is not None else None
-    if gate is not None:
-        return gate.says_none(gate_row(features, top_vote_share or 0.0, confidence, interest_log_odds))
-    if neighbours_say_none(features["no_interest_share"], top_vote_share):
+    if (calibrator is None or calibrator.neighbours_veto) and neighbours_say_none(no_interest_share, top_vote_share):
         return True
     signal = calibrator.signal if calibrator is not None else None
     # the text's own words state no interest, whatever its neighbours like
@@ -287,8 +282,8 @@ def vote(neighbor_items: Sequence[int], similarities: Sequence[float], items: It
         confidence = calibrator.confidence(features) if guess else 0.0
     else:
         confidence = min(max(top_share * closeness, 0.0), 1.0)  # agreement x closeness (uncalibrated)
-    if states_no_interest(calibrator, features, shares[0].score if shares else None, confidence,
-                          evidence.interest_log_odds, bool(guess)):
+    if states_no_interest(calibrator, no_share, shares[0].score if shares else None, evidence.interest_log_odds,
+                          bool(guess)):
         return fallback_profile(items, REASON_NO_SIGNAL, settings, neighbors, confidence, guess, features, shares)
     if confidence < settings.threshold:
         return fallback_profile(items, REASON_LOW_CONFIDENCE, settings, neighbors, confidence, guess, features,

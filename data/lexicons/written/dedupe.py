@@ -5,10 +5,13 @@ The raw files come from a writer who was given only a plain description of the 1
 a sign-up box (data/README.md, "Written lexicons"), never the generator, its lexicons or any
 evaluation set. This script keeps a line only if it is new, has no tab or line break of its own,
 and shares no run of ``--run`` (8) characters (NFKC, lower case) with any text of the evaluation
-sets (data/eval/interests/dev and test): the evaluation sets must not reach training through a
-coincidence. It prints counts only, never an evaluation text.
+sets (every set under data/eval/interests: dev, dev2, dev3, test): the evaluation sets must not reach
+training through a coincidence. It prints counts only, never an evaluation text. ``--into signal`` writes
+data/lexicons/signal/ instead: texts only the no-signal detector trains on (data/signal.jsonl), never part
+of the population.
 
     python data/lexicons/written/dedupe.py --neutral RAW.txt --clauses RAW.tsv
+    python data/lexicons/written/dedupe.py --into signal --neutral RAW.txt --clauses RAW.tsv
 """
 from __future__ import annotations
 
@@ -52,13 +55,14 @@ def _clause_line(line: str):
     return parts[1].strip(), "%s\t%s" % (parts[0], parts[1].strip())
 
 
-def _import(raw: Path, out: Path, runs: set, run: int, parse) -> None:
+def _import(raw: Path, out: Path, runs: set, run: int, parse, known=()) -> None:
     kept, seen, dropped = [], set(), {"duplicate": 0, "eval_overlap": 0, "malformed": 0}
+    known = {_norm(t) for t in known}
     for line in raw.read_text(encoding="utf-8").splitlines():
         parsed = parse(line)
         if parsed is None:
             dropped["malformed"] += 1
-        elif _norm(parsed[0]) in seen:
+        elif _norm(parsed[0]) in seen or _norm(parsed[0]) in known:
             dropped["duplicate"] += 1
         elif _touches(parsed[0], runs, run):
             dropped["eval_overlap"] += 1
@@ -74,13 +78,29 @@ def main(argv=None) -> int:
     ap.add_argument("--neutral", type=Path, help="raw no-interest texts, one per line")
     ap.add_argument("--clauses", type=Path, help="raw clauses, <tag>\\t<clause> per line")
     ap.add_argument("--run", type=int, default=8, help="shared characters that drop a line (default 8)")
+    ap.add_argument("--into", choices=("written", "signal"), default="written",
+                    help="written: the population's lexicons (default); signal: the no-signal detector's own texts "
+                         "(data/lexicons/signal/, lines already in the written lexicons dropped as duplicates)")
     args = ap.parse_args(argv)
     runs = _eval_runs(args.run)
+    dest = HERE.parent / args.into
+    dest.mkdir(exist_ok=True)
+    known = _written_texts() if args.into == "signal" else set()
     if args.neutral:
-        _import(args.neutral, HERE / "neutral.txt", runs, args.run, _neutral_line)
+        _import(args.neutral, dest / "neutral.txt", runs, args.run, _neutral_line, known)
     if args.clauses:
-        _import(args.clauses, HERE / "clauses.tsv", runs, args.run, _clause_line)
+        _import(args.clauses, dest / "clauses.tsv", runs, args.run, _clause_line, known)
     return 0
+
+
+def _written_texts() -> set:
+    texts = set()
+    for name, parse in (("neutral.txt", _neutral_line), ("clauses.tsv", _clause_line)):
+        for line in (HERE / name).read_text(encoding="utf-8").splitlines():
+            parsed = parse(line)
+            if parsed is not None:
+                texts.add(parsed[0])
+    return texts
 
 
 if __name__ == "__main__":
