@@ -39,20 +39,22 @@ def store_root(tiny_pipeline, tmp_path):
 
 
 def forge(root, base, version, replace):
-    """Release ``version``: ``base`` with files replaced (release-relative name -> bytes) and every
-    manifest re-hashed to match; current.json then names it (previous: what it named before)."""
+    """Release ``version``: ``base`` with files replaced or added (release-relative name -> bytes; an added
+    index file joins the manifests) and every manifest re-hashed to match; current.json then names it (previous:
+    what it named before)."""
     src, dst = root / "releases" / base, root / "releases" / version
     shutil.copytree(src, dst)
     for name, data in replace.items():
         (dst / name).write_bytes(data)
     index = IndexManifest.load(dst / "index", verify=False)
-    index.files = describe_files(dst / "index", index.files)
+    index.files = describe_files(dst / "index", set(index.files) | {n[len("index/"):] for n in replace
+                                                                    if n.startswith("index/")})
     index.save(dst / "index")
     model = ModelManifest.load(dst / "model", verify=False)
     model.files = describe_files(dst / "model", model.files)
     model.save(dst / "model")
     release = ReleaseManifest.from_bytes((dst / "release.json").read_bytes())
-    release.version, release.files = version, describe_files(dst, release.files)
+    release.version, release.files = version, describe_files(dst, set(release.files) | set(replace))
     (dst / "release.json").write_bytes(release.to_bytes())
     before = read_current(LocalStore(root))
     pointer = CurrentPointer(version=version, release_sha256=sha256_bytes(release.to_bytes()), published_at="t",
@@ -111,6 +113,22 @@ def test_a_forged_index_is_refused_on_refresh_and_the_old_release_keeps_serving(
     assert not (tmp_path / "cache" / "v2").exists()  # refused releases are not kept
     ids = m.current.index.get_nns_by_vector([0.1] * m.current.index_manifest.dim, 5)
     assert len(ids) == 5  # v1 still answers
+
+
+@pytest.mark.parametrize("name, data", [("index/calibration.json", b"{not json"),
+                                        ("index/calibration.json", json.dumps({"format": 1, "kind": "logistic"}).encode()),
+                                        ("index/keywords.json", b"\x00\x01")],
+                         ids=["calibration-not-json", "calibration-malformed", "keywords-garbage"])
+def test_a_calibrator_or_keyword_table_that_does_not_parse_refuses_the_release(store_root, tmp_path, name, data):
+    """They are read when the release opens, not by its first request: a file that does not parse refuses the
+    release (the old one keeps serving) instead of failing every request after the swap."""
+    m = manager(store_root, tmp_path / "cache")
+    assert m.current.version == "v1" and m.current.extras_read
+    forge(store_root, "v1", "v2", {name: data})
+    refresh(m)
+    assert m.current.version == "v1"
+    assert "release v2" in m.last_error and "does not open" in m.last_error, m.last_error
+    assert not (tmp_path / "cache" / "v2").exists()
 
 
 def onnx_garbage(pipeline):

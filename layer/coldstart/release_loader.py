@@ -1,7 +1,8 @@
 """Load a published release for serving: follow current.json, download into a local cache,
 verify every file (size + sha256, hashed while downloading), check that the student and the
-index come from the same teacher, open the index (checked, then mmapped) and the encoder, and
-make the release answer its canary texts (``coldstart.release.canaries``) before it serves.
+index come from the same teacher, open the index (checked, then mmapped), the encoder, the calibrator
+and the keyword table, and make the release answer its canary texts (``coldstart.release.canaries``)
+before it serves.
 
 Cold start matters (a Lambda loads the release at init), so the files download on a few threads
 (the index starts at once; the model once its manifest is read) and the ONNX session is built
@@ -84,6 +85,21 @@ class LoadedRelease:
     tokenizer: Any        # .encode(text) -> ids, mask
     model_file: str       # the model file the encoder runs (under model/), for model_version
     loaded_at: float = field(default_factory=time.time)
+    # index/calibration.json and index/keywords.json, read when the release opens (``read_extras``): a file
+    # that does not parse refuses the release like a failed smoke test, and the first request does not pay
+    # for parsing them (the demo's detector: ~60 ms). False: not read yet (a release built by hand)
+    extras_read: bool = False
+    calibrator: Any = None  # coldstart.calibration.Calibrator, None: an uncalibrated release
+    keywords: Any = None    # coldstart.keyword_baseline.KeywordProfiler, None: no keyword table
+
+    def read_extras(self) -> "LoadedRelease":
+        from .calibration import Calibrator
+        from .keyword_baseline import KeywordProfiler
+
+        self.calibrator = Calibrator.for_release_dir(self.root)
+        self.keywords = KeywordProfiler.for_release_dir(self.root)
+        self.extras_read = True
+        return self
 
     @property
     def model_version(self) -> str:
@@ -295,7 +311,7 @@ class ReleaseLoader:
                                     f"{index_manifest.count}")
         made = prepared or self._prepare(root / MODEL_DIR, model_manifest)
         return LoadedRelease(version, root, manifest, index_manifest, model_manifest, index, items, made["encoder"],
-                             made["tokenizer"], model_file=self.backend.model_files(model_manifest)[0])
+                             made["tokenizer"], model_file=self.backend.model_files(model_manifest)[0]).read_extras()
 
     def _smoke_test(self, release: LoadedRelease) -> None:
         if CANARIES not in release.manifest.files:

@@ -222,7 +222,10 @@ class ProfileService:
         return found
 
     def calibrator(self, release: LoadedRelease) -> Optional[Calibrator]:
-        """The release's index/calibration.json, read once per release; None: an uncalibrated release."""
+        """The release's index/calibration.json, read when the release opened (or here, once per release, for
+        one built by hand); None: an uncalibrated release."""
+        if release.extras_read:
+            return release.calibrator
         version, calibrator = self._calibration
         if version != release.version:
             calibrator = Calibrator.for_release_dir(release.root)
@@ -238,7 +241,10 @@ class ProfileService:
         return text_evidence(text, self.keyword_table(release), calibrator.signal if calibrator is not None else None)
 
     def keyword_table(self, release: LoadedRelease) -> Optional[KeywordProfiler]:
-        """The release's keyword table (index/keywords.json), read once per release; None if absent."""
+        """The release's keyword table (index/keywords.json), read when the release opened (or here, once per
+        release); None if absent."""
+        if release.extras_read:
+            return release.keywords
         version, table = self._keywords
         if version != release.version:
             table = KeywordProfiler.for_release_dir(release.root)
