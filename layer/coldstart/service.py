@@ -97,8 +97,6 @@ class ProfileService:
         weight = DEFAULT_TYPED_WEIGHT if settings.fusion_typed_weight is None else settings.fusion_typed_weight
         self.fusion = FusionSelector(settings.fusion, weight)  # an unknown mode → error at init, not per request
         self._vote_settings: Dict[Tuple[int, str], ProfileSettings] = {}
-        self._keywords: Tuple[Optional[str], Optional[KeywordProfiler]] = (None, None)
-        self._calibration: Tuple[Optional[str], Optional[Calibrator]] = (None, None)
         # True: the calibrator's text evidence on every vote, calibrated release or not (the calibrate
         # and evaluate jobs: features must not depend on whether a calibrator exists yet)
         self.collect_features = False
@@ -221,16 +219,10 @@ class ProfileService:
             self._vote_settings[(k, release.version)] = found
         return found
 
-    def calibrator(self, release: LoadedRelease) -> Optional[Calibrator]:
-        """The release's index/calibration.json, read when the release opened (or here, once per release, for
-        one built by hand); None: an uncalibrated release."""
-        if release.extras_read:
-            return release.calibrator
-        version, calibrator = self._calibration
-        if version != release.version:
-            calibrator = Calibrator.for_release_dir(release.root)
-            self._calibration = (release.version, calibrator)
-        return calibrator
+    @staticmethod
+    def calibrator(release: LoadedRelease) -> Optional[Calibrator]:
+        """The release's index/calibration.json, read when the release opened; None: an uncalibrated release."""
+        return (release if release.extras_read else release.read_extras()).calibrator
 
     def _evidence(self, release: LoadedRelease, text: str) -> Optional[TextEvidence]:
         """What the text shows besides its neighbours (length, keyword evidence, the interest-signal
@@ -240,16 +232,10 @@ class ProfileService:
             return None  # ~0.1 ms a request that only a calibrator would use
         return text_evidence(text, self.keyword_table(release), calibrator.signal if calibrator is not None else None)
 
-    def keyword_table(self, release: LoadedRelease) -> Optional[KeywordProfiler]:
-        """The release's keyword table (index/keywords.json), read when the release opened (or here, once per
-        release); None if absent."""
-        if release.extras_read:
-            return release.keywords
-        version, table = self._keywords
-        if version != release.version:
-            table = KeywordProfiler.for_release_dir(release.root)
-            self._keywords = (release.version, table)
-        return table
+    @staticmethod
+    def keyword_table(release: LoadedRelease) -> Optional[KeywordProfiler]:
+        """The release's keyword table (index/keywords.json), read when the release opened; None if absent."""
+        return (release if release.extras_read else release.read_extras()).keywords
 
     # ----------------------------------------------------------------------------------- avatar
     def avatar_reader(self):
