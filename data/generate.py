@@ -835,16 +835,24 @@ def generate(n_users: int = DEFAULT_USERS, n_heldout: int = DEFAULT_HELDOUT, see
     return users, held, cal, [dict(s) for s in SAMPLES]
 
 
-def written_training_rows(seed: int = DEFAULT_SEED) -> List[dict]:
+def _held_back(seed: int) -> Tuple["Resources", "_LeakGuard"]:
+    """(the resources, a guard against every alias of the held-out and calibration families) for the labelled
+    training lines: a line naming such an alias is left out, by the same leak check the users pass."""
+    families, _ = load_families()
+    res = Resources()
+    split = family_split(seed, families, res)
+    return res, _LeakGuard([f for k, fs in split.items() if k != "train" for f in fs])
+
+
+def written_training_rows(seed: int = DEFAULT_SEED,
+                          held_back: Optional[Tuple["Resources", "_LeakGuard"]] = None) -> List[dict]:
     """The written lexicons as labelled training texts (``written.jsonl``): every written clause with its tag
     and every written no-interest text kept for the users (four in five; the fifth belong to the held-out
     and calibration splits), verbatim. A clause naming an alias of a held-out or calibration family is left
     out, by the same leak check the users pass. The no-signal detector trains on them (infra/demo.yaml,
-    ``signal_data``): in the users each clause appears once at most, many not at all."""
-    families, _ = load_families()
-    res = Resources()
-    split = family_split(seed, families, res)
-    guard = _LeakGuard([f for k, fs in split.items() if k != "train" for f in fs])
+    ``signal_data``): in the users each clause appears once at most, many not at all. ``held_back``: ``_held_back``'s
+    answer, when the caller has it already."""
+    res, guard = held_back or _held_back(seed)
     rows: List[dict] = []
     for tag, clause in read_written_clauses(LEXICONS / "written" / "clauses.tsv"):
         if not guard.leaks(clause):
@@ -854,14 +862,13 @@ def written_training_rows(seed: int = DEFAULT_SEED) -> List[dict]:
     return rows
 
 
-def signal_training_rows(seed: int = DEFAULT_SEED, users: Sequence[dict] = ()) -> List[dict]:
+def signal_training_rows(seed: int = DEFAULT_SEED, users: Sequence[dict] = (),
+                         held_back: Optional[Tuple["Resources", "_LeakGuard"]] = None) -> List[dict]:
     """The no-signal detector's own training texts (``signal.jsonl``): ``lexicons/signal/`` (written in session 10
     by four writers given a plain brief, data/README.md), labelled, verbatim, never part of the population: the
     encoder does not see them. A text naming an alias of a held-out or calibration family is left out, as for
     ``written.jsonl``, and so is one that happens to equal a bio of ``users`` (a short one: "果粉")."""
-    families, _ = load_families()
-    split = family_split(seed, families, Resources())
-    guard = _LeakGuard([f for k, fs in split.items() if k != "train" for f in fs])
+    _, guard = held_back or _held_back(seed)
     taken = {_norm(u["text"]) for u in users}
     rows: List[dict] = []
     for tag, text in read_written_clauses(LEXICONS / "signal" / "clauses.tsv"):
@@ -889,8 +896,9 @@ def write(out: Path, n_users: int = DEFAULT_USERS, n_heldout: int = DEFAULT_HELD
     _write_jsonl(out / "heldout.jsonl", held)
     _write_jsonl(out / "calibration.jsonl", cal)
     _write_jsonl(out / "samples.jsonl", samples)
-    _write_jsonl(out / "written.jsonl", written_training_rows(seed))
-    _write_jsonl(out / "signal.jsonl", signal_training_rows(seed, users))
+    held_back = _held_back(seed)
+    _write_jsonl(out / "written.jsonl", written_training_rows(seed, held_back))
+    _write_jsonl(out / "signal.jsonl", signal_training_rows(seed, users, held_back))
     counts = {t: 0 for t in TAGS}
     counts["none"] = 0
     for u in users:
