@@ -226,18 +226,21 @@ def fit_signal(paths, min_df: int, c: float):
 
 def _vote_rows(service, rows, desc: str, signal=None):
     """(vote shares, text evidence, vote features, tags, in_interest) of the rows that produced a vote,
-    each through the serving path (masking, student, index, vote)."""
-    from coldstart.calibration import text_evidence
+    each through the serving path (masking, student, index, vote). The evidence is the one the service read
+    for the vote, plus the reading of the detector being fitted (the service runs without a calibrator)."""
     from coldstart.preprocess import mask_input
 
-    keywords = service.keyword_table(service.current_release())
     votes, evidences, vote_features, row_tags, in_interest = [], [], [], [], []
     with bar(len(rows), desc, unit="text") as progress:
         for row in rows:
             masked = mask_input(row.text, None, service.settings.max_text_chars).composed
-            profile = service.profile_text(masked, use_cache=False).profile
+            result = service.profile_text(masked, use_cache=False)
             progress.update(1)
-            evidence = text_evidence(masked, keywords, signal)
+            profile, evidence = result.profile, result.evidence
+            if profile.features is None or evidence is None:
+                continue  # no vote ran
+            if signal is not None:
+                evidence = evidence._replace(interest_log_odds=signal.log_odds(masked))
             shares = vote_to_calibrate(profile, evidence)
             if shares is None:
                 continue

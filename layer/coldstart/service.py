@@ -65,6 +65,7 @@ class TextProfile(NamedTuple):
     vector: Optional[np.ndarray]       # None: not encoded (no words, or the keyword arm)
     cache_hit: bool
     fused: Optional[Fused]             # how the avatar text was fused in (None: no image text)
+    evidence: Optional[TextEvidence] = None  # what the text showed the vote (None: no vote, or uncalibrated)
 
 
 def _short_sha(release: LoadedRelease, name: str) -> str:
@@ -158,7 +159,7 @@ class ProfileService:
         masked = mask_input(request.text, request.fields, self.settings.max_text_chars)
         image_text, avatar = self._read_avatar(request) if request.has_avatar else ("", None)
         arm = resolve(self.experiment, user_id, self.pseudonyms)
-        profile, vector, hit, fused = self.profile_text(masked.composed, image_text, request.k, arm=arm,
+        profile, vector, hit, fused, _ = self.profile_text(masked.composed, image_text, request.k, arm=arm,
                                                         release=release)
         if avatar is not None and avatar.used:
             avatar = self._avatar_effect(release, avatar, masked.composed, profile, fused, request.k)
@@ -197,9 +198,9 @@ class ProfileService:
             fusion = fusion or self.fusion.for_release(release.version, release.model_manifest)
             fused = fusion.fuse(typed, image_text, embed, lambda v: self.vote_vector(release, v, settings))
             return TextProfile(self.vote_vector(release, fused.vector, settings, evidence), fused.vector,
-                               bool(hits) and all(hits), fused)
+                               bool(hits) and all(hits), fused, evidence)
         vector, hit = self.embedder.embed(release, typed, use_cache)
-        return TextProfile(self.vote_vector(release, vector, settings, evidence), vector, hit, None)
+        return TextProfile(self.vote_vector(release, vector, settings, evidence), vector, hit, None, evidence)
 
     @staticmethod
     def vote_vector(release: LoadedRelease, vector: np.ndarray, settings: ProfileSettings,
@@ -346,7 +347,7 @@ class ProfileService:
             else:
                 merged.pop(name, None)
         masked = mask_input(stored.text if stored is not None else "", merged, self.settings.max_text_chars)
-        profile, vector, _, _ = self.profile_text(masked.composed, use_cache=False, release=release)
+        profile, vector, _, _, _ = self.profile_text(masked.composed, use_cache=False, release=release)
         model_version, index_version = release_versions(release)
         outcome = Outcome(profile=profile, pii_masked=masked.counts, cache="miss", model_version=model_version,
                           index_version=index_version, latency_ms=0.0, masked_text=masked.composed, vector=vector)
